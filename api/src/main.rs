@@ -1,1 +1,7 @@
-fn main() {}
+//! The `tupu` command-line tool: serve, import, query, validate, export.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

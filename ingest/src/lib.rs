@@ -1,1 +1,23 @@
-//! placeholder
+//! # tupu-ingest: importers
+//!
+//! Turns outside data into [`tupu_graph::ChangeSet`]s and commits each import as one
+//! transaction: an input with any problem (a syntax error with its line and column, a record
+//! that names an unknown node, a change that fails validation) leaves the store exactly as it
+//! was, and the error lists every problem found with a hint on how to fix it.
+//!
+//! - [`import_rdf_file`] / [`read_rdf`]: Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD.
+//! - [`import_chalkbase`] / [`convert_chalkbase`]: the ChalkBase primary-mathematics graph.
+//! - [`bundled`]: the vocabulary, shapes and demo data compiled into the binary, loaded into an
+//!   empty store by [`load_bundled`].
+//!
+//! Depends on `tupu-graph` only; never on `tupu-recommend`.
+
+mod bundled;
+mod chalkbase;
+mod error;
+mod rdf;
+
+pub use bundled::{bundled, load_bundled, BundledFile};
+pub use chalkbase::{convert_chalkbase, import_chalkbase, CHALKBASE_NS};
+pub use error::ImportError;
+pub use rdf::{commit_quads, format_of, import_rdf_file, parse_format, read_rdf, ImportReport, RdfImportOptions};

@@ -1,1 +1,37 @@
-//! placeholder
+//! # tupu-recommend: learner model, next steps, learning paths
+//!
+//! Turns a learner's evidence into a mastery vector and the vector into recommendations, over
+//! a [`tupu_graph::Snapshot`]:
+//!
+//! - [`bkt_update`]: Bayesian Knowledge Tracing per node, with defaults derived from a node's
+//!   target level and difficulty ([`default_params`]);
+//! - [`LearnerState::observe`]: one observation, propagated through the prerequisite graph
+//!   by the rule documented in the `model` module;
+//! - [`check_events`]: native events and xAPI statements, checked as a batch;
+//! - [`next_steps`]: the ready-to-learn fringe, ranked, diversified and explained;
+//! - [`plan_path`]: an ordered, staged plan to goals;
+//! - [`LearnerStore`] with the embedded [`RedbLearnerStore`], and [`Learners`], the operations
+//!   the API calls.
+//!
+//! Depends on `tupu-graph` only; never on `tupu-ingest`.
+
+mod bkt;
+mod evidence;
+mod index;
+mod model;
+mod next;
+mod path;
+mod service;
+mod store;
+
+pub use bkt::{bkt_update, default_params, p_correct, posterior};
+pub use evidence::{check_events, parse_timestamp, CheckedEvent, EventProblem, StoredEvent};
+pub use index::{resources_for, RecommendIndex};
+pub use model::{LearnerState, Mastery, NodeMastery, Observation, DAY};
+pub use next::{
+    is_ready, next_steps, ready_fringe, remaining_for_goal, Explanation, ItemKind, NextRequest, Recommendation,
+    RecommendConfig, ScoreParts, ScoreWeights,
+};
+pub use path::{expand_goal, plan_path, typical_minutes, LearningPath, PathError, PathStep, Stage};
+pub use service::{LearnerError, Learners, RecordReport};
+pub use store::{check_learner_id, LearnerStore, LearnerStoreError, LearnerWrite, RedbLearnerStore};

@@ -1,0 +1,240 @@
+//! Command-line arguments (parsed and checked by clap) and the commands they run.
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use oxigraph::io::{RdfFormat, RdfSerializer};
+use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+use oxigraph::sparql::QueryResults;
+use tupu_api::{open_graph, AppState, ServerConfig};
+use tupu_graph::{graph_iri, Diagnostic, GraphStore, QueryOptions};
+use tupu_ingest::{import_chalkbase, import_rdf_file, parse_format, ImportError, RdfImportOptions, CHALKBASE_NS};
+
+/// Tupu (图谱): a knowledge-graph and competency-graph engine for education.
+#[derive(Parser, Debug)]
+#[command(name = "tupu", version, about, long_about = None)]
+struct Args {
+    /// Data directory (created when missing; an empty one gets the bundled vocabulary).
+    #[arg(long, global = true, env = "TUPU_DATA", default_value = "./tupu-data")]
+    data: PathBuf,
+    /// Log filter, e.g. `info` or `tupu_graph=debug`.
+    #[arg(long, global = true, env = "TUPU_LOG", default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the HTTP API (a fresh data directory gets the vocabulary and the demo curriculum).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "TUPU_ADDR", default_value = "127.0.0.1:7878")]
+        addr: SocketAddr,
+        /// Do not load the demo curriculum into an empty data directory.
+        #[arg(long)]
+        no_demo: bool,
+        /// Longest a SPARQL query may run, in milliseconds.
+        #[arg(long, env = "TUPU_QUERY_TIMEOUT_MS", default_value_t = 10_000)]
+        query_timeout_ms: u64,
+    },
+    /// Import a file (Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD) or a ChalkBase folder
+    /// as one all-or-nothing commit.
+    Import {
+        /// The file, or a ChalkBase folder.
+        file: PathBuf,
+        /// Target named graph: a name (`chalkbase`) or an IRI. Default: the file's stem.
+        #[arg(long)]
+        graph: Option<String>,
+        /// Input format: turtle, ntriples, nquads, trig, rdfxml, jsonld or chalkbase.
+        /// Default: from the file extension (a folder is read as ChalkBase).
+        #[arg(long)]
+        format: Option<String>,
+        /// Replace the target graph's content instead of adding to it.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Run a SPARQL query over the union of all graphs and print the results.
+    Query {
+        /// The query text, or `-` to read it from standard input.
+        sparql: String,
+        /// Output: tsv, csv, json or xml for SELECT/ASK; turtle, ntriples, rdfxml or jsonld for CONSTRUCT.
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// Validate the whole graph; exits with 1 when a violation is found.
+    Validate,
+    /// Write one named graph to standard output (or a file).
+    Export {
+        /// The named graph: a name (`chalkbase`) or an IRI.
+        #[arg(long)]
+        graph: String,
+        /// turtle, ntriples, nquads, trig, rdfxml or jsonld.
+        #[arg(long, default_value = "turtle")]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging(&args.log);
+    match run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            if let Some(import) = e.downcast_ref::<ImportError>() {
+                print_diagnostics(import.diagnostics());
+            } else if let Some(tupu_graph::GraphError::Rejected(d)) = e.downcast_ref::<tupu_graph::GraphError>() {
+                print_diagnostics(d);
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn print_diagnostics(diagnostics: &[Diagnostic]) {
+    for d in diagnostics {
+        eprintln!("{d}");
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Command::Serve { addr, no_demo, query_timeout_ms } => {
+            if query_timeout_ms == 0 {
+                bail!("--query-timeout-ms must be positive");
+            }
+            let graph = open_graph(&args.data, !no_demo)?;
+            let config = ServerConfig { query_timeout: Duration::from_millis(query_timeout_ms), ..ServerConfig::default() };
+            let state = AppState::new(std::sync::Arc::new(graph), config);
+            eprintln!("tupu: serving {} on http://{addr}", args.data.display());
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(tupu_api::serve(state, addr))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { file, graph, format, replace } => {
+            let store = open_graph(&args.data, false)?;
+            import(&store, &file, graph.as_deref(), format.as_deref(), replace)
+        }
+        Command::Query { sparql, format } => {
+            let store = open_graph(&args.data, false)?;
+            let text = if sparql == "-" {
+                std::io::read_to_string(std::io::stdin()).context("cannot read the query from standard input")?
+            } else {
+                sparql
+            };
+            query(&store, &text, format.as_deref())
+        }
+        Command::Validate => {
+            let store = open_graph(&args.data, false)?;
+            let findings = store.validate()?;
+            print_diagnostics(&findings);
+            let violations = findings.iter().filter(|d| d.is_violation()).count();
+            eprintln!("{violations} violation(s), {} warning(s)", findings.len() - violations);
+            Ok(if violations == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Export { graph, format, output } => {
+            let store = open_graph(&args.data, false)?;
+            let format = parse_format(&format).with_context(|| format!("unknown RDF format '{format}'"))?;
+            let graph = graph_iri(&graph)?;
+            if !store.named_graphs()?.contains(&graph) {
+                bail!("there is no graph {graph} in {}; `tupu query 'SELECT DISTINCT ?g {{ GRAPH ?g {{}} }}'` lists them", args.data.display());
+            }
+            let prefixes = [("cb", CHALKBASE_NS)];
+            match output {
+                Some(path) => {
+                    let file = std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+                    let mut writer = std::io::BufWriter::new(file);
+                    store.export(&graph, format, &prefixes, &mut writer)?;
+                    writer.flush()?;
+                }
+                None => store.export(&graph, format, &prefixes, std::io::stdout().lock())?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn import(store: &GraphStore, file: &Path, graph: Option<&str>, format: Option<&str>, replace: bool) -> anyhow::Result<ExitCode> {
+    let chalkbase = format == Some("chalkbase") || (format.is_none() && file.is_dir());
+    let report = if chalkbase {
+        let graph = graph_iri(graph.unwrap_or("chalkbase"))?;
+        import_chalkbase(store, file, &graph, replace)?
+    } else {
+        let format = match format {
+            Some(f) => Some(parse_format(f).with_context(|| format!("unknown format '{f}'; use turtle, ntriples, nquads, trig, rdfxml, jsonld or chalkbase"))?),
+            None => None,
+        };
+        let options = RdfImportOptions {
+            format,
+            graph: graph.map(graph_iri).transpose()?,
+            replace,
+            progress: std::io::stderr().is_terminal(),
+        };
+        import_rdf_file(store, file, &options)?
+    };
+    print_diagnostics(&report.commit.warnings);
+    eprintln!(
+        "imported {}: read {} quads, added {}, removed {}, into {}; snapshot version {}",
+        file.display(),
+        report.read,
+        report.commit.added,
+        report.commit.removed,
+        report.graphs.join(", "),
+        report.commit.version
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn query(store: &GraphStore, text: &str, format: Option<&str>) -> anyhow::Result<ExitCode> {
+    let results = store.query(text, &QueryOptions::default())?;
+    let out = std::io::stdout().lock();
+    match results {
+        QueryResults::Solutions(solutions) => {
+            let format = results_format(format.unwrap_or("tsv"))?;
+            let mut writer = QueryResultsSerializer::from_format(format).serialize_solutions_to_writer(out, solutions.variables().to_vec())?;
+            for solution in solutions {
+                writer.serialize(&solution?)?;
+            }
+            writer.finish()?.flush()?;
+        }
+        QueryResults::Boolean(value) => {
+            let format = results_format(format.unwrap_or("tsv"))?;
+            QueryResultsSerializer::from_format(format).serialize_boolean_to_writer(out, value)?.flush()?;
+        }
+        QueryResults::Graph(triples) => {
+            let name = format.unwrap_or("turtle");
+            let format = parse_format(name).filter(|f| *f != RdfFormat::NQuads).with_context(|| format!("unknown RDF format '{name}'"))?;
+            let mut writer = RdfSerializer::from_format(format).for_writer(out);
+            for triple in triples {
+                writer.serialize_triple(&triple?)?;
+            }
+            writer.finish()?.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn results_format(name: &str) -> anyhow::Result<QueryResultsFormat> {
+    Ok(match name {
+        "json" => QueryResultsFormat::Json,
+        "xml" => QueryResultsFormat::Xml,
+        "csv" => QueryResultsFormat::Csv,
+        "tsv" => QueryResultsFormat::Tsv,
+        other => bail!("unknown results format '{other}'; use tsv, csv, json or xml"),
+    })
+}

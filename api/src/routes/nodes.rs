@@ -1,0 +1,170 @@
+//! `GET /api/v1/nodes/{id}` and `GET /api/v1/nodes/{id}/prerequisites`.
+//!
+//! `{id}` is a node's full IRI (percent-encoded) or its local name.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tupu_graph::{prerequisite_closure, Label, NodeId, Relation, Snapshot};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/nodes/{id}", get(node))
+        .route("/api/v1/nodes/{id}/prerequisites", get(prerequisites))
+}
+
+/// A node in a list: enough to show and to follow.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct NodeRef {
+    /// Full IRI.
+    pub iri: String,
+    /// Local name, usable as `{id}`.
+    pub id: String,
+    /// Best label (Chinese, else English, else any).
+    pub label: String,
+    /// Class.
+    pub kind: &'static str,
+}
+
+impl NodeRef {
+    /// The reference to `node` in `snapshot`.
+    pub fn new(snapshot: &Snapshot, node: NodeId) -> Self {
+        Self {
+            iri: snapshot.iri(node).to_owned(),
+            id: snapshot.local_name(node).to_owned(),
+            label: snapshot.label(node, None).to_owned(),
+            kind: snapshot.kind(node).as_str(),
+        }
+    }
+}
+
+/// A neighbour and the qualification of the edge that leads to it.
+#[derive(Serialize)]
+struct Neighbour {
+    #[serde(flatten)]
+    node: NodeRef,
+    #[serde(skip_serializing_if = "is_one")]
+    weight: f32,
+    #[serde(skip_serializing_if = "is_zero")]
+    level: u8,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    optional: bool,
+}
+
+fn is_one(x: &f32) -> bool {
+    (*x - 1.0).abs() < f32::EPSILON
+}
+
+fn is_zero(x: &u8) -> bool {
+    *x == 0
+}
+
+#[derive(Serialize)]
+struct NodeView {
+    #[serde(flatten)]
+    node: NodeRef,
+    labels: Vec<Label>,
+    framework: Option<String>,
+    snapshot_version: u64,
+    attributes: BTreeMap<&'static str, serde_json::Value>,
+    /// Edges from this node, by relation (e.g. `requires`: its direct prerequisites).
+    outgoing: BTreeMap<&'static str, Vec<Neighbour>>,
+    /// Edges into this node, by relation (e.g. `requires`: the nodes that require it).
+    incoming: BTreeMap<&'static str, Vec<Neighbour>>,
+}
+
+fn attributes(s: &Snapshot, n: NodeId) -> BTreeMap<&'static str, serde_json::Value> {
+    use serde_json::json;
+    let a = s.attrs(n);
+    let mut out = BTreeMap::new();
+    let mut put = |k: &'static str, v: Option<serde_json::Value>| {
+        if let Some(v) = v {
+            out.insert(k, v);
+        }
+    };
+    put("grade", a.grade.map(|x| json!(x)));
+    put("sequence", a.sequence.map(|x| json!(x)));
+    put("difficulty", a.difficulty.map(|x| json!(x)));
+    put("learning_minutes", a.learning_minutes.map(|x| json!(x)));
+    put("mastery_level", a.mastery_level.map(|x| json!(x.as_str())));
+    put("thread", a.thread.map(|x| json!(s.symbol(x))));
+    put("topic", a.topic.map(|x| json!(s.symbol(x))));
+    put("domain", a.domain.map(|x| json!(s.symbol(x))));
+    put("subject", a.subject.map(|x| json!(s.symbol(x))));
+    put("resource_type", a.resource_type.map(|x| json!(s.symbol(x))));
+    put("bkt", a.bkt.map(|x| json!(x)));
+    out
+}
+
+fn neighbours(s: &Snapshot, n: NodeId, outgoing: bool) -> BTreeMap<&'static str, Vec<Neighbour>> {
+    let mut out = BTreeMap::new();
+    for r in Relation::ALL {
+        // Symmetric relations are listed once, under `outgoing`.
+        if !outgoing && r.is_symmetric() {
+            continue;
+        }
+        let edges = if outgoing { s.out(n, r) } else { s.inc(n, r) };
+        if edges.is_empty() {
+            continue;
+        }
+        let list = edges
+            .iter()
+            .map(|e| Neighbour { node: NodeRef::new(s, e.node), weight: e.weight, level: e.level, optional: !e.essential })
+            .collect();
+        out.insert(r.as_str(), list);
+    }
+    out
+}
+
+async fn node(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<NodeView>, ApiError> {
+    let s = state.graph.snapshot();
+    let n = s.resolve(&id)?;
+    Ok(Json(NodeView {
+        node: NodeRef::new(&s, n),
+        labels: s.labels(n).to_vec(),
+        framework: s.framework(n).map(str::to_owned),
+        snapshot_version: s.version(),
+        attributes: attributes(&s, n),
+        outgoing: neighbours(&s, n, true),
+        incoming: neighbours(&s, n, false),
+    }))
+}
+
+#[derive(Deserialize)]
+struct PrerequisiteParams {
+    #[serde(default)]
+    transitive: bool,
+}
+
+#[derive(Serialize)]
+struct PrerequisiteList {
+    node: NodeRef,
+    transitive: bool,
+    snapshot_version: u64,
+    count: usize,
+    prerequisites: Vec<NodeRef>,
+}
+
+async fn prerequisites(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<PrerequisiteParams>,
+) -> Result<Json<PrerequisiteList>, ApiError> {
+    let s = state.graph.snapshot();
+    let n = s.resolve(&id)?;
+    let nodes: Vec<NodeId> = if params.transitive { prerequisite_closure(&s, n) } else { s.prerequisites(n).collect() };
+    let prerequisites: Vec<NodeRef> = nodes.iter().map(|&p| NodeRef::new(&s, p)).collect();
+    Ok(Json(PrerequisiteList {
+        node: NodeRef::new(&s, n),
+        transitive: params.transitive,
+        snapshot_version: s.version(),
+        count: prerequisites.len(),
+        prerequisites,
+    }))
+}

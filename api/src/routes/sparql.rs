@@ -1,0 +1,196 @@
+//! The SPARQL 1.1 Protocol endpoint at `/sparql` (query by GET and POST).
+//!
+//! The default graph is the union of every named graph unless `default-graph-uri` is given.
+//! Results are negotiated with the `Accept` header: SPARQL JSON (default), XML, CSV or TSV for
+//! SELECT and ASK; Turtle (default), N-Triples, RDF/XML or JSON-LD for CONSTRUCT and DESCRIBE.
+//! Evaluation and serialisation together are cancelled after the server's query timeout.
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use oxigraph::io::{RdfFormat, RdfSerializer};
+use oxigraph::model::NamedNode;
+use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+use oxigraph::sparql::{CancellationToken, QueryEvaluationError, QueryResults};
+use tupu_graph::{GraphError, QueryOptions};
+
+use crate::error::ApiError;
+use crate::state::{blocking, AppState};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/sparql", get(sparql_get).post(sparql_post))
+}
+
+struct SparqlRequest {
+    query: String,
+    options: QueryOptions,
+}
+
+fn parse_pairs(text: &str) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_str(text).map_err(|e| ApiError::bad_request("invalid_parameter", format!("malformed form or query string: {e}")))
+}
+
+fn graph_names(pairs: &[(String, String)], key: &str) -> Result<Vec<NamedNode>, ApiError> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| NamedNode::new(v).map_err(|e| ApiError::bad_request("invalid_parameter", format!("{key} '{v}' is not an IRI: {e}"))))
+        .collect()
+}
+
+fn request(query: Option<String>, pairs: &[(String, String)]) -> Result<SparqlRequest, ApiError> {
+    if pairs.iter().any(|(k, _)| k == "update") {
+        return Err(ApiError::bad_request(
+            "update_not_allowed",
+            "SPARQL Update is not accepted at /sparql: edits go through the import and edit APIs so that every change is validated",
+        ));
+    }
+    let query = query
+        .or_else(|| pairs.iter().find(|(k, _)| k == "query").map(|(_, v)| v.clone()))
+        .ok_or_else(|| ApiError::bad_request("missing_query", "give the query in the 'query' parameter or as an application/sparql-query body"))?;
+    Ok(SparqlRequest {
+        query,
+        options: QueryOptions {
+            default_graphs: graph_names(pairs, "default-graph-uri")?,
+            named_graphs: graph_names(pairs, "named-graph-uri")?,
+            cancel: None,
+        },
+    })
+}
+
+async fn sparql_get(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+    let pairs = parse_pairs(raw.as_deref().unwrap_or(""))?;
+    run(state, request(None, &pairs)?, &headers).await
+}
+
+async fn sparql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let mut pairs = parse_pairs(raw.as_deref().unwrap_or(""))?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let utf8 = |body: &Bytes| {
+        String::from_utf8(body.to_vec()).map_err(|_| ApiError::bad_request("invalid_encoding", "the request body must be UTF-8"))
+    };
+    let query = match content_type.as_str() {
+        "application/sparql-query" => Some(utf8(&body)?),
+        "application/x-www-form-urlencoded" => {
+            pairs.extend(parse_pairs(&utf8(&body)?)?);
+            None
+        }
+        other => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "POST /sparql takes application/sparql-query or application/x-www-form-urlencoded, not '{other}'"
+            )))
+        }
+    };
+    run(state, request(query, &pairs)?, &headers).await
+}
+
+/// The media types of the Accept header, best first (stable for equal weights).
+fn accepted(headers: &HeaderMap) -> Vec<String> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Vec::new();
+    };
+    let mut items: Vec<(f32, usize, String)> = accept
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, item)| {
+            let mut parts = item.split(';');
+            let media = parts.next()?.trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (q > 0.0 && !media.is_empty()).then_some((q, i, media))
+        })
+        .collect();
+    items.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    items.into_iter().map(|(_, _, m)| m).collect()
+}
+
+fn negotiate<F: Copy>(accept: &[String], parse: impl Fn(&str) -> Option<F>, default: F, what: &str) -> Result<F, ApiError> {
+    if accept.is_empty() {
+        return Ok(default);
+    }
+    for media in accept {
+        if media == "*/*" || media == "application/*" || media == "text/*" {
+            return Ok(default);
+        }
+        if let Some(f) = parse(media) {
+            return Ok(f);
+        }
+    }
+    Err(ApiError::NotAcceptable(format!("no acceptable media type for {what}; accepted: {}", accept.join(", "))))
+}
+
+fn eval_error(e: QueryEvaluationError) -> ApiError {
+    GraphError::from(e).into()
+}
+
+fn serialize(results: QueryResults<'static>, accept: &[String]) -> Result<(Vec<u8>, &'static str), ApiError> {
+    let io = |e: std::io::Error| ApiError::internal(e);
+    match results {
+        QueryResults::Solutions(solutions) => {
+            let format = negotiate(accept, QueryResultsFormat::from_media_type, QueryResultsFormat::Json, "SELECT results")?;
+            let mut writer = QueryResultsSerializer::from_format(format)
+                .serialize_solutions_to_writer(Vec::new(), solutions.variables().to_vec())
+                .map_err(io)?;
+            for solution in solutions {
+                writer.serialize(&solution.map_err(eval_error)?).map_err(io)?;
+            }
+            Ok((writer.finish().map_err(io)?, format.media_type()))
+        }
+        QueryResults::Boolean(value) => {
+            let format = negotiate(accept, QueryResultsFormat::from_media_type, QueryResultsFormat::Json, "ASK results")?;
+            let bytes = QueryResultsSerializer::from_format(format).serialize_boolean_to_writer(Vec::new(), value).map_err(io)?;
+            Ok((bytes, format.media_type()))
+        }
+        QueryResults::Graph(triples) => {
+            let format = negotiate(accept, RdfFormat::from_media_type, RdfFormat::Turtle, "CONSTRUCT results")?;
+            if !format.supports_datasets() || format == RdfFormat::TriG {
+                let mut writer = RdfSerializer::from_format(format).for_writer(Vec::new());
+                for triple in triples {
+                    writer.serialize_triple(&triple.map_err(eval_error)?).map_err(io)?;
+                }
+                Ok((writer.finish().map_err(io)?, format.media_type()))
+            } else {
+                Err(ApiError::NotAcceptable(format!("{} holds quads; ask for a triple format such as text/turtle", format.media_type())))
+            }
+        }
+    }
+}
+
+async fn run(state: AppState, mut request: SparqlRequest, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let accept = accepted(headers);
+    let timeout = state.config.query_timeout;
+    let token = CancellationToken::new();
+    request.options.cancel = Some(token.clone());
+    let timer = tokio::spawn(async move {
+        tokio::time::sleep(timeout).await;
+        token.cancel();
+    });
+    let graph = state.graph.clone();
+    let result = blocking(move || {
+        let results = graph.query(&request.query, &request.options)?;
+        serialize(results, &accept)
+    })
+    .await;
+    timer.abort();
+    let (body, media_type) = result.map_err(|e| match e {
+        ApiError::QueryTimeout(_) => ApiError::QueryTimeout(timeout.as_millis()),
+        other => other,
+    })?;
+    let mut response = body.into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    Ok(response)
+}

@@ -1,0 +1,67 @@
+//! Shared server state and how a data directory is opened.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tupu_graph::GraphStore;
+
+/// Settings of the HTTP server, validated before the server starts.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Longest a SPARQL query may run, results included.
+    pub query_timeout: Duration,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { query_timeout: Duration::from_secs(10), max_body_bytes: 16 * 1024 * 1024 }
+    }
+}
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The graph.
+    pub graph: Arc<GraphStore>,
+    /// The settings.
+    pub config: Arc<ServerConfig>,
+}
+
+impl AppState {
+    /// State over an open graph.
+    pub fn new(graph: Arc<GraphStore>, config: ServerConfig) -> Self {
+        Self { graph, config: Arc::new(config) }
+    }
+}
+
+/// Opens the graph of a data directory (`DIR/graph`). A store that is empty gets the bundled
+/// vocabulary and shapes, and the demo curriculum when `demo` is set.
+pub fn open_graph(data: &Path, demo: bool) -> anyhow::Result<GraphStore> {
+    use anyhow::Context;
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create the data directory {}", data.display()))?;
+    let path = data.join("graph");
+    let graph = GraphStore::open(&path)
+        .with_context(|| format!("cannot open the graph store in {} (is another tupu process using it?)", path.display()))?;
+    initialise(&graph, demo)?;
+    Ok(graph)
+}
+
+/// Loads the bundled files into an empty graph.
+pub fn initialise(graph: &GraphStore, demo: bool) -> anyhow::Result<()> {
+    use anyhow::Context;
+    if graph.is_empty()? {
+        let report = tupu_ingest::load_bundled(graph, demo).context("cannot load the bundled vocabulary and demo data")?;
+        tracing::info!(quads = report.added, demo, "initialised an empty store");
+    }
+    Ok(())
+}
+
+/// Runs a blocking closure off the async runtime.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, crate::error::ApiError> + Send + 'static,
+) -> Result<T, crate::error::ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(crate::error::ApiError::internal)?
+}

@@ -1,0 +1,362 @@
+//! Compiles a [`Snapshot`] from the quads of the store (or of an open transaction).
+
+use std::collections::HashMap;
+
+use oxigraph::model::{
+    GraphNameRef, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Quad, Term, TermRef,
+};
+use oxigraph::model::vocab::rdf;
+use oxigraph::store::{QuadIter, StorageError, Store, Transaction};
+
+use crate::snapshot::{BktParams, Edge, MasteryLevel, NodeAttrs, NodeId, NodeKind, Relation, Snapshot, SnapshotBuilder};
+use crate::vocab::{rdfs, schema, skos, tupu};
+
+/// Anything quads can be read from: the store itself, or a transaction that has not committed.
+pub(crate) trait QuadSource {
+    fn quads<'a>(
+        &'a self,
+        subject: Option<NamedOrBlankNodeRef<'_>>,
+        predicate: Option<NamedNodeRef<'_>>,
+        object: Option<TermRef<'_>>,
+        graph: Option<GraphNameRef<'_>>,
+    ) -> QuadIter<'a>;
+}
+
+impl QuadSource for Store {
+    fn quads<'a>(
+        &'a self,
+        subject: Option<NamedOrBlankNodeRef<'_>>,
+        predicate: Option<NamedNodeRef<'_>>,
+        object: Option<TermRef<'_>>,
+        graph: Option<GraphNameRef<'_>>,
+    ) -> QuadIter<'a> {
+        self.quads_for_pattern(subject, predicate, object, graph)
+    }
+}
+
+impl QuadSource for Transaction<'_> {
+    fn quads<'a>(
+        &'a self,
+        subject: Option<NamedOrBlankNodeRef<'_>>,
+        predicate: Option<NamedNodeRef<'_>>,
+        object: Option<TermRef<'_>>,
+        graph: Option<GraphNameRef<'_>>,
+    ) -> QuadIter<'a> {
+        self.quads_for_pattern(subject, predicate, object, graph)
+    }
+}
+
+/// The class IRI of each node kind.
+pub(crate) fn class_of(kind: NodeKind) -> NamedNodeRef<'static> {
+    match kind {
+        NodeKind::KnowledgePoint => tupu::KNOWLEDGE_POINT,
+        NodeKind::Competency => tupu::COMPETENCY,
+        NodeKind::Course => tupu::COURSE,
+        NodeKind::Major => tupu::MAJOR,
+        NodeKind::MicroMajor => tupu::MICRO_MAJOR,
+        NodeKind::Occupation => tupu::OCCUPATION,
+        NodeKind::Post => tupu::POST,
+        NodeKind::Resource => tupu::RESOURCE,
+        NodeKind::Framework => tupu::FRAMEWORK,
+    }
+}
+
+/// Predicates compiled into edges, with the relation they become and whether they are read
+/// backwards (`B skos:narrower A` is `A broader B`).
+const EDGE_PREDICATES: &[(NamedNodeRef<'static>, Relation, bool)] = &[
+    (tupu::REQUIRES, Relation::Requires, false),
+    (tupu::BUILDS_ON, Relation::BuildsOn, false),
+    (tupu::RELATED_TO, Relation::RelatedTo, false),
+    (tupu::CONFUSABLE_WITH, Relation::ConfusableWith, false),
+    (tupu::EXTENDS, Relation::Extends, false),
+    (tupu::SUPPORTS, Relation::Supports, false),
+    (tupu::DEVELOPS, Relation::Develops, false),
+    (tupu::REQUIRES_COMPETENCY, Relation::RequiresCompetency, false),
+    (tupu::TEACHES, Relation::Teaches, false),
+    (schema::TEACHES, Relation::Teaches, false),
+    (tupu::ASSESSES, Relation::Assesses, false),
+    (schema::ASSESSES, Relation::Assesses, false),
+    (skos::BROADER, Relation::Broader, false),
+    (skos::NARROWER, Relation::Broader, true),
+    (schema::IS_PART_OF, Relation::PartOf, false),
+    (skos::EXACT_MATCH, Relation::ExactMatch, false),
+    (skos::CLOSE_MATCH, Relation::CloseMatch, false),
+    (tupu::OCCUPATION_PROP, Relation::OccupationOf, false),
+];
+
+/// Qualification links and the relation they qualify.
+const QUALIFIED_PREDICATES: &[(NamedNodeRef<'static>, Relation)] = &[
+    (tupu::QUALIFIED_SUPPORT, Relation::Supports),
+    (tupu::QUALIFIED_DEVELOPMENT, Relation::Develops),
+    (tupu::QUALIFIED_REQUIREMENT, Relation::RequiresCompetency),
+];
+
+/// An edge whose subject or object is not a node of the graph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DanglingReference {
+    /// The predicate of the edge.
+    pub predicate: String,
+    /// The subject, as written.
+    pub subject: String,
+    /// The object, as written.
+    pub object: String,
+    /// Which end is missing: the subject (`true`) or the object.
+    pub subject_missing: bool,
+    /// The named graph the triple is in.
+    pub graph: String,
+}
+
+/// A compiled snapshot together with what the compiler could not place.
+pub(crate) struct Compiled {
+    pub snapshot: Snapshot,
+    pub dangling: Vec<DanglingReference>,
+    /// Nodes with neither `skos:prefLabel` nor `rdfs:label`.
+    pub unlabelled: Vec<NodeId>,
+}
+
+fn scan<'a, S: QuadSource>(
+    source: &'a S,
+    predicate: NamedNodeRef<'_>,
+) -> impl Iterator<Item = Result<Quad, StorageError>> + 'a {
+    source.quads(None, Some(predicate), None, None)
+}
+
+fn named_subject(quad: &Quad) -> Option<&str> {
+    match &quad.subject {
+        NamedOrBlankNode::NamedNode(n) => Some(n.as_str()),
+        NamedOrBlankNode::BlankNode(_) => None,
+    }
+}
+
+fn literal_value(term: &Term) -> Option<&str> {
+    match term {
+        Term::Literal(l) => Some(l.value()),
+        _ => None,
+    }
+}
+
+fn term_text(term: &Term) -> String {
+    match term {
+        Term::NamedNode(n) => n.as_str().to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// Compiles the whole graph. O(Q) in the number of quads read.
+pub(crate) fn compile<S: QuadSource>(source: &S, version: u64) -> Result<Compiled, StorageError> {
+    let mut b = SnapshotBuilder::new();
+
+    // 1. Nodes: every IRI typed with a Tupu class, in a deterministic order.
+    let mut typed: Vec<(String, NodeKind, String)> = Vec::new();
+    for kind in NodeKind::ALL {
+        for quad in source.quads(None, Some(rdf::TYPE), Some(class_of(kind).into()), None) {
+            let quad = quad?;
+            if let Some(iri) = named_subject(&quad) {
+                typed.push((iri.to_owned(), kind, graph_text(&quad)));
+            }
+        }
+    }
+    typed.sort();
+    for (iri, kind, graph) in &typed {
+        let node = b.node(iri, *kind);
+        b.framework(node, graph);
+    }
+
+    // 2. Labels: skos:prefLabel, else rdfs:label.
+    let mut has_pref = vec![false; b.node_count()];
+    for (predicate, preferred) in [(skos::PREF_LABEL, true), (rdfs::LABEL, false)] {
+        for quad in scan(source, predicate) {
+            let quad = quad?;
+            let (Some(iri), Term::Literal(lit)) = (named_subject(&quad), &quad.object) else {
+                continue;
+            };
+            let Some(node) = b.get(iri) else { continue };
+            if preferred {
+                has_pref[node.index()] = true;
+            } else if has_pref[node.index()] {
+                continue;
+            }
+            b.label(node, lit.language().unwrap_or(""), lit.value());
+        }
+    }
+    let unlabelled: Vec<NodeId> = (0..b.node_count())
+        .map(NodeId::new)
+        .filter(|&n| !has_pref[n.index()])
+        .collect();
+
+    // 3. Attributes.
+    compile_attrs(source, &mut b)?;
+
+    // 4. Qualified edges first, so that their qualification wins over the plain edge.
+    let mut qualifications: HashMap<Term, Qualification> = HashMap::new();
+    for quad in scan(source, tupu::COMPETENCY_PROP) {
+        let quad = quad?;
+        if let Term::NamedNode(c) = &quad.object {
+            qualifications.entry(quad.subject.clone().into()).or_default().target = Some(c.as_str().to_owned());
+        }
+    }
+    for (predicate, apply) in [
+        (tupu::WEIGHT, Qualification::set_weight as fn(&mut Qualification, &str)),
+        (tupu::LEVEL, Qualification::set_level),
+        (tupu::ESSENTIAL, Qualification::set_essential),
+    ] {
+        for quad in scan(source, predicate) {
+            let quad = quad?;
+            if let Some(value) = literal_value(&quad.object) {
+                if let Some(q) = qualifications.get_mut(&Term::from(quad.subject.clone())) {
+                    apply(q, value);
+                }
+            }
+        }
+    }
+    let mut dangling = Vec::new();
+    for &(predicate, relation) in QUALIFIED_PREDICATES {
+        for quad in scan(source, predicate) {
+            let quad = quad?;
+            let Some(q) = qualifications.get(&quad.object) else { continue };
+            let Some(target) = &q.target else { continue };
+            let from = named_subject(&quad).and_then(|s| b.get(s));
+            let to = b.get(target);
+            match (from, to) {
+                (Some(from), Some(to)) => b.qualified_edge(
+                    relation,
+                    from,
+                    Edge { node: to, weight: q.weight.unwrap_or(1.0), level: q.level.unwrap_or(0), essential: q.essential.unwrap_or(true) },
+                ),
+                _ => dangling.push(DanglingReference {
+                    predicate: predicate.as_str().to_owned(),
+                    subject: quad.subject.to_string(),
+                    object: target.clone(),
+                    subject_missing: from.is_none(),
+                    graph: graph_text(&quad),
+                }),
+            }
+        }
+    }
+
+    // 5. Plain edges.
+    for &(predicate, relation, backwards) in EDGE_PREDICATES {
+        for quad in scan(source, predicate) {
+            let quad = quad?;
+            let subject = named_subject(&quad).and_then(|s| b.get(s));
+            let object = match &quad.object {
+                Term::NamedNode(o) => b.get(o.as_str()),
+                _ => None,
+            };
+            match (subject, object) {
+                (Some(s), Some(o)) => {
+                    let (from, to) = if backwards { (o, s) } else { (s, o) };
+                    b.edge(relation, from, to, 1.0);
+                }
+                // Mappings may point into frameworks that are not loaded.
+                _ if matches!(relation, Relation::ExactMatch | Relation::CloseMatch) => {}
+                _ => dangling.push(DanglingReference {
+                    predicate: predicate.as_str().to_owned(),
+                    subject: quad.subject.to_string(),
+                    object: term_text(&quad.object),
+                    subject_missing: subject.is_none(),
+                    graph: graph_text(&quad),
+                }),
+            }
+        }
+    }
+
+    Ok(Compiled { snapshot: b.build(version), dangling, unlabelled })
+}
+
+fn graph_text(quad: &Quad) -> String {
+    match &quad.graph_name {
+        oxigraph::model::GraphName::NamedNode(n) => n.as_str().to_owned(),
+        oxigraph::model::GraphName::BlankNode(n) => n.to_string(),
+        oxigraph::model::GraphName::DefaultGraph => String::new(),
+    }
+}
+
+#[derive(Default)]
+struct Qualification {
+    target: Option<String>,
+    weight: Option<f32>,
+    level: Option<u8>,
+    essential: Option<bool>,
+}
+
+impl Qualification {
+    fn set_weight(&mut self, v: &str) {
+        self.weight = v.trim().parse().ok();
+    }
+    fn set_level(&mut self, v: &str) {
+        self.level = v.trim().parse().ok();
+    }
+    fn set_essential(&mut self, v: &str) {
+        self.essential = match v.trim() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => None,
+        };
+    }
+}
+
+type AttrSetter = fn(&mut SnapshotBuilder, NodeId, &str);
+
+fn compile_attrs<S: QuadSource>(source: &S, b: &mut SnapshotBuilder) -> Result<(), StorageError> {
+    fn num<T: std::str::FromStr>(v: &str) -> Option<T> {
+        v.trim().parse().ok()
+    }
+    let setters: [(NamedNodeRef<'static>, AttrSetter); 14] = [
+        (tupu::GRADE_LEVEL, |b, n, v| b.attrs_mut(n).grade = num(v)),
+        (tupu::SEQUENCE, |b, n, v| b.attrs_mut(n).sequence = num(v)),
+        (tupu::DIFFICULTY, |b, n, v| b.attrs_mut(n).difficulty = num(v)),
+        (tupu::LEARNING_MINUTES, |b, n, v| b.attrs_mut(n).learning_minutes = num(v)),
+        (tupu::MASTERY_LEVEL, |b, n, v| b.attrs_mut(n).mastery_level = MasteryLevel::parse(v.trim())),
+        (tupu::THREAD, |b, n, v| {
+            let s = b.symbol(v);
+            b.attrs_mut(n).thread = Some(s);
+        }),
+        (tupu::TOPIC, |b, n, v| {
+            let s = b.symbol(v);
+            b.attrs_mut(n).topic = Some(s);
+        }),
+        (tupu::DOMAIN, |b, n, v| {
+            let s = b.symbol(v);
+            b.attrs_mut(n).domain = Some(s);
+        }),
+        (tupu::SUBJECT, |b, n, v| {
+            let s = b.symbol(v);
+            b.attrs_mut(n).subject = Some(s);
+        }),
+        (tupu::RESOURCE_TYPE, |b, n, v| {
+            let s = b.symbol(v);
+            b.attrs_mut(n).resource_type = Some(s);
+        }),
+        (tupu::BKT_PRIOR, |b, n, v| bkt(b.attrs_mut(n)).prior = num(v).unwrap_or(f32::NAN)),
+        (tupu::BKT_LEARN, |b, n, v| bkt(b.attrs_mut(n)).learn = num(v).unwrap_or(f32::NAN)),
+        (tupu::BKT_SLIP, |b, n, v| bkt(b.attrs_mut(n)).slip = num(v).unwrap_or(f32::NAN)),
+        (tupu::BKT_GUESS, |b, n, v| bkt(b.attrs_mut(n)).guess = num(v).unwrap_or(f32::NAN)),
+    ];
+    for (predicate, set) in setters {
+        for quad in scan(source, predicate) {
+            let quad = quad?;
+            let (Some(iri), Some(value)) = (named_subject(&quad), literal_value(&quad.object)) else {
+                continue;
+            };
+            if let Some(node) = b.get(iri) {
+                set(b, node, value);
+            }
+        }
+    }
+    // Partial BKT parameter sets are dropped: the recommender falls back to its defaults.
+    for i in 0..b.node_count() {
+        let attrs = b.attrs_mut(NodeId::new(i));
+        if let Some(p) = attrs.bkt {
+            let ok = [p.prior, p.learn, p.slip, p.guess].iter().all(|x| (0.0..=1.0).contains(x));
+            if !ok {
+                attrs.bkt = None;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn bkt(attrs: &mut NodeAttrs) -> &mut BktParams {
+    attrs.bkt.get_or_insert(BktParams { prior: f32::NAN, learn: f32::NAN, slip: f32::NAN, guess: f32::NAN })
+}

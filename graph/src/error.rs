@@ -1,0 +1,69 @@
+//! The error type of the graph crate.
+
+use oxigraph::sparql::QueryEvaluationError;
+use oxigraph::store::StorageError;
+
+use crate::diagnostic::Diagnostic;
+use crate::snapshot::ResolveError;
+
+/// Why a graph operation failed.
+///
+/// User mistakes ([`GraphError::is_user_error`]) carry what the caller needs to fix the input;
+/// the others are faults of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    /// The change was not committed because validation found violations (all are listed).
+    #[error("the change was rejected: {} problem(s), first: {}", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
+    Rejected(Vec<Diagnostic>),
+    /// A node id does not name a node.
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// A framework name is not a valid graph name.
+    #[error("'{name}' is not a valid graph name: {reason}")]
+    InvalidGraphName {
+        /// The name given.
+        name: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// The SPARQL text does not parse.
+    #[error("SPARQL syntax error: {0}")]
+    QuerySyntax(String),
+    /// The query was cancelled (timeout or client gone).
+    #[error("the query was cancelled before it finished")]
+    QueryCancelled,
+    /// The query failed while it was evaluated.
+    #[error("query evaluation failed: {0}")]
+    Query(String),
+    /// Serialising a graph failed.
+    #[error("export failed: {0}")]
+    Export(String),
+    /// The storage layer failed.
+    #[error("storage error: {0}")]
+    Storage(#[from] StorageError),
+}
+
+impl GraphError {
+    /// Whether the caller's input caused the error (as opposed to a fault of the store).
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            GraphError::Rejected(_)
+            | GraphError::Resolve(_)
+            | GraphError::InvalidGraphName { .. }
+            | GraphError::QuerySyntax(_)
+            | GraphError::QueryCancelled
+            | GraphError::Query(_) => true,
+            GraphError::Export(_) | GraphError::Storage(_) => false,
+        }
+    }
+}
+
+impl From<QueryEvaluationError> for GraphError {
+    fn from(e: QueryEvaluationError) -> Self {
+        match e {
+            QueryEvaluationError::Cancelled => GraphError::QueryCancelled,
+            QueryEvaluationError::Dataset(inner) => GraphError::Query(inner.to_string()),
+            other => GraphError::Query(other.to_string()),
+        }
+    }
+}

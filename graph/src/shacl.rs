@@ -1,0 +1,319 @@
+//! A SHACL Core validator for the subset of SHACL the Tupu shapes use.
+//!
+//! No maintained Rust SHACL crate builds against this workspace's oxigraph without pulling a
+//! second copy of it, so the subset is implemented here: node shapes with `sh:targetClass`,
+//! property shapes with a predicate `sh:path`, and the constraints `sh:minCount`, `sh:maxCount`,
+//! `sh:datatype`, `sh:class`, `sh:nodeKind`, `sh:minInclusive`, `sh:maxInclusive` and `sh:in`,
+//! with `sh:severity` and `sh:message`. Shapes are read from the shapes named graph of the same
+//! store, so a commit that edits the shapes is validated against the edited shapes.
+
+use std::collections::{BTreeSet, HashSet};
+
+use oxigraph::model::vocab::{rdf, xsd};
+use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term};
+use oxigraph::store::StorageError;
+
+use crate::compile::QuadSource;
+use crate::diagnostic::{Diagnostic, DiagnosticCode, Severity};
+use crate::vocab::{sh, SHAPES_GRAPH};
+
+#[derive(Debug)]
+pub(crate) struct Shapes {
+    node_shapes: Vec<NodeShape>,
+}
+
+#[derive(Debug)]
+struct NodeShape {
+    targets: Vec<NamedNode>,
+    properties: Vec<PropertyShape>,
+}
+
+#[derive(Debug, Default)]
+struct PropertyShape {
+    path: Option<NamedNode>,
+    min_count: Option<usize>,
+    max_count: Option<usize>,
+    datatype: Option<NamedNode>,
+    class: Option<NamedNode>,
+    node_kind: Option<NamedNode>,
+    min_inclusive: Option<f64>,
+    max_inclusive: Option<f64>,
+    allowed: Option<Vec<Term>>,
+    severity: Option<Severity>,
+    message: Option<String>,
+}
+
+fn shapes_graph() -> GraphNameRef<'static> {
+    GraphNameRef::NamedNode(NamedNodeRef::new_unchecked(SHAPES_GRAPH))
+}
+
+fn objects<S: QuadSource>(
+    source: &S,
+    subject: &NamedOrBlankNode,
+    predicate: NamedNodeRef<'_>,
+) -> Result<Vec<Term>, StorageError> {
+    source
+        .quads(Some(subject.as_ref()), Some(predicate), None, Some(shapes_graph()))
+        .map(|q| q.map(|q| q.object))
+        .collect()
+}
+
+fn first_object<S: QuadSource>(
+    source: &S,
+    subject: &NamedOrBlankNode,
+    predicate: NamedNodeRef<'_>,
+) -> Result<Option<Term>, StorageError> {
+    Ok(objects(source, subject, predicate)?.into_iter().next())
+}
+
+fn as_named(term: Option<Term>) -> Option<NamedNode> {
+    match term {
+        Some(Term::NamedNode(n)) => Some(n),
+        _ => None,
+    }
+}
+
+fn as_number(term: &Term) -> Option<f64> {
+    match term {
+        Term::Literal(l) => l.value().trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn as_subject(term: &Term) -> Option<NamedOrBlankNode> {
+    match term {
+        Term::NamedNode(n) => Some(n.clone().into()),
+        Term::BlankNode(b) => Some(b.clone().into()),
+        _ => None,
+    }
+}
+
+/// Reads an RDF list of the shapes graph.
+fn list<S: QuadSource>(source: &S, head: &Term) -> Result<Vec<Term>, StorageError> {
+    let mut out = Vec::new();
+    let mut cursor = head.clone();
+    let mut seen = HashSet::new();
+    while let Some(node) = as_subject(&cursor) {
+        if cursor == Term::NamedNode(rdf::NIL.into_owned()) || !seen.insert(cursor.clone()) {
+            break;
+        }
+        if let Some(first) = first_object(source, &node, rdf::FIRST)? {
+            out.push(first);
+        }
+        match first_object(source, &node, rdf::REST)? {
+            Some(rest) => cursor = rest,
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+impl Shapes {
+    /// Reads every node shape of the shapes graph.
+    pub(crate) fn load<S: QuadSource>(source: &S) -> Result<Self, StorageError> {
+        let mut node_shapes = Vec::new();
+        let heads: Vec<NamedOrBlankNode> = source
+            .quads(None, Some(rdf::TYPE), Some(sh::NODE_SHAPE.into()), Some(shapes_graph()))
+            .map(|q| q.map(|q| q.subject))
+            .collect::<Result<_, _>>()?;
+        for shape in heads {
+            let targets = objects(source, &shape, sh::TARGET_CLASS)?
+                .into_iter()
+                .filter_map(|t| as_named(Some(t)))
+                .collect();
+            let mut properties = Vec::new();
+            for p in objects(source, &shape, sh::PROPERTY)? {
+                let Some(p) = as_subject(&p) else { continue };
+                properties.push(PropertyShape::load(source, &p)?);
+            }
+            node_shapes.push(NodeShape { targets, properties });
+        }
+        Ok(Self { node_shapes })
+    }
+
+    /// Whether no shape is defined.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.node_shapes.is_empty()
+    }
+
+    /// Every class some shape targets.
+    pub(crate) fn target_classes(&self) -> BTreeSet<NamedNode> {
+        self.node_shapes.iter().flat_map(|s| s.targets.iter().cloned()).collect()
+    }
+
+    /// Validates the given focus nodes against every shape that targets one of their classes.
+    pub(crate) fn validate<S: QuadSource>(
+        &self,
+        source: &S,
+        focus: impl IntoIterator<Item = NamedOrBlankNode>,
+    ) -> Result<Vec<Diagnostic>, StorageError> {
+        let mut out = Vec::new();
+        for node in focus {
+            let types: HashSet<Term> = source
+                .quads(Some(node.as_ref()), Some(rdf::TYPE), None, None)
+                .map(|q| q.map(|q| q.object))
+                .collect::<Result<_, _>>()?;
+            for shape in &self.node_shapes {
+                if !shape.targets.iter().any(|t| types.contains(&Term::NamedNode(t.clone()))) {
+                    continue;
+                }
+                for property in &shape.properties {
+                    property.check(source, &node, &mut out)?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl PropertyShape {
+    fn load<S: QuadSource>(source: &S, p: &NamedOrBlankNode) -> Result<Self, StorageError> {
+        let count = |t: Option<Term>| t.as_ref().and_then(as_number).map(|x| x as usize);
+        Ok(Self {
+            path: as_named(first_object(source, p, sh::PATH)?),
+            min_count: count(first_object(source, p, sh::MIN_COUNT)?),
+            max_count: count(first_object(source, p, sh::MAX_COUNT)?),
+            datatype: as_named(first_object(source, p, sh::DATATYPE)?),
+            class: as_named(first_object(source, p, sh::CLASS)?),
+            node_kind: as_named(first_object(source, p, sh::NODE_KIND)?),
+            min_inclusive: first_object(source, p, sh::MIN_INCLUSIVE)?.as_ref().and_then(as_number),
+            max_inclusive: first_object(source, p, sh::MAX_INCLUSIVE)?.as_ref().and_then(as_number),
+            allowed: match first_object(source, p, sh::IN)? {
+                Some(head) => Some(list(source, &head)?),
+                None => None,
+            },
+            severity: match as_named(first_object(source, p, sh::SEVERITY)?) {
+                Some(s) if s.as_ref() == sh::WARNING => Some(Severity::Warning),
+                Some(_) | None => None,
+            },
+            message: match first_object(source, p, sh::MESSAGE)? {
+                Some(Term::Literal(l)) => Some(l.value().to_owned()),
+                _ => None,
+            },
+        })
+    }
+
+    fn check<S: QuadSource>(
+        &self,
+        source: &S,
+        node: &NamedOrBlankNode,
+        out: &mut Vec<Diagnostic>,
+    ) -> Result<(), StorageError> {
+        let Some(path) = &self.path else { return Ok(()) };
+        let mut values: Vec<Term> = source
+            .quads(Some(node.as_ref()), Some(path.as_ref()), None, None)
+            .map(|q| q.map(|q| q.object))
+            .collect::<Result<_, _>>()?;
+        values.sort_by_key(|t| t.to_string());
+        values.dedup();
+        let focus = match node {
+            NamedOrBlankNode::NamedNode(n) => n.as_str().to_owned(),
+            NamedOrBlankNode::BlankNode(b) => b.to_string(),
+        };
+        let short = crate::snapshot::local_name(path.as_str());
+        let report = |message: String, value: Option<&Term>| {
+            let mut d = Diagnostic::violation(DiagnosticCode::ShapeViolation, message)
+                .with_focus(focus.clone())
+                .with_path(path.as_str());
+            d.severity = self.severity.unwrap_or(Severity::Violation);
+            if let Some(hint) = &self.message {
+                d = d.with_hint(hint.clone());
+            }
+            if let Some(v) = value {
+                d = d.with_value(v.to_string());
+            }
+            d
+        };
+        if let Some(min) = self.min_count {
+            if values.len() < min {
+                out.push(report(format!("{focus} has {} value(s) of {short}; at least {min} required", values.len()), None));
+            }
+        }
+        if let Some(max) = self.max_count {
+            if values.len() > max {
+                out.push(report(format!("{focus} has {} values of {short}; at most {max} allowed", values.len()), None));
+            }
+        }
+        for value in &values {
+            if let Some(problem) = self.value_problem(source, value)? {
+                out.push(report(format!("{focus}: value {value} of {short} {problem}"), Some(value)));
+            }
+        }
+        Ok(())
+    }
+
+    /// What is wrong with one value, if anything.
+    fn value_problem<S: QuadSource>(&self, source: &S, value: &Term) -> Result<Option<String>, StorageError> {
+        if let Some(dt) = &self.datatype {
+            let ok = match value {
+                Term::Literal(l) => l.datatype() == dt.as_ref() && lexical_ok(dt.as_ref(), l.value()),
+                _ => false,
+            };
+            if !ok {
+                return Ok(Some(format!("is not a valid {}", crate::snapshot::local_name(dt.as_str()))));
+            }
+        }
+        if let Some(kind) = &self.node_kind {
+            let ok = match value {
+                Term::NamedNode(_) => kind.as_ref() == sh::IRI || kind.as_ref() == sh::BLANK_NODE_OR_IRI,
+                Term::BlankNode(_) => kind.as_ref() == sh::BLANK_NODE_OR_IRI,
+                Term::Literal(_) => kind.as_ref() == sh::LITERAL,
+            };
+            if !ok {
+                return Ok(Some(format!("is not of node kind {}", crate::snapshot::local_name(kind.as_str()))));
+            }
+        }
+        if let Some(class) = &self.class {
+            let typed = match as_subject(value) {
+                Some(s) => source
+                    .quads(Some(s.as_ref()), Some(rdf::TYPE), Some(class.as_ref().into()), None)
+                    .next()
+                    .transpose()?
+                    .is_some(),
+                None => false,
+            };
+            if !typed {
+                return Ok(Some(format!("is not a {}", crate::snapshot::local_name(class.as_str()))));
+            }
+        }
+        if self.min_inclusive.is_some() || self.max_inclusive.is_some() {
+            match as_number(value) {
+                Some(x) => {
+                    if let Some(min) = self.min_inclusive.filter(|&m| x < m) {
+                        return Ok(Some(format!("is below the minimum {min}")));
+                    }
+                    if let Some(max) = self.max_inclusive.filter(|&m| x > m) {
+                        return Ok(Some(format!("is above the maximum {max}")));
+                    }
+                }
+                None => return Ok(Some("is not a number".to_owned())),
+            }
+        }
+        if let Some(allowed) = &self.allowed {
+            let matches = allowed.iter().any(|a| match (a, value) {
+                (Term::Literal(a), Term::Literal(v)) => a.value() == v.value(),
+                (a, v) => a == v,
+            });
+            if !matches {
+                let list: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+                return Ok(Some(format!("is not one of {}", list.join(", "))));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Whether a lexical form is valid for the common XSD datatypes.
+fn lexical_ok(datatype: NamedNodeRef<'_>, value: &str) -> bool {
+    if datatype == xsd::INTEGER {
+        value.trim().parse::<i64>().is_ok()
+    } else if datatype == xsd::DECIMAL {
+        !value.contains(['e', 'E']) && value.trim().parse::<f64>().is_ok()
+    } else if datatype == xsd::DOUBLE || datatype == xsd::FLOAT {
+        value.trim().parse::<f64>().is_ok() || matches!(value, "INF" | "-INF" | "NaN")
+    } else if datatype == xsd::BOOLEAN {
+        matches!(value, "true" | "false" | "1" | "0")
+    } else {
+        true
+    }
+}

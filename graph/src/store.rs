@@ -1,0 +1,378 @@
+//! [`GraphStore`]: the oxigraph store, its single commit path and the current snapshot.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use oxigraph::io::{RdfFormat, RdfSerializer};
+use oxigraph::model::vocab::xsd;
+use oxigraph::model::{
+    GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef, Term,
+};
+use oxigraph::sparql::{CancellationToken, QueryResults, SparqlEvaluator};
+use oxigraph::store::{StorageError, Store};
+
+use crate::compile::{compile, QuadSource};
+use crate::diagnostic::Diagnostic;
+use crate::error::GraphError;
+use crate::snapshot::Snapshot;
+use crate::validate::{check, Scope};
+use crate::vocab::{tupu, GRAPH_NS, META_GRAPH, SHAPES_GRAPH};
+
+/// A set of quads to add and remove, applied together or not at all.
+///
+/// Every write to a [`GraphStore`] is a change set: imports, edits and SPARQL updates all
+/// become one, so the store always knows exactly which triples a commit added and removed.
+#[derive(Clone, Debug, Default)]
+pub struct ChangeSet {
+    /// Quads to add.
+    pub added: Vec<Quad>,
+    /// Quads to remove (applied before the additions).
+    pub removed: Vec<Quad>,
+    /// Who made the change.
+    pub author: Option<String>,
+    /// Why.
+    pub message: Option<String>,
+}
+
+impl ChangeSet {
+    /// An empty change set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A change set that adds `quads`.
+    pub fn adding(quads: Vec<Quad>) -> Self {
+        Self { added: quads, ..Self::default() }
+    }
+
+    /// Sets the message.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// Sets the author.
+    pub fn with_author(mut self, author: impl Into<String>) -> Self {
+        self.author = Some(author.into());
+        self
+    }
+
+    /// Whether the change set adds and removes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// What a commit did.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CommitReport {
+    /// Version of the snapshot the commit produced.
+    pub version: u64,
+    /// Quads that were not in the store and now are.
+    pub added: usize,
+    /// Quads that were in the store and now are not.
+    pub removed: usize,
+    /// Findings that did not block the commit.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The change a commit applied, as told to listeners.
+#[derive(Debug)]
+pub struct CommitEvent<'a> {
+    /// Version of the new snapshot.
+    pub version: u64,
+    /// Quads the commit added.
+    pub added: &'a [Quad],
+    /// Quads the commit removed.
+    pub removed: &'a [Quad],
+    /// The new snapshot.
+    pub snapshot: &'a Arc<Snapshot>,
+}
+
+type Listener = Box<dyn Fn(&CommitEvent<'_>) + Send + Sync>;
+
+/// How a SPARQL query sees the store.
+#[derive(Clone, Default)]
+pub struct QueryOptions {
+    /// Graphs whose union is the default graph. Empty: the union of every graph (each
+    /// framework lives in its own named graph, so this is what most queries want).
+    pub default_graphs: Vec<NamedNode>,
+    /// Named graphs visible to `GRAPH` clauses. Empty: all.
+    pub named_graphs: Vec<NamedNode>,
+    /// Cancels evaluation (and the iteration of results) when triggered.
+    pub cancel: Option<CancellationToken>,
+}
+
+impl std::fmt::Debug for QueryOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryOptions")
+            .field("default_graphs", &self.default_graphs)
+            .field("named_graphs", &self.named_graphs)
+            .field("cancellable", &self.cancel.is_some())
+            .finish()
+    }
+}
+
+/// The graph: an oxigraph store holding one named graph per framework, written only through
+/// [`GraphStore::commit`], and the compiled [`Snapshot`] of its current state.
+///
+/// Invariants:
+/// - every committed state passes validation (no prerequisite cycle, no dangling reference,
+///   every node labelled, SHACL shapes satisfied);
+/// - [`GraphStore::snapshot`] is the compilation of the last committed state; it is swapped
+///   atomically after the store commit, so readers never wait for writers and never see half a
+///   change; its version is the number of commits, persisted with them.
+pub struct GraphStore {
+    store: Store,
+    current: ArcSwap<Snapshot>,
+    writer: Mutex<()>,
+    listeners: Mutex<Vec<Listener>>,
+}
+
+impl std::fmt::Debug for GraphStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphStore")
+            .field("version", &self.current.load().version())
+            .finish_non_exhaustive()
+    }
+}
+
+fn meta_graph() -> GraphNameRef<'static> {
+    GraphNameRef::NamedNode(NamedNodeRef::new_unchecked(META_GRAPH))
+}
+
+fn meta_subject() -> NamedNodeRef<'static> {
+    NamedNodeRef::new_unchecked(META_GRAPH)
+}
+
+/// The named graph for a framework name: an IRI as given, or a bare name under Tupu's
+/// graph namespace (`chalkbase` → `https://w3id.org/tupu/graph/chalkbase`).
+pub fn graph_iri(name: &str) -> Result<NamedNode, GraphError> {
+    let iri = if name.contains(':') { name.to_owned() } else { format!("{GRAPH_NS}{name}") };
+    NamedNode::new(iri).map_err(|e| GraphError::InvalidGraphName {
+        name: name.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+impl GraphStore {
+    /// Opens (or creates) an on-disk store in `path` and compiles its snapshot.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, GraphError> {
+        Self::from_store(Store::open(path)?)
+    }
+
+    /// A store in memory, for tests and tools.
+    pub fn in_memory() -> Result<Self, GraphError> {
+        Self::from_store(Store::new()?)
+    }
+
+    fn from_store(store: Store) -> Result<Self, GraphError> {
+        let version = read_version(&store)?;
+        let compiled = compile(&store, version)?;
+        Ok(Self {
+            store,
+            current: ArcSwap::from_pointee(compiled.snapshot),
+            writer: Mutex::new(()),
+            listeners: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The current snapshot. Cheap (an atomic load); hold it as long as needed.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// The version of the current snapshot.
+    pub fn version(&self) -> u64 {
+        self.current.load().version()
+    }
+
+    /// Read access to the underlying store (for export and custom reads).
+    /// Writes must go through [`GraphStore::commit`].
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Number of quads in the store.
+    pub fn len(&self) -> Result<usize, GraphError> {
+        Ok(self.store.len()?)
+    }
+
+    /// Whether the store holds no quad.
+    pub fn is_empty(&self) -> Result<bool, GraphError> {
+        Ok(self.store.is_empty()?)
+    }
+
+    /// Calls `listener` after every commit, on the committing thread, with what changed.
+    pub fn subscribe(&self, listener: impl Fn(&CommitEvent<'_>) + Send + Sync + 'static) {
+        self.lock_listeners().push(Box::new(listener));
+    }
+
+    fn lock_listeners(&self) -> std::sync::MutexGuard<'_, Vec<Listener>> {
+        self.listeners.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Applies a change set atomically: the removals, then the additions, then validation of
+    /// the resulting state. If validation finds a violation nothing is written and
+    /// [`GraphError::Rejected`] carries every finding. Otherwise the store commits, the
+    /// snapshot is recompiled and swapped in, and listeners are told.
+    ///
+    /// Commits are serialised; readers are never blocked.
+    pub fn commit(&self, change: ChangeSet) -> Result<CommitReport, GraphError> {
+        let _writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let version = self.version() + 1;
+        let mut tx = self.store.start_transaction()?;
+        let mut removed = Vec::new();
+        for quad in change.removed {
+            if tx.contains(&quad)? {
+                tx.remove(&quad);
+                removed.push(quad);
+            }
+        }
+        let mut added = Vec::new();
+        for quad in change.added {
+            if !tx.contains(&quad)? {
+                tx.insert(&quad);
+                added.push(quad);
+            }
+        }
+        let compiled = compile(&tx, version)?;
+        let shapes_changed = added.iter().chain(&removed).any(|q| {
+            matches!(&q.graph_name, GraphName::NamedNode(g) if g.as_str() == SHAPES_GRAPH)
+        });
+        let scope = if shapes_changed { Scope::All } else { Scope::Nodes(touched(&added, &removed)) };
+        let findings = check(&tx, &compiled, scope)?;
+        if findings.iter().any(Diagnostic::is_violation) {
+            // Dropping the transaction discards it: the store is exactly as it was.
+            return Err(GraphError::Rejected(findings));
+        }
+        write_version(&mut tx, version)?;
+        tx.commit()?;
+        let snapshot = Arc::new(compiled.snapshot);
+        self.current.store(snapshot.clone());
+        tracing::info!(version, added = added.len(), removed = removed.len(), "committed");
+        let event = CommitEvent { version, added: &added, removed: &removed, snapshot: &snapshot };
+        for listener in self.lock_listeners().iter() {
+            listener(&event);
+        }
+        Ok(CommitReport { version, added: added.len(), removed: removed.len(), warnings: findings })
+    }
+
+    /// Validates the whole committed state (every check, every shape target).
+    pub fn validate(&self) -> Result<Vec<Diagnostic>, GraphError> {
+        let compiled = compile(&self.store, self.version())?;
+        Ok(check(&self.store, &compiled, Scope::All)?)
+    }
+
+    /// Every quad of a named graph, e.g. to replace it.
+    pub fn graph_quads(&self, graph: &NamedNode) -> Result<Vec<Quad>, GraphError> {
+        Ok(self
+            .store
+            .quads(None, None, None, Some(graph.as_ref().into()))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// The named graphs of the store.
+    pub fn named_graphs(&self) -> Result<Vec<NamedNode>, GraphError> {
+        let mut out = Vec::new();
+        for g in self.store.named_graphs() {
+            if let NamedOrBlankNode::NamedNode(n) = g? {
+                out.push(n);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Evaluates a SPARQL 1.1 query. Results are lazy: evaluation continues while they are
+    /// iterated, and `options.cancel` stops both.
+    pub fn query(&self, sparql: &str, options: &QueryOptions) -> Result<QueryResults<'static>, GraphError> {
+        let mut evaluator = SparqlEvaluator::new();
+        if let Some(token) = &options.cancel {
+            evaluator = evaluator.with_cancellation_token(token.clone());
+        }
+        let mut prepared = evaluator
+            .parse_query(sparql)
+            .map_err(|e| GraphError::QuerySyntax(e.to_string()))?;
+        let dataset = prepared.dataset_mut();
+        if options.default_graphs.is_empty() {
+            dataset.set_default_graph_as_union();
+        } else {
+            dataset.set_default_graph(options.default_graphs.iter().cloned().map(Into::into).collect());
+        }
+        if !options.named_graphs.is_empty() {
+            dataset.set_available_named_graphs(options.named_graphs.iter().cloned().map(Into::into).collect());
+        }
+        prepared.on_store(&self.store).execute().map_err(GraphError::from)
+    }
+
+    /// Writes a named graph in an RDF format, with the usual prefixes where the format has them.
+    /// `extra_prefixes` are added to [`PREFIXES`].
+    pub fn export(
+        &self,
+        graph: &NamedNode,
+        format: RdfFormat,
+        extra_prefixes: &[(&str, &str)],
+        writer: impl std::io::Write,
+    ) -> Result<(), GraphError> {
+        let mut serializer = RdfSerializer::from_format(format);
+        for (prefix, iri) in PREFIXES.iter().chain(extra_prefixes) {
+            serializer = serializer
+                .with_prefix(*prefix, *iri)
+                .map_err(|e| GraphError::Export(e.to_string()))?;
+        }
+        self.store
+            .dump_graph_to_writer(graph, serializer, writer)
+            .map(|_| ())
+            .map_err(|e| GraphError::Export(e.to_string()))
+    }
+}
+
+/// Prefixes written by [`GraphStore::export`].
+pub const PREFIXES: &[(&str, &str)] = &[
+    ("tupu", crate::vocab::TUPU_NS),
+    ("skos", "http://www.w3.org/2004/02/skos/core#"),
+    ("schema", "https://schema.org/"),
+    ("rdfs", "http://www.w3.org/2000/01/rdf-schema#"),
+    ("xsd", "http://www.w3.org/2001/XMLSchema#"),
+];
+
+/// The subjects and IRI objects of the changed quads: the nodes whose shapes may have changed.
+fn touched(added: &[Quad], removed: &[Quad]) -> Vec<NamedOrBlankNode> {
+    let mut nodes: Vec<NamedOrBlankNode> = Vec::new();
+    for q in added.iter().chain(removed) {
+        nodes.push(q.subject.clone());
+        match &q.object {
+            Term::NamedNode(n) => nodes.push(n.clone().into()),
+            Term::BlankNode(b) => nodes.push(b.clone().into()),
+            Term::Literal(_) => {}
+        }
+    }
+    nodes.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+    nodes.dedup();
+    nodes
+}
+
+fn read_version(store: &Store) -> Result<u64, StorageError> {
+    for quad in store.quads(Some(meta_subject().into()), Some(tupu::COMMIT_COUNT), None, Some(meta_graph())) {
+        if let Term::Literal(l) = quad?.object {
+            if let Ok(v) = l.value().parse() {
+                return Ok(v);
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn write_version(tx: &mut oxigraph::store::Transaction<'_>, version: u64) -> Result<(), StorageError> {
+    let old: Vec<Quad> = tx
+        .quads(Some(meta_subject().into()), Some(tupu::COMMIT_COUNT), None, Some(meta_graph()))
+        .collect::<Result<_, _>>()?;
+    for q in &old {
+        tx.remove(q);
+    }
+    let value = Literal::new_typed_literal(version.to_string(), xsd::INTEGER);
+    tx.insert(QuadRef::new(meta_subject(), tupu::COMMIT_COUNT, &value, meta_graph()));
+    Ok(())
+}

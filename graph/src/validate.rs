@@ -1,0 +1,104 @@
+//! Validation of a would-be state of the graph: prerequisite cycles, dangling references,
+//! unlabelled nodes and SHACL shapes.
+
+use std::collections::HashSet;
+
+use oxigraph::model::NamedOrBlankNode;
+use oxigraph::model::vocab::rdf;
+use oxigraph::store::StorageError;
+
+use crate::algo::prerequisite_cycles;
+use crate::compile::{Compiled, QuadSource};
+use crate::diagnostic::{Diagnostic, DiagnosticCode};
+use crate::shacl::Shapes;
+use crate::vocab::skos;
+
+/// Which nodes the SHACL shapes are checked on.
+pub(crate) enum Scope {
+    /// Every instance of a targeted class.
+    All,
+    /// The subjects and objects the change touched.
+    Nodes(Vec<NamedOrBlankNode>),
+}
+
+/// Runs every check and returns the findings, violations first.
+pub(crate) fn check<S: QuadSource>(
+    source: &S,
+    compiled: &Compiled,
+    scope: Scope,
+) -> Result<Vec<Diagnostic>, StorageError> {
+    let snapshot = &compiled.snapshot;
+    let mut out = Vec::new();
+    for cycle in prerequisite_cycles(snapshot) {
+        let names: Vec<String> = cycle.iter().map(|&n| snapshot.iri(n).to_owned()).collect();
+        let shown: Vec<String> = cycle
+            .iter()
+            .map(|&n| format!("{} ({})", snapshot.local_name(n), snapshot.label(n, None)))
+            .collect();
+        let mut d = Diagnostic::violation(
+            DiagnosticCode::PrerequisiteCycle,
+            format!("prerequisite cycle: {}", shown.join(" requires ")),
+        )
+        .with_focus(names[0].clone())
+        .with_path(crate::vocab::tupu::REQUIRES.as_str())
+        .with_hint("remove one tupu:requires edge of the cycle; prerequisites must form a directed acyclic graph");
+        d.cycle = names;
+        out.push(d);
+    }
+    for r in &compiled.dangling {
+        let (missing, role) = if r.subject_missing { (&r.subject, "subject") } else { (&r.object, "object") };
+        out.push(
+            Diagnostic::violation(
+                DiagnosticCode::DanglingReference,
+                format!("the {role} {missing} of <{}> is not a node of the graph", r.predicate),
+            )
+            .with_focus(r.subject.clone())
+            .with_path(r.predicate.clone())
+            .with_value(r.object.clone())
+            .with_hint(format!(
+                "type {missing} with a Tupu class (e.g. tupu:KnowledgePoint) and give it a skos:prefLabel, or fix the IRI"
+            )),
+        );
+    }
+    let unlabelled: HashSet<&str> = compiled.unlabelled.iter().map(|&n| snapshot.iri(n)).collect();
+    for &node in &compiled.unlabelled {
+        out.push(
+            Diagnostic::violation(
+                DiagnosticCode::MissingLabel,
+                format!("the {} {} has no label", snapshot.kind(node), snapshot.iri(node)),
+            )
+            .with_focus(snapshot.iri(node))
+            .with_path(skos::PREF_LABEL.as_str())
+            .with_hint("add a skos:prefLabel with a language tag, e.g. \"加法\"@zh"),
+        );
+    }
+    let shapes = Shapes::load(source)?;
+    if !shapes.is_empty() {
+        let focus = match scope {
+            Scope::All => all_targets(source, &shapes)?,
+            Scope::Nodes(nodes) => nodes,
+        };
+        for d in shapes.validate(source, focus)? {
+            // A node without any label is already reported once, with a clearer message.
+            let duplicate = d.path.as_deref() == Some(skos::PREF_LABEL.as_str())
+                && d.focus.as_deref().is_some_and(|f| unlabelled.contains(f));
+            if !duplicate {
+                out.push(d);
+            }
+        }
+    }
+    out.sort_by_key(|d| d.severity);
+    Ok(out)
+}
+
+fn all_targets<S: QuadSource>(source: &S, shapes: &Shapes) -> Result<Vec<NamedOrBlankNode>, StorageError> {
+    let mut seen = HashSet::new();
+    for class in shapes.target_classes() {
+        for quad in source.quads(None, Some(rdf::TYPE), Some(class.as_ref().into()), None) {
+            seen.insert(quad?.subject);
+        }
+    }
+    let mut nodes: Vec<NamedOrBlankNode> = seen.into_iter().collect();
+    nodes.sort_by_key(ToString::to_string);
+    Ok(nodes)
+}

@@ -1,0 +1,56 @@
+//! The RDF files compiled into the binary: the core vocabulary, its SHACL shapes and the demo
+//! curriculum, so that a fresh server on an empty data directory has a graph to serve.
+
+use oxigraph::io::RdfFormat;
+use oxigraph::model::Quad;
+use tupu_graph::vocab::{SHAPES_GRAPH, VOCABULARY_GRAPH};
+use tupu_graph::{graph_iri, ChangeSet, CommitReport, GraphStore};
+
+use crate::error::ImportError;
+use crate::rdf::read_rdf;
+
+/// One bundled RDF file.
+#[derive(Clone, Copy, Debug)]
+pub struct BundledFile {
+    /// Path in the repository, for messages.
+    pub name: &'static str,
+    /// Named graph it is loaded into.
+    pub graph: &'static str,
+    /// Turtle text.
+    pub turtle: &'static str,
+}
+
+/// The bundled files, in load order.
+pub fn bundled() -> [BundledFile; 3] {
+    [
+        BundledFile {
+            name: "ontologies/tupu.ttl",
+            graph: VOCABULARY_GRAPH,
+            turtle: include_str!("../../ontologies/tupu.ttl"),
+        },
+        BundledFile {
+            name: "ontologies/shapes.ttl",
+            graph: SHAPES_GRAPH,
+            turtle: include_str!("../../ontologies/shapes.ttl"),
+        },
+        BundledFile {
+            name: "ontologies/demo/chalkbase.ttl",
+            graph: "chalkbase",
+            turtle: include_str!("../../ontologies/demo/chalkbase.ttl"),
+        },
+    ]
+}
+
+/// Loads the vocabulary, the shapes and (when `demo`) the demo curriculum as one commit.
+pub fn load_bundled(store: &GraphStore, demo: bool) -> Result<CommitReport, ImportError> {
+    let mut quads: Vec<Quad> = Vec::new();
+    for file in bundled() {
+        if file.graph == "chalkbase" && !demo {
+            continue;
+        }
+        let graph = graph_iri(file.graph)?;
+        quads.extend(read_rdf(file.turtle.as_bytes(), file.name, RdfFormat::Turtle, &graph, true)?);
+    }
+    let change = ChangeSet::adding(quads).with_message("load the bundled vocabulary, shapes and demo data");
+    Ok(store.commit(change)?)
+}

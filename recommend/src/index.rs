@@ -1,0 +1,117 @@
+//! Per-snapshot data the recommender precomputes once: learnable nodes, roots in teaching
+//! order, node difficulties, and the resources of each node.
+
+use tupu_graph::{MasteryLevel, NodeId, NodeKind, Relation, Snapshot};
+
+/// Precomputed view of one snapshot for the recommender. Build it once per snapshot version
+/// ([`RecommendIndex::new`] is O(n + m)) and share it.
+#[derive(Debug)]
+pub struct RecommendIndex {
+    version: u64,
+    /// Knowledge points without prerequisites, in teaching order (sequence, grade, depth).
+    roots: Vec<NodeId>,
+    /// Difficulty in [0, 1] of every node (given, or derived from grade and target level).
+    difficulty: Vec<f32>,
+    /// Normalised curriculum position in [0, 1] (0 = taught first).
+    position: Vec<f32>,
+    /// Whether the node is a knowledge point.
+    learnable: Vec<bool>,
+}
+
+/// Difficulty of a node: its own, or 0.7 · grade position + 0.3 · level position.
+fn derived_difficulty(snapshot: &Snapshot, node: NodeId) -> f32 {
+    let a = snapshot.attrs(node);
+    if let Some(d) = a.difficulty {
+        return d.clamp(0.0, 1.0);
+    }
+    let grade = a.grade.map(|g| (f32::from(g.clamp(1, 12)) - 1.0) / 11.0);
+    let level = a.mastery_level.map(|l| match l {
+        MasteryLevel::Know => 0.0,
+        MasteryLevel::Understand => 1.0 / 3.0,
+        MasteryLevel::Master => 2.0 / 3.0,
+        MasteryLevel::Apply => 1.0,
+    });
+    match (grade, level) {
+        (Some(g), Some(l)) => 0.7 * g + 0.3 * l,
+        (Some(g), None) => g,
+        (None, Some(l)) => 0.3 + 0.4 * l,
+        (None, None) => 0.5,
+    }
+}
+
+impl RecommendIndex {
+    /// Builds the index of a snapshot.
+    pub fn new(snapshot: &Snapshot) -> Self {
+        let n = snapshot.node_count();
+        let learnable: Vec<bool> = snapshot.nodes().map(|x| snapshot.kind(x) == NodeKind::KnowledgePoint).collect();
+        let difficulty = snapshot.nodes().map(|x| derived_difficulty(snapshot, x)).collect();
+        // Curriculum position: sequence when given, else topological rank.
+        let mut rank = vec![0usize; n];
+        for (i, &x) in snapshot.topological_order().iter().enumerate() {
+            rank[x.index()] = i;
+        }
+        let key = |x: NodeId| {
+            let a = snapshot.attrs(x);
+            (a.sequence.unwrap_or(u32::MAX), a.grade.unwrap_or(u8::MAX), rank[x.index()])
+        };
+        let mut ordered: Vec<NodeId> = snapshot.nodes().filter(|&x| learnable[x.index()]).collect();
+        ordered.sort_by_key(|&x| key(x));
+        let mut position = vec![1.0f32; n];
+        let denom = ordered.len().max(2) as f32 - 1.0;
+        for (i, &x) in ordered.iter().enumerate() {
+            position[x.index()] = i as f32 / denom;
+        }
+        let roots = ordered
+            .iter()
+            .copied()
+            .filter(|&x| snapshot.out(x, Relation::Requires).is_empty())
+            .collect();
+        Self { version: snapshot.version(), roots, difficulty, position, learnable }
+    }
+
+    /// The snapshot version the index was built for.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Knowledge points without prerequisites, in teaching order.
+    pub fn roots(&self) -> &[NodeId] {
+        &self.roots
+    }
+
+    /// Difficulty in [0, 1].
+    #[inline]
+    pub fn difficulty(&self, node: NodeId) -> f32 {
+        self.difficulty[node.index()]
+    }
+
+    /// Position in the teaching order, in [0, 1].
+    #[inline]
+    pub fn position(&self, node: NodeId) -> f32 {
+        self.position[node.index()]
+    }
+
+    /// Whether the node is something to learn (a knowledge point).
+    #[inline]
+    pub fn learnable(&self, node: NodeId) -> bool {
+        self.learnable[node.index()]
+    }
+}
+
+/// The resources that teach or assess `node`, best first: those that teach it before those
+/// that only assess it, lessons first, then in teaching order.
+pub fn resources_for(snapshot: &Snapshot, node: NodeId, limit: usize) -> Vec<NodeId> {
+    let mut out: Vec<(u8, u8, u32, NodeId)> = Vec::new();
+    for (rank, relation) in [(0u8, Relation::Teaches), (1, Relation::Assesses)] {
+        for e in snapshot.inc(node, relation) {
+            if out.iter().any(|x| x.3 == e.node) {
+                continue;
+            }
+            let a = snapshot.attrs(e.node);
+            let lesson = a.resource_type.is_some_and(|t| snapshot.symbol(t) == "lesson");
+            out.push((rank, u8::from(!lesson), a.sequence.unwrap_or(u32::MAX), e.node));
+        }
+    }
+    out.sort_unstable();
+    out.into_iter().take(limit).map(|x| x.3).collect()
+}

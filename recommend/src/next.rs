@@ -1,0 +1,524 @@
+//! Next steps: the ready-to-learn fringe, ranked, diversified and explained.
+
+use std::collections::{HashMap, HashSet};
+
+use tupu_graph::{prerequisite_closure, NodeId, Snapshot, Sym};
+
+use crate::bkt::{default_params, p_correct};
+use crate::index::{resources_for, RecommendIndex};
+use crate::model::{Mastery, DAY};
+
+/// Weights of the ranking score (see [`next_steps`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ScoreWeights {
+    /// Progress toward the goal.
+    pub goal: f32,
+    /// How much mastering the node unlocks.
+    pub unlock: f32,
+    /// Fit of the node's difficulty to the learner.
+    pub fit: f32,
+    /// Review of decayed mastery.
+    pub review: f32,
+    /// Earlier in the teaching order.
+    pub order: f32,
+}
+
+impl Default for ScoreWeights {
+    fn default() -> Self {
+        Self { goal: 0.40, unlock: 0.25, fit: 0.20, review: 0.30, order: 0.15 }
+    }
+}
+
+/// Settings of the recommender.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RecommendConfig {
+    /// A node is mastered when its probability of mastery reaches this.
+    pub mastery_threshold: f32,
+    /// Most items from one learning thread in one list (relaxed when nothing else is ready).
+    pub per_thread: usize,
+    /// Score weights.
+    pub weights: ScoreWeights,
+    /// Resources attached to each item.
+    pub resources_per_item: usize,
+}
+
+impl Default for RecommendConfig {
+    fn default() -> Self {
+        Self { mastery_threshold: 0.85, per_thread: 2, weights: ScoreWeights::default(), resources_per_item: 3 }
+    }
+}
+
+/// What a `next` request asks for.
+#[derive(Clone, Debug)]
+pub struct NextRequest {
+    /// How many items.
+    pub n: usize,
+    /// Rank progress toward this node first.
+    pub goal: Option<NodeId>,
+    /// Only nodes of this subject.
+    pub subject: Option<Sym>,
+    /// Unix time (seconds) for review scheduling.
+    pub now: i64,
+}
+
+/// Why an item is recommended: learn something new, or review something fading.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    /// Not yet mastered; every prerequisite is.
+    Learn,
+    /// Mastered once; recall has decayed below the threshold.
+    Review,
+}
+
+/// The parts of an item's score, each in [0, 1] before weighting.
+#[derive(Copy, Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct ScoreParts {
+    /// Progress toward the goal: 1 / (1 + steps to the goal).
+    pub goal: f32,
+    /// Share of the unlock scale: ln(1 + k) / ln(9) for k newly ready nodes, capped at 1.
+    pub unlock: f32,
+    /// 1 − 2 · |difficulty − learner level − 0.05|, clamped.
+    pub fit: f32,
+    /// Decay of recall: 1 − recall / belief.
+    pub review: f32,
+    /// 1 − position in the teaching order.
+    pub order: f32,
+}
+
+/// The graph facts behind an item.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Explanation {
+    /// Direct prerequisites, all mastered.
+    pub mastered_prerequisites: Vec<NodeId>,
+    /// Nodes that become ready once this one is mastered.
+    pub unlocks: Vec<NodeId>,
+    /// Steps from this node up to the goal, when a goal was given and leads here.
+    pub steps_to_goal: Option<u32>,
+    /// Current probability of mastery.
+    pub mastery: f32,
+    /// Probability of answering correctly now.
+    pub expected_success: f32,
+    /// Days since last practice, for reviews.
+    pub days_since_practice: Option<f32>,
+    /// Estimated recall now, for reviews.
+    pub recall: Option<f32>,
+}
+
+/// One recommended node.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Recommendation {
+    /// The node.
+    pub node: NodeId,
+    /// Learn or review.
+    pub kind: ItemKind,
+    /// Weighted score.
+    pub score: f32,
+    /// Its parts.
+    pub parts: ScoreParts,
+    /// The graph facts behind it.
+    pub explanation: Explanation,
+    /// Resources that teach or assess it, best first.
+    pub resources: Vec<NodeId>,
+}
+
+/// Dense bit set of mastered nodes: O(1) readiness checks without hashing.
+struct BitSet(Vec<u64>);
+
+impl BitSet {
+    fn new(n: usize) -> Self {
+        Self(vec![0; n.div_ceil(64)])
+    }
+    #[inline]
+    fn set(&mut self, i: usize) {
+        self.0[i >> 6] |= 1 << (i & 63);
+    }
+    #[inline]
+    fn get(&self, i: usize) -> bool {
+        self.0[i >> 6] & (1 << (i & 63)) != 0
+    }
+}
+
+struct Candidate {
+    node: NodeId,
+    kind: ItemKind,
+    score: f32,
+    parts: ScoreParts,
+    unlocks: Vec<NodeId>,
+    thread: Option<Sym>,
+    topic: Option<Sym>,
+}
+
+/// Ranks what a learner should do next.
+///
+/// Candidates are the **ready-to-learn fringe** (knowledge points not mastered whose direct
+/// prerequisites are all mastered, found from the roots and from the dependents of what the
+/// learner has mastered or started) and **reviews** (mastered points whose recall has decayed
+/// below the threshold). Each gets
+/// `score = w_goal·goal + w_unlock·unlock + w_fit·fit + w_review·review + w_order·order`
+/// (see [`ScoreParts`]); with a goal, only fringe nodes among the goal's prerequisites (or the
+/// goal itself) are ranked. The list is then picked greedily with a diversity rule: at most
+/// `per_thread` items per learning thread and a penalty of 0.1 per item already taken from the
+/// same topic, so one strand cannot fill the list; the rule relaxes only when nothing else is
+/// ready.
+///
+/// ```text
+///   count ◀── add ◀── add_carry        (a ◀── b: b requires a)
+///     ▲
+///     └──── compare
+/// ```
+/// A learner who mastered `count` gets `add` and `compare` (both ready); `add_carry` is not
+/// ready until `add` is mastered.
+///
+/// # Complexity
+/// O(n/64 + Σ deg) for a learner with m entries: the bit set, then each entry's dependents and
+/// their prerequisites; roots are read in teaching order until enough are found.
+///
+/// ```
+/// use tupu_graph::{NodeKind, Relation, SnapshotBuilder};
+/// use tupu_recommend::{next_steps, Mastery, NextRequest, NodeMastery, RecommendConfig, RecommendIndex};
+///
+/// let mut b = SnapshotBuilder::new();
+/// let count = b.node("https://e.org/count", NodeKind::KnowledgePoint);
+/// let add = b.node("https://e.org/add", NodeKind::KnowledgePoint);
+/// let carry = b.node("https://e.org/add_carry", NodeKind::KnowledgePoint);
+/// let compare = b.node("https://e.org/compare", NodeKind::KnowledgePoint);
+/// b.edge(Relation::Requires, add, count, 1.0);
+/// b.edge(Relation::Requires, carry, add, 1.0);
+/// b.edge(Relation::Requires, compare, count, 1.0);
+/// let s = b.build(1);
+/// let index = RecommendIndex::new(&s);
+/// let mastery = Mastery::from_entries([(count, NodeMastery::belief(0.95))]);
+/// let request = NextRequest { n: 5, goal: None, subject: None, now: 0 };
+/// let items = next_steps(&s, &index, &mastery, &request, &RecommendConfig::default());
+/// let mut nodes: Vec<_> = items.iter().map(|i| i.node).collect();
+/// nodes.sort();
+/// assert_eq!(nodes, vec![add, compare]);
+/// ```
+pub fn next_steps(
+    snapshot: &Snapshot,
+    index: &RecommendIndex,
+    mastery: &Mastery,
+    request: &NextRequest,
+    config: &RecommendConfig,
+) -> Vec<Recommendation> {
+    if request.n == 0 {
+        return Vec::new();
+    }
+    let threshold = config.mastery_threshold;
+    let mut mastered = BitSet::new(snapshot.node_count());
+    let mut level_sum = 0.0f32;
+    let mut level_count = 0usize;
+    for (node, m) in mastery.entries() {
+        if m.p >= threshold {
+            mastered.set(node.index());
+            if index.learnable(node) {
+                level_sum += index.difficulty(node);
+                level_count += 1;
+            }
+        }
+    }
+    let learner_level = if level_count == 0 { 0.0 } else { level_sum / level_count as f32 };
+    let subject_ok = |x: NodeId| request.subject.is_none() || snapshot.attrs(x).subject == request.subject;
+    let ready = |x: NodeId| {
+        index.learnable(x) && !mastered.get(x.index()) && snapshot.prerequisites(x).all(|q| mastered.get(q.index()))
+    };
+
+    // Goal: steps from the goal down to each node of its closure (breadth-first).
+    let goal_steps: Option<HashMap<NodeId, u32>> = request.goal.map(|goal| {
+        let mut steps = HashMap::new();
+        steps.insert(goal, 0u32);
+        let mut frontier = vec![goal];
+        let mut depth = 0;
+        while !frontier.is_empty() {
+            depth += 1;
+            let mut next = Vec::new();
+            for x in frontier {
+                for q in snapshot.prerequisites(x) {
+                    if !mastered.get(q.index()) && !steps.contains_key(&q) {
+                        steps.insert(q, depth);
+                        next.push(q);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        steps
+    });
+
+    let mut seen: HashSet<NodeId> = HashSet::new();
+    let mut fringe: Vec<NodeId> = Vec::new();
+    let mut consider = |x: NodeId, fringe: &mut Vec<NodeId>| {
+        if seen.insert(x) && subject_ok(x) && ready(x) {
+            fringe.push(x);
+        }
+    };
+    match &goal_steps {
+        Some(steps) => {
+            let mut in_closure: Vec<NodeId> = steps.keys().copied().collect();
+            in_closure.sort();
+            for x in in_closure {
+                consider(x, &mut fringe);
+            }
+        }
+        None => {
+            for (node, m) in mastery.entries() {
+                if m.p >= threshold {
+                    for d in snapshot.dependents(node) {
+                        consider(d, &mut fringe);
+                    }
+                } else {
+                    consider(node, &mut fringe);
+                }
+            }
+            // Roots in teaching order: enough to fill the list several times over.
+            let wanted = fringe.len() + 4 * request.n + 8;
+            for &root in index.roots() {
+                if fringe.len() >= wanted {
+                    break;
+                }
+                consider(root, &mut fringe);
+            }
+        }
+    }
+
+    let w = &config.weights;
+    let mut candidates: Vec<Candidate> = Vec::with_capacity(fringe.len() + 8);
+    for x in fringe {
+        let unlocks: Vec<NodeId> = snapshot
+            .dependents(x)
+            .filter(|&d| {
+                index.learnable(d)
+                    && !mastered.get(d.index())
+                    && snapshot.prerequisites(d).all(|q| q == x || mastered.get(q.index()))
+            })
+            .collect();
+        let goal = goal_steps.as_ref().and_then(|s| s.get(&x)).map_or(0.0, |&d| 1.0 / (1.0 + d as f32));
+        let parts = ScoreParts {
+            goal,
+            unlock: ((1.0 + unlocks.len() as f32).ln() / 9f32.ln()).min(1.0),
+            fit: (1.0 - 2.0 * (index.difficulty(x) - learner_level - 0.05).abs()).clamp(0.0, 1.0),
+            review: 0.0,
+            order: 1.0 - index.position(x),
+        };
+        let score = w.goal * parts.goal + w.unlock * parts.unlock + w.fit * parts.fit + w.order * parts.order;
+        let a = snapshot.attrs(x);
+        candidates.push(Candidate { node: x, kind: ItemKind::Learn, score, parts, unlocks, thread: a.thread, topic: a.topic });
+    }
+    if request.goal.is_none() {
+        for (x, m) in mastery.entries() {
+            if m.p < threshold || !index.learnable(x) || !subject_ok(x) {
+                continue;
+            }
+            let recall = m.recall(request.now);
+            if recall >= threshold {
+                continue;
+            }
+            let parts = ScoreParts {
+                review: (1.0 - recall / m.p.max(1e-6)).clamp(0.0, 1.0),
+                fit: (1.0 - 2.0 * (index.difficulty(x) - learner_level).abs()).clamp(0.0, 1.0),
+                order: 1.0 - index.position(x),
+                ..ScoreParts::default()
+            };
+            let score = w.review * (0.5 + 0.5 * parts.review) + w.fit * parts.fit + w.order * parts.order;
+            let a = snapshot.attrs(x);
+            candidates.push(Candidate { node: x, kind: ItemKind::Review, score, parts, unlocks: Vec::new(), thread: a.thread, topic: a.topic });
+        }
+    }
+    let picked = diversify(candidates, request.n, config.per_thread);
+    picked
+        .into_iter()
+        .map(|c| explain(snapshot, mastery, c, goal_steps.as_ref(), request.now, config))
+        .collect()
+}
+
+/// Greedy selection under the diversity rule (see [`next_steps`]).
+fn diversify(mut candidates: Vec<Candidate>, n: usize, per_thread: usize) -> Vec<Candidate> {
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.node.cmp(&b.node)));
+    let mut picked: Vec<Candidate> = Vec::with_capacity(n);
+    let mut thread_count: HashMap<Sym, usize> = HashMap::new();
+    let mut topic_count: HashMap<Sym, usize> = HashMap::new();
+    for relax in [false, true] {
+        while picked.len() < n {
+            let mut best: Option<(usize, f32)> = None;
+            for (i, c) in candidates.iter().enumerate() {
+                let in_thread = c.thread.map_or(0, |t| thread_count.get(&t).copied().unwrap_or(0));
+                if !relax && in_thread >= per_thread {
+                    continue;
+                }
+                let in_topic = c.topic.map_or(0, |t| topic_count.get(&t).copied().unwrap_or(0));
+                let effective = c.score - 0.1 * in_topic as f32 - 0.2 * in_thread as f32;
+                if best.is_none_or(|(_, s)| effective > s) {
+                    best = Some((i, effective));
+                }
+            }
+            let Some((i, _)) = best else { break };
+            let c = candidates.remove(i);
+            if let Some(t) = c.thread {
+                *thread_count.entry(t).or_default() += 1;
+            }
+            if let Some(t) = c.topic {
+                *topic_count.entry(t).or_default() += 1;
+            }
+            picked.push(c);
+        }
+    }
+    picked
+}
+
+fn explain(
+    snapshot: &Snapshot,
+    mastery: &Mastery,
+    c: Candidate,
+    goal_steps: Option<&HashMap<NodeId, u32>>,
+    now: i64,
+    config: &RecommendConfig,
+) -> Recommendation {
+    let entry = mastery.entry(c.node).copied();
+    let p = mastery.p(snapshot, c.node);
+    let params = default_params(snapshot.attrs(c.node));
+    let review = c.kind == ItemKind::Review;
+    let last = entry.and_then(|m| m.last_practised);
+    Recommendation {
+        node: c.node,
+        kind: c.kind,
+        score: c.score,
+        parts: c.parts,
+        explanation: Explanation {
+            mastered_prerequisites: snapshot.prerequisites(c.node).collect(),
+            unlocks: c.unlocks,
+            steps_to_goal: goal_steps.and_then(|s| s.get(&c.node).copied()),
+            mastery: p,
+            expected_success: p_correct(p, &params),
+            days_since_practice: if review { last.map(|t| (now - t) as f32 / DAY as f32) } else { None },
+            recall: if review { entry.map(|m| m.recall(now)) } else { None },
+        },
+        resources: resources_for(snapshot, c.node, config.resources_per_item),
+    }
+}
+
+/// Whether every direct prerequisite of `node` is mastered at `threshold`.
+pub fn is_ready(snapshot: &Snapshot, mastery: &Mastery, node: NodeId, threshold: f32) -> bool {
+    mastery.p(snapshot, node) < threshold && snapshot.prerequisites(node).all(|q| mastery.p(snapshot, q) >= threshold)
+}
+
+/// The learner's whole ready-to-learn fringe (the naive definition, for tests and reports):
+/// every knowledge point not mastered whose prerequisites are all mastered. O(n + m).
+pub fn ready_fringe(snapshot: &Snapshot, index: &RecommendIndex, mastery: &Mastery, threshold: f32) -> Vec<NodeId> {
+    snapshot.nodes().filter(|&x| index.learnable(x) && is_ready(snapshot, mastery, x, threshold)).collect()
+}
+
+/// Nodes of the goal's closure still to master (used by callers that report progress).
+pub fn remaining_for_goal(snapshot: &Snapshot, mastery: &Mastery, goal: NodeId, threshold: f32) -> usize {
+    prerequisite_closure(snapshot, goal)
+        .into_iter()
+        .chain(std::iter::once(goal))
+        .filter(|&x| mastery.p(snapshot, x) < threshold)
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::NodeMastery;
+    use tupu_graph::{NodeKind, Relation, SnapshotBuilder};
+
+    /// Three threads: a (a0 ◀ a1 ◀ a2), b (b0 ◀ b1), c (c0); a1 also requires b0.
+    fn graph() -> (Snapshot, HashMap<&'static str, NodeId>) {
+        let mut b = SnapshotBuilder::new();
+        let mut ids = HashMap::new();
+        for (i, name) in ["a0", "a1", "a2", "b0", "b1", "c0"].iter().enumerate() {
+            let id = b.node(&format!("https://e.org/{name}"), NodeKind::KnowledgePoint);
+            let thread = b.symbol(&name[..1]);
+            b.attrs_mut(id).thread = Some(thread);
+            b.attrs_mut(id).sequence = Some(i as u32);
+            ids.insert(*name, id);
+        }
+        for (x, y) in [("a1", "a0"), ("a2", "a1"), ("b1", "b0"), ("a1", "b0")] {
+            b.edge(Relation::Requires, ids[x], ids[y], 1.0);
+        }
+        let lesson = b.node("https://e.org/lesson", NodeKind::Resource);
+        b.edge(Relation::Teaches, lesson, ids["a1"], 1.0);
+        (b.build(1), ids)
+    }
+
+    fn request(n: usize) -> NextRequest {
+        NextRequest { n, goal: None, subject: None, now: 0 }
+    }
+
+    #[test]
+    fn new_learner_gets_the_roots() {
+        let (s, ids) = graph();
+        let index = RecommendIndex::new(&s);
+        let items = next_steps(&s, &index, &Mastery::default(), &request(5), &RecommendConfig::default());
+        let mut got: Vec<NodeId> = items.iter().map(|i| i.node).collect();
+        got.sort();
+        let mut want = vec![ids["a0"], ids["b0"], ids["c0"]];
+        want.sort();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn fast_path_matches_naive_fringe() {
+        let (s, ids) = graph();
+        let index = RecommendIndex::new(&s);
+        let mastery = Mastery::from_entries([(ids["a0"], NodeMastery::belief(0.9)), (ids["b0"], NodeMastery::belief(0.9))]);
+        let items = next_steps(&s, &index, &mastery, &request(10), &RecommendConfig::default());
+        let mut got: Vec<NodeId> = items.iter().filter(|i| i.kind == ItemKind::Learn).map(|i| i.node).collect();
+        got.sort();
+        assert_eq!(got, ready_fringe(&s, &index, &mastery, 0.85));
+        let a1 = items.iter().find(|i| i.node == ids["a1"]).unwrap();
+        assert_eq!(a1.explanation.mastered_prerequisites.len(), 2);
+        assert_eq!(a1.explanation.unlocks, vec![ids["a2"]]);
+        assert_eq!(a1.resources.len(), 1);
+    }
+
+    #[test]
+    fn goal_restricts_to_its_prerequisites() {
+        let (s, ids) = graph();
+        let index = RecommendIndex::new(&s);
+        let req = NextRequest { goal: Some(ids["a2"]), ..request(5) };
+        let items = next_steps(&s, &index, &Mastery::default(), &req, &RecommendConfig::default());
+        let mut got: Vec<NodeId> = items.iter().map(|i| i.node).collect();
+        got.sort();
+        let mut want = vec![ids["a0"], ids["b0"]];
+        want.sort();
+        assert_eq!(got, want);
+        assert!(items.iter().all(|i| i.explanation.steps_to_goal == Some(2)));
+    }
+
+    #[test]
+    fn faded_mastery_comes_back_for_review() {
+        let (s, ids) = graph();
+        let index = RecommendIndex::new(&s);
+        let m = NodeMastery { p: 0.95, last_practised: Some(0), attempts: 1, correct: 1 };
+        let mastery = Mastery::from_entries([(ids["c0"], m)]);
+        let req = NextRequest { now: 60 * DAY, ..request(10) };
+        let items = next_steps(&s, &index, &mastery, &req, &RecommendConfig::default());
+        let review = items.iter().find(|i| i.node == ids["c0"]).unwrap();
+        assert_eq!(review.kind, ItemKind::Review);
+        assert!(review.explanation.recall.unwrap() < 0.85);
+    }
+
+    #[test]
+    fn one_thread_cannot_fill_the_list() {
+        let mut b = SnapshotBuilder::new();
+        let mut nodes = Vec::new();
+        for t in 0..2 {
+            for i in 0..5 {
+                let id = b.node(&format!("https://e.org/t{t}n{i}"), NodeKind::KnowledgePoint);
+                let thread = b.symbol(&format!("t{t}"));
+                b.attrs_mut(id).thread = Some(thread);
+                // Thread 0 comes first in the teaching order and would win every slot.
+                b.attrs_mut(id).sequence = Some((t * 10 + i) as u32);
+                nodes.push(id);
+            }
+        }
+        let s = b.build(1);
+        let index = RecommendIndex::new(&s);
+        let items = next_steps(&s, &index, &Mastery::default(), &request(4), &RecommendConfig::default());
+        let from_first = items.iter().filter(|i| s.attrs(i.node).thread == s.attrs(nodes[0]).thread).count();
+        assert_eq!(items.len(), 4);
+        assert_eq!(from_first, 2);
+    }
+}

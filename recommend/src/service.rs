@@ -1,0 +1,170 @@
+//! [`Learners`]: the learner-facing operations over a store and a snapshot.
+
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwapOption;
+use serde_json::Value;
+use tupu_graph::{NodeId, Snapshot};
+
+use crate::evidence::{check_events, EventProblem};
+use crate::index::RecommendIndex;
+use crate::model::{LearnerState, NodeMastery};
+use crate::next::{next_steps, NextRequest, Recommendation, RecommendConfig};
+use crate::path::{plan_path, LearningPath, PathError};
+use crate::store::{LearnerStore, LearnerStoreError, LearnerWrite};
+
+/// Why a learner operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LearnerError {
+    /// Some events of the batch are invalid; none was applied.
+    #[error("{} invalid event(s); nothing was applied", .0.len())]
+    InvalidEvents(Vec<EventProblem>),
+    /// A mastery entry is invalid; nothing was applied.
+    #[error("invalid mastery entry '{node}': {message}")]
+    InvalidMastery {
+        /// The entry's node id.
+        node: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A node id does not name a node.
+    #[error(transparent)]
+    Resolve(#[from] tupu_graph::ResolveError),
+    /// No path can be planned.
+    #[error(transparent)]
+    Path(#[from] PathError),
+    /// The store failed or refused the learner id.
+    #[error(transparent)]
+    Store(#[from] LearnerStoreError),
+}
+
+/// What recording a batch did.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RecordReport {
+    /// Events accepted.
+    pub accepted: usize,
+    /// Nodes whose belief changed (IRIs), with the new belief.
+    pub updated: Vec<(String, f32)>,
+}
+
+/// Learner operations: evidence in, mastery, next steps, paths. Writes for one learner are
+/// serialised (a batch is read, updated and written under the learner's lock); reads are not.
+pub struct Learners {
+    store: Arc<dyn LearnerStore>,
+    locks: Vec<Mutex<()>>,
+    config: RecommendConfig,
+    index: ArcSwapOption<RecommendIndex>,
+}
+
+impl std::fmt::Debug for Learners {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Learners").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl Learners {
+    /// Learner operations over a store.
+    pub fn new(store: Arc<dyn LearnerStore>, config: RecommendConfig) -> Self {
+        Self { store, locks: (0..64).map(|_| Mutex::new(())).collect(), config, index: ArcSwapOption::empty() }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &RecommendConfig {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn LearnerStore> {
+        &self.store
+    }
+
+    /// The recommender index of `snapshot`, built once per snapshot version.
+    pub fn index(&self, snapshot: &Snapshot) -> Arc<RecommendIndex> {
+        if let Some(index) = self.index.load_full() {
+            if index.version() == snapshot.version() {
+                return index;
+            }
+        }
+        let index = Arc::new(RecommendIndex::new(snapshot));
+        self.index.store(Some(index.clone()));
+        index
+    }
+
+    fn lock(&self, learner: &str) -> std::sync::MutexGuard<'_, ()> {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        learner.hash(&mut h);
+        let i = (h.finish() % self.locks.len() as u64) as usize;
+        self.locks[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Checks a batch of events (see [`check_events`]) and, if every one is valid, applies them
+    /// in order with BKT and propagation and stores the log and the new beliefs atomically.
+    pub fn record(&self, snapshot: &Snapshot, learner: &str, events: &[Value], now: i64) -> Result<RecordReport, LearnerError> {
+        crate::store::check_learner_id(learner)?;
+        let checked = check_events(snapshot, events, now).map_err(LearnerError::InvalidEvents)?;
+        let _guard = self.lock(learner);
+        let mut state = self.store.load(learner)?;
+        let mut touched: Vec<NodeId> = Vec::new();
+        for event in &checked {
+            for obs in &event.observations {
+                touched.extend(state.observe(snapshot, *obs));
+            }
+        }
+        touched.sort();
+        touched.dedup();
+        let mastery: Vec<(String, NodeMastery)> = touched
+            .iter()
+            .map(|&n| (snapshot.iri(n).to_owned(), state.get(snapshot, n)))
+            .collect();
+        let updated = mastery.iter().map(|(iri, m)| (iri.clone(), m.p)).collect();
+        let write = LearnerWrite { events: checked.into_iter().map(|e| e.stored).collect(), mastery, replace_mastery: false };
+        let accepted = write.events.len();
+        self.store.write(learner, write)?;
+        Ok(RecordReport { accepted, updated })
+    }
+
+    /// Replaces the learner's mastery vector (placement tests, imports). Every node id must
+    /// resolve and every probability lie in [0, 1]; otherwise nothing changes.
+    pub fn set_mastery(&self, snapshot: &Snapshot, learner: &str, entries: &[(String, f32)], now: i64) -> Result<LearnerState, LearnerError> {
+        crate::store::check_learner_id(learner)?;
+        let mut rows = Vec::with_capacity(entries.len());
+        for (id, p) in entries {
+            let node = snapshot.resolve(id).map_err(|e| LearnerError::InvalidMastery { node: id.clone(), message: e.to_string() })?;
+            if !(0.0..=1.0).contains(p) {
+                return Err(LearnerError::InvalidMastery { node: id.clone(), message: format!("{p} is not a probability in [0, 1]") });
+            }
+            let m = NodeMastery { p: *p, last_practised: Some(now), attempts: 0, correct: 0 };
+            rows.push((snapshot.iri(node).to_owned(), m));
+        }
+        let _guard = self.lock(learner);
+        let state = LearnerState { nodes: rows.iter().cloned().collect() };
+        self.store.write(learner, LearnerWrite { events: Vec::new(), mastery: rows, replace_mastery: true })?;
+        Ok(state)
+    }
+
+    /// The learner's mastery vector.
+    pub fn mastery(&self, learner: &str) -> Result<LearnerState, LearnerError> {
+        Ok(self.store.load(learner)?)
+    }
+
+    /// Next steps for the learner (see [`next_steps`]).
+    pub fn next(&self, snapshot: &Snapshot, learner: &str, request: &NextRequest) -> Result<Vec<Recommendation>, LearnerError> {
+        let state = self.store.load(learner)?;
+        let index = self.index(snapshot);
+        Ok(next_steps(snapshot, &index, &state.resolve(snapshot), request, &self.config))
+    }
+
+    /// A learning path for the learner (see [`plan_path`]).
+    pub fn path(&self, snapshot: &Snapshot, learner: &str, goals: &[NodeId], budget_minutes: Option<f32>) -> Result<LearningPath, LearnerError> {
+        let state = self.store.load(learner)?;
+        let index = self.index(snapshot);
+        Ok(plan_path(snapshot, &index, &state.resolve(snapshot), goals, budget_minutes, &self.config)?)
+    }
+
+    /// Erases everything stored about the learner.
+    pub fn erase(&self, learner: &str) -> Result<bool, LearnerError> {
+        let _guard = self.lock(learner);
+        Ok(self.store.erase(learner)?)
+    }
+}
