@@ -1,0 +1,3 @@
+//! Integration tests of the HTTP API (through the router, no socket) and of the `tupu` CLI.
+
+mod fixtures;
