@@ -6,14 +6,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use oxigraph::io::{RdfFormat, RdfSerializer};
-use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use oxigraph::sparql::QueryResults;
-use tupu_api::{open_graph, AppState, ServerConfig};
-use tupu_graph::{graph_iri, Diagnostic, GraphStore, QueryOptions};
-use tupu_ingest::{import_chalkbase, import_rdf_file, parse_format, ImportError, RdfImportOptions, CHALKBASE_NS};
+use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+use tupu_api::{AppState, ServerConfig, open_graph, open_learners};
+use tupu_graph::{Diagnostic, GraphStore, QueryOptions, graph_iri};
+use tupu_ingest::{
+    CHALKBASE_NS, ImportError, RdfImportOptions, import_chalkbase, import_rdf_file, parse_format,
+};
+use tupu_recommend::RecommendConfig;
 
 /// Tupu (图谱): a knowledge-graph and competency-graph engine for education.
 #[derive(Parser, Debug)]
@@ -92,7 +95,9 @@ pub fn main() -> ExitCode {
         Err(e) => {
             if let Some(import) = e.downcast_ref::<ImportError>() {
                 print_diagnostics(import.diagnostics());
-            } else if let Some(tupu_graph::GraphError::Rejected(d)) = e.downcast_ref::<tupu_graph::GraphError>() {
+            } else if let Some(tupu_graph::GraphError::Rejected(d)) =
+                e.downcast_ref::<tupu_graph::GraphError>()
+            {
                 print_diagnostics(d);
             }
             eprintln!("error: {e:#}");
@@ -102,8 +107,12 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn print_diagnostics(diagnostics: &[Diagnostic]) {
@@ -114,26 +123,45 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 
 fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        Command::Serve { addr, no_demo, query_timeout_ms } => {
+        Command::Serve {
+            addr,
+            no_demo,
+            query_timeout_ms,
+        } => {
             if query_timeout_ms == 0 {
                 bail!("--query-timeout-ms must be positive");
             }
             let graph = open_graph(&args.data, !no_demo)?;
-            let config = ServerConfig { query_timeout: Duration::from_millis(query_timeout_ms), ..ServerConfig::default() };
-            let state = AppState::new(std::sync::Arc::new(graph), config);
+            let config = ServerConfig {
+                query_timeout: Duration::from_millis(query_timeout_ms),
+                ..ServerConfig::default()
+            };
+            let learners = open_learners(&args.data, RecommendConfig::default())?;
+            let state = AppState::new(
+                std::sync::Arc::new(graph),
+                std::sync::Arc::new(learners),
+                config,
+            );
             eprintln!("tupu: serving {} on http://{addr}", args.data.display());
-            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime.block_on(tupu_api::serve(state, addr))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { file, graph, format, replace } => {
+        Command::Import {
+            file,
+            graph,
+            format,
+            replace,
+        } => {
             let store = open_graph(&args.data, false)?;
             import(&store, &file, graph.as_deref(), format.as_deref(), replace)
         }
         Command::Query { sparql, format } => {
             let store = open_graph(&args.data, false)?;
             let text = if sparql == "-" {
-                std::io::read_to_string(std::io::stdin()).context("cannot read the query from standard input")?
+                std::io::read_to_string(std::io::stdin())
+                    .context("cannot read the query from standard input")?
             } else {
                 sparql
             };
@@ -144,20 +172,36 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             let findings = store.validate()?;
             print_diagnostics(&findings);
             let violations = findings.iter().filter(|d| d.is_violation()).count();
-            eprintln!("{violations} violation(s), {} warning(s)", findings.len() - violations);
-            Ok(if violations == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            eprintln!(
+                "{violations} violation(s), {} warning(s)",
+                findings.len() - violations
+            );
+            Ok(if violations == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
-        Command::Export { graph, format, output } => {
+        Command::Export {
+            graph,
+            format,
+            output,
+        } => {
             let store = open_graph(&args.data, false)?;
-            let format = parse_format(&format).with_context(|| format!("unknown RDF format '{format}'"))?;
+            let format =
+                parse_format(&format).with_context(|| format!("unknown RDF format '{format}'"))?;
             let graph = graph_iri(&graph)?;
             if !store.named_graphs()?.contains(&graph) {
-                bail!("there is no graph {graph} in {}; `tupu query 'SELECT DISTINCT ?g {{ GRAPH ?g {{}} }}'` lists them", args.data.display());
+                bail!(
+                    "there is no graph {graph} in {}; `tupu query 'SELECT DISTINCT ?g {{ GRAPH ?g {{}} }}'` lists them",
+                    args.data.display()
+                );
             }
             let prefixes = [("cb", CHALKBASE_NS)];
             match output {
                 Some(path) => {
-                    let file = std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+                    let file = std::fs::File::create(&path)
+                        .with_context(|| format!("cannot create {}", path.display()))?;
                     let mut writer = std::io::BufWriter::new(file);
                     store.export(&graph, format, &prefixes, &mut writer)?;
                     writer.flush()?;
@@ -169,7 +213,13 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn import(store: &GraphStore, file: &Path, graph: Option<&str>, format: Option<&str>, replace: bool) -> anyhow::Result<ExitCode> {
+fn import(
+    store: &GraphStore,
+    file: &Path,
+    graph: Option<&str>,
+    format: Option<&str>,
+    replace: bool,
+) -> anyhow::Result<ExitCode> {
     let chalkbase = format == Some("chalkbase") || (format.is_none() && file.is_dir());
     let report = if chalkbase {
         let graph = graph_iri(graph.unwrap_or("chalkbase"))?;
@@ -206,7 +256,8 @@ fn query(store: &GraphStore, text: &str, format: Option<&str>) -> anyhow::Result
     match results {
         QueryResults::Solutions(solutions) => {
             let format = results_format(format.unwrap_or("tsv"))?;
-            let mut writer = QueryResultsSerializer::from_format(format).serialize_solutions_to_writer(out, solutions.variables().to_vec())?;
+            let mut writer = QueryResultsSerializer::from_format(format)
+                .serialize_solutions_to_writer(out, solutions.variables().to_vec())?;
             for solution in solutions {
                 writer.serialize(&solution?)?;
             }
@@ -214,11 +265,15 @@ fn query(store: &GraphStore, text: &str, format: Option<&str>) -> anyhow::Result
         }
         QueryResults::Boolean(value) => {
             let format = results_format(format.unwrap_or("tsv"))?;
-            QueryResultsSerializer::from_format(format).serialize_boolean_to_writer(out, value)?.flush()?;
+            QueryResultsSerializer::from_format(format)
+                .serialize_boolean_to_writer(out, value)?
+                .flush()?;
         }
         QueryResults::Graph(triples) => {
             let name = format.unwrap_or("turtle");
-            let format = parse_format(name).filter(|f| *f != RdfFormat::NQuads).with_context(|| format!("unknown RDF format '{name}'"))?;
+            let format = parse_format(name)
+                .filter(|f| *f != RdfFormat::NQuads)
+                .with_context(|| format!("unknown RDF format '{name}'"))?;
             let mut writer = RdfSerializer::from_format(format).for_writer(out);
             for triple in triples {
                 writer.serialize_triple(&triple?)?;

@@ -1,8 +1,8 @@
 //! The one HTTP error boundary: every failure becomes a JSON body with a stable `code`.
 
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 use tupu_graph::{Diagnostic, GraphError, ResolveError};
 
@@ -33,6 +33,9 @@ pub enum ApiError {
         /// Every finding.
         details: Vec<Diagnostic>,
     },
+    /// Events of a batch are invalid; each is named by index and field. None was applied.
+    #[error("{} invalid event(s) in the batch; nothing was applied", .0.len())]
+    InvalidEvents(Vec<tupu_recommend::EventProblem>),
     /// The SPARQL text does not parse.
     #[error("{0}")]
     QuerySyntax(String),
@@ -53,7 +56,10 @@ pub enum ApiError {
 impl ApiError {
     /// A 400 with a code and a message.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::BadRequest { code, message: message.into() }
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+        }
     }
 
     /// An internal error; the cause is logged, not sent.
@@ -68,11 +74,24 @@ impl IntoResponse for ApiError {
             ApiError::NodeNotFound(_) => (StatusCode::NOT_FOUND, "node_not_found", None),
             ApiError::AmbiguousId(_) => (StatusCode::BAD_REQUEST, "ambiguous_id", None),
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, *code, None),
-            ApiError::Unprocessable { code, details, .. } => (StatusCode::UNPROCESSABLE_ENTITY, *code, Some(details)),
+            ApiError::Unprocessable { code, details, .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                *code,
+                Some(json!(details)),
+            ),
+            ApiError::InvalidEvents(problems) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_events",
+                Some(json!(problems)),
+            ),
             ApiError::QuerySyntax(_) => (StatusCode::BAD_REQUEST, "query_syntax", None),
             ApiError::QueryTimeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "query_timeout", None),
             ApiError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not_acceptable", None),
-            ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None),
+            ApiError::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                None,
+            ),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
@@ -80,7 +99,7 @@ impl IntoResponse for ApiError {
         };
         let mut body = json!({ "error": { "code": code, "message": self.to_string() } });
         if let Some(details) = details {
-            body["error"]["details"] = json!(details);
+            body["error"]["details"] = details;
         }
         (status, Json(body)).into_response()
     }
@@ -104,7 +123,9 @@ impl From<GraphError> for ApiError {
                 details,
             },
             GraphError::Resolve(r) => r.into(),
-            GraphError::InvalidGraphName { .. } => ApiError::bad_request("invalid_graph_name", e.to_string()),
+            GraphError::InvalidGraphName { .. } => {
+                ApiError::bad_request("invalid_graph_name", e.to_string())
+            }
             GraphError::QuerySyntax(m) => ApiError::QuerySyntax(m),
             GraphError::QueryCancelled => ApiError::QueryTimeout(0),
             GraphError::Query(m) => ApiError::bad_request("query_failed", m),

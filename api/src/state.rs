@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tupu_graph::GraphStore;
+use tupu_recommend::{Learners, RecommendConfig, RedbLearnerStore};
 
 /// Settings of the HTTP server, validated before the server starts.
 #[derive(Clone, Debug)]
@@ -17,7 +18,10 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { query_timeout: Duration::from_secs(10), max_body_bytes: 16 * 1024 * 1024 }
+        Self {
+            query_timeout: Duration::from_secs(10),
+            max_body_bytes: 16 * 1024 * 1024,
+        }
     }
 }
 
@@ -26,25 +30,47 @@ impl Default for ServerConfig {
 pub struct AppState {
     /// The graph.
     pub graph: Arc<GraphStore>,
+    /// Learner state and recommendations.
+    pub learners: Arc<Learners>,
     /// The settings.
     pub config: Arc<ServerConfig>,
 }
 
 impl AppState {
-    /// State over an open graph.
-    pub fn new(graph: Arc<GraphStore>, config: ServerConfig) -> Self {
-        Self { graph, config: Arc::new(config) }
+    /// State over an open graph and learner store.
+    pub fn new(graph: Arc<GraphStore>, learners: Arc<Learners>, config: ServerConfig) -> Self {
+        Self {
+            graph,
+            learners,
+            config: Arc::new(config),
+        }
     }
+}
+
+/// Opens the learner store of a data directory (`DIR/learners.redb`).
+pub fn open_learners(data: &Path, config: RecommendConfig) -> anyhow::Result<Learners> {
+    use anyhow::Context;
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("cannot create the data directory {}", data.display()))?;
+    let path = data.join("learners.redb");
+    let store = RedbLearnerStore::open(&path)
+        .with_context(|| format!("cannot open the learner store {}", path.display()))?;
+    Ok(Learners::new(Arc::new(store), config))
 }
 
 /// Opens the graph of a data directory (`DIR/graph`). A store that is empty gets the bundled
 /// vocabulary and shapes, and the demo curriculum when `demo` is set.
 pub fn open_graph(data: &Path, demo: bool) -> anyhow::Result<GraphStore> {
     use anyhow::Context;
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create the data directory {}", data.display()))?;
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("cannot create the data directory {}", data.display()))?;
     let path = data.join("graph");
-    let graph = GraphStore::open(&path)
-        .with_context(|| format!("cannot open the graph store in {} (is another tupu process using it?)", path.display()))?;
+    let graph = GraphStore::open(&path).with_context(|| {
+        format!(
+            "cannot open the graph store in {} (is another tupu process using it?)",
+            path.display()
+        )
+    })?;
     initialise(&graph, demo)?;
     Ok(graph)
 }
@@ -53,7 +79,8 @@ pub fn open_graph(data: &Path, demo: bool) -> anyhow::Result<GraphStore> {
 pub fn initialise(graph: &GraphStore, demo: bool) -> anyhow::Result<()> {
     use anyhow::Context;
     if graph.is_empty()? {
-        let report = tupu_ingest::load_bundled(graph, demo).context("cannot load the bundled vocabulary and demo data")?;
+        let report = tupu_ingest::load_bundled(graph, demo)
+            .context("cannot load the bundled vocabulary and demo data")?;
         tracing::info!(quads = report.added, demo, "initialised an empty store");
     }
     Ok(())
@@ -63,5 +90,7 @@ pub fn initialise(graph: &GraphStore, demo: bool) -> anyhow::Result<()> {
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, crate::error::ApiError> + Send + 'static,
 ) -> Result<T, crate::error::ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(crate::error::ApiError::internal)?
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(crate::error::ApiError::internal)?
 }

@@ -56,7 +56,9 @@ pub use diagnostic::{Diagnostic, DiagnosticCode, Location, Severity};
 pub use error::GraphError;
 pub use oxigraph;
 pub use snapshot::{
-    local_name, BktParams, Edge, Label, MasteryLevel, NodeAttrs, NodeId, NodeKind, Relation, ResolveError,
-    Snapshot, SnapshotBuilder, Sym,
+    BktParams, Edge, Label, MasteryLevel, NodeAttrs, NodeId, NodeKind, Relation, ResolveError,
+    Snapshot, SnapshotBuilder, Sym, local_name,
 };
-pub use store::{graph_iri, PREFIXES, ChangeSet, CommitEvent, CommitReport, GraphStore, QueryOptions};
+pub use store::{
+    ChangeSet, CommitEvent, CommitReport, GraphStore, PREFIXES, QueryOptions, graph_iri,
+};

@@ -46,7 +46,9 @@ impl Sym {
 }
 
 /// The class of a node, one per node (the most specific Tupu class it is typed with).
-#[derive(Copy, Clone, Eq, PartialEq, Ord, PartialOrd, Hash, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Copy, Clone, Eq, PartialEq, Ord, PartialOrd, Hash, Debug, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeKind {
     /// `tupu:KnowledgePoint`
@@ -520,7 +522,10 @@ impl Snapshot {
 
     /// The symbol for a text, if any node uses it.
     pub fn find_symbol(&self, text: &str) -> Option<Sym> {
-        self.symbols.iter().position(|s| &**s == text).map(|i| Sym(i as u32))
+        self.symbols
+            .iter()
+            .position(|s| &**s == text)
+            .map(|i| Sym(i as u32))
     }
 
     /// Number of interned symbols (symbol indices are below it).
@@ -789,7 +794,12 @@ mod tests {
         let mut b = SnapshotBuilder::new();
         let ids: Vec<NodeId> = ["a", "b", "c", "d"]
             .iter()
-            .map(|l| b.node(&format!("https://example.org/x/{l}"), NodeKind::KnowledgePoint))
+            .map(|l| {
+                b.node(
+                    &format!("https://example.org/x/{l}"),
+                    NodeKind::KnowledgePoint,
+                )
+            })
             .collect();
         // d requires c requires b requires a; d also requires a directly.
         b.edge(Relation::Requires, ids[3], ids[2], 1.0);

@@ -7,17 +7,18 @@ use arc_swap::ArcSwap;
 use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::vocab::xsd;
 use oxigraph::model::{
-    GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef, Term,
+    GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef,
+    Term,
 };
 use oxigraph::sparql::{CancellationToken, QueryResults, SparqlEvaluator};
 use oxigraph::store::{StorageError, Store};
 
-use crate::compile::{compile, QuadSource};
+use crate::compile::{QuadSource, compile};
 use crate::diagnostic::Diagnostic;
 use crate::error::GraphError;
 use crate::snapshot::Snapshot;
-use crate::validate::{check, Scope};
-use crate::vocab::{tupu, GRAPH_NS, META_GRAPH, SHAPES_GRAPH};
+use crate::validate::{Scope, check};
+use crate::vocab::{GRAPH_NS, META_GRAPH, SHAPES_GRAPH, tupu};
 
 /// A set of quads to add and remove, applied together or not at all.
 ///
@@ -43,7 +44,10 @@ impl ChangeSet {
 
     /// A change set that adds `quads`.
     pub fn adding(quads: Vec<Quad>) -> Self {
-        Self { added: quads, ..Self::default() }
+        Self {
+            added: quads,
+            ..Self::default()
+        }
     }
 
     /// Sets the message.
@@ -149,7 +153,11 @@ fn meta_subject() -> NamedNodeRef<'static> {
 /// The named graph for a framework name: an IRI as given, or a bare name under Tupu's
 /// graph namespace (`chalkbase` → `https://w3id.org/tupu/graph/chalkbase`).
 pub fn graph_iri(name: &str) -> Result<NamedNode, GraphError> {
-    let iri = if name.contains(':') { name.to_owned() } else { format!("{GRAPH_NS}{name}") };
+    let iri = if name.contains(':') {
+        name.to_owned()
+    } else {
+        format!("{GRAPH_NS}{name}")
+    };
     NamedNode::new(iri).map_err(|e| GraphError::InvalidGraphName {
         name: name.to_owned(),
         reason: e.to_string(),
@@ -210,7 +218,9 @@ impl GraphStore {
     }
 
     fn lock_listeners(&self) -> std::sync::MutexGuard<'_, Vec<Listener>> {
-        self.listeners.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.listeners
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Applies a change set atomically: the removals, then the additions, then validation of
@@ -220,7 +230,10 @@ impl GraphStore {
     ///
     /// Commits are serialised; readers are never blocked.
     pub fn commit(&self, change: ChangeSet) -> Result<CommitReport, GraphError> {
-        let _writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let version = self.version() + 1;
         let mut tx = self.store.start_transaction()?;
         let mut removed = Vec::new();
@@ -238,10 +251,14 @@ impl GraphStore {
             }
         }
         let compiled = compile(&tx, version)?;
-        let shapes_changed = added.iter().chain(&removed).any(|q| {
-            matches!(&q.graph_name, GraphName::NamedNode(g) if g.as_str() == SHAPES_GRAPH)
-        });
-        let scope = if shapes_changed { Scope::All } else { Scope::Nodes(touched(&added, &removed)) };
+        let shapes_changed = added.iter().chain(&removed).any(
+            |q| matches!(&q.graph_name, GraphName::NamedNode(g) if g.as_str() == SHAPES_GRAPH),
+        );
+        let scope = if shapes_changed {
+            Scope::All
+        } else {
+            Scope::Nodes(touched(&added, &removed))
+        };
         let findings = check(&tx, &compiled, scope)?;
         if findings.iter().any(Diagnostic::is_violation) {
             // Dropping the transaction discards it: the store is exactly as it was.
@@ -251,12 +268,27 @@ impl GraphStore {
         tx.commit()?;
         let snapshot = Arc::new(compiled.snapshot);
         self.current.store(snapshot.clone());
-        tracing::info!(version, added = added.len(), removed = removed.len(), "committed");
-        let event = CommitEvent { version, added: &added, removed: &removed, snapshot: &snapshot };
+        tracing::info!(
+            version,
+            added = added.len(),
+            removed = removed.len(),
+            "committed"
+        );
+        let event = CommitEvent {
+            version,
+            added: &added,
+            removed: &removed,
+            snapshot: &snapshot,
+        };
         for listener in self.lock_listeners().iter() {
             listener(&event);
         }
-        Ok(CommitReport { version, added: added.len(), removed: removed.len(), warnings: findings })
+        Ok(CommitReport {
+            version,
+            added: added.len(),
+            removed: removed.len(),
+            warnings: findings,
+        })
     }
 
     /// Validates the whole committed state (every check, every shape target).
@@ -287,7 +319,11 @@ impl GraphStore {
 
     /// Evaluates a SPARQL 1.1 query. Results are lazy: evaluation continues while they are
     /// iterated, and `options.cancel` stops both.
-    pub fn query(&self, sparql: &str, options: &QueryOptions) -> Result<QueryResults<'static>, GraphError> {
+    pub fn query(
+        &self,
+        sparql: &str,
+        options: &QueryOptions,
+    ) -> Result<QueryResults<'static>, GraphError> {
         let mut evaluator = SparqlEvaluator::new();
         if let Some(token) = &options.cancel {
             evaluator = evaluator.with_cancellation_token(token.clone());
@@ -299,12 +335,29 @@ impl GraphStore {
         if options.default_graphs.is_empty() {
             dataset.set_default_graph_as_union();
         } else {
-            dataset.set_default_graph(options.default_graphs.iter().cloned().map(Into::into).collect());
+            dataset.set_default_graph(
+                options
+                    .default_graphs
+                    .iter()
+                    .cloned()
+                    .map(Into::into)
+                    .collect(),
+            );
         }
         if !options.named_graphs.is_empty() {
-            dataset.set_available_named_graphs(options.named_graphs.iter().cloned().map(Into::into).collect());
+            dataset.set_available_named_graphs(
+                options
+                    .named_graphs
+                    .iter()
+                    .cloned()
+                    .map(Into::into)
+                    .collect(),
+            );
         }
-        prepared.on_store(&self.store).execute().map_err(GraphError::from)
+        prepared
+            .on_store(&self.store)
+            .execute()
+            .map_err(GraphError::from)
     }
 
     /// Writes a named graph in an RDF format, with the usual prefixes where the format has them.
@@ -355,7 +408,12 @@ fn touched(added: &[Quad], removed: &[Quad]) -> Vec<NamedOrBlankNode> {
 }
 
 fn read_version(store: &Store) -> Result<u64, StorageError> {
-    for quad in store.quads(Some(meta_subject().into()), Some(tupu::COMMIT_COUNT), None, Some(meta_graph())) {
+    for quad in store.quads(
+        Some(meta_subject().into()),
+        Some(tupu::COMMIT_COUNT),
+        None,
+        Some(meta_graph()),
+    ) {
         if let Term::Literal(l) = quad?.object {
             if let Ok(v) = l.value().parse() {
                 return Ok(v);
@@ -365,14 +423,27 @@ fn read_version(store: &Store) -> Result<u64, StorageError> {
     Ok(0)
 }
 
-fn write_version(tx: &mut oxigraph::store::Transaction<'_>, version: u64) -> Result<(), StorageError> {
+fn write_version(
+    tx: &mut oxigraph::store::Transaction<'_>,
+    version: u64,
+) -> Result<(), StorageError> {
     let old: Vec<Quad> = tx
-        .quads(Some(meta_subject().into()), Some(tupu::COMMIT_COUNT), None, Some(meta_graph()))
+        .quads(
+            Some(meta_subject().into()),
+            Some(tupu::COMMIT_COUNT),
+            None,
+            Some(meta_graph()),
+        )
         .collect::<Result<_, _>>()?;
     for q in &old {
         tx.remove(q);
     }
     let value = Literal::new_typed_literal(version.to_string(), xsd::INTEGER);
-    tx.insert(QuadRef::new(meta_subject(), tupu::COMMIT_COUNT, &value, meta_graph()));
+    tx.insert(QuadRef::new(
+        meta_subject(),
+        tupu::COMMIT_COUNT,
+        &value,
+        meta_graph(),
+    ));
     Ok(())
 }

@@ -46,7 +46,11 @@ pub(crate) fn check<S: QuadSource>(
         out.push(d);
     }
     for r in &compiled.dangling {
-        let (missing, role) = if r.subject_missing { (&r.subject, "subject") } else { (&r.object, "object") };
+        let (missing, role) = if r.subject_missing {
+            (&r.subject, "subject")
+        } else {
+            (&r.object, "object")
+        };
         out.push(
             Diagnostic::violation(
                 DiagnosticCode::DanglingReference,
@@ -60,12 +64,20 @@ pub(crate) fn check<S: QuadSource>(
             )),
         );
     }
-    let unlabelled: HashSet<&str> = compiled.unlabelled.iter().map(|&n| snapshot.iri(n)).collect();
+    let unlabelled: HashSet<&str> = compiled
+        .unlabelled
+        .iter()
+        .map(|&n| snapshot.iri(n))
+        .collect();
     for &node in &compiled.unlabelled {
         out.push(
             Diagnostic::violation(
                 DiagnosticCode::MissingLabel,
-                format!("the {} {} has no label", snapshot.kind(node), snapshot.iri(node)),
+                format!(
+                    "the {} {} has no label",
+                    snapshot.kind(node),
+                    snapshot.iri(node)
+                ),
             )
             .with_focus(snapshot.iri(node))
             .with_path(skos::PREF_LABEL.as_str())
@@ -91,7 +103,10 @@ pub(crate) fn check<S: QuadSource>(
     Ok(out)
 }
 
-fn all_targets<S: QuadSource>(source: &S, shapes: &Shapes) -> Result<Vec<NamedOrBlankNode>, StorageError> {
+fn all_targets<S: QuadSource>(
+    source: &S,
+    shapes: &Shapes,
+) -> Result<Vec<NamedOrBlankNode>, StorageError> {
     let mut seen = HashSet::new();
     for class in shapes.target_classes() {
         for quad in source.quads(None, Some(rdf::TYPE), Some(class.as_ref().into()), None) {

@@ -4,7 +4,7 @@
 use oxigraph::io::RdfFormat;
 use oxigraph::model::Quad;
 use tupu_graph::vocab::{SHAPES_GRAPH, VOCABULARY_GRAPH};
-use tupu_graph::{graph_iri, ChangeSet, CommitReport, GraphStore};
+use tupu_graph::{ChangeSet, CommitReport, GraphStore, graph_iri};
 
 use crate::error::ImportError;
 use crate::rdf::read_rdf;
@@ -49,8 +49,15 @@ pub fn load_bundled(store: &GraphStore, demo: bool) -> Result<CommitReport, Impo
             continue;
         }
         let graph = graph_iri(file.graph)?;
-        quads.extend(read_rdf(file.turtle.as_bytes(), file.name, RdfFormat::Turtle, &graph, true)?);
+        quads.extend(read_rdf(
+            file.turtle.as_bytes(),
+            file.name,
+            RdfFormat::Turtle,
+            &graph,
+            true,
+        )?);
     }
-    let change = ChangeSet::adding(quads).with_message("load the bundled vocabulary, shapes and demo data");
+    let change =
+        ChangeSet::adding(quads).with_message("load the bundled vocabulary, shapes and demo data");
     Ok(store.commit(change)?)
 }

@@ -25,7 +25,7 @@ use tupu_graph::vocab::{schema, skos, tupu};
 use tupu_graph::{Diagnostic, DiagnosticCode, GraphStore, Location};
 
 use crate::error::ImportError;
-use crate::rdf::{commit_quads, ImportReport};
+use crate::rdf::{ImportReport, commit_quads};
 
 /// Namespace of ChalkBase node IRIs.
 pub const CHALKBASE_NS: &str = "https://w3id.org/tupu/chalkbase/";
@@ -118,7 +118,13 @@ impl Converter {
         match NamedNode::new(format!("{CHALKBASE_NS}{id}")) {
             Ok(n) => Some(n),
             Err(e) => {
-                self.problem(file, record, field, format!("'{id}' cannot be part of an IRI: {e}"), "remove spaces and <>\"{}|^` from ids");
+                self.problem(
+                    file,
+                    record,
+                    field,
+                    format!("'{id}' cannot be part of an IRI: {e}"),
+                    "remove spaces and <>\"{}|^` from ids",
+                );
                 None
             }
         }
@@ -139,7 +145,8 @@ impl Converter {
     }
 
     fn add(&mut self, s: &NamedNode, p: NamedNodeRef<'_>, o: impl Into<Term>) {
-        self.quads.push(Quad::new(s.clone(), p, o, self.graph.clone()));
+        self.quads
+            .push(Quad::new(s.clone(), p, o, self.graph.clone()));
     }
 
     fn text(&mut self, s: &NamedNode, p: NamedNodeRef<'_>, value: &str) {
@@ -152,12 +159,19 @@ impl Converter {
     }
 
     fn integer(&mut self, s: &NamedNode, p: NamedNodeRef<'_>, value: i64) {
-        self.add(s, p, Literal::new_typed_literal(value.to_string(), xsd::INTEGER));
+        self.add(
+            s,
+            p,
+            Literal::new_typed_literal(value.to_string(), xsd::INTEGER),
+        );
     }
 
     fn read<T: for<'de> Deserialize<'de>>(&mut self, file: &str) -> Result<Option<T>, ImportError> {
         let path = self.folder.join(file);
-        let bytes = std::fs::read(&path).map_err(|source| ImportError::Io { path: path.clone(), source })?;
+        let bytes = std::fs::read(&path).map_err(|source| ImportError::Io {
+            path: path.clone(),
+            source,
+        })?;
         match serde_json::from_slice(&bytes) {
             Ok(v) => Ok(Some(v)),
             Err(e) => {
@@ -198,8 +212,19 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
     if let Ok(framework) = NamedNode::new(format!("{CHALKBASE_NS}chalkbase")) {
         c.add(&framework, rdf::TYPE, tupu::FRAMEWORK);
         c.zh(&framework, skos::PREF_LABEL, "北师大版小学数学知识图谱");
-        c.add(&framework, skos::PREF_LABEL, Literal::new_language_tagged_literal_unchecked("ChalkBase primary mathematics (BNU edition)", "en"));
-        c.text(&framework, tupu::SOURCE, "https://github.com/Scorpioyyy/chalkbase");
+        c.add(
+            &framework,
+            skos::PREF_LABEL,
+            Literal::new_language_tagged_literal_unchecked(
+                "ChalkBase primary mathematics (BNU edition)",
+                "en",
+            ),
+        );
+        c.text(
+            &framework,
+            tupu::SOURCE,
+            "https://github.com/Scorpioyyy/chalkbase",
+        );
         if let Some(version) = manifest.and_then(|m| m.data_version) {
             c.text(&framework, tupu::VERSION, &version);
         }
@@ -209,7 +234,9 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
     let mut lesson_order: HashMap<String, (i64, u8)> = HashMap::new();
     let mut unit_ids = HashSet::new();
     for (i, record) in books.iter().enumerate() {
-        let Some(book) = c.iri(&record.book.id, "books.json", i, "book.id") else { continue };
+        let Some(book) = c.iri(&record.book.id, "books.json", i, "book.id") else {
+            continue;
+        };
         c.add(&book, rdf::TYPE, tupu::COURSE);
         c.zh(&book, skos::PREF_LABEL, &record.book.title);
         c.text(&book, skos::NOTATION, &record.book.id);
@@ -217,7 +244,9 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
         c.integer(&book, tupu::GRADE_LEVEL, i64::from(record.book.grade));
         c.integer(&book, tupu::POSITION, i as i64 + 1);
         for unit in &record.units {
-            let Some(u) = c.iri(&unit.id, "books.json", i, "units.id") else { continue };
+            let Some(u) = c.iri(&unit.id, "books.json", i, "units.id") else {
+                continue;
+            };
             unit_ids.insert(unit.id.clone());
             c.add(&u, rdf::TYPE, tupu::COURSE);
             c.zh(&u, skos::PREF_LABEL, &unit.title);
@@ -226,23 +255,38 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
             c.integer(&u, tupu::POSITION, unit.index);
             for lesson in &unit.lesson_ids {
                 let next = lesson_order.len() as i64 + 1;
-                lesson_order.entry(lesson.clone()).or_insert((next, record.book.grade));
+                lesson_order
+                    .entry(lesson.clone())
+                    .or_insert((next, record.book.grade));
             }
         }
     }
 
     let kp_ids: HashSet<&str> = kps.iter().map(|k| k.id.as_str()).collect();
-    let check_kp = |c: &mut Converter, id: &str, file: &str, record: usize, field: &str| -> Option<NamedNode> {
+    let check_kp = |c: &mut Converter,
+                    id: &str,
+                    file: &str,
+                    record: usize,
+                    field: &str|
+     -> Option<NamedNode> {
         if kp_ids.contains(id) {
             c.iri(id, file, record, field)
         } else {
-            c.problem(file, record, field, format!("unknown knowledge point '{id}'"), "use an id from knowledge_points.json");
+            c.problem(
+                file,
+                record,
+                field,
+                format!("unknown knowledge point '{id}'"),
+                "use an id from knowledge_points.json",
+            );
             None
         }
     };
 
     for (i, kp) in kps.iter().enumerate() {
-        let Some(node) = c.iri(&kp.id, "knowledge_points.json", i, "id") else { continue };
+        let Some(node) = c.iri(&kp.id, "knowledge_points.json", i, "id") else {
+            continue;
+        };
         c.add(&node, rdf::TYPE, tupu::KNOWLEDGE_POINT);
         c.zh(&node, skos::PREF_LABEL, &kp.name);
         for alias in &kp.aliases {
@@ -250,7 +294,11 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
         }
         c.text(&node, skos::NOTATION, &kp.id);
         c.text(&node, tupu::SUBJECT, "mathematics");
-        for (p, v) in [(tupu::DOMAIN, &kp.domain), (tupu::TOPIC, &kp.topic), (tupu::THREAD, &kp.thread)] {
+        for (p, v) in [
+            (tupu::DOMAIN, &kp.domain),
+            (tupu::TOPIC, &kp.topic),
+            (tupu::THREAD, &kp.thread),
+        ] {
             if let Some(v) = v {
                 c.text(&node, p, v);
             }
@@ -259,7 +307,13 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
             if tupu_graph::MasteryLevel::parse(level).is_some() {
                 c.text(&node, tupu::MASTERY_LEVEL, level);
             } else {
-                c.problem("knowledge_points.json", i, "mastery_level", format!("unknown mastery level '{level}'"), "use know, understand, master or apply");
+                c.problem(
+                    "knowledge_points.json",
+                    i,
+                    "mastery_level",
+                    format!("unknown mastery level '{level}'"),
+                    "use know, understand, master or apply",
+                );
             }
         }
         if let Some(lesson) = &kp.first_introduced_lesson_id {
@@ -268,12 +322,21 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
                     c.integer(&node, tupu::SEQUENCE, sequence);
                     c.integer(&node, tupu::GRADE_LEVEL, i64::from(grade));
                 }
-                None => c.problem("knowledge_points.json", i, "first_introduced_lesson_id", format!("unknown lesson '{lesson}'"), "use a lesson id listed in books.json"),
+                None => c.problem(
+                    "knowledge_points.json",
+                    i,
+                    "first_introduced_lesson_id",
+                    format!("unknown lesson '{lesson}'"),
+                    "use a lesson id listed in books.json",
+                ),
             }
         }
     }
 
-    for (file, records) in [("edges_relations.json", &relations), ("edges_extends.json", &extends)] {
+    for (file, records) in [
+        ("edges_relations.json", &relations),
+        ("edges_extends.json", &extends),
+    ] {
         for (i, e) in records.iter().enumerate() {
             let predicate = match e.kind.as_str() {
                 "prerequisite" => tupu::REQUIRES,
@@ -282,12 +345,30 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
                 "confusable" => tupu::CONFUSABLE_WITH,
                 "extends" => tupu::EXTENDS,
                 other => {
-                    c.problem(file, i, "type", format!("unknown edge type '{other}'"), "use prerequisite, builds_on, related, confusable or extends");
+                    c.problem(
+                        file,
+                        i,
+                        "type",
+                        format!("unknown edge type '{other}'"),
+                        "use prerequisite, builds_on, related, confusable or extends",
+                    );
                     continue;
                 }
             };
-            let from = check_kp(&mut c, &e.from_knowledge_point_id, file, i, "from_knowledge_point_id");
-            let to = check_kp(&mut c, &e.to_knowledge_point_id, file, i, "to_knowledge_point_id");
+            let from = check_kp(
+                &mut c,
+                &e.from_knowledge_point_id,
+                file,
+                i,
+                "from_knowledge_point_id",
+            );
+            let to = check_kp(
+                &mut c,
+                &e.to_knowledge_point_id,
+                file,
+                i,
+                "to_knowledge_point_id",
+            );
             if let (Some(from), Some(to)) = (from, to) {
                 // ChalkBase edges point from the earlier idea to the later one.
                 c.add(&to, predicate, from);
@@ -296,7 +377,9 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
     }
 
     for (i, lesson) in lessons.iter().enumerate() {
-        let Some(node) = c.iri(&lesson.id, "lessons.json", i, "id") else { continue };
+        let Some(node) = c.iri(&lesson.id, "lessons.json", i, "id") else {
+            continue;
+        };
         c.add(&node, rdf::TYPE, tupu::RESOURCE);
         c.text(&node, tupu::RESOURCE_TYPE, "lesson");
         c.zh(&node, skos::PREF_LABEL, &lesson.title);
@@ -311,7 +394,13 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
                 c.add(&node, schema::IS_PART_OF, unit);
             }
         } else {
-            c.problem("lessons.json", i, "unit_id", format!("unknown unit '{}'", lesson.unit_id), "use a unit id listed in books.json");
+            c.problem(
+                "lessons.json",
+                i,
+                "unit_id",
+                format!("unknown unit '{}'", lesson.unit_id),
+                "use a unit id listed in books.json",
+            );
         }
         for kp in &lesson.intro_knowledge_point_ids {
             if let Some(kp) = check_kp(&mut c, kp, "lessons.json", i, "intro_knowledge_point_ids") {
@@ -319,14 +408,27 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
             }
         }
         for kp in &lesson.practice_knowledge_point_ids {
-            if let Some(kp) = check_kp(&mut c, kp, "lessons.json", i, "practice_knowledge_point_ids") {
+            if let Some(kp) = check_kp(
+                &mut c,
+                kp,
+                "lessons.json",
+                i,
+                "practice_knowledge_point_ids",
+            ) {
                 c.add(&node, tupu::ASSESSES, kp);
             }
         }
     }
 
-    for (i, item) in standard.map(|s| s.items).unwrap_or_default().iter().enumerate() {
-        let Some(node) = c.iri(&item.item_id, "standard_coverage.json", i, "item_id") else { continue };
+    for (i, item) in standard
+        .map(|s| s.items)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let Some(node) = c.iri(&item.item_id, "standard_coverage.json", i, "item_id") else {
+            continue;
+        };
         c.add(&node, rdf::TYPE, tupu::COMPETENCY);
         c.zh(&node, skos::PREF_LABEL, &item.text);
         c.text(&node, skos::NOTATION, &item.item_id);
@@ -344,12 +446,26 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
     if c.problems.is_empty() {
         Ok(c.quads)
     } else {
-        Err(ImportError::Invalid { path: folder.display().to_string(), diagnostics: c.problems })
+        Err(ImportError::Invalid {
+            path: folder.display().to_string(),
+            diagnostics: c.problems,
+        })
     }
 }
 
 /// Imports a ChalkBase folder as one commit into `graph`.
-pub fn import_chalkbase(store: &GraphStore, folder: &Path, graph: &NamedNode, replace: bool) -> Result<ImportReport, ImportError> {
+pub fn import_chalkbase(
+    store: &GraphStore,
+    folder: &Path,
+    graph: &NamedNode,
+    replace: bool,
+) -> Result<ImportReport, ImportError> {
     let quads = convert_chalkbase(folder, graph)?;
-    commit_quads(store, quads, graph, replace, format!("import ChalkBase from {}", folder.display()))
+    commit_quads(
+        store,
+        quads,
+        graph,
+        replace,
+        format!("import ChalkBase from {}", folder.display()),
+    )
 }

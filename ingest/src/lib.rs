@@ -17,7 +17,10 @@ mod chalkbase;
 mod error;
 mod rdf;
 
-pub use bundled::{bundled, load_bundled, BundledFile};
-pub use chalkbase::{convert_chalkbase, import_chalkbase, CHALKBASE_NS};
+pub use bundled::{BundledFile, bundled, load_bundled};
+pub use chalkbase::{CHALKBASE_NS, convert_chalkbase, import_chalkbase};
 pub use error::ImportError;
-pub use rdf::{commit_quads, format_of, import_rdf_file, parse_format, read_rdf, ImportReport, RdfImportOptions};
+pub use rdf::{
+    ImportReport, RdfImportOptions, commit_quads, format_of, import_rdf_file, parse_format,
+    read_rdf,
+};

@@ -7,7 +7,9 @@ use std::path::Path;
 use indicatif::{ProgressBar, ProgressStyle};
 use oxigraph::io::{RdfFormat, RdfParseError, RdfParser};
 use oxigraph::model::{GraphName, NamedNode, Quad};
-use tupu_graph::{graph_iri, ChangeSet, CommitReport, Diagnostic, DiagnosticCode, GraphStore, Location};
+use tupu_graph::{
+    ChangeSet, CommitReport, Diagnostic, DiagnosticCode, GraphStore, Location, graph_iri,
+};
 
 use crate::error::ImportError;
 
@@ -48,14 +50,18 @@ pub fn parse_format(name: &str) -> Option<RdfFormat> {
         "ntriples" | "n-triples" => Some(RdfFormat::NTriples),
         "nquads" | "n-quads" => Some(RdfFormat::NQuads),
         "rdfxml" | "rdf/xml" | "xml" => Some(RdfFormat::RdfXml),
-        "jsonld" | "json-ld" => Some(RdfFormat::JsonLd { profile: Default::default() }),
+        "jsonld" | "json-ld" => Some(RdfFormat::JsonLd {
+            profile: Default::default(),
+        }),
         other => RdfFormat::from_extension(other).or_else(|| RdfFormat::from_media_type(other)),
     }
 }
 
 /// The format of a file, from its extension.
 pub fn format_of(path: &Path) -> Option<RdfFormat> {
-    path.extension().and_then(|e| e.to_str()).and_then(parse_format)
+    path.extension()
+        .and_then(|e| e.to_str())
+        .and_then(parse_format)
 }
 
 /// Reads every quad of an RDF document, assigning graphs as [`RdfImportOptions::graph`] says.
@@ -91,44 +97,75 @@ pub fn read_rdf(
                             record: None,
                             field: None,
                         })
-                        .with_hint(format!("fix the {} syntax at this position and import again", format.name())),
+                        .with_hint(format!(
+                            "fix the {} syntax at this position and import again",
+                            format.name()
+                        )),
                 );
                 if problems.len() >= MAX_SYNTAX_ERRORS {
                     break;
                 }
             }
             Err(RdfParseError::Io(e)) => {
-                return Err(ImportError::Io { path: source.into(), source: e });
+                return Err(ImportError::Io {
+                    path: source.into(),
+                    source: e,
+                });
             }
         }
     }
     if problems.is_empty() {
         Ok(quads)
     } else {
-        Err(ImportError::Invalid { path: source.to_owned(), diagnostics: problems })
+        Err(ImportError::Invalid {
+            path: source.to_owned(),
+            diagnostics: problems,
+        })
     }
 }
 
 /// Imports one RDF file as one commit: it is parsed completely first, and a syntax error or a
 /// validation violation leaves the store exactly as it was.
-pub fn import_rdf_file(store: &GraphStore, path: &Path, options: &RdfImportOptions) -> Result<ImportReport, ImportError> {
+pub fn import_rdf_file(
+    store: &GraphStore,
+    path: &Path,
+    options: &RdfImportOptions,
+) -> Result<ImportReport, ImportError> {
     let format = match options.format {
         Some(f) => f,
         None => format_of(path).ok_or_else(|| ImportError::UnknownFormat(path.to_owned()))?,
     };
-    let io = |source| ImportError::Io { path: path.to_owned(), source };
+    let io = |source| ImportError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let file = File::open(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
     let bar = progress_bar(options.progress, size, "parsing");
     let reader = bar.wrap_read(BufReader::new(file));
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("import");
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("import");
     let target = match &options.graph {
         Some(g) => g.clone(),
         None => graph_iri(stem)?,
     };
-    let quads = read_rdf(reader, &path.display().to_string(), format, &target, options.graph.is_some())?;
+    let quads = read_rdf(
+        reader,
+        &path.display().to_string(),
+        format,
+        &target,
+        options.graph.is_some(),
+    )?;
     bar.finish_and_clear();
-    commit_quads(store, quads, &target, options.replace, format!("import {}", path.display()))
+    commit_quads(
+        store,
+        quads,
+        &target,
+        options.replace,
+        format!("import {}", path.display()),
+    )
 }
 
 /// Commits parsed quads, optionally replacing the target graph's content in the same commit.
@@ -154,7 +191,11 @@ pub fn commit_quads(
     }
     let read = change.added.len();
     let commit = store.commit(change)?;
-    Ok(ImportReport { read, graphs, commit })
+    Ok(ImportReport {
+        read,
+        graphs,
+        commit,
+    })
 }
 
 /// A byte-count progress bar, drawn on stderr only when it is a terminal and `enabled`.
@@ -163,7 +204,9 @@ pub(crate) fn progress_bar(enabled: bool, total: u64, what: &'static str) -> Pro
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:40}] {bytes}/{total_bytes} ({eta})") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg:>10} [{bar:40}] {bytes}/{total_bytes} ({eta})")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(what);

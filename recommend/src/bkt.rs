@@ -75,7 +75,12 @@ mod tests {
     use super::*;
 
     fn params() -> BktParams {
-        BktParams { prior: 0.1, learn: 0.15, slip: 0.1, guess: 0.2 }
+        BktParams {
+            prior: 0.1,
+            learn: 0.15,
+            slip: 0.1,
+            guess: 0.2,
+        }
     }
 
     #[test]
@@ -101,8 +106,16 @@ mod tests {
 
     #[test]
     fn defaults_are_probabilities_and_harder_is_lower() {
-        let easy = default_params(&NodeAttrs { mastery_level: Some(MasteryLevel::Know), difficulty: Some(0.1), ..NodeAttrs::default() });
-        let hard = default_params(&NodeAttrs { mastery_level: Some(MasteryLevel::Apply), difficulty: Some(0.9), ..NodeAttrs::default() });
+        let easy = default_params(&NodeAttrs {
+            mastery_level: Some(MasteryLevel::Know),
+            difficulty: Some(0.1),
+            ..NodeAttrs::default()
+        });
+        let hard = default_params(&NodeAttrs {
+            mastery_level: Some(MasteryLevel::Apply),
+            difficulty: Some(0.9),
+            ..NodeAttrs::default()
+        });
         for x in [easy, hard] {
             for v in [x.prior, x.learn, x.slip, x.guess] {
                 assert!((0.0..=1.0).contains(&v));

@@ -18,7 +18,8 @@ pub struct RecommendIndex {
     learnable: Vec<bool>,
 }
 
-/// Difficulty of a node: its own, or 0.7 · grade position + 0.3 · level position.
+/// Difficulty of a node: its own, or 0.85 · grade position + 0.15 · level position (the grade
+/// dominates: a grade-2 point is harder for a grade-1 learner than any grade-1 point).
 fn derived_difficulty(snapshot: &Snapshot, node: NodeId) -> f32 {
     let a = snapshot.attrs(node);
     if let Some(d) = a.difficulty {
@@ -32,7 +33,7 @@ fn derived_difficulty(snapshot: &Snapshot, node: NodeId) -> f32 {
         MasteryLevel::Apply => 1.0,
     });
     match (grade, level) {
-        (Some(g), Some(l)) => 0.7 * g + 0.3 * l,
+        (Some(g), Some(l)) => 0.85 * g + 0.15 * l,
         (Some(g), None) => g,
         (None, Some(l)) => 0.3 + 0.4 * l,
         (None, None) => 0.5,
@@ -43,8 +44,14 @@ impl RecommendIndex {
     /// Builds the index of a snapshot.
     pub fn new(snapshot: &Snapshot) -> Self {
         let n = snapshot.node_count();
-        let learnable: Vec<bool> = snapshot.nodes().map(|x| snapshot.kind(x) == NodeKind::KnowledgePoint).collect();
-        let difficulty = snapshot.nodes().map(|x| derived_difficulty(snapshot, x)).collect();
+        let learnable: Vec<bool> = snapshot
+            .nodes()
+            .map(|x| snapshot.kind(x) == NodeKind::KnowledgePoint)
+            .collect();
+        let difficulty = snapshot
+            .nodes()
+            .map(|x| derived_difficulty(snapshot, x))
+            .collect();
         // Curriculum position: sequence when given, else topological rank.
         let mut rank = vec![0usize; n];
         for (i, &x) in snapshot.topological_order().iter().enumerate() {
@@ -52,7 +59,11 @@ impl RecommendIndex {
         }
         let key = |x: NodeId| {
             let a = snapshot.attrs(x);
-            (a.sequence.unwrap_or(u32::MAX), a.grade.unwrap_or(u8::MAX), rank[x.index()])
+            (
+                a.sequence.unwrap_or(u32::MAX),
+                a.grade.unwrap_or(u8::MAX),
+                rank[x.index()],
+            )
         };
         let mut ordered: Vec<NodeId> = snapshot.nodes().filter(|&x| learnable[x.index()]).collect();
         ordered.sort_by_key(|&x| key(x));
@@ -66,7 +77,13 @@ impl RecommendIndex {
             .copied()
             .filter(|&x| snapshot.out(x, Relation::Requires).is_empty())
             .collect();
-        Self { version: snapshot.version(), roots, difficulty, position, learnable }
+        Self {
+            version: snapshot.version(),
+            roots,
+            difficulty,
+            position,
+            learnable,
+        }
     }
 
     /// The snapshot version the index was built for.
@@ -108,8 +125,15 @@ pub fn resources_for(snapshot: &Snapshot, node: NodeId, limit: usize) -> Vec<Nod
                 continue;
             }
             let a = snapshot.attrs(e.node);
-            let lesson = a.resource_type.is_some_and(|t| snapshot.symbol(t) == "lesson");
-            out.push((rank, u8::from(!lesson), a.sequence.unwrap_or(u32::MAX), e.node));
+            let lesson = a
+                .resource_type
+                .is_some_and(|t| snapshot.symbol(t) == "lesson");
+            out.push((
+                rank,
+                u8::from(!lesson),
+                a.sequence.unwrap_or(u32::MAX),
+                e.node,
+            ));
         }
     }
     out.sort_unstable();

@@ -25,13 +25,15 @@ mod service;
 mod store;
 
 pub use bkt::{bkt_update, default_params, p_correct, posterior};
-pub use evidence::{check_events, parse_timestamp, CheckedEvent, EventProblem, StoredEvent};
-pub use index::{resources_for, RecommendIndex};
-pub use model::{LearnerState, Mastery, NodeMastery, Observation, DAY};
+pub use evidence::{CheckedEvent, EventProblem, StoredEvent, check_events, parse_timestamp};
+pub use index::{RecommendIndex, resources_for};
+pub use model::{DAY, LearnerState, Mastery, NodeMastery, Observation};
 pub use next::{
-    is_ready, next_steps, ready_fringe, remaining_for_goal, Explanation, ItemKind, NextRequest, Recommendation,
-    RecommendConfig, ScoreParts, ScoreWeights,
+    Explanation, ItemKind, NextRequest, RecommendConfig, Recommendation, ScoreParts, ScoreWeights,
+    is_ready, next_steps, ready_fringe, remaining_for_goal,
 };
-pub use path::{expand_goal, plan_path, typical_minutes, LearningPath, PathError, PathStep, Stage};
+pub use path::{LearningPath, PathError, PathStep, Stage, expand_goal, plan_path, typical_minutes};
 pub use service::{LearnerError, Learners, RecordReport};
-pub use store::{check_learner_id, LearnerStore, LearnerStoreError, LearnerWrite, RedbLearnerStore};
+pub use store::{
+    LearnerStore, LearnerStoreError, LearnerWrite, RedbLearnerStore, check_learner_id,
+};

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use tupu_graph::{MasteryLevel, NodeId, NodeKind, Relation, Snapshot, Sym};
 
-use crate::index::{resources_for, RecommendIndex};
+use crate::index::{RecommendIndex, resources_for};
 use crate::model::Mastery;
 use crate::next::RecommendConfig;
 
@@ -92,16 +92,28 @@ pub fn typical_minutes(snapshot: &Snapshot, node: NodeId) -> f32 {
 /// it; for an occupation or post, the points behind its essential competencies; for a course,
 /// major or micro-major, the points behind what it develops; for a resource, what it teaches.
 pub fn expand_goal(snapshot: &Snapshot, goal: NodeId) -> Result<Vec<NodeId>, PathError> {
-    let unreachable = |reason: &str| PathError::Unreachable { goal: snapshot.iri(goal).to_owned(), reason: reason.to_owned() };
+    let unreachable = |reason: &str| PathError::Unreachable {
+        goal: snapshot.iri(goal).to_owned(),
+        reason: reason.to_owned(),
+    };
     let supporting = |competency: NodeId, out: &mut Vec<NodeId>| {
-        out.extend(snapshot.inc(competency, Relation::Supports).iter().map(|e| e.node));
+        out.extend(
+            snapshot
+                .inc(competency, Relation::Supports)
+                .iter()
+                .map(|e| e.node),
+        );
     };
     let mut out = Vec::new();
     match snapshot.kind(goal) {
         NodeKind::KnowledgePoint => out.push(goal),
         NodeKind::Competency => supporting(goal, &mut out),
         NodeKind::Occupation | NodeKind::Post => {
-            for e in snapshot.out(goal, Relation::RequiresCompetency).iter().filter(|e| e.essential) {
+            for e in snapshot
+                .out(goal, Relation::RequiresCompetency)
+                .iter()
+                .filter(|e| e.essential)
+            {
                 supporting(e.node, &mut out);
             }
         }
@@ -113,13 +125,19 @@ pub fn expand_goal(snapshot: &Snapshot, goal: NodeId) -> Result<Vec<NodeId>, Pat
         NodeKind::Resource => {
             out.extend(snapshot.out(goal, Relation::Teaches).iter().map(|e| e.node));
         }
-        NodeKind::Framework => return Err(unreachable("a framework is not something to learn; pick a node in it")),
+        NodeKind::Framework => {
+            return Err(unreachable(
+                "a framework is not something to learn; pick a node in it",
+            ));
+        }
     }
     out.retain(|&x| snapshot.kind(x) == NodeKind::KnowledgePoint);
     out.sort();
     out.dedup();
     if out.is_empty() {
-        return Err(unreachable("no knowledge point leads to it (nothing supports, teaches or develops it)"));
+        return Err(unreachable(
+            "no knowledge point leads to it (nothing supports, teaches or develops it)",
+        ));
     }
     Ok(out)
 }
@@ -201,7 +219,10 @@ pub fn plan_path(
     let mut available: BTreeSet<(u64, NodeId)> = BTreeSet::new();
     let mut by_thread: HashMap<Sym, BTreeSet<(u64, NodeId)>> = HashMap::new();
     for &x in &in_plan {
-        let pending = snapshot.prerequisites(x).filter(|q| in_plan.contains(q)).count();
+        let pending = snapshot
+            .prerequisites(x)
+            .filter(|q| in_plan.contains(q))
+            .count();
         if pending == 0 {
             available.insert(key(x));
             if let Some(t) = group(x) {
@@ -240,7 +261,10 @@ pub fn plan_path(
             }
         }
     }
-    debug_assert!(waiting.is_empty(), "prerequisites are acyclic in every committed snapshot");
+    debug_assert!(
+        waiting.is_empty(),
+        "prerequisites are acyclic in every committed snapshot"
+    );
 
     // Steps, stages, times.
     let mut steps = Vec::with_capacity(order.len());
@@ -259,7 +283,12 @@ pub fn plan_path(
             if !stages.is_empty() {
                 switches += 1;
             }
-            stages.push(Stage { index: stages.len(), thread: g, steps: i..i, minutes: 0.0 });
+            stages.push(Stage {
+                index: stages.len(),
+                thread: g,
+                steps: i..i,
+                minutes: 0.0,
+            });
         }
         let stage = stages.last_mut().expect("a stage was just pushed");
         stage.steps.end = i + 1;
@@ -270,7 +299,10 @@ pub fn plan_path(
             stage: stage.index,
             minutes,
             mastery: p,
-            after: snapshot.prerequisites(x).filter(|q| in_plan.contains(q)).collect(),
+            after: snapshot
+                .prerequisites(x)
+                .filter(|q| in_plan.contains(q))
+                .collect(),
             resources: resources_for(snapshot, x, config.resources_per_item),
             within_budget: budget_minutes.is_none_or(|b| total <= b),
         });
@@ -314,7 +346,9 @@ mod tests {
     fn valid(snapshot: &Snapshot, mastery: &Mastery, path: &LearningPath) -> bool {
         let mut done: HashSet<NodeId> = HashSet::new();
         path.steps.iter().all(|step| {
-            let ok = snapshot.prerequisites(step.node).all(|q| done.contains(&q) || mastery.p(snapshot, q) >= 0.85);
+            let ok = snapshot
+                .prerequisites(step.node)
+                .all(|q| done.contains(&q) || mastery.p(snapshot, q) >= 0.85);
             done.insert(step.node);
             ok
         })
@@ -325,9 +359,20 @@ mod tests {
         let (s, ids) = graph();
         let index = RecommendIndex::new(&s);
         let m = Mastery::default();
-        let path = plan_path(&s, &index, &m, &[ids["a2"]], None, &RecommendConfig::default()).unwrap();
+        let path = plan_path(
+            &s,
+            &index,
+            &m,
+            &[ids["a2"]],
+            None,
+            &RecommendConfig::default(),
+        )
+        .unwrap();
         let order: Vec<NodeId> = path.steps.iter().map(|x| x.node).collect();
-        assert_eq!(order, vec![ids["a0"], ids["a1"], ids["b0"], ids["b1"], ids["a2"]]);
+        assert_eq!(
+            order,
+            vec![ids["a0"], ids["a1"], ids["b0"], ids["b1"], ids["a2"]]
+        );
         assert!(valid(&s, &m, &path));
         assert_eq!(path.thread_switches, 2);
         assert_eq!(path.stages.len(), 3);
@@ -338,7 +383,15 @@ mod tests {
         let (s, ids) = graph();
         let index = RecommendIndex::new(&s);
         let m = Mastery::from_entries([(ids["a1"], NodeMastery::belief(0.95))]);
-        let path = plan_path(&s, &index, &m, &[ids["a2"]], Some(60.0), &RecommendConfig::default()).unwrap();
+        let path = plan_path(
+            &s,
+            &index,
+            &m,
+            &[ids["a2"]],
+            Some(60.0),
+            &RecommendConfig::default(),
+        )
+        .unwrap();
         let order: Vec<NodeId> = path.steps.iter().map(|x| x.node).collect();
         assert_eq!(order, vec![ids["b0"], ids["b1"], ids["a2"]]);
         assert!(valid(&s, &m, &path));
@@ -351,11 +404,37 @@ mod tests {
         let (s, ids) = graph();
         let index = RecommendIndex::new(&s);
         let comp = s.resolve("comp").unwrap();
-        let path = plan_path(&s, &index, &Mastery::default(), &[comp], None, &RecommendConfig::default()).unwrap();
+        let path = plan_path(
+            &s,
+            &index,
+            &Mastery::default(),
+            &[comp],
+            None,
+            &RecommendConfig::default(),
+        )
+        .unwrap();
         assert_eq!(path.targets, vec![ids["a1"]]);
         let lonely = s.resolve("lonely").unwrap();
-        let err = plan_path(&s, &index, &Mastery::default(), &[lonely], None, &RecommendConfig::default()).unwrap_err();
+        let err = plan_path(
+            &s,
+            &index,
+            &Mastery::default(),
+            &[lonely],
+            None,
+            &RecommendConfig::default(),
+        )
+        .unwrap_err();
         assert!(matches!(err, PathError::Unreachable { .. }));
-        assert_eq!(plan_path(&s, &index, &Mastery::default(), &[], None, &RecommendConfig::default()), Err(PathError::NoGoal));
+        assert_eq!(
+            plan_path(
+                &s,
+                &index,
+                &Mastery::default(),
+                &[],
+                None,
+                &RecommendConfig::default()
+            ),
+            Err(PathError::NoGoal)
+        );
     }
 }

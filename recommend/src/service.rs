@@ -7,11 +7,11 @@ use arc_swap::ArcSwapOption;
 use serde_json::Value;
 use tupu_graph::{NodeId, Snapshot};
 
-use crate::evidence::{check_events, EventProblem};
+use crate::evidence::{EventProblem, check_events};
 use crate::index::RecommendIndex;
 use crate::model::{LearnerState, NodeMastery};
-use crate::next::{next_steps, NextRequest, Recommendation, RecommendConfig};
-use crate::path::{plan_path, LearningPath, PathError};
+use crate::next::{NextRequest, RecommendConfig, Recommendation, next_steps};
+use crate::path::{LearningPath, PathError, plan_path};
 use crate::store::{LearnerStore, LearnerStoreError, LearnerWrite};
 
 /// Why a learner operation failed.
@@ -59,14 +59,21 @@ pub struct Learners {
 
 impl std::fmt::Debug for Learners {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Learners").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Learners")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
 impl Learners {
     /// Learner operations over a store.
     pub fn new(store: Arc<dyn LearnerStore>, config: RecommendConfig) -> Self {
-        Self { store, locks: (0..64).map(|_| Mutex::new(())).collect(), config, index: ArcSwapOption::empty() }
+        Self {
+            store,
+            locks: (0..64).map(|_| Mutex::new(())).collect(),
+            config,
+            index: ArcSwapOption::empty(),
+        }
     }
 
     /// The settings.
@@ -95,12 +102,20 @@ impl Learners {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         learner.hash(&mut h);
         let i = (h.finish() % self.locks.len() as u64) as usize;
-        self.locks[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.locks[i]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Checks a batch of events (see [`check_events`]) and, if every one is valid, applies them
     /// in order with BKT and propagation and stores the log and the new beliefs atomically.
-    pub fn record(&self, snapshot: &Snapshot, learner: &str, events: &[Value], now: i64) -> Result<RecordReport, LearnerError> {
+    pub fn record(
+        &self,
+        snapshot: &Snapshot,
+        learner: &str,
+        events: &[Value],
+        now: i64,
+    ) -> Result<RecordReport, LearnerError> {
         crate::store::check_learner_id(learner)?;
         let checked = check_events(snapshot, events, now).map_err(LearnerError::InvalidEvents)?;
         let _guard = self.lock(learner);
@@ -118,7 +133,11 @@ impl Learners {
             .map(|&n| (snapshot.iri(n).to_owned(), state.get(snapshot, n)))
             .collect();
         let updated = mastery.iter().map(|(iri, m)| (iri.clone(), m.p)).collect();
-        let write = LearnerWrite { events: checked.into_iter().map(|e| e.stored).collect(), mastery, replace_mastery: false };
+        let write = LearnerWrite {
+            events: checked.into_iter().map(|e| e.stored).collect(),
+            mastery,
+            replace_mastery: false,
+        };
         let accepted = write.events.len();
         self.store.write(learner, write)?;
         Ok(RecordReport { accepted, updated })
@@ -126,20 +145,48 @@ impl Learners {
 
     /// Replaces the learner's mastery vector (placement tests, imports). Every node id must
     /// resolve and every probability lie in [0, 1]; otherwise nothing changes.
-    pub fn set_mastery(&self, snapshot: &Snapshot, learner: &str, entries: &[(String, f32)], now: i64) -> Result<LearnerState, LearnerError> {
+    pub fn set_mastery(
+        &self,
+        snapshot: &Snapshot,
+        learner: &str,
+        entries: &[(String, f32)],
+        now: i64,
+    ) -> Result<LearnerState, LearnerError> {
         crate::store::check_learner_id(learner)?;
         let mut rows = Vec::with_capacity(entries.len());
         for (id, p) in entries {
-            let node = snapshot.resolve(id).map_err(|e| LearnerError::InvalidMastery { node: id.clone(), message: e.to_string() })?;
+            let node = snapshot
+                .resolve(id)
+                .map_err(|e| LearnerError::InvalidMastery {
+                    node: id.clone(),
+                    message: e.to_string(),
+                })?;
             if !(0.0..=1.0).contains(p) {
-                return Err(LearnerError::InvalidMastery { node: id.clone(), message: format!("{p} is not a probability in [0, 1]") });
+                return Err(LearnerError::InvalidMastery {
+                    node: id.clone(),
+                    message: format!("{p} is not a probability in [0, 1]"),
+                });
             }
-            let m = NodeMastery { p: *p, last_practised: Some(now), attempts: 0, correct: 0 };
+            let m = NodeMastery {
+                p: *p,
+                last_practised: Some(now),
+                attempts: 0,
+                correct: 0,
+            };
             rows.push((snapshot.iri(node).to_owned(), m));
         }
         let _guard = self.lock(learner);
-        let state = LearnerState { nodes: rows.iter().cloned().collect() };
-        self.store.write(learner, LearnerWrite { events: Vec::new(), mastery: rows, replace_mastery: true })?;
+        let state = LearnerState {
+            nodes: rows.iter().cloned().collect(),
+        };
+        self.store.write(
+            learner,
+            LearnerWrite {
+                events: Vec::new(),
+                mastery: rows,
+                replace_mastery: true,
+            },
+        )?;
         Ok(state)
     }
 
@@ -149,17 +196,41 @@ impl Learners {
     }
 
     /// Next steps for the learner (see [`next_steps`]).
-    pub fn next(&self, snapshot: &Snapshot, learner: &str, request: &NextRequest) -> Result<Vec<Recommendation>, LearnerError> {
+    pub fn next(
+        &self,
+        snapshot: &Snapshot,
+        learner: &str,
+        request: &NextRequest,
+    ) -> Result<Vec<Recommendation>, LearnerError> {
         let state = self.store.load(learner)?;
         let index = self.index(snapshot);
-        Ok(next_steps(snapshot, &index, &state.resolve(snapshot), request, &self.config))
+        Ok(next_steps(
+            snapshot,
+            &index,
+            &state.resolve(snapshot),
+            request,
+            &self.config,
+        ))
     }
 
     /// A learning path for the learner (see [`plan_path`]).
-    pub fn path(&self, snapshot: &Snapshot, learner: &str, goals: &[NodeId], budget_minutes: Option<f32>) -> Result<LearningPath, LearnerError> {
+    pub fn path(
+        &self,
+        snapshot: &Snapshot,
+        learner: &str,
+        goals: &[NodeId],
+        budget_minutes: Option<f32>,
+    ) -> Result<LearningPath, LearnerError> {
         let state = self.store.load(learner)?;
         let index = self.index(snapshot);
-        Ok(plan_path(snapshot, &index, &state.resolve(snapshot), goals, budget_minutes, &self.config)?)
+        Ok(plan_path(
+            snapshot,
+            &index,
+            &state.resolve(snapshot),
+            goals,
+            budget_minutes,
+            &self.config,
+        )?)
     }
 
     /// Erases everything stored about the learner.

@@ -2,7 +2,8 @@
 
 mod graph;
 mod health;
-mod nodes;
+mod learners;
+pub(crate) mod nodes;
 mod sparql;
 
 use axum::Router;
@@ -19,6 +20,7 @@ pub fn app(state: AppState) -> Router {
         .merge(sparql::router())
         .merge(nodes::router())
         .merge(graph::router())
+        .merge(learners::router())
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use tupu_graph::{prerequisite_closure, Label, NodeId, Relation, Snapshot};
+use tupu_graph::{Label, NodeId, Relation, Snapshot, prerequisite_closure};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -115,14 +115,22 @@ fn neighbours(s: &Snapshot, n: NodeId, outgoing: bool) -> BTreeMap<&'static str,
         }
         let list = edges
             .iter()
-            .map(|e| Neighbour { node: NodeRef::new(s, e.node), weight: e.weight, level: e.level, optional: !e.essential })
+            .map(|e| Neighbour {
+                node: NodeRef::new(s, e.node),
+                weight: e.weight,
+                level: e.level,
+                optional: !e.essential,
+            })
             .collect();
         out.insert(r.as_str(), list);
     }
     out
 }
 
-async fn node(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<NodeView>, ApiError> {
+async fn node(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<NodeView>, ApiError> {
     let s = state.graph.snapshot();
     let n = s.resolve(&id)?;
     Ok(Json(NodeView {
@@ -158,7 +166,11 @@ async fn prerequisites(
 ) -> Result<Json<PrerequisiteList>, ApiError> {
     let s = state.graph.snapshot();
     let n = s.resolve(&id)?;
-    let nodes: Vec<NodeId> = if params.transitive { prerequisite_closure(&s, n) } else { s.prerequisites(n).collect() };
+    let nodes: Vec<NodeId> = if params.transitive {
+        prerequisite_closure(&s, n)
+    } else {
+        s.prerequisites(n).collect()
+    };
     let prerequisites: Vec<NodeRef> = nodes.iter().map(|&p| NodeRef::new(&s, p)).collect();
     Ok(Json(PrerequisiteList {
         node: NodeRef::new(&s, n),

@@ -5,12 +5,12 @@
 //! SELECT and ASK; Turtle (default), N-Triples, RDF/XML or JSON-LD for CONSTRUCT and DESCRIBE.
 //! Evaluation and serialisation together are cancelled after the server's query timeout.
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::NamedNode;
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
@@ -18,7 +18,7 @@ use oxigraph::sparql::{CancellationToken, QueryEvaluationError, QueryResults};
 use tupu_graph::{GraphError, QueryOptions};
 
 use crate::error::ApiError;
-use crate::state::{blocking, AppState};
+use crate::state::{AppState, blocking};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/sparql", get(sparql_get).post(sparql_post))
@@ -30,14 +30,26 @@ struct SparqlRequest {
 }
 
 fn parse_pairs(text: &str) -> Result<Vec<(String, String)>, ApiError> {
-    serde_urlencoded::from_str(text).map_err(|e| ApiError::bad_request("invalid_parameter", format!("malformed form or query string: {e}")))
+    serde_urlencoded::from_str(text).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_parameter",
+            format!("malformed form or query string: {e}"),
+        )
+    })
 }
 
 fn graph_names(pairs: &[(String, String)], key: &str) -> Result<Vec<NamedNode>, ApiError> {
     pairs
         .iter()
         .filter(|(k, _)| k == key)
-        .map(|(_, v)| NamedNode::new(v).map_err(|e| ApiError::bad_request("invalid_parameter", format!("{key} '{v}' is not an IRI: {e}"))))
+        .map(|(_, v)| {
+            NamedNode::new(v).map_err(|e| {
+                ApiError::bad_request(
+                    "invalid_parameter",
+                    format!("{key} '{v}' is not an IRI: {e}"),
+                )
+            })
+        })
         .collect()
 }
 
@@ -49,8 +61,18 @@ fn request(query: Option<String>, pairs: &[(String, String)]) -> Result<SparqlRe
         ));
     }
     let query = query
-        .or_else(|| pairs.iter().find(|(k, _)| k == "query").map(|(_, v)| v.clone()))
-        .ok_or_else(|| ApiError::bad_request("missing_query", "give the query in the 'query' parameter or as an application/sparql-query body"))?;
+        .or_else(|| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == "query")
+                .map(|(_, v)| v.clone())
+        })
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "missing_query",
+                "give the query in the 'query' parameter or as an application/sparql-query body",
+            )
+        })?;
     Ok(SparqlRequest {
         query,
         options: QueryOptions {
@@ -61,7 +83,11 @@ fn request(query: Option<String>, pairs: &[(String, String)]) -> Result<SparqlRe
     })
 }
 
-async fn sparql_get(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+async fn sparql_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let pairs = parse_pairs(raw.as_deref().unwrap_or(""))?;
     run(state, request(None, &pairs)?, &headers).await
 }
@@ -76,10 +102,18 @@ async fn sparql_post(
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default();
     let utf8 = |body: &Bytes| {
-        String::from_utf8(body.to_vec()).map_err(|_| ApiError::bad_request("invalid_encoding", "the request body must be UTF-8"))
+        String::from_utf8(body.to_vec()).map_err(|_| {
+            ApiError::bad_request("invalid_encoding", "the request body must be UTF-8")
+        })
     };
     let query = match content_type.as_str() {
         "application/sparql-query" => Some(utf8(&body)?),
@@ -90,7 +124,7 @@ async fn sparql_post(
         other => {
             return Err(ApiError::UnsupportedMediaType(format!(
                 "POST /sparql takes application/sparql-query or application/x-www-form-urlencoded, not '{other}'"
-            )))
+            )));
         }
     };
     run(state, request(query, &pairs)?, &headers).await
@@ -118,7 +152,12 @@ fn accepted(headers: &HeaderMap) -> Vec<String> {
     items.into_iter().map(|(_, _, m)| m).collect()
 }
 
-fn negotiate<F: Copy>(accept: &[String], parse: impl Fn(&str) -> Option<F>, default: F, what: &str) -> Result<F, ApiError> {
+fn negotiate<F: Copy>(
+    accept: &[String],
+    parse: impl Fn(&str) -> Option<F>,
+    default: F,
+    what: &str,
+) -> Result<F, ApiError> {
     if accept.is_empty() {
         return Ok(default);
     }
@@ -130,47 +169,81 @@ fn negotiate<F: Copy>(accept: &[String], parse: impl Fn(&str) -> Option<F>, defa
             return Ok(f);
         }
     }
-    Err(ApiError::NotAcceptable(format!("no acceptable media type for {what}; accepted: {}", accept.join(", "))))
+    Err(ApiError::NotAcceptable(format!(
+        "no acceptable media type for {what}; accepted: {}",
+        accept.join(", ")
+    )))
 }
 
 fn eval_error(e: QueryEvaluationError) -> ApiError {
     GraphError::from(e).into()
 }
 
-fn serialize(results: QueryResults<'static>, accept: &[String]) -> Result<(Vec<u8>, &'static str), ApiError> {
+fn serialize(
+    results: QueryResults<'static>,
+    accept: &[String],
+) -> Result<(Vec<u8>, &'static str), ApiError> {
     let io = |e: std::io::Error| ApiError::internal(e);
     match results {
         QueryResults::Solutions(solutions) => {
-            let format = negotiate(accept, QueryResultsFormat::from_media_type, QueryResultsFormat::Json, "SELECT results")?;
+            let format = negotiate(
+                accept,
+                QueryResultsFormat::from_media_type,
+                QueryResultsFormat::Json,
+                "SELECT results",
+            )?;
             let mut writer = QueryResultsSerializer::from_format(format)
                 .serialize_solutions_to_writer(Vec::new(), solutions.variables().to_vec())
                 .map_err(io)?;
             for solution in solutions {
-                writer.serialize(&solution.map_err(eval_error)?).map_err(io)?;
+                writer
+                    .serialize(&solution.map_err(eval_error)?)
+                    .map_err(io)?;
             }
             Ok((writer.finish().map_err(io)?, format.media_type()))
         }
         QueryResults::Boolean(value) => {
-            let format = negotiate(accept, QueryResultsFormat::from_media_type, QueryResultsFormat::Json, "ASK results")?;
-            let bytes = QueryResultsSerializer::from_format(format).serialize_boolean_to_writer(Vec::new(), value).map_err(io)?;
+            let format = negotiate(
+                accept,
+                QueryResultsFormat::from_media_type,
+                QueryResultsFormat::Json,
+                "ASK results",
+            )?;
+            let bytes = QueryResultsSerializer::from_format(format)
+                .serialize_boolean_to_writer(Vec::new(), value)
+                .map_err(io)?;
             Ok((bytes, format.media_type()))
         }
         QueryResults::Graph(triples) => {
-            let format = negotiate(accept, RdfFormat::from_media_type, RdfFormat::Turtle, "CONSTRUCT results")?;
+            let format = negotiate(
+                accept,
+                RdfFormat::from_media_type,
+                RdfFormat::Turtle,
+                "CONSTRUCT results",
+            )?;
             if !format.supports_datasets() || format == RdfFormat::TriG {
                 let mut writer = RdfSerializer::from_format(format).for_writer(Vec::new());
                 for triple in triples {
-                    writer.serialize_triple(&triple.map_err(eval_error)?).map_err(io)?;
+                    writer
+                        .serialize_triple(&triple.map_err(eval_error)?)
+                        .map_err(io)?;
                 }
                 Ok((writer.finish().map_err(io)?, format.media_type()))
             } else {
-                Err(ApiError::NotAcceptable(format!("{} holds quads; ask for a triple format such as text/turtle", format.media_type())))
+                Err(ApiError::NotAcceptable(format!(
+                    "{} holds quads; ask for a triple format such as text/turtle",
+                    format.media_type()
+                )))
             }
         }
     }
 }
 
-async fn run(state: AppState, mut request: SparqlRequest, headers: &HeaderMap) -> Result<Response, ApiError> {
+async fn run(
+    state: AppState,
+    mut request: SparqlRequest,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let accept = accepted(headers);
     let timeout = state.config.query_timeout;
     let token = CancellationToken::new();
@@ -191,6 +264,8 @@ async fn run(state: AppState, mut request: SparqlRequest, headers: &HeaderMap) -
         other => other,
     })?;
     let mut response = body.into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
     Ok(response)
 }

@@ -1,0 +1,568 @@
+//! Learner endpoints: evidence in, mastery, next steps, learning paths, erasure.
+//!
+//! - `POST /api/v1/learners/{id}/events`: a batch of events (native or xAPI), all or nothing;
+//! - `PUT|GET /api/v1/learners/{id}/mastery`: set or read the mastery vector;
+//! - `GET /api/v1/learners/{id}/next?n=5[&goal=NODE][&subject=S][&lang=en|zh]`;
+//! - `POST /api/v1/learners/{id}/path` with `{"goals": [...], "budget_minutes": 120}`;
+//! - `DELETE /api/v1/learners/{id}`: erase everything stored about the learner.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tupu_graph::{NodeId, Snapshot};
+use tupu_recommend::{
+    ItemKind, LearnerError, LearnerStoreError, LearningPath, NextRequest, PathError,
+    Recommendation, ScoreParts,
+};
+
+use super::nodes::NodeRef;
+use crate::error::ApiError;
+use crate::state::{AppState, blocking};
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/learners/{id}", axum::routing::delete(erase))
+        .route("/api/v1/learners/{id}/events", post(events))
+        .route(
+            "/api/v1/learners/{id}/mastery",
+            get(get_mastery).put(put_mastery),
+        )
+        .route("/api/v1/learners/{id}/next", get(next))
+        .route("/api/v1/learners/{id}/path", post(path))
+}
+
+impl From<LearnerError> for ApiError {
+    fn from(e: LearnerError) -> Self {
+        match e {
+            LearnerError::InvalidEvents(problems) => ApiError::InvalidEvents(problems),
+            LearnerError::InvalidMastery { .. } => {
+                ApiError::bad_request("invalid_mastery", e.to_string())
+            }
+            LearnerError::Resolve(r) => r.into(),
+            LearnerError::Path(PathError::NoGoal) => {
+                ApiError::bad_request("missing_goal", e.to_string())
+            }
+            LearnerError::Path(PathError::Unreachable { .. }) => {
+                ApiError::bad_request("goal_unreachable", e.to_string())
+            }
+            LearnerError::Store(LearnerStoreError::InvalidId(_)) => {
+                ApiError::bad_request("invalid_learner_id", e.to_string())
+            }
+            LearnerError::Store(LearnerStoreError::Storage(_)) => ApiError::internal(e),
+        }
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum EventBatch {
+    Wrapped { events: Vec<Value> },
+    Bare(Vec<Value>),
+}
+
+#[derive(Serialize)]
+struct Updated {
+    node: String,
+    mastery: f32,
+}
+
+#[derive(Serialize)]
+struct EventsResponse {
+    learner: String,
+    accepted: usize,
+    updated: Vec<Updated>,
+}
+
+async fn events(
+    State(state): State<AppState>,
+    Path(learner): Path<String>,
+    body: Result<Json<EventBatch>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<EventsResponse>, ApiError> {
+    let Json(batch) = body.map_err(|e| {
+        ApiError::bad_request(
+            "invalid_body",
+            format!("{e}; send a JSON array of events or {{\"events\": [...]}}"),
+        )
+    })?;
+    let events = match batch {
+        EventBatch::Wrapped { events } | EventBatch::Bare(events) => events,
+    };
+    let snapshot = state.graph.snapshot();
+    let learners = state.learners.clone();
+    let id = learner.clone();
+    let report = blocking(move || Ok(learners.record(&snapshot, &id, &events, now())?)).await?;
+    Ok(Json(EventsResponse {
+        learner,
+        accepted: report.accepted,
+        updated: report
+            .updated
+            .into_iter()
+            .map(|(node, mastery)| Updated { node, mastery })
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum MasteryBody {
+    Map {
+        mastery: std::collections::BTreeMap<String, f32>,
+    },
+    List(Vec<MasteryEntry>),
+}
+
+#[derive(Deserialize)]
+struct MasteryEntry {
+    node: String,
+    mastery: f32,
+}
+
+#[derive(Serialize)]
+struct MasteryRow {
+    #[serde(flatten)]
+    node: NodeRef,
+    mastery: f32,
+    mastered: bool,
+    attempts: u32,
+    correct: u32,
+    last_practised: Option<String>,
+}
+
+#[derive(Serialize)]
+struct MasteryView {
+    learner: String,
+    threshold: f32,
+    nodes: Vec<MasteryRow>,
+}
+
+fn mastery_view(
+    state: &AppState,
+    snapshot: &Snapshot,
+    learner: String,
+    s: &tupu_recommend::LearnerState,
+) -> MasteryView {
+    let threshold = state.learners.config().mastery_threshold;
+    let mut nodes: Vec<MasteryRow> = s
+        .nodes
+        .iter()
+        .filter_map(|(iri, m)| {
+            let node = snapshot.node_by_iri(iri)?;
+            Some(MasteryRow {
+                node: NodeRef::new(snapshot, node),
+                mastery: m.p,
+                mastered: m.p >= threshold,
+                attempts: m.attempts,
+                correct: m.correct,
+                last_practised: m
+                    .last_practised
+                    .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                    .map(|t| t.to_rfc3339()),
+            })
+        })
+        .collect();
+    nodes.sort_by(|a, b| a.node.iri.cmp(&b.node.iri));
+    MasteryView {
+        learner,
+        threshold,
+        nodes,
+    }
+}
+
+async fn get_mastery(
+    State(state): State<AppState>,
+    Path(learner): Path<String>,
+) -> Result<Json<MasteryView>, ApiError> {
+    let learners = state.learners.clone();
+    let id = learner.clone();
+    let s = blocking(move || Ok(learners.mastery(&id)?)).await?;
+    let snapshot = state.graph.snapshot();
+    Ok(Json(mastery_view(&state, &snapshot, learner, &s)))
+}
+
+async fn put_mastery(
+    State(state): State<AppState>,
+    Path(learner): Path<String>,
+    body: Result<Json<MasteryBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<MasteryView>, ApiError> {
+    let Json(body) = body.map_err(|e| {
+        ApiError::bad_request("invalid_body", format!("{e}; send {{\"mastery\": {{\"NODE\": 0.9, ...}}}} or [{{\"node\": ..., \"mastery\": ...}}]"))
+    })?;
+    let entries: Vec<(String, f32)> = match body {
+        MasteryBody::Map { mastery } => mastery.into_iter().collect(),
+        MasteryBody::List(list) => list.into_iter().map(|e| (e.node, e.mastery)).collect(),
+    };
+    let snapshot = state.graph.snapshot();
+    let learners = state.learners.clone();
+    let id = learner.clone();
+    let snap = snapshot.clone();
+    let s = blocking(move || Ok(learners.set_mastery(&snap, &id, &entries, now())?)).await?;
+    Ok(Json(mastery_view(&state, &snapshot, learner, &s)))
+}
+
+#[derive(Deserialize)]
+struct NextParams {
+    n: Option<usize>,
+    goal: Option<String>,
+    subject: Option<String>,
+    lang: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ExplanationView {
+    text: String,
+    mastered_prerequisites: Vec<NodeRef>,
+    unlocks: Vec<NodeRef>,
+    steps_to_goal: Option<u32>,
+    mastery: f32,
+    expected_success: f32,
+    days_since_practice: Option<f32>,
+    recall: Option<f32>,
+}
+
+#[derive(Serialize)]
+struct ItemView {
+    rank: usize,
+    #[serde(flatten)]
+    node: NodeRef,
+    kind: ItemKind,
+    score: f32,
+    score_parts: ScoreParts,
+    explanation: ExplanationView,
+    resources: Vec<NodeRef>,
+}
+
+#[derive(Serialize)]
+struct NextView {
+    learner: String,
+    snapshot_version: u64,
+    goal: Option<NodeRef>,
+    items: Vec<ItemView>,
+}
+
+fn names(snapshot: &Snapshot, nodes: &[NodeId], lang: Lang) -> String {
+    let shown: Vec<&str> = nodes
+        .iter()
+        .take(3)
+        .map(|&n| snapshot.label(n, Some(lang.code())))
+        .collect();
+    let more = nodes.len().saturating_sub(3);
+    match (more, lang) {
+        (0, _) => shown.join(lang.separator()),
+        (_, Lang::En) => format!("{} and {more} more", shown.join(", ")),
+        (_, Lang::Zh) => format!("{}等{}个", shown.join("、"), nodes.len()),
+    }
+}
+
+#[derive(Copy, Clone)]
+enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+    fn separator(self) -> &'static str {
+        match self {
+            Lang::En => ", ",
+            Lang::Zh => "、",
+        }
+    }
+}
+
+/// One or two sentences from the graph facts of an item.
+fn explanation_text(
+    snapshot: &Snapshot,
+    item: &Recommendation,
+    goal: Option<NodeId>,
+    threshold: f32,
+    lang: Lang,
+) -> String {
+    let e = &item.explanation;
+    let pct = |x: f32| (x * 100.0).round() as i32;
+    let mut parts: Vec<String> = Vec::new();
+    match (item.kind, lang) {
+        (ItemKind::Review, Lang::En) => parts.push(format!(
+            "Review: mastered before, last practised {:.0} days ago; estimated recall {}% is below the {}% mastery threshold.",
+            e.days_since_practice.unwrap_or(0.0),
+            pct(e.recall.unwrap_or(0.0)),
+            pct(threshold)
+        )),
+        (ItemKind::Review, Lang::Zh) => parts.push(format!(
+            "复习：曾经掌握，上次练习在{:.0}天前；估计保持率{}%，已低于掌握阈值{}%。",
+            e.days_since_practice.unwrap_or(0.0),
+            pct(e.recall.unwrap_or(0.0)),
+            pct(threshold)
+        )),
+        (ItemKind::Learn, Lang::En) if e.mastered_prerequisites.is_empty() => {
+            parts.push("A starting point: it has no prerequisites.".to_owned())
+        }
+        (ItemKind::Learn, Lang::Zh) if e.mastered_prerequisites.is_empty() => parts.push("起点：没有先修知识点。".to_owned()),
+        (ItemKind::Learn, Lang::En) => parts.push(format!(
+            "Ready: all {} prerequisites are mastered ({}).",
+            e.mastered_prerequisites.len(),
+            names(snapshot, &e.mastered_prerequisites, lang)
+        )),
+        (ItemKind::Learn, Lang::Zh) => parts.push(format!(
+            "可以学了：{}个先修知识点都已掌握（{}）。",
+            e.mastered_prerequisites.len(),
+            names(snapshot, &e.mastered_prerequisites, lang)
+        )),
+    }
+    if !e.unlocks.is_empty() {
+        parts.push(match lang {
+            Lang::En => format!(
+                "Mastering it unlocks {} ({}).",
+                e.unlocks.len(),
+                names(snapshot, &e.unlocks, lang)
+            ),
+            Lang::Zh => format!(
+                "掌握后可解锁{}个知识点（{}）。",
+                e.unlocks.len(),
+                names(snapshot, &e.unlocks, lang)
+            ),
+        });
+    }
+    if let (Some(steps), Some(goal)) = (e.steps_to_goal, goal) {
+        let label = snapshot.label(goal, Some(lang.code()));
+        parts.push(match (steps, lang) {
+            (0, Lang::En) => format!("It is your goal, {label}."),
+            (0, Lang::Zh) => format!("这就是你的目标：{label}。"),
+            (n, Lang::En) => format!("It is {n} step(s) below your goal, {label}."),
+            (n, Lang::Zh) => format!("距离目标“{label}”还有{n}步。"),
+        });
+    }
+    if item.kind == ItemKind::Learn {
+        parts.push(match lang {
+            Lang::En => format!("Expected success now: {}%.", pct(e.expected_success)),
+            Lang::Zh => format!("当前预计答对率{}%。", pct(e.expected_success)),
+        });
+    }
+    parts.join(" ")
+}
+
+async fn next(
+    State(state): State<AppState>,
+    Path(learner): Path<String>,
+    Query(params): Query<NextParams>,
+) -> Result<Json<NextView>, ApiError> {
+    let n = params.n.unwrap_or(5);
+    if !(1..=100).contains(&n) {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("n = {n}: ask for 1 to 100 items"),
+        ));
+    }
+    let lang = match params.lang.as_deref() {
+        None | Some("en") => Lang::En,
+        Some("zh") => Lang::Zh,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                format!("lang '{other}': use en or zh"),
+            ));
+        }
+    };
+    let snapshot = state.graph.snapshot();
+    let goal = params
+        .goal
+        .as_deref()
+        .map(|g| snapshot.resolve(g))
+        .transpose()?;
+    let subject = match params.subject.as_deref() {
+        Some(s) => Some(snapshot.find_symbol(s).ok_or_else(|| {
+            ApiError::bad_request("unknown_subject", format!("no node has the subject '{s}'"))
+        })?),
+        None => None,
+    };
+    let request = NextRequest {
+        n,
+        goal,
+        subject,
+        now: now(),
+    };
+    let learners = state.learners.clone();
+    let snap = snapshot.clone();
+    let id = learner.clone();
+    let items = blocking(move || Ok(learners.next(&snap, &id, &request)?)).await?;
+    let threshold = state.learners.config().mastery_threshold;
+    let refs = |nodes: &[NodeId]| {
+        nodes
+            .iter()
+            .map(|&x| NodeRef::new(&snapshot, x))
+            .collect::<Vec<_>>()
+    };
+    let items = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| ItemView {
+            rank: i + 1,
+            node: NodeRef::new(&snapshot, item.node),
+            kind: item.kind,
+            score: item.score,
+            score_parts: item.parts,
+            explanation: ExplanationView {
+                text: explanation_text(&snapshot, item, goal, threshold, lang),
+                mastered_prerequisites: refs(&item.explanation.mastered_prerequisites),
+                unlocks: refs(&item.explanation.unlocks),
+                steps_to_goal: item.explanation.steps_to_goal,
+                mastery: item.explanation.mastery,
+                expected_success: item.explanation.expected_success,
+                days_since_practice: item.explanation.days_since_practice,
+                recall: item.explanation.recall,
+            },
+            resources: refs(&item.resources),
+        })
+        .collect();
+    Ok(Json(NextView {
+        learner,
+        snapshot_version: snapshot.version(),
+        goal: goal.map(|g| NodeRef::new(&snapshot, g)),
+        items,
+    }))
+}
+
+#[derive(Deserialize)]
+struct PathBody {
+    goals: Vec<String>,
+    budget_minutes: Option<f32>,
+}
+
+#[derive(Serialize)]
+struct StepView {
+    step: usize,
+    stage: usize,
+    #[serde(flatten)]
+    node: NodeRef,
+    minutes: f32,
+    mastery: f32,
+    after: Vec<NodeRef>,
+    resources: Vec<NodeRef>,
+    within_budget: bool,
+}
+
+#[derive(Serialize)]
+struct StageView {
+    stage: usize,
+    thread: Option<String>,
+    steps: usize,
+    minutes: f32,
+}
+
+#[derive(Serialize)]
+struct PathView {
+    learner: String,
+    snapshot_version: u64,
+    targets: Vec<NodeRef>,
+    already_mastered: Vec<NodeRef>,
+    total_minutes: f32,
+    budget_minutes: Option<f32>,
+    fits_budget: Option<bool>,
+    thread_switches: usize,
+    stages: Vec<StageView>,
+    steps: Vec<StepView>,
+}
+
+fn path_view(
+    snapshot: &Snapshot,
+    learner: String,
+    p: LearningPath,
+    budget: Option<f32>,
+) -> PathView {
+    let refs = |nodes: &[NodeId]| {
+        nodes
+            .iter()
+            .map(|&x| NodeRef::new(snapshot, x))
+            .collect::<Vec<_>>()
+    };
+    PathView {
+        learner,
+        snapshot_version: snapshot.version(),
+        targets: refs(&p.targets),
+        already_mastered: refs(&p.already_mastered),
+        total_minutes: p.total_minutes,
+        budget_minutes: budget,
+        fits_budget: p.fits_budget,
+        thread_switches: p.thread_switches,
+        stages: p
+            .stages
+            .iter()
+            .map(|s| StageView {
+                stage: s.index,
+                thread: s.thread.map(|t| snapshot.symbol(t).to_owned()),
+                steps: s.steps.len(),
+                minutes: s.minutes,
+            })
+            .collect(),
+        steps: p
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| StepView {
+                step: i + 1,
+                stage: s.stage,
+                node: NodeRef::new(snapshot, s.node),
+                minutes: s.minutes,
+                mastery: s.mastery,
+                after: refs(&s.after),
+                resources: refs(&s.resources),
+                within_budget: s.within_budget,
+            })
+            .collect(),
+    }
+}
+
+async fn path(
+    State(state): State<AppState>,
+    Path(learner): Path<String>,
+    body: Result<Json<PathBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<PathView>, ApiError> {
+    let Json(body) = body.map_err(|e| {
+        ApiError::bad_request(
+            "invalid_body",
+            format!("{e}; send {{\"goals\": [\"NODE\", ...], \"budget_minutes\": 120}}"),
+        )
+    })?;
+    if let Some(b) = body.budget_minutes {
+        if !(b.is_finite() && b > 0.0) {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                format!("budget_minutes = {b}: give a positive number of minutes"),
+            ));
+        }
+    }
+    let snapshot = state.graph.snapshot();
+    let goals = body
+        .goals
+        .iter()
+        .map(|g| snapshot.resolve(g))
+        .collect::<Result<Vec<_>, _>>()?;
+    let learners = state.learners.clone();
+    let snap = snapshot.clone();
+    let id = learner.clone();
+    let budget = body.budget_minutes;
+    let p = blocking(move || Ok(learners.path(&snap, &id, &goals, budget)?)).await?;
+    Ok(Json(path_view(&snapshot, learner, p, budget)))
+}
+
+async fn erase(
+    State(state): State<AppState>,
+    Path(learner): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let learners = state.learners.clone();
+    let id = learner.clone();
+    let found = blocking(move || Ok(learners.erase(&id)?)).await?;
+    tracing::info!(%learner, found, "erased learner");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,188 @@
+//! The `tupu` command line: import (all or nothing), query, validate, export.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tupu(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tupu"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn quad_count(data: &Path) -> u64 {
+    let o = tupu(
+        data,
+        &[
+            "query",
+            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+const TINY: &str = r#"@prefix tupu: <https://w3id.org/tupu/ns#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix ex: <https://example.org/k/> .
+ex:count a tupu:KnowledgePoint ; skos:prefLabel "数数"@zh .
+ex:add a tupu:KnowledgePoint ; skos:prefLabel "加法"@zh ; tupu:requires ex:count .
+ex:carry a tupu:KnowledgePoint ; skos:prefLabel "进位加法"@zh ; tupu:requires ex:add .
+"#;
+
+#[test]
+fn import_is_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let good = dir.path().join("tiny.ttl");
+    std::fs::write(&good, TINY).unwrap();
+    let o = tupu(
+        &data,
+        &["import", good.to_str().unwrap(), "--graph", "tiny"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = quad_count(&data);
+
+    // A syntax error on line 3 (two objects without a comma): reported with its place.
+    let broken = dir.path().join("broken.ttl");
+    std::fs::write(&broken, "@prefix ex: <https://example.org/k/> .\nex:a <https://w3id.org/tupu/ns#requires> ex:b .\nex:b <https://w3id.org/tupu/ns#requires> ex:c ex:d .\n").unwrap();
+    let o = tupu(
+        &data,
+        &["import", broken.to_str().unwrap(), "--graph", "tiny"],
+    );
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("broken.ttl:3:"), "{err}");
+    assert!(err.contains("syntax_error"), "{err}");
+    assert_eq!(quad_count(&data), before);
+
+    // A prerequisite cycle: rejected with the cycle named; nothing of the file is applied.
+    let cycle = dir.path().join("cycle.ttl");
+    std::fs::write(
+        &cycle,
+        "@prefix tupu: <https://w3id.org/tupu/ns#> .\n@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n@prefix ex: <https://example.org/k/> .\nex:new a tupu:KnowledgePoint ; skos:prefLabel \"新\"@zh .\nex:count tupu:requires ex:carry .\n",
+    )
+    .unwrap();
+    let o = tupu(
+        &data,
+        &["import", cycle.to_str().unwrap(), "--graph", "tiny"],
+    );
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("prerequisite cycle"), "{err}");
+    for name in ["count", "carry", "add"] {
+        assert!(
+            err.contains(&format!("{name} (")),
+            "{name} missing from: {err}"
+        );
+    }
+    assert_eq!(quad_count(&data), before);
+    let o = tupu(
+        &data,
+        &[
+            "query",
+            "ASK { <https://example.org/k/new> ?p ?o }",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(String::from_utf8(o.stdout).unwrap().contains("false"));
+
+    // A dangling reference and a shape violation are rejected too.
+    let bad = dir.path().join("bad.ttl");
+    std::fs::write(
+        &bad,
+        "@prefix tupu: <https://w3id.org/tupu/ns#> .\n@prefix ex: <https://example.org/k/> .\nex:add tupu:requires ex:ghost .\nex:add tupu:difficulty 2.5 .\n",
+    )
+    .unwrap();
+    let o = tupu(&data, &["import", bad.to_str().unwrap(), "--graph", "tiny"]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("dangling_reference") && err.contains("ghost"),
+        "{err}"
+    );
+    assert!(
+        err.contains("shape_violation") && err.contains("difficulty"),
+        "{err}"
+    );
+    assert_eq!(quad_count(&data), before);
+
+    let o = tupu(&data, &["validate"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn export_round_trips_and_formats_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let good = dir.path().join("tiny.ttl");
+    std::fs::write(&good, TINY).unwrap();
+    assert!(
+        tupu(
+            &data,
+            &["import", good.to_str().unwrap(), "--graph", "tiny"]
+        )
+        .status
+        .success()
+    );
+    for format in ["ntriples", "nquads", "trig", "rdfxml", "jsonld", "turtle"] {
+        let out = dir.path().join(format!("tiny.{format}"));
+        let o = tupu(
+            &data,
+            &[
+                "export",
+                "--graph",
+                "tiny",
+                "--format",
+                format,
+                "-o",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert!(o.status.success(), "{format}: {}", stderr(&o));
+        let other = dir.path().join(format!("other-{format}"));
+        let o = tupu(
+            &other,
+            &[
+                "import",
+                out.to_str().unwrap(),
+                "--graph",
+                "tiny",
+                "--format",
+                format,
+            ],
+        );
+        assert!(o.status.success(), "{format}: {}", stderr(&o));
+        let o = tupu(
+            &other,
+            &[
+                "query",
+                "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/tupu/graph/tiny> { ?s ?p ?o } }",
+                "--format",
+                "csv",
+            ],
+        );
+        assert!(
+            String::from_utf8(o.stdout).unwrap().contains("\n8"),
+            "{format}"
+        );
+    }
+    let o = tupu(&data, &["export", "--graph", "nothing-here"]);
+    assert!(!o.status.success());
+}
