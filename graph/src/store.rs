@@ -291,6 +291,12 @@ impl GraphStore {
         })
     }
 
+    /// Compiles a snapshot of the committed state without swapping it in (for tools and
+    /// benchmarks; commits compile their own).
+    pub fn compile_snapshot(&self) -> Result<Snapshot, GraphError> {
+        Ok(compile(&self.store, self.version())?.snapshot)
+    }
+
     /// Validates the whole committed state (every check, every shape target).
     pub fn validate(&self) -> Result<Vec<Diagnostic>, GraphError> {
         let compiled = compile(&self.store, self.version())?;

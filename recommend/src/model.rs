@@ -18,6 +18,7 @@
 //! `next` ranking schedules reviews from it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use tupu_graph::{NodeId, Snapshot};
 
@@ -75,11 +76,12 @@ pub struct Observation {
     pub time: i64,
 }
 
-/// A learner's sparse mastery vector, keyed by node IRI so that it outlives snapshots.
+/// A learner's sparse mastery vector, keyed by node IRI so that it outlives snapshots. Keys
+/// share the snapshot's IRI strings, so an update allocates nothing for known nodes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LearnerState {
     /// Nodes with evidence or derived belief.
-    pub nodes: HashMap<String, NodeMastery>,
+    pub nodes: HashMap<Arc<str>, NodeMastery>,
 }
 
 impl LearnerState {
@@ -95,7 +97,7 @@ impl LearnerState {
     pub fn resolve(&self, snapshot: &Snapshot) -> Mastery {
         let mut map = HashMap::with_capacity(self.nodes.len());
         for (iri, m) in &self.nodes {
-            if let Some(node) = snapshot.node_by_iri(iri) {
+            if let Some(node) = snapshot.node_by_iri(iri.as_ref()) {
                 map.insert(node, *m);
             }
         }
@@ -114,7 +116,7 @@ impl LearnerState {
         }
         m.last_practised = Some(m.last_practised.map_or(obs.time, |t| t.max(obs.time)));
         let p = m.p;
-        self.nodes.insert(snapshot.iri(obs.node).to_owned(), m);
+        self.nodes.insert(snapshot.iri_arc(obs.node).clone(), m);
         let mut touched = vec![obs.node];
         if obs.score >= 0.5 {
             for q in snapshot.prerequisites(obs.node) {
@@ -122,7 +124,7 @@ impl LearnerState {
                 let raise = 0.5 * obs.score * (p - mq.p).max(0.0);
                 if raise > 1e-4 {
                     mq.p += raise;
-                    self.nodes.insert(snapshot.iri(q).to_owned(), mq);
+                    self.nodes.insert(snapshot.iri_arc(q).clone(), mq);
                     touched.push(q);
                 }
             }

@@ -216,7 +216,7 @@ impl LearnerStore for RedbLearnerStore {
         {
             let (key, value) = entry.map_err(storage)?;
             if let Some(m) = decode(value.value()) {
-                state.nodes.insert(key.value().1.to_owned(), m);
+                state.nodes.insert(key.value().1.into(), m);
             }
         }
         Ok(state)
@@ -374,7 +374,13 @@ mod tests {
                 },
             )
             .unwrap();
-        let mut keys: Vec<String> = store.load("x").unwrap().nodes.into_keys().collect();
+        let mut keys: Vec<String> = store
+            .load("x")
+            .unwrap()
+            .nodes
+            .into_keys()
+            .map(|k| k.to_string())
+            .collect();
         keys.sort();
         assert_eq!(keys, vec!["c".to_owned()]);
     }

@@ -1,0 +1,4 @@
+//! Integration tests of the store: on disk, across reopening, under concurrent reads.
+
+mod fixtures;
+mod store;

@@ -1,0 +1,190 @@
+use std::sync::Arc;
+
+use tupu_graph::{
+    ChangeSet, DiagnosticCode, GraphError, GraphStore, NodeKind, Relation, prerequisite_closure,
+};
+
+use crate::fixtures::{chain, difficulty, kp, node, requires};
+
+fn rejected(result: Result<tupu_graph::CommitReport, GraphError>) -> Vec<tupu_graph::Diagnostic> {
+    match result {
+        Err(GraphError::Rejected(d)) => d,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_store_closed_and_reopened_answers_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let (version, closure, quads) = {
+        let store = GraphStore::open(dir.path()).unwrap();
+        store.commit(chain(30)).unwrap();
+        let mut more = ChangeSet::new();
+        more.added.extend(kp("extra"));
+        more.added.push(requires("extra", "n29"));
+        store.commit(more).unwrap();
+        let s = store.snapshot();
+        let closure: Vec<String> = prerequisite_closure(&s, s.resolve("extra").unwrap())
+            .iter()
+            .map(|&n| s.iri(n).to_owned())
+            .collect();
+        (store.version(), closure, store.len().unwrap())
+    };
+    assert_eq!(version, 2);
+    let store = GraphStore::open(dir.path()).unwrap();
+    let s = store.snapshot();
+    assert_eq!(s.version(), 2);
+    assert_eq!(store.len().unwrap(), quads);
+    let again: Vec<String> = prerequisite_closure(&s, s.resolve("extra").unwrap())
+        .iter()
+        .map(|&n| s.iri(n).to_owned())
+        .collect();
+    assert_eq!(again, closure);
+    assert_eq!(again.len(), 30);
+    assert_eq!(s.nodes_of_kind(NodeKind::KnowledgePoint).count(), 31);
+}
+
+#[test]
+fn a_cycle_is_named_and_nothing_is_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = GraphStore::open(dir.path()).unwrap();
+    store.commit(chain(5)).unwrap();
+    let before = (store.len().unwrap(), store.version());
+    let mut change = ChangeSet::new();
+    change.added.extend(kp("innocent"));
+    change.added.push(requires("n0", "n4"));
+    let findings = rejected(store.commit(change));
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].code, DiagnosticCode::PrerequisiteCycle);
+    let cycle: Vec<&str> = findings[0]
+        .cycle
+        .iter()
+        .map(|i| i.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(cycle, vec!["n0", "n4", "n3", "n2", "n1", "n0"]);
+    assert_eq!((store.len().unwrap(), store.version()), before);
+    assert!(store.snapshot().resolve("innocent").is_err());
+}
+
+#[test]
+fn every_problem_of_a_change_is_reported() {
+    let store = GraphStore::in_memory().unwrap();
+    tupu_ingest_free_shapes(&store);
+    store.commit(chain(3)).unwrap();
+    let mut change = ChangeSet::new();
+    // Dangling reference, missing label and a shape violation at once.
+    change.added.push(requires("n2", "ghost"));
+    change.added.push(oxigraph::model::Quad::new(
+        node("bare"),
+        oxigraph::model::vocab::rdf::TYPE,
+        tupu_graph::vocab::tupu::KNOWLEDGE_POINT,
+        crate::fixtures::graph(),
+    ));
+    change.added.push(difficulty("n1", "1.5"));
+    let findings = rejected(store.commit(change));
+    let codes: Vec<DiagnosticCode> = findings.iter().map(|d| d.code).collect();
+    assert!(
+        codes.contains(&DiagnosticCode::DanglingReference),
+        "{findings:#?}"
+    );
+    assert!(
+        codes.contains(&DiagnosticCode::MissingLabel),
+        "{findings:#?}"
+    );
+    let shape = findings
+        .iter()
+        .find(|d| d.code == DiagnosticCode::ShapeViolation)
+        .expect("a shape violation");
+    assert!(shape.path.as_deref().unwrap().ends_with("difficulty"));
+    assert!(shape.hint.is_some());
+    assert_eq!(store.version(), 2);
+}
+
+/// Loads only the bundled shapes file, so this test does not depend on the ingest crate.
+fn tupu_ingest_free_shapes(store: &GraphStore) {
+    use oxigraph::io::{RdfFormat, RdfParser};
+    let graph = tupu_graph::graph_iri(tupu_graph::vocab::SHAPES_GRAPH).unwrap();
+    let quads: Vec<_> = RdfParser::from_format(RdfFormat::Turtle)
+        .with_default_graph(graph)
+        .for_slice(include_str!("../../../ontologies/shapes.ttl"))
+        .collect::<Result<_, _>>()
+        .unwrap();
+    store.commit(ChangeSet::adding(quads)).unwrap();
+}
+
+#[test]
+fn removals_and_replacements_recompile_the_snapshot() {
+    let store = GraphStore::in_memory().unwrap();
+    store.commit(chain(4)).unwrap();
+    let mut change = ChangeSet::new();
+    change.removed.push(requires("n3", "n2"));
+    change.added.push(requires("n3", "n0"));
+    let report = store.commit(change).unwrap();
+    assert_eq!((report.added, report.removed), (1, 1));
+    let s = store.snapshot();
+    let n3 = s.resolve("n3").unwrap();
+    assert_eq!(
+        s.prerequisites(n3)
+            .map(|p| s.local_name(p).to_owned())
+            .collect::<Vec<_>>(),
+        vec!["n0"]
+    );
+    // Removing what is not there, adding what is: an empty effective change.
+    let mut noop = ChangeSet::new();
+    noop.removed.push(requires("n3", "n2"));
+    noop.added.push(requires("n3", "n0"));
+    let report = store.commit(noop).unwrap();
+    assert_eq!((report.added, report.removed), (0, 0));
+}
+
+#[test]
+fn readers_never_see_half_a_change() {
+    let store = Arc::new(GraphStore::in_memory().unwrap());
+    store.commit(chain(2)).unwrap();
+    let writer = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            // Each commit adds a node and its edge together.
+            for i in 0..40 {
+                let mut c = ChangeSet::new();
+                c.added.extend(kp(&format!("w{i}")));
+                c.added.push(requires(&format!("w{i}"), "n1"));
+                store.commit(c).unwrap();
+            }
+        })
+    };
+    let mut last = 0;
+    let mut seen_versions = 0;
+    while !writer.is_finished() || seen_versions == 0 {
+        let s = store.snapshot();
+        assert!(s.version() >= last);
+        if s.version() != last {
+            seen_versions += 1;
+        }
+        last = s.version();
+        // Every node of a snapshot has its edge: the node and the edge came in one commit.
+        let n1 = s.resolve("n1").unwrap();
+        let dependents = s.inc(n1, Relation::Requires).len();
+        assert_eq!(dependents as u64, s.version() - 1);
+        assert_eq!(s.node_count() as u64, 2 + s.version() - 1);
+    }
+    writer.join().unwrap();
+    assert_eq!(store.version(), 41);
+}
+
+#[test]
+fn listeners_hear_what_changed() {
+    let store = GraphStore::in_memory().unwrap();
+    let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = heard.clone();
+    store.subscribe(move |e| {
+        sink.lock()
+            .unwrap()
+            .push((e.version, e.added.len(), e.removed.len()))
+    });
+    store.commit(chain(2)).unwrap();
+    let mut c = ChangeSet::new();
+    c.removed.push(requires("n1", "n0"));
+    store.commit(c).unwrap();
+    assert_eq!(*heard.lock().unwrap(), vec![(1, 5, 0), (2, 0, 1)]);
+}
