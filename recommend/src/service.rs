@@ -177,7 +177,10 @@ impl Learners {
         }
         let _guard = self.lock(learner);
         let state = LearnerState {
-            nodes: rows.iter().cloned().collect(),
+            nodes: rows
+                .iter()
+                .map(|(iri, m)| (Arc::from(iri.as_str()), *m))
+                .collect(),
         };
         self.store.write(
             learner,
