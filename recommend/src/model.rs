@@ -230,7 +230,7 @@ mod tests {
         let mut state = LearnerState::default();
         state
             .nodes
-            .insert(s.iri(ids[2]).to_owned(), NodeMastery::belief(0.9));
+            .insert(s.iri_arc(ids[2]).clone(), NodeMastery::belief(0.9));
         let touched = state.observe(
             &s,
             Observation {
