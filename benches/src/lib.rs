@@ -10,6 +10,10 @@
 //! The same graph can be had as a [`Snapshot`] (for algorithm benchmarks) or as quads (for the
 //! store and the compiler). Generation is deterministic for a seed.
 
+mod learners;
+
+pub use learners::{goal, progressed_learner};
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tupu_graph::oxigraph::model::vocab::{rdf, xsd};

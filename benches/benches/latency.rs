@@ -1,0 +1,110 @@
+//! Latency percentiles (p50, p99, max) of `next` and `path` on a 10^5-node synthetic graph,
+//! over many different learners and goals: what a tail-latency target is about, which
+//! criterion's means do not show. Run: `cargo bench --workspace --bench latency`.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use tupu_benches::{SyntheticSpec, generate, goal, progressed_learner};
+use tupu_recommend::{
+    Mastery, NextRequest, RecommendConfig, RecommendIndex, next_steps, plan_path,
+};
+
+const N: usize = 100_000;
+const CLUSTER: usize = 1_000;
+
+fn percentiles(name: &str, mut samples: Vec<f64>) {
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{name:<40} n={:<6} p50 {:>8.1} µs   p90 {:>8.1} µs   p99 {:>8.1} µs   max {:>8.1} µs",
+        samples.len(),
+        at(0.5),
+        at(0.9),
+        at(0.99),
+        samples[samples.len() - 1]
+    );
+}
+
+fn time(mut f: impl FnMut()) -> f64 {
+    let t = Instant::now();
+    f();
+    t.elapsed().as_secs_f64() * 1e6
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let s = generate(&SyntheticSpec::chalkbase_like(N, 42)).to_snapshot();
+    let index = RecommendIndex::new(&s);
+    let config = RecommendConfig::default();
+    let learners: Vec<Mastery> = (0..200)
+        .map(|i| progressed_learner(&s, CLUSTER, 20 + (i * 37) % 600, i as u64))
+        .collect();
+    let request = NextRequest {
+        n: 5,
+        goal: None,
+        subject: None,
+        now: 1_700_000_000,
+    };
+
+    // Warm up caches and the allocator.
+    for m in &learners {
+        black_box(next_steps(&s, &index, m, &request, &config));
+    }
+    let mut samples = Vec::new();
+    for round in 0..50 {
+        for m in &learners {
+            let _ = round;
+            samples.push(time(|| {
+                black_box(next_steps(&s, &index, m, &request, &config));
+            }));
+        }
+    }
+    percentiles("next (200 learners, 20-620 mastered)", samples);
+
+    let new = Mastery::default();
+    let samples = (0..5_000)
+        .map(|_| {
+            time(|| {
+                black_box(next_steps(&s, &index, &new, &request, &config));
+            })
+        })
+        .collect();
+    percentiles("next (new learner)", samples);
+
+    let mut samples = Vec::new();
+    for round in 0..20 {
+        for (i, m) in learners.iter().enumerate() {
+            let g = goal(&s, CLUSTER, (i + round) % 90, 300 + (i * 13) % 650);
+            let req = NextRequest {
+                goal: Some(g),
+                ..request.clone()
+            };
+            samples.push(time(|| {
+                black_box(next_steps(&s, &index, m, &req, &config));
+            }));
+        }
+    }
+    percentiles("next with a goal", samples);
+
+    let mut samples = Vec::new();
+    let mut steps = Vec::new();
+    for i in 0..4_000 {
+        let g = goal(&s, CLUSTER, i % 90, 100 + (i * 31) % 880);
+        let m = &learners[i % learners.len()];
+        samples.push(time(|| {
+            let p = plan_path(&s, &index, m, &[g], None, &config).unwrap();
+            steps.push(p.steps.len());
+            black_box(p);
+        }));
+    }
+    steps.sort_unstable();
+    println!(
+        "path lengths: median {} steps, p99 {} steps",
+        steps[steps.len() / 2],
+        steps[steps.len() * 99 / 100]
+    );
+    percentiles("path (4,000 goals)", samples);
+}
