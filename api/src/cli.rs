@@ -13,9 +13,7 @@ use oxigraph::sparql::QueryResults;
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use tupu_api::{AppState, ServerConfig, open_graph, open_learners};
 use tupu_graph::{Diagnostic, GraphStore, QueryOptions, graph_iri};
-use tupu_ingest::{
-    CHALKBASE_NS, ImportError, RdfImportOptions, import_chalkbase, import_rdf_file, parse_format,
-};
+use tupu_ingest::{CHALKBASE_NS, ImportError, RdfImportOptions, import_chalkbase, import_rdf_file, parse_format};
 use tupu_recommend::RecommendConfig;
 
 /// Tupu (图谱): a knowledge-graph and competency-graph engine for education.
@@ -42,6 +40,9 @@ enum Command {
         /// Do not load the demo curriculum into an empty data directory.
         #[arg(long)]
         no_demo: bool,
+        /// Refuse SPARQL updates at /sparql.
+        #[arg(long)]
+        read_only: bool,
         /// Longest a SPARQL query may run, in milliseconds.
         #[arg(long, env = "TUPU_QUERY_TIMEOUT_MS", default_value_t = 10_000)]
         query_timeout_ms: u64,
@@ -70,6 +71,11 @@ enum Command {
         #[arg(long)]
         format: Option<String>,
     },
+    /// Run a SPARQL 1.1 Update as one validated commit (all or nothing).
+    Update {
+        /// The update text, or `-` to read it from standard input.
+        sparql: String,
+    },
     /// Validate the whole graph; exits with 1 when a violation is found.
     Validate,
     /// Write one named graph to standard output (or a file).
@@ -95,9 +101,7 @@ pub fn main() -> ExitCode {
         Err(e) => {
             if let Some(import) = e.downcast_ref::<ImportError>() {
                 print_diagnostics(import.diagnostics());
-            } else if let Some(tupu_graph::GraphError::Rejected(d)) =
-                e.downcast_ref::<tupu_graph::GraphError>()
-            {
+            } else if let Some(tupu_graph::GraphError::Rejected(d)) = e.downcast_ref::<tupu_graph::GraphError>() {
                 print_diagnostics(d);
             }
             eprintln!("error: {e:#}");
@@ -107,12 +111,9 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 fn print_diagnostics(diagnostics: &[Diagnostic]) {
@@ -123,73 +124,59 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 
 fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        Command::Serve {
-            addr,
-            no_demo,
-            query_timeout_ms,
-        } => {
+        Command::Serve { addr, no_demo, read_only, query_timeout_ms } => {
             if query_timeout_ms == 0 {
                 bail!("--query-timeout-ms must be positive");
             }
             let graph = open_graph(&args.data, !no_demo)?;
             let config = ServerConfig {
                 query_timeout: Duration::from_millis(query_timeout_ms),
+                allow_updates: !read_only,
                 ..ServerConfig::default()
             };
             let learners = open_learners(&args.data, RecommendConfig::default())?;
-            let state = AppState::new(
-                std::sync::Arc::new(graph),
-                std::sync::Arc::new(learners),
-                config,
-            );
+            let state = AppState::new(std::sync::Arc::new(graph), std::sync::Arc::new(learners), config);
             eprintln!("tupu: serving {} on http://{addr}", args.data.display());
-            let runtime =
-                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime.block_on(tupu_api::serve(state, addr))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import {
-            file,
-            graph,
-            format,
-            replace,
-        } => {
+        Command::Import { file, graph, format, replace } => {
             let store = open_graph(&args.data, false)?;
             import(&store, &file, graph.as_deref(), format.as_deref(), replace)
         }
         Command::Query { sparql, format } => {
             let store = open_graph(&args.data, false)?;
             let text = if sparql == "-" {
-                std::io::read_to_string(std::io::stdin())
-                    .context("cannot read the query from standard input")?
+                std::io::read_to_string(std::io::stdin()).context("cannot read the query from standard input")?
             } else {
                 sparql
             };
             query(&store, &text, format.as_deref())
+        }
+        Command::Update { sparql } => {
+            let store = open_graph(&args.data, false)?;
+            let text = if sparql == "-" {
+                std::io::read_to_string(std::io::stdin()).context("cannot read the update from standard input")?
+            } else {
+                sparql
+            };
+            let report = store.update(&text, None)?;
+            print_diagnostics(&report.warnings);
+            eprintln!("added {}, removed {}; snapshot version {}", report.added, report.removed, report.version);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Validate => {
             let store = open_graph(&args.data, false)?;
             let findings = store.validate()?;
             print_diagnostics(&findings);
             let violations = findings.iter().filter(|d| d.is_violation()).count();
-            eprintln!(
-                "{violations} violation(s), {} warning(s)",
-                findings.len() - violations
-            );
-            Ok(if violations == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            eprintln!("{violations} violation(s), {} warning(s)", findings.len() - violations);
+            Ok(if violations == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        Command::Export {
-            graph,
-            format,
-            output,
-        } => {
+        Command::Export { graph, format, output } => {
             let store = open_graph(&args.data, false)?;
-            let format =
-                parse_format(&format).with_context(|| format!("unknown RDF format '{format}'"))?;
+            let format = parse_format(&format).with_context(|| format!("unknown RDF format '{format}'"))?;
             let graph = graph_iri(&graph)?;
             if !store.named_graphs()?.contains(&graph) {
                 bail!(
@@ -200,8 +187,8 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             let prefixes = [("cb", CHALKBASE_NS)];
             match output {
                 Some(path) => {
-                    let file = std::fs::File::create(&path)
-                        .with_context(|| format!("cannot create {}", path.display()))?;
+                    let file =
+                        std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
                     let mut writer = std::io::BufWriter::new(file);
                     store.export(&graph, format, &prefixes, &mut writer)?;
                     writer.flush()?;
@@ -226,7 +213,9 @@ fn import(
         import_chalkbase(store, file, &graph, replace)?
     } else {
         let format = match format {
-            Some(f) => Some(parse_format(f).with_context(|| format!("unknown format '{f}'; use turtle, ntriples, nquads, trig, rdfxml, jsonld or chalkbase"))?),
+            Some(f) => Some(parse_format(f).with_context(|| {
+                format!("unknown format '{f}'; use turtle, ntriples, nquads, trig, rdfxml, jsonld or chalkbase")
+            })?),
             None => None,
         };
         let options = RdfImportOptions {
@@ -265,9 +254,7 @@ fn query(store: &GraphStore, text: &str, format: Option<&str>) -> anyhow::Result
         }
         QueryResults::Boolean(value) => {
             let format = results_format(format.unwrap_or("tsv"))?;
-            QueryResultsSerializer::from_format(format)
-                .serialize_boolean_to_writer(out, value)?
-                .flush()?;
+            QueryResultsSerializer::from_format(format).serialize_boolean_to_writer(out, value)?.flush()?;
         }
         QueryResults::Graph(triples) => {
             let name = format.unwrap_or("turtle");

@@ -56,10 +56,7 @@ pub enum ApiError {
 impl ApiError {
     /// A 400 with a code and a message.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::BadRequest {
-            code,
-            message: message.into(),
-        }
+        ApiError::BadRequest { code, message: message.into() }
     }
 
     /// An internal error; the cause is logged, not sent.
@@ -74,24 +71,16 @@ impl IntoResponse for ApiError {
             ApiError::NodeNotFound(_) => (StatusCode::NOT_FOUND, "node_not_found", None),
             ApiError::AmbiguousId(_) => (StatusCode::BAD_REQUEST, "ambiguous_id", None),
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, *code, None),
-            ApiError::Unprocessable { code, details, .. } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                *code,
-                Some(json!(details)),
-            ),
-            ApiError::InvalidEvents(problems) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_events",
-                Some(json!(problems)),
-            ),
+            ApiError::Unprocessable { code, details, .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, *code, Some(json!(details)))
+            }
+            ApiError::InvalidEvents(problems) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_events", Some(json!(problems)))
+            }
             ApiError::QuerySyntax(_) => (StatusCode::BAD_REQUEST, "query_syntax", None),
             ApiError::QueryTimeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "query_timeout", None),
             ApiError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not_acceptable", None),
-            ApiError::UnsupportedMediaType(_) => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                None,
-            ),
+            ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
@@ -123,9 +112,7 @@ impl From<GraphError> for ApiError {
                 details,
             },
             GraphError::Resolve(r) => r.into(),
-            GraphError::InvalidGraphName { .. } => {
-                ApiError::bad_request("invalid_graph_name", e.to_string())
-            }
+            GraphError::InvalidGraphName { .. } => ApiError::bad_request("invalid_graph_name", e.to_string()),
             GraphError::QuerySyntax(m) => ApiError::QuerySyntax(m),
             GraphError::QueryCancelled => ApiError::QueryTimeout(0),
             GraphError::Query(m) => ApiError::bad_request("query_failed", m),

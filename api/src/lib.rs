@@ -17,14 +17,9 @@ pub use state::{AppState, ServerConfig, initialise, open_graph, open_learners};
 /// Serves the API on `addr` until the process is stopped.
 pub async fn serve(state: AppState, addr: std::net::SocketAddr) -> anyhow::Result<()> {
     use anyhow::Context;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(%addr, "serving");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("the server failed")
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await.context("the server failed")
 }
 
 async fn shutdown() {

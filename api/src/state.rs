@@ -14,14 +14,13 @@ pub struct ServerConfig {
     pub query_timeout: Duration,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// Whether SPARQL updates are accepted at `/sparql`.
+    pub allow_updates: bool,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self {
-            query_timeout: Duration::from_secs(10),
-            max_body_bytes: 16 * 1024 * 1024,
-        }
+        Self { query_timeout: Duration::from_secs(10), max_body_bytes: 16 * 1024 * 1024, allow_updates: true }
     }
 }
 
@@ -39,22 +38,17 @@ pub struct AppState {
 impl AppState {
     /// State over an open graph and learner store.
     pub fn new(graph: Arc<GraphStore>, learners: Arc<Learners>, config: ServerConfig) -> Self {
-        Self {
-            graph,
-            learners,
-            config: Arc::new(config),
-        }
+        Self { graph, learners, config: Arc::new(config) }
     }
 }
 
 /// Opens the learner store of a data directory (`DIR/learners.redb`).
 pub fn open_learners(data: &Path, config: RecommendConfig) -> anyhow::Result<Learners> {
     use anyhow::Context;
-    std::fs::create_dir_all(data)
-        .with_context(|| format!("cannot create the data directory {}", data.display()))?;
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create the data directory {}", data.display()))?;
     let path = data.join("learners.redb");
-    let store = RedbLearnerStore::open(&path)
-        .with_context(|| format!("cannot open the learner store {}", path.display()))?;
+    let store =
+        RedbLearnerStore::open(&path).with_context(|| format!("cannot open the learner store {}", path.display()))?;
     Ok(Learners::new(Arc::new(store), config))
 }
 
@@ -62,14 +56,10 @@ pub fn open_learners(data: &Path, config: RecommendConfig) -> anyhow::Result<Lea
 /// vocabulary and shapes, and the demo curriculum when `demo` is set.
 pub fn open_graph(data: &Path, demo: bool) -> anyhow::Result<GraphStore> {
     use anyhow::Context;
-    std::fs::create_dir_all(data)
-        .with_context(|| format!("cannot create the data directory {}", data.display()))?;
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create the data directory {}", data.display()))?;
     let path = data.join("graph");
     let graph = GraphStore::open(&path).with_context(|| {
-        format!(
-            "cannot open the graph store in {} (is another tupu process using it?)",
-            path.display()
-        )
+        format!("cannot open the graph store in {} (is another tupu process using it?)", path.display())
     })?;
     initialise(&graph, demo)?;
     Ok(graph)
@@ -79,8 +69,8 @@ pub fn open_graph(data: &Path, demo: bool) -> anyhow::Result<GraphStore> {
 pub fn initialise(graph: &GraphStore, demo: bool) -> anyhow::Result<()> {
     use anyhow::Context;
     if graph.is_empty()? {
-        let report = tupu_ingest::load_bundled(graph, demo)
-            .context("cannot load the bundled vocabulary and demo data")?;
+        let report =
+            tupu_ingest::load_bundled(graph, demo).context("cannot load the bundled vocabulary and demo data")?;
         tracing::info!(quads = report.added, demo, "initialised an empty store");
     }
     Ok(())
@@ -90,7 +80,5 @@ pub fn initialise(graph: &GraphStore, demo: bool) -> anyhow::Result<()> {
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, crate::error::ApiError> + Send + 'static,
 ) -> Result<T, crate::error::ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(crate::error::ApiError::internal)?
+    tokio::task::spawn_blocking(f).await.map_err(crate::error::ApiError::internal)?
 }

@@ -15,11 +15,7 @@ fn demo_store() -> GraphStore {
 fn synthetic_store(n: usize) -> GraphStore {
     let graph = generate(&SyntheticSpec::chalkbase_like(n, 42));
     let store = GraphStore::in_memory().unwrap();
-    store
-        .commit(ChangeSet::adding(
-            graph.to_quads(&graph_iri("synthetic").unwrap()),
-        ))
-        .unwrap();
+    store.commit(ChangeSet::adding(graph.to_quads(&graph_iri("synthetic").unwrap()))).unwrap();
     store
 }
 
@@ -36,19 +32,13 @@ fn compile(c: &mut Criterion) {
     group.sample_size(10);
     let demo = demo_store();
     group.throughput(Throughput::Elements(demo.len().unwrap() as u64));
-    group.bench_function("demo_from_store", |b| {
-        b.iter(|| black_box(demo.compile_snapshot().unwrap()))
-    });
+    group.bench_function("demo_from_store", |b| b.iter(|| black_box(demo.compile_snapshot().unwrap())));
     let synthetic = synthetic_store(100_000);
     group.throughput(Throughput::Elements(synthetic.len().unwrap() as u64));
-    group.bench_function("synthetic_100k_from_store", |b| {
-        b.iter(|| black_box(synthetic.compile_snapshot().unwrap()))
-    });
+    group.bench_function("synthetic_100k_from_store", |b| b.iter(|| black_box(synthetic.compile_snapshot().unwrap())));
     let graph = generate(&SyntheticSpec::chalkbase_like(100_000, 42));
     group.throughput(Throughput::Elements(graph.requires.len() as u64));
-    group.bench_function("synthetic_100k_from_edges", |b| {
-        b.iter(|| black_box(graph.to_snapshot()))
-    });
+    group.bench_function("synthetic_100k_from_edges", |b| b.iter(|| black_box(graph.to_snapshot())));
     group.finish();
 }
 
@@ -58,10 +48,7 @@ fn closure(c: &mut Criterion) {
     let synthetic = generate(&SyntheticSpec::chalkbase_like(100_000, 42)).to_snapshot();
     for (name, s) in [("demo", &*demo), ("synthetic_100k", &synthetic)] {
         let nodes = deep_nodes(s, 64);
-        let size: usize = nodes
-            .iter()
-            .map(|&n| prerequisite_closure(s, n).len())
-            .sum();
+        let size: usize = nodes.iter().map(|&n| prerequisite_closure(s, n).len()).sum();
         group.throughput(Throughput::Elements(nodes.len() as u64));
         group.bench_with_input(
             BenchmarkId::new(name, format!("64 deepest, {} nodes found", size)),

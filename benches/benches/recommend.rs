@@ -8,9 +8,8 @@ use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, 
 use tupu_benches::{SyntheticSpec, generate, goal, progressed_learner};
 use tupu_graph::{BktParams, NodeKind};
 use tupu_recommend::{
-    LearnerState, LearnerStore, LearnerWrite, Mastery, NextRequest, NodeMastery, Observation,
-    RecommendConfig, RecommendIndex, RedbLearnerStore, StoredEvent, bkt_update, next_steps,
-    plan_path,
+    LearnerState, LearnerStore, LearnerWrite, Mastery, NextRequest, NodeMastery, Observation, RecommendConfig,
+    RecommendIndex, RedbLearnerStore, StoredEvent, bkt_update, next_steps, plan_path,
 };
 
 const N: usize = 100_000;
@@ -21,29 +20,17 @@ fn next_and_path(c: &mut Criterion) {
     let index = RecommendIndex::new(&s);
     let config = RecommendConfig::default();
     let mut group = c.benchmark_group("next_100k");
-    let request = NextRequest {
-        n: 5,
-        goal: None,
-        subject: None,
-        now: 1_700_000_000,
-    };
+    let request = NextRequest { n: 5, goal: None, subject: None, now: 1_700_000_000 };
     let new = Mastery::default();
-    group.bench_function("new_learner", |b| {
-        b.iter(|| black_box(next_steps(&s, &index, &new, &request, &config)))
-    });
+    group.bench_function("new_learner", |b| b.iter(|| black_box(next_steps(&s, &index, &new, &request, &config))));
     for mastered in [50, 200, 800] {
         let learner = progressed_learner(&s, CLUSTER, mastered, 7);
-        group.bench_with_input(
-            BenchmarkId::new("progressed", mastered),
-            &learner,
-            |b, m| b.iter(|| black_box(next_steps(&s, &index, m, &request, &config))),
-        );
+        group.bench_with_input(BenchmarkId::new("progressed", mastered), &learner, |b, m| {
+            b.iter(|| black_box(next_steps(&s, &index, m, &request, &config)))
+        });
     }
     let learner = progressed_learner(&s, CLUSTER, 200, 7);
-    let with_goal = NextRequest {
-        goal: Some(goal(&s, CLUSTER, 3, 600)),
-        ..request.clone()
-    };
+    let with_goal = NextRequest { goal: Some(goal(&s, CLUSTER, 3, 600)), ..request.clone() };
     group.bench_function("progressed_200_with_goal", |b| {
         b.iter(|| black_box(next_steps(&s, &index, &learner, &with_goal, &config)))
     });
@@ -52,15 +39,10 @@ fn next_and_path(c: &mut Criterion) {
     let mut group = c.benchmark_group("path_100k");
     for offset in [300, 600, 950] {
         let g = goal(&s, CLUSTER, 5, offset);
-        let steps = plan_path(&s, &index, &new, &[g], None, &config)
-            .unwrap()
-            .steps
-            .len();
-        group.bench_with_input(
-            BenchmarkId::new("new_learner", format!("{steps} steps")),
-            &g,
-            |b, &g| b.iter(|| black_box(plan_path(&s, &index, &new, &[g], None, &config).unwrap())),
-        );
+        let steps = plan_path(&s, &index, &new, &[g], None, &config).unwrap().steps.len();
+        group.bench_with_input(BenchmarkId::new("new_learner", format!("{steps} steps")), &g, |b, &g| {
+            b.iter(|| black_box(plan_path(&s, &index, &new, &[g], None, &config).unwrap()))
+        });
     }
     group.finish();
 }
@@ -68,15 +50,9 @@ fn next_and_path(c: &mut Criterion) {
 fn bkt(c: &mut Criterion) {
     let s = generate(&SyntheticSpec::chalkbase_like(N, 42)).to_snapshot();
     let kps: Vec<_> = s.nodes_of_kind(NodeKind::KnowledgePoint).collect();
-    let events: Vec<(usize, f32)> = (0..100_000)
-        .map(|i| ((i * 7919) % kps.len(), if i % 3 == 0 { 0.0 } else { 1.0 }))
-        .collect();
-    let params = BktParams {
-        prior: 0.1,
-        learn: 0.2,
-        slip: 0.1,
-        guess: 0.2,
-    };
+    let events: Vec<(usize, f32)> =
+        (0..100_000).map(|i| ((i * 7919) % kps.len(), if i % 3 == 0 { 0.0 } else { 1.0 })).collect();
+    let params = BktParams { prior: 0.1, learn: 0.2, slip: 0.1, guess: 0.2 };
     let mut group = c.benchmark_group("bkt");
     group.throughput(Throughput::Elements(events.len() as u64));
     group.bench_function("update_dense_vector", |b| {
@@ -93,14 +69,7 @@ fn bkt(c: &mut Criterion) {
             LearnerState::default,
             |mut state| {
                 for &(node, score) in &events {
-                    black_box(state.observe(
-                        &s,
-                        Observation {
-                            node: kps[node],
-                            score,
-                            time: 0,
-                        },
-                    ));
+                    black_box(state.observe(&s, Observation { node: kps[node], score, time: 0 }));
                 }
                 state
             },
@@ -122,10 +91,7 @@ fn event(i: u64) -> StoredEvent {
 fn write(i: u64, events: usize) -> LearnerWrite {
     LearnerWrite {
         events: (0..events as u64).map(|k| event(i * 1000 + k)).collect(),
-        mastery: vec![(
-            format!("https://w3id.org/tupu/synthetic/kp{:06}", i % 1000),
-            NodeMastery::belief(0.5),
-        )],
+        mastery: vec![(format!("https://w3id.org/tupu/synthetic/kp{:06}", i % 1000), NodeMastery::belief(0.5))],
         replace_mastery: false,
     }
 }
@@ -140,41 +106,32 @@ fn ingestion(c: &mut Criterion) {
     group.bench_function("one_event_acknowledged", |b| {
         b.iter(|| {
             i += 1;
-            store
-                .write(&format!("learner{}", i % 1000), write(i, 1))
-                .unwrap()
+            store.write(&format!("learner{}", i % 1000), write(i, 1)).unwrap()
         })
     });
     for threads in [16usize, 64] {
         let per_thread = 50u64;
         group.throughput(Throughput::Elements(threads as u64 * per_thread));
-        group.bench_function(
-            BenchmarkId::new("one_event_acknowledged_concurrent", threads),
-            |b| {
-                b.iter(|| {
-                    std::thread::scope(|scope| {
-                        for t in 0..threads as u64 {
-                            let store = store.clone();
-                            scope.spawn(move || {
-                                for k in 0..per_thread {
-                                    store
-                                        .write(&format!("learner{t}"), write(t * 100_000 + k, 1))
-                                        .unwrap();
-                                }
-                            });
-                        }
-                    })
+        group.bench_function(BenchmarkId::new("one_event_acknowledged_concurrent", threads), |b| {
+            b.iter(|| {
+                std::thread::scope(|scope| {
+                    for t in 0..threads as u64 {
+                        let store = store.clone();
+                        scope.spawn(move || {
+                            for k in 0..per_thread {
+                                store.write(&format!("learner{t}"), write(t * 100_000 + k, 1)).unwrap();
+                            }
+                        });
+                    }
                 })
-            },
-        );
+            })
+        });
     }
     group.throughput(Throughput::Elements(100));
     group.bench_function("batch_of_100", |b| {
         b.iter(|| {
             i += 1;
-            store
-                .write(&format!("learner{}", i % 1000), write(i, 100))
-                .unwrap()
+            store.write(&format!("learner{}", i % 1000), write(i, 100)).unwrap()
         })
     });
     group.finish();

@@ -42,13 +42,7 @@ pub struct SyntheticSpec {
 impl SyntheticSpec {
     /// A ChalkBase-like graph of `nodes` knowledge points.
     pub fn chalkbase_like(nodes: usize, seed: u64) -> Self {
-        Self {
-            nodes,
-            cluster: 1_000.min(nodes.max(1)),
-            thread_len: 5,
-            resources_per_node: 1,
-            seed,
-        }
+        Self { nodes, cluster: 1_000.min(nodes.max(1)), thread_len: 5, resources_per_node: 1, seed }
     }
 }
 
@@ -91,12 +85,7 @@ fn lognormal_degree(rng: &mut ChaCha8Rng) -> usize {
 pub fn generate(spec: &SyntheticSpec) -> SyntheticGraph {
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let cluster = spec.cluster.max(1);
-    let levels = [
-        MasteryLevel::Know,
-        MasteryLevel::Understand,
-        MasteryLevel::Master,
-        MasteryLevel::Apply,
-    ];
+    let levels = [MasteryLevel::Know, MasteryLevel::Understand, MasteryLevel::Master, MasteryLevel::Apply];
     let mut nodes = Vec::with_capacity(spec.nodes);
     let mut requires = Vec::new();
     let mut builds_on = Vec::new();
@@ -110,8 +99,7 @@ pub fn generate(spec: &SyntheticSpec) -> SyntheticGraph {
             id: format!("kp{i:06}"),
             thread: format!("c{c}.t{}", pos / spec.thread_len.max(1)),
             grade,
-            difficulty: ((pos as f32 / cluster as f32) * 0.8 + rng.random::<f32>() * 0.2)
-                .clamp(0.0, 1.0),
+            difficulty: ((pos as f32 / cluster as f32) * 0.8 + rng.random::<f32>() * 0.2).clamp(0.0, 1.0),
             mastery_level: levels[rng.random_range(0..levels.len())],
         });
         // About a fifth of the points are roots, the first ones of a cluster always.
@@ -151,12 +139,7 @@ pub fn generate(spec: &SyntheticSpec) -> SyntheticGraph {
             requires.push((i as u32, target as u32));
         }
     }
-    SyntheticGraph {
-        nodes,
-        requires,
-        builds_on,
-        resources_per_node: spec.resources_per_node,
-    }
+    SyntheticGraph { nodes, requires, builds_on, resources_per_node: spec.resources_per_node }
 }
 
 impl SyntheticGraph {
@@ -205,35 +188,18 @@ impl SyntheticGraph {
     pub fn to_quads(&self, graph: &NamedNode) -> Vec<Quad> {
         let g = GraphName::NamedNode(graph.clone());
         let node = |id: &str| NamedNode::new_unchecked(Self::iri(id));
-        let mut quads = Vec::with_capacity(
-            self.nodes.len() * (9 + 4 * self.resources_per_node) + self.requires.len(),
-        );
+        let mut quads = Vec::with_capacity(self.nodes.len() * (9 + 4 * self.resources_per_node) + self.requires.len());
         for (i, n) in self.nodes.iter().enumerate() {
             let s = node(&n.id);
-            quads.push(Quad::new(
-                s.clone(),
-                rdf::TYPE,
-                tupu::KNOWLEDGE_POINT,
-                g.clone(),
-            ));
+            quads.push(Quad::new(s.clone(), rdf::TYPE, tupu::KNOWLEDGE_POINT, g.clone()));
             quads.push(Quad::new(
                 s.clone(),
                 skos::PREF_LABEL,
                 Literal::new_language_tagged_literal_unchecked(&n.id, "en"),
                 g.clone(),
             ));
-            quads.push(Quad::new(
-                s.clone(),
-                tupu::THREAD,
-                Literal::new_simple_literal(&n.thread),
-                g.clone(),
-            ));
-            quads.push(Quad::new(
-                s.clone(),
-                tupu::SUBJECT,
-                Literal::new_simple_literal("synthetic"),
-                g.clone(),
-            ));
+            quads.push(Quad::new(s.clone(), tupu::THREAD, Literal::new_simple_literal(&n.thread), g.clone()));
+            quads.push(Quad::new(s.clone(), tupu::SUBJECT, Literal::new_simple_literal("synthetic"), g.clone()));
             quads.push(Quad::new(
                 s.clone(),
                 tupu::GRADE_LEVEL,
@@ -264,10 +230,7 @@ impl SyntheticGraph {
                 quads.push(Quad::new(
                     res.clone(),
                     skos::PREF_LABEL,
-                    Literal::new_language_tagged_literal_unchecked(
-                        format!("lesson on {}", n.id),
-                        "en",
-                    ),
+                    Literal::new_language_tagged_literal_unchecked(format!("lesson on {}", n.id), "en"),
                     g.clone(),
                 ));
                 quads.push(Quad::new(
@@ -279,17 +242,9 @@ impl SyntheticGraph {
                 quads.push(Quad::new(res, tupu::TEACHES, s.clone(), g.clone()));
             }
         }
-        for (edges, p) in [
-            (&self.requires, tupu::REQUIRES),
-            (&self.builds_on, tupu::BUILDS_ON),
-        ] {
+        for (edges, p) in [(&self.requires, tupu::REQUIRES), (&self.builds_on, tupu::BUILDS_ON)] {
             for &(a, c) in edges {
-                quads.push(Quad::new(
-                    node(&self.nodes[a as usize].id),
-                    p,
-                    node(&self.nodes[c as usize].id),
-                    g.clone(),
-                ));
+                quads.push(Quad::new(node(&self.nodes[a as usize].id), p, node(&self.nodes[c as usize].id), g.clone()));
             }
         }
         quads

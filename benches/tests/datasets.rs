@@ -9,9 +9,9 @@ use tupu_graph::{GraphStore, NodeKind, Relation, graph_iri, prerequisite_cycles}
 use tupu_ingest::{ImportError, convert_chalkbase, import_chalkbase, load_bundled};
 
 fn datasets() -> PathBuf {
-    let dir = std::env::var_os("TUPU_DATASETS").map(PathBuf::from).expect(
-        "set TUPU_DATASETS to the folder that holds the datasets (chalkbase/, csco2022/, ...)",
-    );
+    let dir = std::env::var_os("TUPU_DATASETS")
+        .map(PathBuf::from)
+        .expect("set TUPU_DATASETS to the folder that holds the datasets (chalkbase/, csco2022/, ...)");
     assert!(
         dir.join("chalkbase/knowledge_points.json").is_file(),
         "{} does not hold chalkbase/knowledge_points.json",
@@ -26,11 +26,7 @@ fn chalkbase_imports_whole_and_valid() {
     load_bundled(&store, false).unwrap();
     let graph = graph_iri("chalkbase").unwrap();
     let report = import_chalkbase(&store, &datasets().join("chalkbase"), &graph, false).unwrap();
-    assert!(
-        report.commit.warnings.is_empty(),
-        "{:?}",
-        report.commit.warnings
-    );
+    assert!(report.commit.warnings.is_empty(), "{:?}", report.commit.warnings);
     let s = store.snapshot();
     assert_eq!(s.nodes_of_kind(NodeKind::KnowledgePoint).count(), 433);
     assert_eq!(s.edge_count(Relation::Requires), 3751);
@@ -48,18 +44,13 @@ fn chalkbase_imports_whole_and_valid() {
 #[test]
 fn bundled_demo_is_the_importers_output() {
     let graph = graph_iri("chalkbase").unwrap();
-    let converted: HashSet<Quad> = convert_chalkbase(&datasets().join("chalkbase"), &graph)
-        .unwrap()
-        .into_iter()
-        .collect();
+    let converted: HashSet<Quad> =
+        convert_chalkbase(&datasets().join("chalkbase"), &graph).unwrap().into_iter().collect();
     let store = GraphStore::in_memory().unwrap();
     load_bundled(&store, true).unwrap();
     let bundled: HashSet<Quad> = store.graph_quads(&graph).unwrap().into_iter().collect();
     assert_eq!(converted.len(), bundled.len());
-    assert!(
-        converted == bundled,
-        "ontologies/demo/chalkbase.ttl is out of date: re-export it with the importer"
-    );
+    assert!(converted == bundled, "ontologies/demo/chalkbase.ttl is out of date: re-export it with the importer");
 }
 
 #[test]
@@ -80,11 +71,8 @@ fn a_broken_record_is_named_and_nothing_is_imported() {
     let store = GraphStore::in_memory().unwrap();
     load_bundled(&store, false).unwrap();
     let before = store.len().unwrap();
-    let err =
-        import_chalkbase(&store, dir.path(), &graph_iri("chalkbase").unwrap(), false).unwrap_err();
-    let ImportError::Invalid { diagnostics, .. } = &err else {
-        panic!("unexpected error {err}")
-    };
+    let err = import_chalkbase(&store, dir.path(), &graph_iri("chalkbase").unwrap(), false).unwrap_err();
+    let ImportError::Invalid { diagnostics, .. } = &err else { panic!("unexpected error {err}") };
     assert_eq!(diagnostics.len(), 1);
     let location = diagnostics[0].location.as_ref().unwrap();
     assert!(location.file.ends_with("edges_relations.json"));

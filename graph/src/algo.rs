@@ -70,25 +70,19 @@ pub fn prerequisite_closure(snapshot: &Snapshot, node: NodeId) -> Vec<NodeId> {
 /// O(|V| + |E|) (Tarjan's algorithm via petgraph, then one breadth-first search per component).
 pub fn prerequisite_cycles(snapshot: &Snapshot) -> Vec<Vec<NodeId>> {
     let n = snapshot.node_count();
-    let mut graph: DiGraph<(), ()> =
-        DiGraph::with_capacity(n, snapshot.edge_count(Relation::Requires));
+    let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(n, snapshot.edge_count(Relation::Requires));
     for _ in 0..n {
         graph.add_node(());
     }
     for from in snapshot.nodes() {
         for e in snapshot.out(from, Relation::Requires) {
-            graph.add_edge(
-                NodeIndex::new(from.index()),
-                NodeIndex::new(e.node.index()),
-                (),
-            );
+            graph.add_edge(NodeIndex::new(from.index()), NodeIndex::new(e.node.index()), ());
         }
     }
     let mut cycles = Vec::new();
     for component in tarjan_scc(&graph) {
         let members: Vec<NodeId> = component.iter().map(|i| NodeId::new(i.index())).collect();
-        let self_loop =
-            members.len() == 1 && snapshot.prerequisites(members[0]).any(|p| p == members[0]);
+        let self_loop = members.len() == 1 && snapshot.prerequisites(members[0]).any(|p| p == members[0]);
         if members.len() > 1 || self_loop {
             cycles.push(cycle_within(snapshot, &members));
         }
@@ -137,14 +131,8 @@ mod tests {
 
     fn graph(edges: &[(usize, usize)], n: usize) -> (Snapshot, Vec<NodeId>) {
         let mut b = SnapshotBuilder::new();
-        let ids: Vec<NodeId> = (0..n)
-            .map(|i| {
-                b.node(
-                    &format!("https://example.org/n{i}"),
-                    NodeKind::KnowledgePoint,
-                )
-            })
-            .collect();
+        let ids: Vec<NodeId> =
+            (0..n).map(|i| b.node(&format!("https://example.org/n{i}"), NodeKind::KnowledgePoint)).collect();
         for &(a, c) in edges {
             b.edge(Relation::Requires, ids[a], ids[c], 1.0);
         }

@@ -3,9 +3,7 @@
 use std::collections::HashMap;
 
 use oxigraph::model::vocab::rdf;
-use oxigraph::model::{
-    GraphNameRef, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Quad, Term, TermRef,
-};
+use oxigraph::model::{GraphNameRef, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Quad, Term, TermRef};
 use oxigraph::store::{QuadIter, StorageError, Store, Transaction};
 
 use crate::snapshot::{
@@ -73,11 +71,7 @@ const EDGE_PREDICATES: &[(NamedNodeRef<'static>, Relation, bool)] = &[
     (tupu::EXTENDS, Relation::Extends, false),
     (tupu::SUPPORTS, Relation::Supports, false),
     (tupu::DEVELOPS, Relation::Develops, false),
-    (
-        tupu::REQUIRES_COMPETENCY,
-        Relation::RequiresCompetency,
-        false,
-    ),
+    (tupu::REQUIRES_COMPETENCY, Relation::RequiresCompetency, false),
     (tupu::TEACHES, Relation::Teaches, false),
     (schema::TEACHES, Relation::Teaches, false),
     (tupu::ASSESSES, Relation::Assesses, false),
@@ -185,10 +179,7 @@ pub(crate) fn compile<S: QuadSource>(source: &S, version: u64) -> Result<Compile
             b.label(node, lit.language().unwrap_or(""), lit.value());
         }
     }
-    let unlabelled: Vec<NodeId> = (0..b.node_count())
-        .map(NodeId::new)
-        .filter(|&n| !has_pref[n.index()])
-        .collect();
+    let unlabelled: Vec<NodeId> = (0..b.node_count()).map(NodeId::new).filter(|&n| !has_pref[n.index()]).collect();
 
     // 3. Attributes.
     compile_attrs(source, &mut b)?;
@@ -198,17 +189,11 @@ pub(crate) fn compile<S: QuadSource>(source: &S, version: u64) -> Result<Compile
     for quad in scan(source, tupu::COMPETENCY_PROP) {
         let quad = quad?;
         if let Term::NamedNode(c) = &quad.object {
-            qualifications
-                .entry(quad.subject.clone().into())
-                .or_default()
-                .target = Some(c.as_str().to_owned());
+            qualifications.entry(quad.subject.clone().into()).or_default().target = Some(c.as_str().to_owned());
         }
     }
     for (predicate, apply) in [
-        (
-            tupu::WEIGHT,
-            Qualification::set_weight as fn(&mut Qualification, &str),
-        ),
+        (tupu::WEIGHT, Qualification::set_weight as fn(&mut Qualification, &str)),
         (tupu::LEVEL, Qualification::set_level),
         (tupu::ESSENTIAL, Qualification::set_essential),
     ] {
@@ -280,11 +265,7 @@ pub(crate) fn compile<S: QuadSource>(source: &S, version: u64) -> Result<Compile
         }
     }
 
-    Ok(Compiled {
-        snapshot: b.build(version),
-        dangling,
-        unlabelled,
-    })
+    Ok(Compiled { snapshot: b.build(version), dangling, unlabelled })
 }
 
 fn graph_text(quad: &Quad) -> String {
@@ -328,15 +309,9 @@ fn compile_attrs<S: QuadSource>(source: &S, b: &mut SnapshotBuilder) -> Result<(
     let setters: [(NamedNodeRef<'static>, AttrSetter); 14] = [
         (tupu::GRADE_LEVEL, |b, n, v| b.attrs_mut(n).grade = num(v)),
         (tupu::SEQUENCE, |b, n, v| b.attrs_mut(n).sequence = num(v)),
-        (tupu::DIFFICULTY, |b, n, v| {
-            b.attrs_mut(n).difficulty = num(v)
-        }),
-        (tupu::LEARNING_MINUTES, |b, n, v| {
-            b.attrs_mut(n).learning_minutes = num(v)
-        }),
-        (tupu::MASTERY_LEVEL, |b, n, v| {
-            b.attrs_mut(n).mastery_level = MasteryLevel::parse(v.trim())
-        }),
+        (tupu::DIFFICULTY, |b, n, v| b.attrs_mut(n).difficulty = num(v)),
+        (tupu::LEARNING_MINUTES, |b, n, v| b.attrs_mut(n).learning_minutes = num(v)),
+        (tupu::MASTERY_LEVEL, |b, n, v| b.attrs_mut(n).mastery_level = MasteryLevel::parse(v.trim())),
         (tupu::THREAD, |b, n, v| {
             let s = b.symbol(v);
             b.attrs_mut(n).thread = Some(s);
@@ -357,24 +332,15 @@ fn compile_attrs<S: QuadSource>(source: &S, b: &mut SnapshotBuilder) -> Result<(
             let s = b.symbol(v);
             b.attrs_mut(n).resource_type = Some(s);
         }),
-        (tupu::BKT_PRIOR, |b, n, v| {
-            bkt(b.attrs_mut(n)).prior = num(v).unwrap_or(f32::NAN)
-        }),
-        (tupu::BKT_LEARN, |b, n, v| {
-            bkt(b.attrs_mut(n)).learn = num(v).unwrap_or(f32::NAN)
-        }),
-        (tupu::BKT_SLIP, |b, n, v| {
-            bkt(b.attrs_mut(n)).slip = num(v).unwrap_or(f32::NAN)
-        }),
-        (tupu::BKT_GUESS, |b, n, v| {
-            bkt(b.attrs_mut(n)).guess = num(v).unwrap_or(f32::NAN)
-        }),
+        (tupu::BKT_PRIOR, |b, n, v| bkt(b.attrs_mut(n)).prior = num(v).unwrap_or(f32::NAN)),
+        (tupu::BKT_LEARN, |b, n, v| bkt(b.attrs_mut(n)).learn = num(v).unwrap_or(f32::NAN)),
+        (tupu::BKT_SLIP, |b, n, v| bkt(b.attrs_mut(n)).slip = num(v).unwrap_or(f32::NAN)),
+        (tupu::BKT_GUESS, |b, n, v| bkt(b.attrs_mut(n)).guess = num(v).unwrap_or(f32::NAN)),
     ];
     for (predicate, set) in setters {
         for quad in scan(source, predicate) {
             let quad = quad?;
-            let (Some(iri), Some(value)) = (named_subject(&quad), literal_value(&quad.object))
-            else {
+            let (Some(iri), Some(value)) = (named_subject(&quad), literal_value(&quad.object)) else {
                 continue;
             };
             if let Some(node) = b.get(iri) {
@@ -386,9 +352,7 @@ fn compile_attrs<S: QuadSource>(source: &S, b: &mut SnapshotBuilder) -> Result<(
     for i in 0..b.node_count() {
         let attrs = b.attrs_mut(NodeId::new(i));
         if let Some(p) = attrs.bkt {
-            let ok = [p.prior, p.learn, p.slip, p.guess]
-                .iter()
-                .all(|x| (0.0..=1.0).contains(x));
+            let ok = [p.prior, p.learn, p.slip, p.guess].iter().all(|x| (0.0..=1.0).contains(x));
             if !ok {
                 attrs.bkt = None;
             }
@@ -398,10 +362,5 @@ fn compile_attrs<S: QuadSource>(source: &S, b: &mut SnapshotBuilder) -> Result<(
 }
 
 fn bkt(attrs: &mut NodeAttrs) -> &mut BktParams {
-    attrs.bkt.get_or_insert(BktParams {
-        prior: f32::NAN,
-        learn: f32::NAN,
-        slip: f32::NAN,
-        guess: f32::NAN,
-    })
+    attrs.bkt.get_or_insert(BktParams { prior: f32::NAN, learn: f32::NAN, slip: f32::NAN, guess: f32::NAN })
 }

@@ -128,10 +128,7 @@ impl Diagnostic {
 
     /// A warning with a message.
     pub fn warning(code: DiagnosticCode, message: impl Into<String>) -> Self {
-        Self {
-            severity: Severity::Warning,
-            ..Self::violation(code, message)
-        }
+        Self { severity: Severity::Warning, ..Self::violation(code, message) }
     }
 
     /// Sets the hint.

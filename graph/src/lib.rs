@@ -47,6 +47,7 @@ mod error;
 mod shacl;
 mod snapshot;
 mod store;
+mod update;
 mod validate;
 pub mod vocab;
 
@@ -56,9 +57,7 @@ pub use diagnostic::{Diagnostic, DiagnosticCode, Location, Severity};
 pub use error::GraphError;
 pub use oxigraph;
 pub use snapshot::{
-    BktParams, Edge, Label, MasteryLevel, NodeAttrs, NodeId, NodeKind, Relation, ResolveError,
-    Snapshot, SnapshotBuilder, Sym, local_name,
+    BktParams, Edge, Label, MasteryLevel, NodeAttrs, NodeId, NodeKind, Relation, ResolveError, Snapshot,
+    SnapshotBuilder, Sym, local_name,
 };
-pub use store::{
-    ChangeSet, CommitEvent, CommitReport, GraphStore, PREFIXES, QueryOptions, graph_iri,
-};
+pub use store::{ChangeSet, CommitEvent, CommitReport, GraphStore, PREFIXES, QueryOptions, graph_iri};

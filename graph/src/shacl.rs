@@ -53,12 +53,7 @@ fn objects<S: QuadSource>(
     predicate: NamedNodeRef<'_>,
 ) -> Result<Vec<Term>, StorageError> {
     source
-        .quads(
-            Some(subject.as_ref()),
-            Some(predicate),
-            None,
-            Some(shapes_graph()),
-        )
+        .quads(Some(subject.as_ref()), Some(predicate), None, Some(shapes_graph()))
         .map(|q| q.map(|q| q.object))
         .collect()
 }
@@ -118,28 +113,18 @@ impl Shapes {
     pub(crate) fn load<S: QuadSource>(source: &S) -> Result<Self, StorageError> {
         let mut node_shapes = Vec::new();
         let heads: Vec<NamedOrBlankNode> = source
-            .quads(
-                None,
-                Some(rdf::TYPE),
-                Some(sh::NODE_SHAPE.into()),
-                Some(shapes_graph()),
-            )
+            .quads(None, Some(rdf::TYPE), Some(sh::NODE_SHAPE.into()), Some(shapes_graph()))
             .map(|q| q.map(|q| q.subject))
             .collect::<Result<_, _>>()?;
         for shape in heads {
-            let targets = objects(source, &shape, sh::TARGET_CLASS)?
-                .into_iter()
-                .filter_map(|t| as_named(Some(t)))
-                .collect();
+            let targets =
+                objects(source, &shape, sh::TARGET_CLASS)?.into_iter().filter_map(|t| as_named(Some(t))).collect();
             let mut properties = Vec::new();
             for p in objects(source, &shape, sh::PROPERTY)? {
                 let Some(p) = as_subject(&p) else { continue };
                 properties.push(PropertyShape::load(source, &p)?);
             }
-            node_shapes.push(NodeShape {
-                targets,
-                properties,
-            });
+            node_shapes.push(NodeShape { targets, properties });
         }
         Ok(Self { node_shapes })
     }
@@ -151,10 +136,7 @@ impl Shapes {
 
     /// Every class some shape targets.
     pub(crate) fn target_classes(&self) -> BTreeSet<NamedNode> {
-        self.node_shapes
-            .iter()
-            .flat_map(|s| s.targets.iter().cloned())
-            .collect()
+        self.node_shapes.iter().flat_map(|s| s.targets.iter().cloned()).collect()
     }
 
     /// Validates the given focus nodes against every shape that targets one of their classes.
@@ -170,11 +152,7 @@ impl Shapes {
                 .map(|q| q.map(|q| q.object))
                 .collect::<Result<_, _>>()?;
             for shape in &self.node_shapes {
-                if !shape
-                    .targets
-                    .iter()
-                    .any(|t| types.contains(&Term::NamedNode(t.clone())))
-                {
+                if !shape.targets.iter().any(|t| types.contains(&Term::NamedNode(t.clone()))) {
                     continue;
                 }
                 for property in &shape.properties {
@@ -196,12 +174,8 @@ impl PropertyShape {
             datatype: as_named(first_object(source, p, sh::DATATYPE)?),
             class: as_named(first_object(source, p, sh::CLASS)?),
             node_kind: as_named(first_object(source, p, sh::NODE_KIND)?),
-            min_inclusive: first_object(source, p, sh::MIN_INCLUSIVE)?
-                .as_ref()
-                .and_then(as_number),
-            max_inclusive: first_object(source, p, sh::MAX_INCLUSIVE)?
-                .as_ref()
-                .and_then(as_number),
+            min_inclusive: first_object(source, p, sh::MIN_INCLUSIVE)?.as_ref().and_then(as_number),
+            max_inclusive: first_object(source, p, sh::MAX_INCLUSIVE)?.as_ref().and_then(as_number),
             allowed: match first_object(source, p, sh::IN)? {
                 Some(head) => Some(list(source, &head)?),
                 None => None,
@@ -253,10 +227,7 @@ impl PropertyShape {
         if let Some(min) = self.min_count {
             if values.len() < min {
                 out.push(report(
-                    format!(
-                        "{focus} has {} value(s) of {short}; at least {min} required",
-                        values.len()
-                    ),
+                    format!("{focus} has {} value(s) of {short}; at least {min} required", values.len()),
                     None,
                 ));
             }
@@ -264,79 +235,51 @@ impl PropertyShape {
         if let Some(max) = self.max_count {
             if values.len() > max {
                 out.push(report(
-                    format!(
-                        "{focus} has {} values of {short}; at most {max} allowed",
-                        values.len()
-                    ),
+                    format!("{focus} has {} values of {short}; at most {max} allowed", values.len()),
                     None,
                 ));
             }
         }
         for value in &values {
             if let Some(problem) = self.value_problem(source, value)? {
-                out.push(report(
-                    format!("{focus}: value {value} of {short} {problem}"),
-                    Some(value),
-                ));
+                out.push(report(format!("{focus}: value {value} of {short} {problem}"), Some(value)));
             }
         }
         Ok(())
     }
 
     /// What is wrong with one value, if anything.
-    fn value_problem<S: QuadSource>(
-        &self,
-        source: &S,
-        value: &Term,
-    ) -> Result<Option<String>, StorageError> {
+    fn value_problem<S: QuadSource>(&self, source: &S, value: &Term) -> Result<Option<String>, StorageError> {
         if let Some(dt) = &self.datatype {
             let ok = match value {
-                Term::Literal(l) => {
-                    l.datatype() == dt.as_ref() && lexical_ok(dt.as_ref(), l.value())
-                }
+                Term::Literal(l) => l.datatype() == dt.as_ref() && lexical_ok(dt.as_ref(), l.value()),
                 _ => false,
             };
             if !ok {
-                return Ok(Some(format!(
-                    "is not a valid {}",
-                    crate::snapshot::local_name(dt.as_str())
-                )));
+                return Ok(Some(format!("is not a valid {}", crate::snapshot::local_name(dt.as_str()))));
             }
         }
         if let Some(kind) = &self.node_kind {
             let ok = match value {
-                Term::NamedNode(_) => {
-                    kind.as_ref() == sh::IRI || kind.as_ref() == sh::BLANK_NODE_OR_IRI
-                }
+                Term::NamedNode(_) => kind.as_ref() == sh::IRI || kind.as_ref() == sh::BLANK_NODE_OR_IRI,
                 Term::BlankNode(_) => kind.as_ref() == sh::BLANK_NODE_OR_IRI,
                 Term::Literal(_) => kind.as_ref() == sh::LITERAL,
             };
             if !ok {
-                return Ok(Some(format!(
-                    "is not of node kind {}",
-                    crate::snapshot::local_name(kind.as_str())
-                )));
+                return Ok(Some(format!("is not of node kind {}", crate::snapshot::local_name(kind.as_str()))));
             }
         }
         if let Some(class) = &self.class {
             let typed = match as_subject(value) {
                 Some(s) => source
-                    .quads(
-                        Some(s.as_ref()),
-                        Some(rdf::TYPE),
-                        Some(class.as_ref().into()),
-                        None,
-                    )
+                    .quads(Some(s.as_ref()), Some(rdf::TYPE), Some(class.as_ref().into()), None)
                     .next()
                     .transpose()?
                     .is_some(),
                 None => false,
             };
             if !typed {
-                return Ok(Some(format!(
-                    "is not a {}",
-                    crate::snapshot::local_name(class.as_str())
-                )));
+                return Ok(Some(format!("is not a {}", crate::snapshot::local_name(class.as_str()))));
             }
         }
         if self.min_inclusive.is_some() || self.max_inclusive.is_some() {

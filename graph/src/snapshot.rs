@@ -46,9 +46,7 @@ impl Sym {
 }
 
 /// The class of a node, one per node (the most specific Tupu class it is typed with).
-#[derive(
-    Copy, Clone, Eq, PartialEq, Ord, PartialOrd, Hash, Debug, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Copy, Clone, Eq, PartialEq, Ord, PartialOrd, Hash, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeKind {
     /// `tupu:KnowledgePoint`
@@ -219,13 +217,7 @@ impl Relation {
 
     /// Whether `A r B` implies `B r A`; such relations are compiled in both directions.
     pub fn is_symmetric(self) -> bool {
-        matches!(
-            self,
-            Relation::RelatedTo
-                | Relation::ConfusableWith
-                | Relation::ExactMatch
-                | Relation::CloseMatch
-        )
+        matches!(self, Relation::RelatedTo | Relation::ConfusableWith | Relation::ExactMatch | Relation::CloseMatch)
     }
 
     #[inline]
@@ -357,12 +349,7 @@ impl Csr {
             offsets[i + 1] += offsets[i];
         }
         let mut cursor = offsets.clone();
-        let filler = Edge {
-            node: NodeId(0),
-            weight: 0.0,
-            level: 0,
-            essential: false,
-        };
+        let filler = Edge { node: NodeId(0), weight: 0.0, level: 0, essential: false };
         let mut edges = vec![filler; pairs.len()];
         for (from, edge) in pairs {
             let slot = &mut cursor[from.index()];
@@ -522,10 +509,7 @@ impl Snapshot {
 
     /// The symbol for a text, if any node uses it.
     pub fn find_symbol(&self, text: &str) -> Option<Sym> {
-        self.symbols
-            .iter()
-            .position(|s| &**s == text)
-            .map(|i| Sym(i as u32))
+        self.symbols.iter().position(|s| &**s == text).map(|i| Sym(i as u32))
     }
 
     /// Number of interned symbols (symbol indices are below it).
@@ -601,10 +585,7 @@ pub struct SnapshotBuilder {
 impl SnapshotBuilder {
     /// An empty builder.
     pub fn new() -> Self {
-        Self {
-            edges: vec![Vec::new(); Relation::COUNT],
-            ..Self::default()
-        }
+        Self { edges: vec![Vec::new(); Relation::COUNT], ..Self::default() }
     }
 
     /// Adds a node, or returns the existing one with this IRI (keeping the more specific kind).
@@ -650,10 +631,7 @@ impl SnapshotBuilder {
 
     /// Adds a label.
     pub fn label(&mut self, node: NodeId, lang: &str, text: &str) {
-        self.labels[node.index()].push(Label {
-            lang: lang.into(),
-            text: text.into(),
-        });
+        self.labels[node.index()].push(Label { lang: lang.into(), text: text.into() });
     }
 
     /// Mutable access to the node's attributes.
@@ -669,16 +647,7 @@ impl SnapshotBuilder {
 
     /// Adds an unqualified edge with a weight.
     pub fn edge(&mut self, relation: Relation, from: NodeId, to: NodeId, weight: f32) {
-        self.qualified_edge(
-            relation,
-            from,
-            Edge {
-                node: to,
-                weight,
-                level: 0,
-                essential: true,
-            },
-        );
+        self.qualified_edge(relation, from, Edge { node: to, weight, level: 0, essential: true });
     }
 
     /// Adds an edge with its full qualification.
@@ -700,10 +669,8 @@ impl SnapshotBuilder {
             // collapse to one, keeping the first qualification.
             pairs.sort_by_key(|(from, e)| (*from, e.node));
             pairs.dedup_by_key(|(from, e)| (*from, e.node));
-            let reversed: Vec<(NodeId, Edge)> = pairs
-                .iter()
-                .map(|(from, e)| (e.node, Edge { node: *from, ..*e }))
-                .collect();
+            let reversed: Vec<(NodeId, Edge)> =
+                pairs.iter().map(|(from, e)| (e.node, Edge { node: *from, ..*e })).collect();
             forward.push(Csr::build(n, &pairs));
             backward.push(Csr::build(n, &reversed));
         }
@@ -738,29 +705,14 @@ impl SnapshotBuilder {
 /// prerequisites first and each node's longest prerequisite chain. Nodes on a cycle (which
 /// validation rejects before any commit) are appended at the end with depth 0.
 fn topological_depths(n: usize, requires: &Csr) -> (Vec<NodeId>, Vec<u32>) {
-    let mut remaining: Vec<u32> = (0..n)
-        .map(|i| requires.row(NodeId::new(i)).len() as u32)
-        .collect();
+    let mut remaining: Vec<u32> = (0..n).map(|i| requires.row(NodeId::new(i)).len() as u32).collect();
     // Reverse rows: prerequisite → dependents.
     let pairs: Vec<(NodeId, Edge)> = (0..n)
-        .flat_map(|i| {
-            requires.row(NodeId::new(i)).iter().map(move |e| {
-                (
-                    e.node,
-                    Edge {
-                        node: NodeId::new(i),
-                        ..*e
-                    },
-                )
-            })
-        })
+        .flat_map(|i| requires.row(NodeId::new(i)).iter().map(move |e| (e.node, Edge { node: NodeId::new(i), ..*e })))
         .collect();
     let dependents = Csr::build(n, &pairs);
     let mut depth = vec![0u32; n];
-    let mut order: Vec<NodeId> = (0..n)
-        .filter(|&i| remaining[i] == 0)
-        .map(NodeId::new)
-        .collect();
+    let mut order: Vec<NodeId> = (0..n).filter(|&i| remaining[i] == 0).map(NodeId::new).collect();
     let mut head = 0;
     while head < order.len() {
         let node = order[head];
@@ -794,12 +746,7 @@ mod tests {
         let mut b = SnapshotBuilder::new();
         let ids: Vec<NodeId> = ["a", "b", "c", "d"]
             .iter()
-            .map(|l| {
-                b.node(
-                    &format!("https://example.org/x/{l}"),
-                    NodeKind::KnowledgePoint,
-                )
-            })
+            .map(|l| b.node(&format!("https://example.org/x/{l}"), NodeKind::KnowledgePoint))
             .collect();
         // d requires c requires b requires a; d also requires a directly.
         b.edge(Relation::Requires, ids[3], ids[2], 1.0);

@@ -7,8 +7,7 @@ use arc_swap::ArcSwap;
 use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::vocab::xsd;
 use oxigraph::model::{
-    GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef,
-    Term,
+    GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, QuadRef, Term,
 };
 use oxigraph::sparql::{CancellationToken, QueryResults, SparqlEvaluator};
 use oxigraph::store::{StorageError, Store};
@@ -44,10 +43,7 @@ impl ChangeSet {
 
     /// A change set that adds `quads`.
     pub fn adding(quads: Vec<Quad>) -> Self {
-        Self {
-            added: quads,
-            ..Self::default()
-        }
+        Self { added: quads, ..Self::default() }
     }
 
     /// Sets the message.
@@ -136,9 +132,7 @@ pub struct GraphStore {
 
 impl std::fmt::Debug for GraphStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GraphStore")
-            .field("version", &self.current.load().version())
-            .finish_non_exhaustive()
+        f.debug_struct("GraphStore").field("version", &self.current.load().version()).finish_non_exhaustive()
     }
 }
 
@@ -153,15 +147,8 @@ fn meta_subject() -> NamedNodeRef<'static> {
 /// The named graph for a framework name: an IRI as given, or a bare name under Tupu's
 /// graph namespace (`chalkbase` → `https://w3id.org/tupu/graph/chalkbase`).
 pub fn graph_iri(name: &str) -> Result<NamedNode, GraphError> {
-    let iri = if name.contains(':') {
-        name.to_owned()
-    } else {
-        format!("{GRAPH_NS}{name}")
-    };
-    NamedNode::new(iri).map_err(|e| GraphError::InvalidGraphName {
-        name: name.to_owned(),
-        reason: e.to_string(),
-    })
+    let iri = if name.contains(':') { name.to_owned() } else { format!("{GRAPH_NS}{name}") };
+    NamedNode::new(iri).map_err(|e| GraphError::InvalidGraphName { name: name.to_owned(), reason: e.to_string() })
 }
 
 impl GraphStore {
@@ -218,9 +205,7 @@ impl GraphStore {
     }
 
     fn lock_listeners(&self) -> std::sync::MutexGuard<'_, Vec<Listener>> {
-        self.listeners
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.listeners.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Applies a change set atomically: the removals, then the additions, then validation of
@@ -230,10 +215,29 @@ impl GraphStore {
     ///
     /// Commits are serialised; readers are never blocked.
     pub fn commit(&self, change: ChangeSet) -> Result<CommitReport, GraphError> {
-        let _writer = self
-            .writer
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.commit_locked(&writer, change)
+    }
+
+    /// Runs a SPARQL 1.1 Update through the commit path (see the `update` module): the net
+    /// quads it adds and removes are validated and committed as one change set.
+    pub fn update(&self, sparql: &str, message: Option<String>) -> Result<CommitReport, GraphError> {
+        let update = crate::update::parse(sparql)?;
+        let writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut change = {
+            // A scratch transaction: dropped at the end of this block, never committed.
+            let mut scratch = self.store.start_transaction()?;
+            crate::update::evaluate(&mut scratch, &update)?
+        };
+        change.message = message.or_else(|| Some(format!("SPARQL update: {}", sparql.trim())));
+        self.commit_locked(&writer, change)
+    }
+
+    fn commit_locked(
+        &self,
+        _writer: &std::sync::MutexGuard<'_, ()>,
+        change: ChangeSet,
+    ) -> Result<CommitReport, GraphError> {
         let version = self.version() + 1;
         let mut tx = self.store.start_transaction()?;
         let mut removed = Vec::new();
@@ -251,14 +255,11 @@ impl GraphStore {
             }
         }
         let compiled = compile(&tx, version)?;
-        let shapes_changed = added.iter().chain(&removed).any(
-            |q| matches!(&q.graph_name, GraphName::NamedNode(g) if g.as_str() == SHAPES_GRAPH),
-        );
-        let scope = if shapes_changed {
-            Scope::All
-        } else {
-            Scope::Nodes(touched(&added, &removed))
-        };
+        let shapes_changed = added
+            .iter()
+            .chain(&removed)
+            .any(|q| matches!(&q.graph_name, GraphName::NamedNode(g) if g.as_str() == SHAPES_GRAPH));
+        let scope = if shapes_changed { Scope::All } else { Scope::Nodes(touched(&added, &removed)) };
         let findings = check(&tx, &compiled, scope)?;
         if findings.iter().any(Diagnostic::is_violation) {
             // Dropping the transaction discards it: the store is exactly as it was.
@@ -268,27 +269,12 @@ impl GraphStore {
         tx.commit()?;
         let snapshot = Arc::new(compiled.snapshot);
         self.current.store(snapshot.clone());
-        tracing::info!(
-            version,
-            added = added.len(),
-            removed = removed.len(),
-            "committed"
-        );
-        let event = CommitEvent {
-            version,
-            added: &added,
-            removed: &removed,
-            snapshot: &snapshot,
-        };
+        tracing::info!(version, added = added.len(), removed = removed.len(), "committed");
+        let event = CommitEvent { version, added: &added, removed: &removed, snapshot: &snapshot };
         for listener in self.lock_listeners().iter() {
             listener(&event);
         }
-        Ok(CommitReport {
-            version,
-            added: added.len(),
-            removed: removed.len(),
-            warnings: findings,
-        })
+        Ok(CommitReport { version, added: added.len(), removed: removed.len(), warnings: findings })
     }
 
     /// Compiles a snapshot of the committed state without swapping it in (for tools and
@@ -305,10 +291,7 @@ impl GraphStore {
 
     /// Every quad of a named graph, e.g. to replace it.
     pub fn graph_quads(&self, graph: &NamedNode) -> Result<Vec<Quad>, GraphError> {
-        Ok(self
-            .store
-            .quads(None, None, None, Some(graph.as_ref().into()))
-            .collect::<Result<_, _>>()?)
+        Ok(self.store.quads(None, None, None, Some(graph.as_ref().into())).collect::<Result<_, _>>()?)
     }
 
     /// The named graphs of the store.
@@ -325,45 +308,22 @@ impl GraphStore {
 
     /// Evaluates a SPARQL 1.1 query. Results are lazy: evaluation continues while they are
     /// iterated, and `options.cancel` stops both.
-    pub fn query(
-        &self,
-        sparql: &str,
-        options: &QueryOptions,
-    ) -> Result<QueryResults<'static>, GraphError> {
+    pub fn query(&self, sparql: &str, options: &QueryOptions) -> Result<QueryResults<'static>, GraphError> {
         let mut evaluator = SparqlEvaluator::new();
         if let Some(token) = &options.cancel {
             evaluator = evaluator.with_cancellation_token(token.clone());
         }
-        let mut prepared = evaluator
-            .parse_query(sparql)
-            .map_err(|e| GraphError::QuerySyntax(e.to_string()))?;
+        let mut prepared = evaluator.parse_query(sparql).map_err(|e| GraphError::QuerySyntax(e.to_string()))?;
         let dataset = prepared.dataset_mut();
         if options.default_graphs.is_empty() {
             dataset.set_default_graph_as_union();
         } else {
-            dataset.set_default_graph(
-                options
-                    .default_graphs
-                    .iter()
-                    .cloned()
-                    .map(Into::into)
-                    .collect(),
-            );
+            dataset.set_default_graph(options.default_graphs.iter().cloned().map(Into::into).collect());
         }
         if !options.named_graphs.is_empty() {
-            dataset.set_available_named_graphs(
-                options
-                    .named_graphs
-                    .iter()
-                    .cloned()
-                    .map(Into::into)
-                    .collect(),
-            );
+            dataset.set_available_named_graphs(options.named_graphs.iter().cloned().map(Into::into).collect());
         }
-        prepared
-            .on_store(&self.store)
-            .execute()
-            .map_err(GraphError::from)
+        prepared.on_store(&self.store).execute().map_err(GraphError::from)
     }
 
     /// Writes a named graph in an RDF format, with the usual prefixes where the format has them.
@@ -377,9 +337,7 @@ impl GraphStore {
     ) -> Result<(), GraphError> {
         let mut serializer = RdfSerializer::from_format(format);
         for (prefix, iri) in PREFIXES.iter().chain(extra_prefixes) {
-            serializer = serializer
-                .with_prefix(*prefix, *iri)
-                .map_err(|e| GraphError::Export(e.to_string()))?;
+            serializer = serializer.with_prefix(*prefix, *iri).map_err(|e| GraphError::Export(e.to_string()))?;
         }
         self.store
             .dump_graph_to_writer(graph, serializer, writer)
@@ -414,12 +372,7 @@ fn touched(added: &[Quad], removed: &[Quad]) -> Vec<NamedOrBlankNode> {
 }
 
 fn read_version(store: &Store) -> Result<u64, StorageError> {
-    for quad in store.quads(
-        Some(meta_subject().into()),
-        Some(tupu::COMMIT_COUNT),
-        None,
-        Some(meta_graph()),
-    ) {
+    for quad in store.quads(Some(meta_subject().into()), Some(tupu::COMMIT_COUNT), None, Some(meta_graph())) {
         if let Term::Literal(l) = quad?.object {
             if let Ok(v) = l.value().parse() {
                 return Ok(v);
@@ -429,27 +382,14 @@ fn read_version(store: &Store) -> Result<u64, StorageError> {
     Ok(0)
 }
 
-fn write_version(
-    tx: &mut oxigraph::store::Transaction<'_>,
-    version: u64,
-) -> Result<(), StorageError> {
+fn write_version(tx: &mut oxigraph::store::Transaction<'_>, version: u64) -> Result<(), StorageError> {
     let old: Vec<Quad> = tx
-        .quads(
-            Some(meta_subject().into()),
-            Some(tupu::COMMIT_COUNT),
-            None,
-            Some(meta_graph()),
-        )
+        .quads(Some(meta_subject().into()), Some(tupu::COMMIT_COUNT), None, Some(meta_graph()))
         .collect::<Result<_, _>>()?;
     for q in &old {
         tx.remove(q);
     }
     let value = Literal::new_typed_literal(version.to_string(), xsd::INTEGER);
-    tx.insert(QuadRef::new(
-        meta_subject(),
-        tupu::COMMIT_COUNT,
-        &value,
-        meta_graph(),
-    ));
+    tx.insert(QuadRef::new(meta_subject(), tupu::COMMIT_COUNT, &value, meta_graph()));
     Ok(())
 }

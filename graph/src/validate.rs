@@ -31,10 +31,8 @@ pub(crate) fn check<S: QuadSource>(
     let mut out = Vec::new();
     for cycle in prerequisite_cycles(snapshot) {
         let names: Vec<String> = cycle.iter().map(|&n| snapshot.iri(n).to_owned()).collect();
-        let shown: Vec<String> = cycle
-            .iter()
-            .map(|&n| format!("{} ({})", snapshot.local_name(n), snapshot.label(n, None)))
-            .collect();
+        let shown: Vec<String> =
+            cycle.iter().map(|&n| format!("{} ({})", snapshot.local_name(n), snapshot.label(n, None))).collect();
         let mut d = Diagnostic::violation(
             DiagnosticCode::PrerequisiteCycle,
             format!("prerequisite cycle: {}", shown.join(" requires ")),
@@ -46,11 +44,7 @@ pub(crate) fn check<S: QuadSource>(
         out.push(d);
     }
     for r in &compiled.dangling {
-        let (missing, role) = if r.subject_missing {
-            (&r.subject, "subject")
-        } else {
-            (&r.object, "object")
-        };
+        let (missing, role) = if r.subject_missing { (&r.subject, "subject") } else { (&r.object, "object") };
         out.push(
             Diagnostic::violation(
                 DiagnosticCode::DanglingReference,
@@ -64,20 +58,12 @@ pub(crate) fn check<S: QuadSource>(
             )),
         );
     }
-    let unlabelled: HashSet<&str> = compiled
-        .unlabelled
-        .iter()
-        .map(|&n| snapshot.iri(n))
-        .collect();
+    let unlabelled: HashSet<&str> = compiled.unlabelled.iter().map(|&n| snapshot.iri(n)).collect();
     for &node in &compiled.unlabelled {
         out.push(
             Diagnostic::violation(
                 DiagnosticCode::MissingLabel,
-                format!(
-                    "the {} {} has no label",
-                    snapshot.kind(node),
-                    snapshot.iri(node)
-                ),
+                format!("the {} {} has no label", snapshot.kind(node), snapshot.iri(node)),
             )
             .with_focus(snapshot.iri(node))
             .with_path(skos::PREF_LABEL.as_str())
@@ -103,10 +89,7 @@ pub(crate) fn check<S: QuadSource>(
     Ok(out)
 }
 
-fn all_targets<S: QuadSource>(
-    source: &S,
-    shapes: &Shapes,
-) -> Result<Vec<NamedOrBlankNode>, StorageError> {
+fn all_targets<S: QuadSource>(source: &S, shapes: &Shapes) -> Result<Vec<NamedOrBlankNode>, StorageError> {
     let mut seen = HashSet::new();
     for class in shapes.target_classes() {
         for quad in source.quads(None, Some(rdf::TYPE), Some(class.as_ref().into()), None) {

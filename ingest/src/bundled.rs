@@ -49,15 +49,8 @@ pub fn load_bundled(store: &GraphStore, demo: bool) -> Result<CommitReport, Impo
             continue;
         }
         let graph = graph_iri(file.graph)?;
-        quads.extend(read_rdf(
-            file.turtle.as_bytes(),
-            file.name,
-            RdfFormat::Turtle,
-            &graph,
-            true,
-        )?);
+        quads.extend(read_rdf(file.turtle.as_bytes(), file.name, RdfFormat::Turtle, &graph, true)?);
     }
-    let change =
-        ChangeSet::adding(quads).with_message("load the bundled vocabulary, shapes and demo data");
+    let change = ChangeSet::adding(quads).with_message("load the bundled vocabulary, shapes and demo data");
     Ok(store.commit(change)?)
 }

@@ -131,22 +131,19 @@ impl Converter {
     }
 
     fn problem(&mut self, file: &str, record: usize, field: &str, message: String, hint: &str) {
-        self.problems.push(
-            Diagnostic::violation(DiagnosticCode::InvalidInput, message)
-                .with_hint(hint)
-                .with_location(Location {
-                    file: self.folder.join(file).display().to_string(),
-                    line: None,
-                    column: None,
-                    record: Some(record as u64),
-                    field: Some(field.to_owned()),
-                }),
-        );
+        self.problems.push(Diagnostic::violation(DiagnosticCode::InvalidInput, message).with_hint(hint).with_location(
+            Location {
+                file: self.folder.join(file).display().to_string(),
+                line: None,
+                column: None,
+                record: Some(record as u64),
+                field: Some(field.to_owned()),
+            },
+        ));
     }
 
     fn add(&mut self, s: &NamedNode, p: NamedNodeRef<'_>, o: impl Into<Term>) {
-        self.quads
-            .push(Quad::new(s.clone(), p, o, self.graph.clone()));
+        self.quads.push(Quad::new(s.clone(), p, o, self.graph.clone()));
     }
 
     fn text(&mut self, s: &NamedNode, p: NamedNodeRef<'_>, value: &str) {
@@ -159,19 +156,12 @@ impl Converter {
     }
 
     fn integer(&mut self, s: &NamedNode, p: NamedNodeRef<'_>, value: i64) {
-        self.add(
-            s,
-            p,
-            Literal::new_typed_literal(value.to_string(), xsd::INTEGER),
-        );
+        self.add(s, p, Literal::new_typed_literal(value.to_string(), xsd::INTEGER));
     }
 
     fn read<T: for<'de> Deserialize<'de>>(&mut self, file: &str) -> Result<Option<T>, ImportError> {
         let path = self.folder.join(file);
-        let bytes = std::fs::read(&path).map_err(|source| ImportError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let bytes = std::fs::read(&path).map_err(|source| ImportError::Io { path: path.clone(), source })?;
         match serde_json::from_slice(&bytes) {
             Ok(v) => Ok(Some(v)),
             Err(e) => {
@@ -215,16 +205,9 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
         c.add(
             &framework,
             skos::PREF_LABEL,
-            Literal::new_language_tagged_literal_unchecked(
-                "ChalkBase primary mathematics (BNU edition)",
-                "en",
-            ),
+            Literal::new_language_tagged_literal_unchecked("ChalkBase primary mathematics (BNU edition)", "en"),
         );
-        c.text(
-            &framework,
-            tupu::SOURCE,
-            "https://github.com/Scorpioyyy/chalkbase",
-        );
+        c.text(&framework, tupu::SOURCE, "https://github.com/Scorpioyyy/chalkbase");
         if let Some(version) = manifest.and_then(|m| m.data_version) {
             c.text(&framework, tupu::VERSION, &version);
         }
@@ -255,20 +238,13 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
             c.integer(&u, tupu::POSITION, unit.index);
             for lesson in &unit.lesson_ids {
                 let next = lesson_order.len() as i64 + 1;
-                lesson_order
-                    .entry(lesson.clone())
-                    .or_insert((next, record.book.grade));
+                lesson_order.entry(lesson.clone()).or_insert((next, record.book.grade));
             }
         }
     }
 
     let kp_ids: HashSet<&str> = kps.iter().map(|k| k.id.as_str()).collect();
-    let check_kp = |c: &mut Converter,
-                    id: &str,
-                    file: &str,
-                    record: usize,
-                    field: &str|
-     -> Option<NamedNode> {
+    let check_kp = |c: &mut Converter, id: &str, file: &str, record: usize, field: &str| -> Option<NamedNode> {
         if kp_ids.contains(id) {
             c.iri(id, file, record, field)
         } else {
@@ -294,11 +270,7 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
         }
         c.text(&node, skos::NOTATION, &kp.id);
         c.text(&node, tupu::SUBJECT, "mathematics");
-        for (p, v) in [
-            (tupu::DOMAIN, &kp.domain),
-            (tupu::TOPIC, &kp.topic),
-            (tupu::THREAD, &kp.thread),
-        ] {
+        for (p, v) in [(tupu::DOMAIN, &kp.domain), (tupu::TOPIC, &kp.topic), (tupu::THREAD, &kp.thread)] {
             if let Some(v) = v {
                 c.text(&node, p, v);
             }
@@ -333,10 +305,7 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
         }
     }
 
-    for (file, records) in [
-        ("edges_relations.json", &relations),
-        ("edges_extends.json", &extends),
-    ] {
+    for (file, records) in [("edges_relations.json", &relations), ("edges_extends.json", &extends)] {
         for (i, e) in records.iter().enumerate() {
             let predicate = match e.kind.as_str() {
                 "prerequisite" => tupu::REQUIRES,
@@ -355,20 +324,8 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
                     continue;
                 }
             };
-            let from = check_kp(
-                &mut c,
-                &e.from_knowledge_point_id,
-                file,
-                i,
-                "from_knowledge_point_id",
-            );
-            let to = check_kp(
-                &mut c,
-                &e.to_knowledge_point_id,
-                file,
-                i,
-                "to_knowledge_point_id",
-            );
+            let from = check_kp(&mut c, &e.from_knowledge_point_id, file, i, "from_knowledge_point_id");
+            let to = check_kp(&mut c, &e.to_knowledge_point_id, file, i, "to_knowledge_point_id");
             if let (Some(from), Some(to)) = (from, to) {
                 // ChalkBase edges point from the earlier idea to the later one.
                 c.add(&to, predicate, from);
@@ -408,24 +365,13 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
             }
         }
         for kp in &lesson.practice_knowledge_point_ids {
-            if let Some(kp) = check_kp(
-                &mut c,
-                kp,
-                "lessons.json",
-                i,
-                "practice_knowledge_point_ids",
-            ) {
+            if let Some(kp) = check_kp(&mut c, kp, "lessons.json", i, "practice_knowledge_point_ids") {
                 c.add(&node, tupu::ASSESSES, kp);
             }
         }
     }
 
-    for (i, item) in standard
-        .map(|s| s.items)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
+    for (i, item) in standard.map(|s| s.items).unwrap_or_default().iter().enumerate() {
         let Some(node) = c.iri(&item.item_id, "standard_coverage.json", i, "item_id") else {
             continue;
         };
@@ -446,10 +392,7 @@ pub fn convert_chalkbase(folder: &Path, graph: &NamedNode) -> Result<Vec<Quad>, 
     if c.problems.is_empty() {
         Ok(c.quads)
     } else {
-        Err(ImportError::Invalid {
-            path: folder.display().to_string(),
-            diagnostics: c.problems,
-        })
+        Err(ImportError::Invalid { path: folder.display().to_string(), diagnostics: c.problems })
     }
 }
 
@@ -461,11 +404,5 @@ pub fn import_chalkbase(
     replace: bool,
 ) -> Result<ImportReport, ImportError> {
     let quads = convert_chalkbase(folder, graph)?;
-    commit_quads(
-        store,
-        quads,
-        graph,
-        replace,
-        format!("import ChalkBase from {}", folder.display()),
-    )
+    commit_quads(store, quads, graph, replace, format!("import ChalkBase from {}", folder.display()))
 }

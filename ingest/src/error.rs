@@ -16,9 +16,7 @@ pub enum ImportError {
         diagnostics: Vec<Diagnostic>,
     },
     /// The format could not be told from the file name.
-    #[error(
-        "cannot tell the RDF format of {0}: give --format (turtle, ntriples, nquads, trig, rdfxml, jsonld)"
-    )]
+    #[error("cannot tell the RDF format of {0}: give --format (turtle, ntriples, nquads, trig, rdfxml, jsonld)")]
     UnknownFormat(PathBuf),
     /// A file could not be read.
     #[error("cannot read {path}: {source}")]
@@ -46,9 +44,7 @@ impl ImportError {
     /// Whether the input (not the system) is at fault.
     pub fn is_user_error(&self) -> bool {
         match self {
-            ImportError::Invalid { .. }
-            | ImportError::UnknownFormat(_)
-            | ImportError::Io { .. } => true,
+            ImportError::Invalid { .. } | ImportError::UnknownFormat(_) | ImportError::Io { .. } => true,
             ImportError::Graph(e) => e.is_user_error(),
         }
     }

@@ -20,7 +20,4 @@ mod rdf;
 pub use bundled::{BundledFile, bundled, load_bundled};
 pub use chalkbase::{CHALKBASE_NS, convert_chalkbase, import_chalkbase};
 pub use error::ImportError;
-pub use rdf::{
-    ImportReport, RdfImportOptions, commit_quads, format_of, import_rdf_file, parse_format,
-    read_rdf,
-};
+pub use rdf::{ImportReport, RdfImportOptions, commit_quads, format_of, import_rdf_file, parse_format, read_rdf};

@@ -7,9 +7,7 @@ use std::path::Path;
 use indicatif::{ProgressBar, ProgressStyle};
 use oxigraph::io::{RdfFormat, RdfParseError, RdfParser};
 use oxigraph::model::{GraphName, NamedNode, Quad};
-use tupu_graph::{
-    ChangeSet, CommitReport, Diagnostic, DiagnosticCode, GraphStore, Location, graph_iri,
-};
+use tupu_graph::{ChangeSet, CommitReport, Diagnostic, DiagnosticCode, GraphStore, Location, graph_iri};
 
 use crate::error::ImportError;
 
@@ -50,18 +48,14 @@ pub fn parse_format(name: &str) -> Option<RdfFormat> {
         "ntriples" | "n-triples" => Some(RdfFormat::NTriples),
         "nquads" | "n-quads" => Some(RdfFormat::NQuads),
         "rdfxml" | "rdf/xml" | "xml" => Some(RdfFormat::RdfXml),
-        "jsonld" | "json-ld" => Some(RdfFormat::JsonLd {
-            profile: Default::default(),
-        }),
+        "jsonld" | "json-ld" => Some(RdfFormat::JsonLd { profile: Default::default() }),
         other => RdfFormat::from_extension(other).or_else(|| RdfFormat::from_media_type(other)),
     }
 }
 
 /// The format of a file, from its extension.
 pub fn format_of(path: &Path) -> Option<RdfFormat> {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .and_then(parse_format)
+    path.extension().and_then(|e| e.to_str()).and_then(parse_format)
 }
 
 /// Reads every quad of an RDF document, assigning graphs as [`RdfImportOptions::graph`] says.
@@ -75,9 +69,8 @@ pub fn read_rdf(
 ) -> Result<Vec<Quad>, ImportError> {
     let mut quads = Vec::new();
     let mut problems = Vec::new();
-    let parser = RdfParser::from_format(format)
-        .rename_blank_nodes()
-        .with_default_graph(GraphName::NamedNode(target.clone()));
+    let parser =
+        RdfParser::from_format(format).rename_blank_nodes().with_default_graph(GraphName::NamedNode(target.clone()));
     for item in parser.for_reader(reader) {
         match item {
             Ok(mut quad) => {
@@ -97,30 +90,21 @@ pub fn read_rdf(
                             record: None,
                             field: None,
                         })
-                        .with_hint(format!(
-                            "fix the {} syntax at this position and import again",
-                            format.name()
-                        )),
+                        .with_hint(format!("fix the {} syntax at this position and import again", format.name())),
                 );
                 if problems.len() >= MAX_SYNTAX_ERRORS {
                     break;
                 }
             }
             Err(RdfParseError::Io(e)) => {
-                return Err(ImportError::Io {
-                    path: source.into(),
-                    source: e,
-                });
+                return Err(ImportError::Io { path: source.into(), source: e });
             }
         }
     }
     if problems.is_empty() {
         Ok(quads)
     } else {
-        Err(ImportError::Invalid {
-            path: source.to_owned(),
-            diagnostics: problems,
-        })
+        Err(ImportError::Invalid { path: source.to_owned(), diagnostics: problems })
     }
 }
 
@@ -135,37 +119,19 @@ pub fn import_rdf_file(
         Some(f) => f,
         None => format_of(path).ok_or_else(|| ImportError::UnknownFormat(path.to_owned()))?,
     };
-    let io = |source| ImportError::Io {
-        path: path.to_owned(),
-        source,
-    };
+    let io = |source| ImportError::Io { path: path.to_owned(), source };
     let file = File::open(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
     let bar = progress_bar(options.progress, size, "parsing");
     let reader = bar.wrap_read(BufReader::new(file));
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("import");
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("import");
     let target = match &options.graph {
         Some(g) => g.clone(),
         None => graph_iri(stem)?,
     };
-    let quads = read_rdf(
-        reader,
-        &path.display().to_string(),
-        format,
-        &target,
-        options.graph.is_some(),
-    )?;
+    let quads = read_rdf(reader, &path.display().to_string(), format, &target, options.graph.is_some())?;
     bar.finish_and_clear();
-    commit_quads(
-        store,
-        quads,
-        &target,
-        options.replace,
-        format!("import {}", path.display()),
-    )
+    commit_quads(store, quads, &target, options.replace, format!("import {}", path.display()))
 }
 
 /// Commits parsed quads, optionally replacing the target graph's content in the same commit.
@@ -191,11 +157,7 @@ pub fn commit_quads(
     }
     let read = change.added.len();
     let commit = store.commit(change)?;
-    Ok(ImportReport {
-        read,
-        graphs,
-        commit,
-    })
+    Ok(ImportReport { read, graphs, commit })
 }
 
 /// A byte-count progress bar, drawn on stderr only when it is a terminal and `enabled`.
@@ -204,9 +166,7 @@ pub(crate) fn progress_bar(enabled: bool, total: u64, what: &'static str) -> Pro
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(total);
-    if let Ok(style) =
-        ProgressStyle::with_template("{msg:>10} [{bar:40}] {bytes}/{total_bytes} ({eta})")
-    {
+    if let Ok(style) = ProgressStyle::with_template("{msg:>10} [{bar:40}] {bytes}/{total_bytes} ({eta})") {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(what);

@@ -75,12 +75,7 @@ mod tests {
     use super::*;
 
     fn params() -> BktParams {
-        BktParams {
-            prior: 0.1,
-            learn: 0.15,
-            slip: 0.1,
-            guess: 0.2,
-        }
+        BktParams { prior: 0.1, learn: 0.15, slip: 0.1, guess: 0.2 }
     }
 
     #[test]

@@ -57,19 +57,13 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn fail(&mut self, field: &str, message: impl Into<String>) {
-        self.problems.push(EventProblem {
-            index: self.index,
-            field: field.to_owned(),
-            message: message.into(),
-        });
+        self.problems.push(EventProblem { index: self.index, field: field.to_owned(), message: message.into() });
     }
 }
 
 /// Parses an RFC 3339 timestamp into Unix seconds.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.timestamp())
+    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp())
 }
 
 /// The nodes an object stands for: a knowledge point or competency itself, or the nodes a
@@ -79,11 +73,7 @@ fn targets(snapshot: &Snapshot, object: NodeId) -> Vec<NodeId> {
         return vec![object];
     }
     let assessed = snapshot.out(object, Relation::Assesses);
-    let edges = if assessed.is_empty() {
-        snapshot.out(object, Relation::Teaches)
-    } else {
-        assessed
-    };
+    let edges = if assessed.is_empty() { snapshot.out(object, Relation::Teaches) } else { assessed };
     edges.iter().map(|e| e.node).collect()
 }
 
@@ -97,13 +87,7 @@ fn resolve_object(
     match snapshot.resolve(id) {
         Ok(node) => {
             if resource_expected && snapshot.kind(node) != NodeKind::Resource {
-                c.fail(
-                    field,
-                    format!(
-                        "'{id}' is a {}, not a resource; send it as \"node\"",
-                        snapshot.kind(node)
-                    ),
-                );
+                c.fail(field, format!("'{id}' is a {}, not a resource; send it as \"node\"", snapshot.kind(node)));
                 return None;
             }
             if targets(snapshot, node).is_empty() {
@@ -113,10 +97,7 @@ fn resolve_object(
             Some(node)
         }
         Err(e) => {
-            c.fail(
-                field,
-                format!("{e}; use a node IRI or local name from the graph"),
-            );
+            c.fail(field, format!("{e}; use a node IRI or local name from the graph"));
             None
         }
     }
@@ -144,10 +125,7 @@ fn check_native(
             None
         }
         (None, None) => {
-            c.fail(
-                "node",
-                "missing: give \"node\" (a node id) or \"resource\" (a resource id)",
-            );
+            c.fail("node", "missing: give \"node\" (a node id) or \"resource\" (a resource id)");
             None
         }
     };
@@ -156,10 +134,7 @@ fn check_native(
         (None, Some(Value::Number(n))) => match n.as_f64() {
             Some(x) if (0.0..=1.0).contains(&x) => Some(x as f32),
             _ => {
-                c.fail(
-                    "score",
-                    format!("{n} is out of range: a score is a number in [0, 1]"),
-                );
+                c.fail("score", format!("{n} is out of range: a score is a number in [0, 1]"));
                 None
             }
         },
@@ -176,10 +151,7 @@ fn check_native(
             None
         }
         (None, None) => {
-            c.fail(
-                "correct",
-                "missing: give \"correct\" (true/false) or \"score\" (0 to 1)",
-            );
+            c.fail("correct", "missing: give \"correct\" (true/false) or \"score\" (0 to 1)");
             None
         }
     };
@@ -193,10 +165,7 @@ fn timestamp(c: &mut Checker<'_>, value: Option<&Value>, field: &str, now: i64) 
         Some(Value::String(s)) => match parse_timestamp(s) {
             Some(t) => Some(t),
             None => {
-                c.fail(
-                    field,
-                    format!("'{s}' is not an RFC 3339 timestamp such as 2026-09-01T08:30:00+08:00"),
-                );
+                c.fail(field, format!("'{s}' is not an RFC 3339 timestamp such as 2026-09-01T08:30:00+08:00"));
                 None
             }
         },
@@ -213,60 +182,36 @@ fn check_xapi(
     st: &serde_json::Map<String, Value>,
     now: i64,
 ) -> Option<(NodeId, f32, i64, String)> {
-    let verb = match st
-        .get("verb")
-        .and_then(|v| v.get("id"))
-        .and_then(Value::as_str)
-    {
+    let verb = match st.get("verb").and_then(|v| v.get("id")).and_then(Value::as_str) {
         Some(id) => {
             let name = id.rsplit('/').next().unwrap_or(id);
             if XAPI_VERBS.contains(&name) {
                 Some(name.to_owned())
             } else {
-                c.fail(
-                    "verb.id",
-                    format!(
-                        "verb '{id}' is not one of answered, completed, passed, failed, mastered"
-                    ),
-                );
+                c.fail("verb.id", format!("verb '{id}' is not one of answered, completed, passed, failed, mastered"));
                 None
             }
         }
         None => {
-            c.fail(
-                "verb.id",
-                "an xAPI statement needs verb.id (e.g. http://adlnet.gov/expapi/verbs/answered)",
-            );
+            c.fail("verb.id", "an xAPI statement needs verb.id (e.g. http://adlnet.gov/expapi/verbs/answered)");
             None
         }
     };
-    let object = match st
-        .get("object")
-        .and_then(|o| o.get("id"))
-        .and_then(Value::as_str)
-    {
+    let object = match st.get("object").and_then(|o| o.get("id")).and_then(Value::as_str) {
         Some(id) => resolve_object(snapshot, c, "object.id", id, false),
         None => {
-            c.fail(
-                "object.id",
-                "an xAPI statement needs object.id naming a node or a resource",
-            );
+            c.fail("object.id", "an xAPI statement needs object.id naming a node or a resource");
             None
         }
     };
     let result = st.get("result");
-    let scaled = result
-        .and_then(|r| r.get("score"))
-        .and_then(|s| s.get("scaled"));
+    let scaled = result.and_then(|r| r.get("score")).and_then(|s| s.get("scaled"));
     let success = result.and_then(|r| r.get("success"));
     let score = match (scaled, success) {
         (Some(Value::Number(n)), _) => match n.as_f64() {
             Some(x) if (-1.0..=1.0).contains(&x) => Some(x.max(0.0) as f32),
             _ => {
-                c.fail(
-                    "result.score.scaled",
-                    format!("{n} is out of range: xAPI scaled scores lie in [-1, 1]"),
-                );
+                c.fail("result.score.scaled", format!("{n} is out of range: xAPI scaled scores lie in [-1, 1]"));
                 None
             }
         },
@@ -283,10 +228,7 @@ fn check_xapi(
             Some("passed" | "mastered" | "completed") => Some(1.0),
             Some("failed") => Some(0.0),
             Some(_) => {
-                c.fail(
-                    "result",
-                    "an 'answered' statement needs result.success or result.score.scaled",
-                );
+                c.fail("result", "an 'answered' statement needs result.success or result.score.scaled");
                 None
             }
             None => None,
@@ -298,18 +240,11 @@ fn check_xapi(
 
 /// Checks a batch of events (native records or xAPI statements, mixed). Returns every checked
 /// event, or every problem found; nothing is applied here.
-pub fn check_events(
-    snapshot: &Snapshot,
-    events: &[Value],
-    now: i64,
-) -> Result<Vec<CheckedEvent>, Vec<EventProblem>> {
+pub fn check_events(snapshot: &Snapshot, events: &[Value], now: i64) -> Result<Vec<CheckedEvent>, Vec<EventProblem>> {
     let mut problems = Vec::new();
     let mut out = Vec::with_capacity(events.len());
     for (index, event) in events.iter().enumerate() {
-        let mut c = Checker {
-            index,
-            problems: &mut problems,
-        };
+        let mut c = Checker { index, problems: &mut problems };
         let Some(map) = event.as_object() else {
             c.fail("", "an event must be a JSON object");
             continue;
@@ -320,26 +255,15 @@ pub fn check_events(
             check_native(snapshot, &mut c, map, now)
         };
         if let Some((object, score, time, verb)) = checked {
-            let observations = targets(snapshot, object)
-                .into_iter()
-                .map(|node| Observation { node, score, time })
-                .collect();
+            let observations =
+                targets(snapshot, object).into_iter().map(|node| Observation { node, score, time }).collect();
             out.push(CheckedEvent {
-                stored: StoredEvent {
-                    object: snapshot.iri(object).to_owned(),
-                    score,
-                    time,
-                    verb,
-                },
+                stored: StoredEvent { object: snapshot.iri(object).to_owned(), score, time, verb },
                 observations,
             });
         }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    if problems.is_empty() { Ok(out) } else { Err(problems) }
 }
 
 #[cfg(test)]
@@ -390,10 +314,7 @@ mod tests {
             {"resource": "kp", "correct": true},
         ]))
         .unwrap_err();
-        let at: Vec<(usize, &str)> = problems
-            .iter()
-            .map(|p| (p.index, p.field.as_str()))
-            .collect();
+        let at: Vec<(usize, &str)> = problems.iter().map(|p| (p.index, p.field.as_str())).collect();
         assert_eq!(
             at,
             vec![

@@ -44,14 +44,8 @@ impl RecommendIndex {
     /// Builds the index of a snapshot.
     pub fn new(snapshot: &Snapshot) -> Self {
         let n = snapshot.node_count();
-        let learnable: Vec<bool> = snapshot
-            .nodes()
-            .map(|x| snapshot.kind(x) == NodeKind::KnowledgePoint)
-            .collect();
-        let difficulty = snapshot
-            .nodes()
-            .map(|x| derived_difficulty(snapshot, x))
-            .collect();
+        let learnable: Vec<bool> = snapshot.nodes().map(|x| snapshot.kind(x) == NodeKind::KnowledgePoint).collect();
+        let difficulty = snapshot.nodes().map(|x| derived_difficulty(snapshot, x)).collect();
         // Curriculum position: sequence when given, else topological rank.
         let mut rank = vec![0usize; n];
         for (i, &x) in snapshot.topological_order().iter().enumerate() {
@@ -59,11 +53,7 @@ impl RecommendIndex {
         }
         let key = |x: NodeId| {
             let a = snapshot.attrs(x);
-            (
-                a.sequence.unwrap_or(u32::MAX),
-                a.grade.unwrap_or(u8::MAX),
-                rank[x.index()],
-            )
+            (a.sequence.unwrap_or(u32::MAX), a.grade.unwrap_or(u8::MAX), rank[x.index()])
         };
         let mut ordered: Vec<NodeId> = snapshot.nodes().filter(|&x| learnable[x.index()]).collect();
         ordered.sort_by_key(|&x| key(x));
@@ -72,18 +62,8 @@ impl RecommendIndex {
         for (i, &x) in ordered.iter().enumerate() {
             position[x.index()] = i as f32 / denom;
         }
-        let roots = ordered
-            .iter()
-            .copied()
-            .filter(|&x| snapshot.out(x, Relation::Requires).is_empty())
-            .collect();
-        Self {
-            version: snapshot.version(),
-            roots,
-            difficulty,
-            position,
-            learnable,
-        }
+        let roots = ordered.iter().copied().filter(|&x| snapshot.out(x, Relation::Requires).is_empty()).collect();
+        Self { version: snapshot.version(), roots, difficulty, position, learnable }
     }
 
     /// The snapshot version the index was built for.
@@ -125,15 +105,8 @@ pub fn resources_for(snapshot: &Snapshot, node: NodeId, limit: usize) -> Vec<Nod
                 continue;
             }
             let a = snapshot.attrs(e.node);
-            let lesson = a
-                .resource_type
-                .is_some_and(|t| snapshot.symbol(t) == "lesson");
-            out.push((
-                rank,
-                u8::from(!lesson),
-                a.sequence.unwrap_or(u32::MAX),
-                e.node,
-            ));
+            let lesson = a.resource_type.is_some_and(|t| snapshot.symbol(t) == "lesson");
+            out.push((rank, u8::from(!lesson), a.sequence.unwrap_or(u32::MAX), e.node));
         }
     }
     out.sort_unstable();

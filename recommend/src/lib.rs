@@ -29,11 +29,9 @@ pub use evidence::{CheckedEvent, EventProblem, StoredEvent, check_events, parse_
 pub use index::{RecommendIndex, resources_for};
 pub use model::{DAY, LearnerState, Mastery, NodeMastery, Observation};
 pub use next::{
-    Explanation, ItemKind, NextRequest, RecommendConfig, Recommendation, ScoreParts, ScoreWeights,
-    is_ready, next_steps, ready_fringe, remaining_for_goal,
+    Explanation, ItemKind, NextRequest, RecommendConfig, Recommendation, ScoreParts, ScoreWeights, is_ready,
+    next_steps, ready_fringe, remaining_for_goal,
 };
 pub use path::{LearningPath, PathError, PathStep, Stage, expand_goal, plan_path, typical_minutes};
 pub use service::{LearnerError, Learners, RecordReport};
-pub use store::{
-    LearnerStore, LearnerStoreError, LearnerWrite, RedbLearnerStore, check_learner_id,
-};
+pub use store::{LearnerStore, LearnerStoreError, LearnerWrite, RedbLearnerStore, check_learner_id};

@@ -43,12 +43,7 @@ pub struct NodeMastery {
 impl NodeMastery {
     /// A belief with no practice behind it.
     pub fn belief(p: f32) -> Self {
-        Self {
-            p,
-            last_practised: None,
-            attempts: 0,
-            correct: 0,
-        }
+        Self { p, last_practised: None, attempts: 0, correct: 0 }
     }
 
     /// Half-life of recall in seconds: 14 days, doubled by each correct practice (up to 6).
@@ -153,9 +148,7 @@ pub struct Mastery {
 impl Mastery {
     /// From explicit entries.
     pub fn from_entries(entries: impl IntoIterator<Item = (NodeId, NodeMastery)>) -> Self {
-        Self {
-            map: entries.into_iter().collect(),
-        }
+        Self { map: entries.into_iter().collect() }
     }
 
     /// The stored belief for `node`, if any.
@@ -196,9 +189,8 @@ mod tests {
 
     fn chain() -> (Snapshot, Vec<NodeId>) {
         let mut b = SnapshotBuilder::new();
-        let ids: Vec<NodeId> = (0..3)
-            .map(|i| b.node(&format!("https://e.org/n{i}"), NodeKind::KnowledgePoint))
-            .collect();
+        let ids: Vec<NodeId> =
+            (0..3).map(|i| b.node(&format!("https://e.org/n{i}"), NodeKind::KnowledgePoint)).collect();
         b.edge(Relation::Requires, ids[1], ids[0], 1.0);
         b.edge(Relation::Requires, ids[2], ids[1], 1.0);
         (b.build(1), ids)
@@ -209,14 +201,7 @@ mod tests {
         let (s, ids) = chain();
         let mut state = LearnerState::default();
         let before = state.get(&s, ids[0]).p;
-        let touched = state.observe(
-            &s,
-            Observation {
-                node: ids[1],
-                score: 1.0,
-                time: 0,
-            },
-        );
+        let touched = state.observe(&s, Observation { node: ids[1], score: 1.0, time: 0 });
         assert_eq!(touched, vec![ids[1], ids[0]]);
         let p1 = state.get(&s, ids[1]).p;
         let p0 = state.get(&s, ids[0]).p;
@@ -228,17 +213,8 @@ mod tests {
     fn failure_lowers_dependents_with_belief() {
         let (s, ids) = chain();
         let mut state = LearnerState::default();
-        state
-            .nodes
-            .insert(s.iri_arc(ids[2]).clone(), NodeMastery::belief(0.9));
-        let touched = state.observe(
-            &s,
-            Observation {
-                node: ids[1],
-                score: 0.0,
-                time: 0,
-            },
-        );
+        state.nodes.insert(s.iri_arc(ids[2]).clone(), NodeMastery::belief(0.9));
+        let touched = state.observe(&s, Observation { node: ids[1], score: 0.0, time: 0 });
         assert!(touched.contains(&ids[2]));
         let p2 = state.get(&s, ids[2]).p;
         assert!(p2 < 0.9 && p2 >= state.get(&s, ids[1]).p);
@@ -246,12 +222,7 @@ mod tests {
 
     #[test]
     fn recall_halves_after_a_half_life() {
-        let m = NodeMastery {
-            p: 0.9,
-            last_practised: Some(0),
-            attempts: 1,
-            correct: 1,
-        };
+        let m = NodeMastery { p: 0.9, last_practised: Some(0), attempts: 1, correct: 1 };
         let r = m.recall(m.half_life());
         assert!((r - 0.45).abs() < 1e-3);
         assert_eq!(m.recall(-5), 0.9);

@@ -25,13 +25,7 @@ pub struct ScoreWeights {
 
 impl Default for ScoreWeights {
     fn default() -> Self {
-        Self {
-            goal: 0.40,
-            unlock: 0.20,
-            fit: 0.25,
-            review: 0.30,
-            order: 0.25,
-        }
+        Self { goal: 0.40, unlock: 0.20, fit: 0.25, review: 0.30, order: 0.25 }
     }
 }
 
@@ -50,12 +44,7 @@ pub struct RecommendConfig {
 
 impl Default for RecommendConfig {
     fn default() -> Self {
-        Self {
-            mastery_threshold: 0.85,
-            per_thread: 2,
-            weights: ScoreWeights::default(),
-            resources_per_item: 3,
-        }
+        Self { mastery_threshold: 0.85, per_thread: 2, weights: ScoreWeights::default(), resources_per_item: 3 }
     }
 }
 
@@ -232,12 +221,9 @@ pub fn next_steps(
             }
         }
     }
-    let subject_ok =
-        |x: NodeId| request.subject.is_none() || snapshot.attrs(x).subject == request.subject;
+    let subject_ok = |x: NodeId| request.subject.is_none() || snapshot.attrs(x).subject == request.subject;
     let ready = |x: NodeId| {
-        index.learnable(x)
-            && !mastered.get(x.index())
-            && snapshot.prerequisites(x).all(|q| mastered.get(q.index()))
+        index.learnable(x) && !mastered.get(x.index()) && snapshot.prerequisites(x).all(|q| mastered.get(q.index()))
     };
 
     // Goal: steps from the goal down to each node of its closure (breadth-first).
@@ -300,18 +286,11 @@ pub fn next_steps(
 
     let w = &config.weights;
     let learner_level = if level_count == 0 {
-        fringe
-            .iter()
-            .map(|&x| index.difficulty(x))
-            .fold(f32::INFINITY, f32::min)
-            .min(1.0)
+        fringe.iter().map(|&x| index.difficulty(x)).fold(f32::INFINITY, f32::min).min(1.0)
     } else {
         level_sum / level_count as f32
     };
-    let earliest = fringe
-        .iter()
-        .map(|&x| index.position(x))
-        .fold(1.0f32, f32::min);
+    let earliest = fringe.iter().map(|&x| index.position(x)).fold(1.0f32, f32::min);
     let fit = |x: NodeId, target: f32| (-((index.difficulty(x) - target) / 0.12).powi(2)).exp();
     let order = |x: NodeId| (-(index.position(x) - earliest).max(0.0) / 0.1).exp();
     let mut candidates: Vec<Candidate> = Vec::with_capacity(fringe.len() + 8);
@@ -321,15 +300,10 @@ pub fn next_steps(
             .filter(|&d| {
                 index.learnable(d)
                     && !mastered.get(d.index())
-                    && snapshot
-                        .prerequisites(d)
-                        .all(|q| q == x || mastered.get(q.index()))
+                    && snapshot.prerequisites(d).all(|q| q == x || mastered.get(q.index()))
             })
             .collect();
-        let goal = goal_steps
-            .as_ref()
-            .and_then(|s| s.get(&x))
-            .map_or(0.0, |&d| 1.0 / (1.0 + d as f32));
+        let goal = goal_steps.as_ref().and_then(|s| s.get(&x)).map_or(0.0, |&d| 1.0 / (1.0 + d as f32));
         let parts = ScoreParts {
             goal,
             unlock: ((1.0 + unlocks.len() as f32).ln() / 9f32.ln()).min(1.0),
@@ -337,10 +311,7 @@ pub fn next_steps(
             review: 0.0,
             order: order(x),
         };
-        let score = w.goal * parts.goal
-            + w.unlock * parts.unlock
-            + w.fit * parts.fit
-            + w.order * parts.order;
+        let score = w.goal * parts.goal + w.unlock * parts.unlock + w.fit * parts.fit + w.order * parts.order;
         let a = snapshot.attrs(x);
         candidates.push(Candidate {
             node: x,
@@ -367,8 +338,7 @@ pub fn next_steps(
                 order: order(x),
                 ..ScoreParts::default()
             };
-            let score =
-                w.review * (0.5 + 0.5 * parts.review) + w.fit * parts.fit + w.order * parts.order;
+            let score = w.review * (0.5 + 0.5 * parts.review) + w.fit * parts.fit + w.order * parts.order;
             let a = snapshot.attrs(x);
             candidates.push(Candidate {
                 node: x,
@@ -382,19 +352,7 @@ pub fn next_steps(
         }
     }
     let picked = diversify(candidates, request.n, config.per_thread);
-    picked
-        .into_iter()
-        .map(|c| {
-            explain(
-                snapshot,
-                mastery,
-                c,
-                goal_steps.as_ref(),
-                request.now,
-                config,
-            )
-        })
-        .collect()
+    picked.into_iter().map(|c| explain(snapshot, mastery, c, goal_steps.as_ref(), request.now, config)).collect()
 }
 
 /// Greedy selection under the diversity rule (see [`next_steps`]).
@@ -407,15 +365,11 @@ fn diversify(mut candidates: Vec<Candidate>, n: usize, per_thread: usize) -> Vec
         while picked.len() < n {
             let mut best: Option<(usize, f32)> = None;
             for (i, c) in candidates.iter().enumerate() {
-                let in_thread = c
-                    .thread
-                    .map_or(0, |t| thread_count.get(&t).copied().unwrap_or(0));
+                let in_thread = c.thread.map_or(0, |t| thread_count.get(&t).copied().unwrap_or(0));
                 if !relax && in_thread >= per_thread {
                     continue;
                 }
-                let in_topic = c
-                    .topic
-                    .map_or(0, |t| topic_count.get(&t).copied().unwrap_or(0));
+                let in_topic = c.topic.map_or(0, |t| topic_count.get(&t).copied().unwrap_or(0));
                 let effective = c.score - 0.1 * in_topic as f32 - 0.2 * in_thread as f32;
                 if best.is_none_or(|(_, s)| effective > s) {
                     best = Some((i, effective));
@@ -459,16 +413,8 @@ fn explain(
             steps_to_goal: goal_steps.and_then(|s| s.get(&c.node).copied()),
             mastery: p,
             expected_success: p_correct(p, &params),
-            days_since_practice: if review {
-                last.map(|t| (now - t) as f32 / DAY as f32)
-            } else {
-                None
-            },
-            recall: if review {
-                entry.map(|m| m.recall(now))
-            } else {
-                None
-            },
+            days_since_practice: if review { last.map(|t| (now - t) as f32 / DAY as f32) } else { None },
+            recall: if review { entry.map(|m| m.recall(now)) } else { None },
         },
         resources: resources_for(snapshot, c.node, config.resources_per_item),
     }
@@ -476,33 +422,17 @@ fn explain(
 
 /// Whether every direct prerequisite of `node` is mastered at `threshold`.
 pub fn is_ready(snapshot: &Snapshot, mastery: &Mastery, node: NodeId, threshold: f32) -> bool {
-    mastery.p(snapshot, node) < threshold
-        && snapshot
-            .prerequisites(node)
-            .all(|q| mastery.p(snapshot, q) >= threshold)
+    mastery.p(snapshot, node) < threshold && snapshot.prerequisites(node).all(|q| mastery.p(snapshot, q) >= threshold)
 }
 
 /// The learner's whole ready-to-learn fringe (the naive definition, for tests and reports):
 /// every knowledge point not mastered whose prerequisites are all mastered. O(n + m).
-pub fn ready_fringe(
-    snapshot: &Snapshot,
-    index: &RecommendIndex,
-    mastery: &Mastery,
-    threshold: f32,
-) -> Vec<NodeId> {
-    snapshot
-        .nodes()
-        .filter(|&x| index.learnable(x) && is_ready(snapshot, mastery, x, threshold))
-        .collect()
+pub fn ready_fringe(snapshot: &Snapshot, index: &RecommendIndex, mastery: &Mastery, threshold: f32) -> Vec<NodeId> {
+    snapshot.nodes().filter(|&x| index.learnable(x) && is_ready(snapshot, mastery, x, threshold)).collect()
 }
 
 /// Nodes of the goal's closure still to master (used by callers that report progress).
-pub fn remaining_for_goal(
-    snapshot: &Snapshot,
-    mastery: &Mastery,
-    goal: NodeId,
-    threshold: f32,
-) -> usize {
+pub fn remaining_for_goal(snapshot: &Snapshot, mastery: &Mastery, goal: NodeId, threshold: f32) -> usize {
     prerequisite_closure(snapshot, goal)
         .into_iter()
         .chain(std::iter::once(goal))
@@ -536,25 +466,14 @@ mod tests {
     }
 
     fn request(n: usize) -> NextRequest {
-        NextRequest {
-            n,
-            goal: None,
-            subject: None,
-            now: 0,
-        }
+        NextRequest { n, goal: None, subject: None, now: 0 }
     }
 
     #[test]
     fn new_learner_gets_the_roots() {
         let (s, ids) = graph();
         let index = RecommendIndex::new(&s);
-        let items = next_steps(
-            &s,
-            &index,
-            &Mastery::default(),
-            &request(5),
-            &RecommendConfig::default(),
-        );
+        let items = next_steps(&s, &index, &Mastery::default(), &request(5), &RecommendConfig::default());
         let mut got: Vec<NodeId> = items.iter().map(|i| i.node).collect();
         got.sort();
         let mut want = vec![ids["a0"], ids["b0"], ids["c0"]];
@@ -566,22 +485,10 @@ mod tests {
     fn fast_path_matches_naive_fringe() {
         let (s, ids) = graph();
         let index = RecommendIndex::new(&s);
-        let mastery = Mastery::from_entries([
-            (ids["a0"], NodeMastery::belief(0.9)),
-            (ids["b0"], NodeMastery::belief(0.9)),
-        ]);
-        let items = next_steps(
-            &s,
-            &index,
-            &mastery,
-            &request(10),
-            &RecommendConfig::default(),
-        );
-        let mut got: Vec<NodeId> = items
-            .iter()
-            .filter(|i| i.kind == ItemKind::Learn)
-            .map(|i| i.node)
-            .collect();
+        let mastery =
+            Mastery::from_entries([(ids["a0"], NodeMastery::belief(0.9)), (ids["b0"], NodeMastery::belief(0.9))]);
+        let items = next_steps(&s, &index, &mastery, &request(10), &RecommendConfig::default());
+        let mut got: Vec<NodeId> = items.iter().filter(|i| i.kind == ItemKind::Learn).map(|i| i.node).collect();
         got.sort();
         assert_eq!(got, ready_fringe(&s, &index, &mastery, 0.85));
         let a1 = items.iter().find(|i| i.node == ids["a1"]).unwrap();
@@ -594,17 +501,8 @@ mod tests {
     fn goal_restricts_to_its_prerequisites() {
         let (s, ids) = graph();
         let index = RecommendIndex::new(&s);
-        let req = NextRequest {
-            goal: Some(ids["a2"]),
-            ..request(5)
-        };
-        let items = next_steps(
-            &s,
-            &index,
-            &Mastery::default(),
-            &req,
-            &RecommendConfig::default(),
-        );
+        let req = NextRequest { goal: Some(ids["a2"]), ..request(5) };
+        let items = next_steps(&s, &index, &Mastery::default(), &req, &RecommendConfig::default());
         let mut got: Vec<NodeId> = items.iter().map(|i| i.node).collect();
         got.sort();
         let mut want = vec![ids["a0"], ids["b0"]];
@@ -617,17 +515,9 @@ mod tests {
     fn faded_mastery_comes_back_for_review() {
         let (s, ids) = graph();
         let index = RecommendIndex::new(&s);
-        let m = NodeMastery {
-            p: 0.95,
-            last_practised: Some(0),
-            attempts: 1,
-            correct: 1,
-        };
+        let m = NodeMastery { p: 0.95, last_practised: Some(0), attempts: 1, correct: 1 };
         let mastery = Mastery::from_entries([(ids["c0"], m)]);
-        let req = NextRequest {
-            now: 60 * DAY,
-            ..request(10)
-        };
+        let req = NextRequest { now: 60 * DAY, ..request(10) };
         let items = next_steps(&s, &index, &mastery, &req, &RecommendConfig::default());
         let review = items.iter().find(|i| i.node == ids["c0"]).unwrap();
         assert_eq!(review.kind, ItemKind::Review);
@@ -650,17 +540,8 @@ mod tests {
         }
         let s = b.build(1);
         let index = RecommendIndex::new(&s);
-        let items = next_steps(
-            &s,
-            &index,
-            &Mastery::default(),
-            &request(4),
-            &RecommendConfig::default(),
-        );
-        let from_first = items
-            .iter()
-            .filter(|i| s.attrs(i.node).thread == s.attrs(nodes[0]).thread)
-            .count();
+        let items = next_steps(&s, &index, &Mastery::default(), &request(4), &RecommendConfig::default());
+        let from_first = items.iter().filter(|i| s.attrs(i.node).thread == s.attrs(nodes[0]).thread).count();
         assert_eq!(items.len(), 4);
         assert_eq!(from_first, 2);
     }

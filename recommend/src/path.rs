@@ -92,28 +92,17 @@ pub fn typical_minutes(snapshot: &Snapshot, node: NodeId) -> f32 {
 /// it; for an occupation or post, the points behind its essential competencies; for a course,
 /// major or micro-major, the points behind what it develops; for a resource, what it teaches.
 pub fn expand_goal(snapshot: &Snapshot, goal: NodeId) -> Result<Vec<NodeId>, PathError> {
-    let unreachable = |reason: &str| PathError::Unreachable {
-        goal: snapshot.iri(goal).to_owned(),
-        reason: reason.to_owned(),
-    };
+    let unreachable =
+        |reason: &str| PathError::Unreachable { goal: snapshot.iri(goal).to_owned(), reason: reason.to_owned() };
     let supporting = |competency: NodeId, out: &mut Vec<NodeId>| {
-        out.extend(
-            snapshot
-                .inc(competency, Relation::Supports)
-                .iter()
-                .map(|e| e.node),
-        );
+        out.extend(snapshot.inc(competency, Relation::Supports).iter().map(|e| e.node));
     };
     let mut out = Vec::new();
     match snapshot.kind(goal) {
         NodeKind::KnowledgePoint => out.push(goal),
         NodeKind::Competency => supporting(goal, &mut out),
         NodeKind::Occupation | NodeKind::Post => {
-            for e in snapshot
-                .out(goal, Relation::RequiresCompetency)
-                .iter()
-                .filter(|e| e.essential)
-            {
+            for e in snapshot.out(goal, Relation::RequiresCompetency).iter().filter(|e| e.essential) {
                 supporting(e.node, &mut out);
             }
         }
@@ -126,18 +115,14 @@ pub fn expand_goal(snapshot: &Snapshot, goal: NodeId) -> Result<Vec<NodeId>, Pat
             out.extend(snapshot.out(goal, Relation::Teaches).iter().map(|e| e.node));
         }
         NodeKind::Framework => {
-            return Err(unreachable(
-                "a framework is not something to learn; pick a node in it",
-            ));
+            return Err(unreachable("a framework is not something to learn; pick a node in it"));
         }
     }
     out.retain(|&x| snapshot.kind(x) == NodeKind::KnowledgePoint);
     out.sort();
     out.dedup();
     if out.is_empty() {
-        return Err(unreachable(
-            "no knowledge point leads to it (nothing supports, teaches or develops it)",
-        ));
+        return Err(unreachable("no knowledge point leads to it (nothing supports, teaches or develops it)"));
     }
     Ok(out)
 }
@@ -219,10 +204,7 @@ pub fn plan_path(
     let mut available: BTreeSet<(u64, NodeId)> = BTreeSet::new();
     let mut by_thread: HashMap<Sym, BTreeSet<(u64, NodeId)>> = HashMap::new();
     for &x in &in_plan {
-        let pending = snapshot
-            .prerequisites(x)
-            .filter(|q| in_plan.contains(q))
-            .count();
+        let pending = snapshot.prerequisites(x).filter(|q| in_plan.contains(q)).count();
         if pending == 0 {
             available.insert(key(x));
             if let Some(t) = group(x) {
@@ -235,10 +217,7 @@ pub fn plan_path(
     let mut order: Vec<NodeId> = Vec::with_capacity(in_plan.len());
     let mut current: Option<Sym> = None;
     while let Some(&first) = available.iter().next() {
-        let pick = current
-            .and_then(|t| by_thread.get(&t))
-            .and_then(|set| set.iter().next().copied())
-            .unwrap_or(first);
+        let pick = current.and_then(|t| by_thread.get(&t)).and_then(|set| set.iter().next().copied()).unwrap_or(first);
         available.remove(&pick);
         let x = pick.1;
         current = group(x);
@@ -261,10 +240,7 @@ pub fn plan_path(
             }
         }
     }
-    debug_assert!(
-        waiting.is_empty(),
-        "prerequisites are acyclic in every committed snapshot"
-    );
+    debug_assert!(waiting.is_empty(), "prerequisites are acyclic in every committed snapshot");
 
     // Steps, stages, times.
     let mut steps = Vec::with_capacity(order.len());
@@ -283,12 +259,7 @@ pub fn plan_path(
             if !stages.is_empty() {
                 switches += 1;
             }
-            stages.push(Stage {
-                index: stages.len(),
-                thread: g,
-                steps: i..i,
-                minutes: 0.0,
-            });
+            stages.push(Stage { index: stages.len(), thread: g, steps: i..i, minutes: 0.0 });
         }
         let stage = stages.last_mut().expect("a stage was just pushed");
         stage.steps.end = i + 1;
@@ -299,10 +270,7 @@ pub fn plan_path(
             stage: stage.index,
             minutes,
             mastery: p,
-            after: snapshot
-                .prerequisites(x)
-                .filter(|q| in_plan.contains(q))
-                .collect(),
+            after: snapshot.prerequisites(x).filter(|q| in_plan.contains(q)).collect(),
             resources: resources_for(snapshot, x, config.resources_per_item),
             within_budget: budget_minutes.is_none_or(|b| total <= b),
         });
@@ -346,9 +314,7 @@ mod tests {
     fn valid(snapshot: &Snapshot, mastery: &Mastery, path: &LearningPath) -> bool {
         let mut done: HashSet<NodeId> = HashSet::new();
         path.steps.iter().all(|step| {
-            let ok = snapshot
-                .prerequisites(step.node)
-                .all(|q| done.contains(&q) || mastery.p(snapshot, q) >= 0.85);
+            let ok = snapshot.prerequisites(step.node).all(|q| done.contains(&q) || mastery.p(snapshot, q) >= 0.85);
             done.insert(step.node);
             ok
         })
@@ -359,20 +325,9 @@ mod tests {
         let (s, ids) = graph();
         let index = RecommendIndex::new(&s);
         let m = Mastery::default();
-        let path = plan_path(
-            &s,
-            &index,
-            &m,
-            &[ids["a2"]],
-            None,
-            &RecommendConfig::default(),
-        )
-        .unwrap();
+        let path = plan_path(&s, &index, &m, &[ids["a2"]], None, &RecommendConfig::default()).unwrap();
         let order: Vec<NodeId> = path.steps.iter().map(|x| x.node).collect();
-        assert_eq!(
-            order,
-            vec![ids["a0"], ids["a1"], ids["b0"], ids["b1"], ids["a2"]]
-        );
+        assert_eq!(order, vec![ids["a0"], ids["a1"], ids["b0"], ids["b1"], ids["a2"]]);
         assert!(valid(&s, &m, &path));
         assert_eq!(path.thread_switches, 2);
         assert_eq!(path.stages.len(), 3);
@@ -383,15 +338,7 @@ mod tests {
         let (s, ids) = graph();
         let index = RecommendIndex::new(&s);
         let m = Mastery::from_entries([(ids["a1"], NodeMastery::belief(0.95))]);
-        let path = plan_path(
-            &s,
-            &index,
-            &m,
-            &[ids["a2"]],
-            Some(60.0),
-            &RecommendConfig::default(),
-        )
-        .unwrap();
+        let path = plan_path(&s, &index, &m, &[ids["a2"]], Some(60.0), &RecommendConfig::default()).unwrap();
         let order: Vec<NodeId> = path.steps.iter().map(|x| x.node).collect();
         assert_eq!(order, vec![ids["b0"], ids["b1"], ids["a2"]]);
         assert!(valid(&s, &m, &path));
@@ -404,36 +351,13 @@ mod tests {
         let (s, ids) = graph();
         let index = RecommendIndex::new(&s);
         let comp = s.resolve("comp").unwrap();
-        let path = plan_path(
-            &s,
-            &index,
-            &Mastery::default(),
-            &[comp],
-            None,
-            &RecommendConfig::default(),
-        )
-        .unwrap();
+        let path = plan_path(&s, &index, &Mastery::default(), &[comp], None, &RecommendConfig::default()).unwrap();
         assert_eq!(path.targets, vec![ids["a1"]]);
         let lonely = s.resolve("lonely").unwrap();
-        let err = plan_path(
-            &s,
-            &index,
-            &Mastery::default(),
-            &[lonely],
-            None,
-            &RecommendConfig::default(),
-        )
-        .unwrap_err();
+        let err = plan_path(&s, &index, &Mastery::default(), &[lonely], None, &RecommendConfig::default()).unwrap_err();
         assert!(matches!(err, PathError::Unreachable { .. }));
         assert_eq!(
-            plan_path(
-                &s,
-                &index,
-                &Mastery::default(),
-                &[],
-                None,
-                &RecommendConfig::default()
-            ),
+            plan_path(&s, &index, &Mastery::default(), &[], None, &RecommendConfig::default()),
             Err(PathError::NoGoal)
         );
     }

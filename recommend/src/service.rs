@@ -59,21 +59,14 @@ pub struct Learners {
 
 impl std::fmt::Debug for Learners {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Learners")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        f.debug_struct("Learners").field("config", &self.config).finish_non_exhaustive()
     }
 }
 
 impl Learners {
     /// Learner operations over a store.
     pub fn new(store: Arc<dyn LearnerStore>, config: RecommendConfig) -> Self {
-        Self {
-            store,
-            locks: (0..64).map(|_| Mutex::new(())).collect(),
-            config,
-            index: ArcSwapOption::empty(),
-        }
+        Self { store, locks: (0..64).map(|_| Mutex::new(())).collect(), config, index: ArcSwapOption::empty() }
     }
 
     /// The settings.
@@ -102,9 +95,7 @@ impl Learners {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         learner.hash(&mut h);
         let i = (h.finish() % self.locks.len() as u64) as usize;
-        self.locks[i]
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.locks[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Checks a batch of events (see [`check_events`]) and, if every one is valid, applies them
@@ -128,16 +119,11 @@ impl Learners {
         }
         touched.sort();
         touched.dedup();
-        let mastery: Vec<(String, NodeMastery)> = touched
-            .iter()
-            .map(|&n| (snapshot.iri(n).to_owned(), state.get(snapshot, n)))
-            .collect();
+        let mastery: Vec<(String, NodeMastery)> =
+            touched.iter().map(|&n| (snapshot.iri(n).to_owned(), state.get(snapshot, n))).collect();
         let updated = mastery.iter().map(|(iri, m)| (iri.clone(), m.p)).collect();
-        let write = LearnerWrite {
-            events: checked.into_iter().map(|e| e.stored).collect(),
-            mastery,
-            replace_mastery: false,
-        };
+        let write =
+            LearnerWrite { events: checked.into_iter().map(|e| e.stored).collect(), mastery, replace_mastery: false };
         let accepted = write.events.len();
         self.store.write(learner, write)?;
         Ok(RecordReport { accepted, updated })
@@ -157,39 +143,19 @@ impl Learners {
         for (id, p) in entries {
             let node = snapshot
                 .resolve(id)
-                .map_err(|e| LearnerError::InvalidMastery {
-                    node: id.clone(),
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| LearnerError::InvalidMastery { node: id.clone(), message: e.to_string() })?;
             if !(0.0..=1.0).contains(p) {
                 return Err(LearnerError::InvalidMastery {
                     node: id.clone(),
                     message: format!("{p} is not a probability in [0, 1]"),
                 });
             }
-            let m = NodeMastery {
-                p: *p,
-                last_practised: Some(now),
-                attempts: 0,
-                correct: 0,
-            };
+            let m = NodeMastery { p: *p, last_practised: Some(now), attempts: 0, correct: 0 };
             rows.push((snapshot.iri(node).to_owned(), m));
         }
         let _guard = self.lock(learner);
-        let state = LearnerState {
-            nodes: rows
-                .iter()
-                .map(|(iri, m)| (Arc::from(iri.as_str()), *m))
-                .collect(),
-        };
-        self.store.write(
-            learner,
-            LearnerWrite {
-                events: Vec::new(),
-                mastery: rows,
-                replace_mastery: true,
-            },
-        )?;
+        let state = LearnerState { nodes: rows.iter().map(|(iri, m)| (Arc::from(iri.as_str()), *m)).collect() };
+        self.store.write(learner, LearnerWrite { events: Vec::new(), mastery: rows, replace_mastery: true })?;
         Ok(state)
     }
 
@@ -207,13 +173,7 @@ impl Learners {
     ) -> Result<Vec<Recommendation>, LearnerError> {
         let state = self.store.load(learner)?;
         let index = self.index(snapshot);
-        Ok(next_steps(
-            snapshot,
-            &index,
-            &state.resolve(snapshot),
-            request,
-            &self.config,
-        ))
+        Ok(next_steps(snapshot, &index, &state.resolve(snapshot), request, &self.config))
     }
 
     /// A learning path for the learner (see [`plan_path`]).
@@ -226,14 +186,7 @@ impl Learners {
     ) -> Result<LearningPath, LearnerError> {
         let state = self.store.load(learner)?;
         let index = self.index(snapshot);
-        Ok(plan_path(
-            snapshot,
-            &index,
-            &state.resolve(snapshot),
-            goals,
-            budget_minutes,
-            &self.config,
-        )?)
+        Ok(plan_path(snapshot, &index, &state.resolve(snapshot), goals, budget_minutes, &self.config)?)
     }
 
     /// Erases everything stored about the learner.

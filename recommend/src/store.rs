@@ -83,12 +83,7 @@ fn decode(bytes: &[u8]) -> Option<NodeMastery> {
     let last = i64::from_le_bytes(bytes.get(4..12)?.try_into().ok()?);
     let attempts = u32::from_le_bytes(bytes.get(12..16)?.try_into().ok()?);
     let correct = u32::from_le_bytes(bytes.get(16..20)?.try_into().ok()?);
-    Some(NodeMastery {
-        p,
-        last_practised: (last != i64::MIN).then_some(last),
-        attempts,
-        correct,
-    })
+    Some(NodeMastery { p, last_practised: (last != i64::MIN).then_some(last), attempts, correct })
 }
 
 struct Job {
@@ -136,11 +131,7 @@ impl RedbLearnerStore {
             .name("tupu-learner-writer".into())
             .spawn(move || writer(&writer_db, &rx))
             .map_err(storage)?;
-        Ok(Self {
-            db,
-            jobs: Some(jobs),
-            writer: Some(writer),
-        })
+        Ok(Self { db, jobs: Some(jobs), writer: Some(writer) })
     }
 }
 
@@ -155,12 +146,7 @@ fn writer(db: &Database, rx: &mpsc::Receiver<Job>) {
         }
         let result = apply_batch(db, &batch);
         for job in batch {
-            let _ = job.done.send(
-                result
-                    .as_ref()
-                    .map(|_| ())
-                    .map_err(|e| LearnerStoreError::Storage(e.clone())),
-            );
+            let _ = job.done.send(result.as_ref().map(|_| ()).map_err(|e| LearnerStoreError::Storage(e.clone())));
         }
     }
 }
@@ -173,29 +159,20 @@ fn apply_batch(db: &Database, batch: &[Job]) -> Result<(), String> {
         for job in batch {
             let learner = job.learner.as_str();
             if job.write.replace_mastery {
-                mastery
-                    .retain_in((learner, "")..(learner, "\u{10FFFF}"), |_, _| false)
-                    .map_err(|e| e.to_string())?;
+                mastery.retain_in((learner, "")..(learner, "\u{10FFFF}"), |_, _| false).map_err(|e| e.to_string())?;
             }
             for (node, m) in &job.write.mastery {
-                mastery
-                    .insert((learner, node.as_str()), encode(m).as_slice())
-                    .map_err(|e| e.to_string())?;
+                mastery.insert((learner, node.as_str()), encode(m).as_slice()).map_err(|e| e.to_string())?;
             }
             if !job.write.events.is_empty() {
-                let mut next = match events
-                    .range((learner, 0u64)..=(learner, u64::MAX))
-                    .map_err(|e| e.to_string())?
-                    .next_back()
-                {
-                    Some(entry) => entry.map_err(|e| e.to_string())?.0.value().1 + 1,
-                    None => 0,
-                };
+                let mut next =
+                    match events.range((learner, 0u64)..=(learner, u64::MAX)).map_err(|e| e.to_string())?.next_back() {
+                        Some(entry) => entry.map_err(|e| e.to_string())?.0.value().1 + 1,
+                        None => 0,
+                    };
                 for event in &job.write.events {
                     let bytes = serde_json::to_vec(event).map_err(|e| e.to_string())?;
-                    events
-                        .insert((learner, next), bytes.as_slice())
-                        .map_err(|e| e.to_string())?;
+                    events.insert((learner, next), bytes.as_slice()).map_err(|e| e.to_string())?;
                     next += 1;
                 }
             }
@@ -210,10 +187,7 @@ impl LearnerStore for RedbLearnerStore {
         let tx = self.db.begin_read().map_err(storage)?;
         let table = tx.open_table(MASTERY).map_err(storage)?;
         let mut state = LearnerState::default();
-        for entry in table
-            .range((learner, "")..(learner, "\u{10FFFF}"))
-            .map_err(storage)?
-        {
+        for entry in table.range((learner, "")..(learner, "\u{10FFFF}")).map_err(storage)? {
             let (key, value) = entry.map_err(storage)?;
             if let Some(m) = decode(value.value()) {
                 state.nodes.insert(key.value().1.into(), m);
@@ -228,14 +202,9 @@ impl LearnerStore for RedbLearnerStore {
         self.jobs
             .as_ref()
             .ok_or_else(|| storage("the store is closing"))?
-            .send(Job {
-                learner: learner.to_owned(),
-                write,
-                done,
-            })
+            .send(Job { learner: learner.to_owned(), write, done })
             .map_err(|_| storage("the writer thread has stopped"))?;
-        wait.recv()
-            .map_err(|_| storage("the writer thread has stopped"))?
+        wait.recv().map_err(|_| storage("the writer thread has stopped"))?
     }
 
     fn events(&self, learner: &str) -> Result<Vec<StoredEvent>, LearnerStoreError> {
@@ -243,10 +212,7 @@ impl LearnerStore for RedbLearnerStore {
         let tx = self.db.begin_read().map_err(storage)?;
         let table = tx.open_table(EVENTS).map_err(storage)?;
         let mut out = Vec::new();
-        for entry in table
-            .range((learner, 0u64)..=(learner, u64::MAX))
-            .map_err(storage)?
-        {
+        for entry in table.range((learner, 0u64)..=(learner, u64::MAX)).map_err(storage)? {
             let (_, value) = entry.map_err(storage)?;
             out.push(serde_json::from_slice(value.value()).map_err(storage)?);
         }
@@ -283,12 +249,7 @@ mod tests {
     use super::*;
 
     fn event(score: f32) -> StoredEvent {
-        StoredEvent {
-            object: "https://e.org/kp".into(),
-            score,
-            time: 5,
-            verb: "event".into(),
-        }
+        StoredEvent { object: "https://e.org/kp".into(), score, time: 5, verb: "event".into() }
     }
 
     #[test]
@@ -297,12 +258,7 @@ mod tests {
         let path = dir.path().join("learners.redb");
         {
             let store = RedbLearnerStore::open(&path).unwrap();
-            let m = NodeMastery {
-                p: 0.7,
-                last_practised: Some(5),
-                attempts: 2,
-                correct: 1,
-            };
+            let m = NodeMastery { p: 0.7, last_practised: Some(5), attempts: 2, correct: 1 };
             store
                 .write(
                     "ana",
@@ -313,35 +269,14 @@ mod tests {
                     },
                 )
                 .unwrap();
-            store
-                .write(
-                    "bo",
-                    LearnerWrite {
-                        events: vec![event(1.0)],
-                        ..LearnerWrite::default()
-                    },
-                )
-                .unwrap();
-            store
-                .write(
-                    "ana",
-                    LearnerWrite {
-                        events: vec![event(0.5)],
-                        ..LearnerWrite::default()
-                    },
-                )
-                .unwrap();
+            store.write("bo", LearnerWrite { events: vec![event(1.0)], ..LearnerWrite::default() }).unwrap();
+            store.write("ana", LearnerWrite { events: vec![event(0.5)], ..LearnerWrite::default() }).unwrap();
         }
         let store = RedbLearnerStore::open(&path).unwrap();
         let state = store.load("ana").unwrap();
         assert_eq!(state.nodes["https://e.org/kp"].attempts, 2);
         assert_eq!(state.nodes["https://e.org/kp"].last_practised, Some(5));
-        let scores: Vec<f32> = store
-            .events("ana")
-            .unwrap()
-            .iter()
-            .map(|e| e.score)
-            .collect();
+        let scores: Vec<f32> = store.events("ana").unwrap().iter().map(|e| e.score).collect();
         assert_eq!(scores, vec![1.0, 0.0, 0.5]);
         assert!(store.erase("ana").unwrap());
         assert!(store.load("ana").unwrap().nodes.is_empty());
@@ -355,32 +290,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = RedbLearnerStore::open(dir.path().join("l.redb")).unwrap();
         let row = |iri: &str| (iri.to_owned(), NodeMastery::belief(0.5));
+        store.write("x", LearnerWrite { mastery: vec![row("a"), row("b")], ..LearnerWrite::default() }).unwrap();
         store
-            .write(
-                "x",
-                LearnerWrite {
-                    mastery: vec![row("a"), row("b")],
-                    ..LearnerWrite::default()
-                },
-            )
+            .write("x", LearnerWrite { mastery: vec![row("c")], replace_mastery: true, ..LearnerWrite::default() })
             .unwrap();
-        store
-            .write(
-                "x",
-                LearnerWrite {
-                    mastery: vec![row("c")],
-                    replace_mastery: true,
-                    ..LearnerWrite::default()
-                },
-            )
-            .unwrap();
-        let mut keys: Vec<String> = store
-            .load("x")
-            .unwrap()
-            .nodes
-            .into_keys()
-            .map(|k| k.to_string())
-            .collect();
+        let mut keys: Vec<String> = store.load("x").unwrap().nodes.into_keys().map(|k| k.to_string()).collect();
         keys.sort();
         assert_eq!(keys, vec!["c".to_owned()]);
     }

@@ -34,8 +34,7 @@ pub(crate) struct Stats {
 
 async fn stats(State(state): State<AppState>) -> Result<Json<Stats>, ApiError> {
     let snapshot = state.graph.snapshot();
-    let mut nodes: BTreeMap<&'static str, usize> =
-        NodeKind::ALL.iter().map(|k| (k.as_str(), 0)).collect();
+    let mut nodes: BTreeMap<&'static str, usize> = NodeKind::ALL.iter().map(|k| (k.as_str(), 0)).collect();
     for node in snapshot.nodes() {
         *nodes.entry(snapshot.kind(node).as_str()).or_default() += 1;
     }
@@ -48,20 +47,9 @@ async fn stats(State(state): State<AppState>) -> Result<Json<Stats>, ApiError> {
         .collect();
     let graph = state.graph.clone();
     let (quads, graphs) = blocking(move || {
-        let graphs = graph
-            .named_graphs()?
-            .into_iter()
-            .map(|g| g.into_string())
-            .collect();
+        let graphs = graph.named_graphs()?.into_iter().map(|g| g.into_string()).collect();
         Ok((graph.len()?, graphs))
     })
     .await?;
-    Ok(Json(Stats {
-        version: snapshot.version(),
-        node_count: snapshot.node_count(),
-        nodes,
-        edges,
-        quads,
-        graphs,
-    }))
+    Ok(Json(Stats { version: snapshot.version(), node_count: snapshot.node_count(), nodes, edges, quads, graphs }))
 }

@@ -12,7 +12,5 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 async fn health(State(state): State<AppState>) -> Json<Value> {
-    Json(
-        json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "snapshot_version": state.graph.version() }),
-    )
+    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "snapshot_version": state.graph.version() }))
 }

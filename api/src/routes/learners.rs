@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tupu_graph::{NodeId, Snapshot};
 use tupu_recommend::{
-    ItemKind, LearnerError, LearnerStoreError, LearningPath, NextRequest, PathError,
-    Recommendation, ScoreParts,
+    ItemKind, LearnerError, LearnerStoreError, LearningPath, NextRequest, PathError, Recommendation, ScoreParts,
 };
 
 use super::nodes::NodeRef;
@@ -26,10 +25,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/learners/{id}", axum::routing::delete(erase))
         .route("/api/v1/learners/{id}/events", post(events))
-        .route(
-            "/api/v1/learners/{id}/mastery",
-            get(get_mastery).put(put_mastery),
-        )
+        .route("/api/v1/learners/{id}/mastery", get(get_mastery).put(put_mastery))
         .route("/api/v1/learners/{id}/next", get(next))
         .route("/api/v1/learners/{id}/path", post(path))
 }
@@ -38,13 +34,9 @@ impl From<LearnerError> for ApiError {
     fn from(e: LearnerError) -> Self {
         match e {
             LearnerError::InvalidEvents(problems) => ApiError::InvalidEvents(problems),
-            LearnerError::InvalidMastery { .. } => {
-                ApiError::bad_request("invalid_mastery", e.to_string())
-            }
+            LearnerError::InvalidMastery { .. } => ApiError::bad_request("invalid_mastery", e.to_string()),
             LearnerError::Resolve(r) => r.into(),
-            LearnerError::Path(PathError::NoGoal) => {
-                ApiError::bad_request("missing_goal", e.to_string())
-            }
+            LearnerError::Path(PathError::NoGoal) => ApiError::bad_request("missing_goal", e.to_string()),
             LearnerError::Path(PathError::Unreachable { .. }) => {
                 ApiError::bad_request("goal_unreachable", e.to_string())
             }
@@ -86,10 +78,7 @@ async fn events(
     body: Result<Json<EventBatch>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<EventsResponse>, ApiError> {
     let Json(batch) = body.map_err(|e| {
-        ApiError::bad_request(
-            "invalid_body",
-            format!("{e}; send a JSON array of events or {{\"events\": [...]}}"),
-        )
+        ApiError::bad_request("invalid_body", format!("{e}; send a JSON array of events or {{\"events\": [...]}}"))
     })?;
     let events = match batch {
         EventBatch::Wrapped { events } | EventBatch::Bare(events) => events,
@@ -101,20 +90,14 @@ async fn events(
     Ok(Json(EventsResponse {
         learner,
         accepted: report.accepted,
-        updated: report
-            .updated
-            .into_iter()
-            .map(|(node, mastery)| Updated { node, mastery })
-            .collect(),
+        updated: report.updated.into_iter().map(|(node, mastery)| Updated { node, mastery }).collect(),
     }))
 }
 
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum MasteryBody {
-    Map {
-        mastery: std::collections::BTreeMap<String, f32>,
-    },
+    Map { mastery: std::collections::BTreeMap<String, f32> },
     List(Vec<MasteryEntry>),
 }
 
@@ -168,11 +151,7 @@ fn mastery_view(
         })
         .collect();
     nodes.sort_by(|a, b| a.node.iri.cmp(&b.node.iri));
-    MasteryView {
-        learner,
-        threshold,
-        nodes,
-    }
+    MasteryView { learner, threshold, nodes }
 }
 
 async fn get_mastery(
@@ -192,7 +171,10 @@ async fn put_mastery(
     body: Result<Json<MasteryBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<MasteryView>, ApiError> {
     let Json(body) = body.map_err(|e| {
-        ApiError::bad_request("invalid_body", format!("{e}; send {{\"mastery\": {{\"NODE\": 0.9, ...}}}} or [{{\"node\": ..., \"mastery\": ...}}]"))
+        ApiError::bad_request(
+            "invalid_body",
+            format!("{e}; send {{\"mastery\": {{\"NODE\": 0.9, ...}}}} or [{{\"node\": ..., \"mastery\": ...}}]"),
+        )
     })?;
     let entries: Vec<(String, f32)> = match body {
         MasteryBody::Map { mastery } => mastery.into_iter().collect(),
@@ -247,11 +229,7 @@ struct NextView {
 }
 
 fn names(snapshot: &Snapshot, nodes: &[NodeId], lang: Lang) -> String {
-    let shown: Vec<&str> = nodes
-        .iter()
-        .take(3)
-        .map(|&n| snapshot.label(n, Some(lang.code())))
-        .collect();
+    let shown: Vec<&str> = nodes.iter().take(3).map(|&n| snapshot.label(n, Some(lang.code()))).collect();
     let more = nodes.len().saturating_sub(3);
     match (more, lang) {
         (0, _) => shown.join(lang.separator()),
@@ -322,16 +300,8 @@ fn explanation_text(
     }
     if !e.unlocks.is_empty() {
         parts.push(match lang {
-            Lang::En => format!(
-                "Mastering it unlocks {} ({}).",
-                e.unlocks.len(),
-                names(snapshot, &e.unlocks, lang)
-            ),
-            Lang::Zh => format!(
-                "掌握后可解锁{}个知识点（{}）。",
-                e.unlocks.len(),
-                names(snapshot, &e.unlocks, lang)
-            ),
+            Lang::En => format!("Mastering it unlocks {} ({}).", e.unlocks.len(), names(snapshot, &e.unlocks, lang)),
+            Lang::Zh => format!("掌握后可解锁{}个知识点（{}）。", e.unlocks.len(), names(snapshot, &e.unlocks, lang)),
         });
     }
     if let (Some(steps), Some(goal)) = (e.steps_to_goal, goal) {
@@ -359,50 +329,32 @@ async fn next(
 ) -> Result<Json<NextView>, ApiError> {
     let n = params.n.unwrap_or(5);
     if !(1..=100).contains(&n) {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
-            format!("n = {n}: ask for 1 to 100 items"),
-        ));
+        return Err(ApiError::bad_request("invalid_parameter", format!("n = {n}: ask for 1 to 100 items")));
     }
     let lang = match params.lang.as_deref() {
         None | Some("en") => Lang::En,
         Some("zh") => Lang::Zh,
         Some(other) => {
-            return Err(ApiError::bad_request(
-                "invalid_parameter",
-                format!("lang '{other}': use en or zh"),
-            ));
+            return Err(ApiError::bad_request("invalid_parameter", format!("lang '{other}': use en or zh")));
         }
     };
     let snapshot = state.graph.snapshot();
-    let goal = params
-        .goal
-        .as_deref()
-        .map(|g| snapshot.resolve(g))
-        .transpose()?;
+    let goal = params.goal.as_deref().map(|g| snapshot.resolve(g)).transpose()?;
     let subject = match params.subject.as_deref() {
-        Some(s) => Some(snapshot.find_symbol(s).ok_or_else(|| {
-            ApiError::bad_request("unknown_subject", format!("no node has the subject '{s}'"))
-        })?),
+        Some(s) => Some(
+            snapshot
+                .find_symbol(s)
+                .ok_or_else(|| ApiError::bad_request("unknown_subject", format!("no node has the subject '{s}'")))?,
+        ),
         None => None,
     };
-    let request = NextRequest {
-        n,
-        goal,
-        subject,
-        now: now(),
-    };
+    let request = NextRequest { n, goal, subject, now: now() };
     let learners = state.learners.clone();
     let snap = snapshot.clone();
     let id = learner.clone();
     let items = blocking(move || Ok(learners.next(&snap, &id, &request)?)).await?;
     let threshold = state.learners.config().mastery_threshold;
-    let refs = |nodes: &[NodeId]| {
-        nodes
-            .iter()
-            .map(|&x| NodeRef::new(&snapshot, x))
-            .collect::<Vec<_>>()
-    };
+    let refs = |nodes: &[NodeId]| nodes.iter().map(|&x| NodeRef::new(&snapshot, x)).collect::<Vec<_>>();
     let items = items
         .iter()
         .enumerate()
@@ -474,18 +426,8 @@ struct PathView {
     steps: Vec<StepView>,
 }
 
-fn path_view(
-    snapshot: &Snapshot,
-    learner: String,
-    p: LearningPath,
-    budget: Option<f32>,
-) -> PathView {
-    let refs = |nodes: &[NodeId]| {
-        nodes
-            .iter()
-            .map(|&x| NodeRef::new(snapshot, x))
-            .collect::<Vec<_>>()
-    };
+fn path_view(snapshot: &Snapshot, learner: String, p: LearningPath, budget: Option<f32>) -> PathView {
+    let refs = |nodes: &[NodeId]| nodes.iter().map(|&x| NodeRef::new(snapshot, x)).collect::<Vec<_>>();
     PathView {
         learner,
         snapshot_version: snapshot.version(),
@@ -543,11 +485,7 @@ async fn path(
         }
     }
     let snapshot = state.graph.snapshot();
-    let goals = body
-        .goals
-        .iter()
-        .map(|g| snapshot.resolve(g))
-        .collect::<Result<Vec<_>, _>>()?;
+    let goals = body.goals.iter().map(|g| snapshot.resolve(g)).collect::<Result<Vec<_>, _>>()?;
     let learners = state.learners.clone();
     let snap = snapshot.clone();
     let id = learner.clone();
@@ -556,10 +494,7 @@ async fn path(
     Ok(Json(path_view(&snapshot, learner, p, budget)))
 }
 
-async fn erase(
-    State(state): State<AppState>,
-    Path(learner): Path<String>,
-) -> Result<StatusCode, ApiError> {
+async fn erase(State(state): State<AppState>, Path(learner): Path<String>) -> Result<StatusCode, ApiError> {
     let learners = state.learners.clone();
     let id = learner.clone();
     let found = blocking(move || Ok(learners.erase(&id)?)).await?;

@@ -14,9 +14,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/nodes/{id}", get(node))
-        .route("/api/v1/nodes/{id}/prerequisites", get(prerequisites))
+    Router::new().route("/api/v1/nodes/{id}", get(node)).route("/api/v1/nodes/{id}/prerequisites", get(prerequisites))
 }
 
 /// A node in a list: enough to show and to follow.
@@ -127,10 +125,7 @@ fn neighbours(s: &Snapshot, n: NodeId, outgoing: bool) -> BTreeMap<&'static str,
     out
 }
 
-async fn node(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<NodeView>, ApiError> {
+async fn node(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<NodeView>, ApiError> {
     let s = state.graph.snapshot();
     let n = s.resolve(&id)?;
     Ok(Json(NodeView {
@@ -166,11 +161,7 @@ async fn prerequisites(
 ) -> Result<Json<PrerequisiteList>, ApiError> {
     let s = state.graph.snapshot();
     let n = s.resolve(&id)?;
-    let nodes: Vec<NodeId> = if params.transitive {
-        prerequisite_closure(&s, n)
-    } else {
-        s.prerequisites(n).collect()
-    };
+    let nodes: Vec<NodeId> = if params.transitive { prerequisite_closure(&s, n) } else { s.prerequisites(n).collect() };
     let prerequisites: Vec<NodeRef> = nodes.iter().map(|&p| NodeRef::new(&s, p)).collect();
     Ok(Json(PrerequisiteList {
         node: NodeRef::new(&s, n),

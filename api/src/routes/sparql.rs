@@ -1,4 +1,5 @@
-//! The SPARQL 1.1 Protocol endpoint at `/sparql` (query by GET and POST).
+//! The SPARQL 1.1 Protocol endpoint at `/sparql`: query by GET and POST, update by POST
+//! (through the validated commit path; refused on a `--read-only` server).
 //!
 //! The default graph is the union of every named graph unless `default-graph-uri` is given.
 //! Results are negotiated with the `Accept` header: SPARQL JSON (default), XML, CSV or TSV for
@@ -30,12 +31,8 @@ struct SparqlRequest {
 }
 
 fn parse_pairs(text: &str) -> Result<Vec<(String, String)>, ApiError> {
-    serde_urlencoded::from_str(text).map_err(|e| {
-        ApiError::bad_request(
-            "invalid_parameter",
-            format!("malformed form or query string: {e}"),
-        )
-    })
+    serde_urlencoded::from_str(text)
+        .map_err(|e| ApiError::bad_request("invalid_parameter", format!("malformed form or query string: {e}")))
 }
 
 fn graph_names(pairs: &[(String, String)], key: &str) -> Result<Vec<NamedNode>, ApiError> {
@@ -43,31 +40,15 @@ fn graph_names(pairs: &[(String, String)], key: &str) -> Result<Vec<NamedNode>, 
         .iter()
         .filter(|(k, _)| k == key)
         .map(|(_, v)| {
-            NamedNode::new(v).map_err(|e| {
-                ApiError::bad_request(
-                    "invalid_parameter",
-                    format!("{key} '{v}' is not an IRI: {e}"),
-                )
-            })
+            NamedNode::new(v)
+                .map_err(|e| ApiError::bad_request("invalid_parameter", format!("{key} '{v}' is not an IRI: {e}")))
         })
         .collect()
 }
 
 fn request(query: Option<String>, pairs: &[(String, String)]) -> Result<SparqlRequest, ApiError> {
-    if pairs.iter().any(|(k, _)| k == "update") {
-        return Err(ApiError::bad_request(
-            "update_not_allowed",
-            "SPARQL Update is not accepted at /sparql: edits go through the import and edit APIs so that every change is validated",
-        ));
-    }
-    let query = query
-        .or_else(|| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == "query")
-                .map(|(_, v)| v.clone())
-        })
-        .ok_or_else(|| {
+    let query =
+        query.or_else(|| pairs.iter().find(|(k, _)| k == "query").map(|(_, v)| v.clone())).ok_or_else(|| {
             ApiError::bad_request(
                 "missing_query",
                 "give the query in the 'query' parameter or as an application/sparql-query body",
@@ -83,12 +64,26 @@ fn request(query: Option<String>, pairs: &[(String, String)]) -> Result<SparqlRe
     })
 }
 
+/// A SPARQL Update, evaluated into a change set and committed through the validated commit
+/// path (see `GraphStore::update`).
+async fn update(state: AppState, text: String) -> Result<Response, ApiError> {
+    if !state.config.allow_updates {
+        return Err(ApiError::bad_request("read_only", "this server is read-only (started with --read-only)"));
+    }
+    let graph = state.graph.clone();
+    let report = blocking(move || Ok(graph.update(&text, None)?)).await?;
+    Ok(axum::Json(report).into_response())
+}
+
 async fn sparql_get(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let pairs = parse_pairs(raw.as_deref().unwrap_or(""))?;
+    if pairs.iter().any(|(k, _)| k == "update") {
+        return Err(ApiError::bad_request("update_needs_post", "send SPARQL updates with POST, not GET"));
+    }
     run(state, request(None, &pairs)?, &headers).await
 }
 
@@ -102,28 +97,25 @@ async fn sparql_post(
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
         .unwrap_or_default();
     let utf8 = |body: &Bytes| {
-        String::from_utf8(body.to_vec()).map_err(|_| {
-            ApiError::bad_request("invalid_encoding", "the request body must be UTF-8")
-        })
+        String::from_utf8(body.to_vec())
+            .map_err(|_| ApiError::bad_request("invalid_encoding", "the request body must be UTF-8"))
     };
     let query = match content_type.as_str() {
         "application/sparql-query" => Some(utf8(&body)?),
+        "application/sparql-update" => return update(state, utf8(&body)?).await,
         "application/x-www-form-urlencoded" => {
             pairs.extend(parse_pairs(&utf8(&body)?)?);
+            if let Some((_, text)) = pairs.iter().find(|(k, _)| k == "update") {
+                return update(state, text.clone()).await;
+            }
             None
         }
         other => {
             return Err(ApiError::UnsupportedMediaType(format!(
-                "POST /sparql takes application/sparql-query or application/x-www-form-urlencoded, not '{other}'"
+                "POST /sparql takes application/sparql-query, application/sparql-update or application/x-www-form-urlencoded, not '{other}'"
             )));
         }
     };
@@ -141,10 +133,8 @@ fn accepted(headers: &HeaderMap) -> Vec<String> {
         .filter_map(|(i, item)| {
             let mut parts = item.split(';');
             let media = parts.next()?.trim().to_ascii_lowercase();
-            let q = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
+            let q =
+                parts.filter_map(|p| p.trim().strip_prefix("q=")).find_map(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
             (q > 0.0 && !media.is_empty()).then_some((q, i, media))
         })
         .collect();
@@ -169,64 +159,41 @@ fn negotiate<F: Copy>(
             return Ok(f);
         }
     }
-    Err(ApiError::NotAcceptable(format!(
-        "no acceptable media type for {what}; accepted: {}",
-        accept.join(", ")
-    )))
+    Err(ApiError::NotAcceptable(format!("no acceptable media type for {what}; accepted: {}", accept.join(", "))))
 }
 
 fn eval_error(e: QueryEvaluationError) -> ApiError {
     GraphError::from(e).into()
 }
 
-fn serialize(
-    results: QueryResults<'static>,
-    accept: &[String],
-) -> Result<(Vec<u8>, &'static str), ApiError> {
+fn serialize(results: QueryResults<'static>, accept: &[String]) -> Result<(Vec<u8>, &'static str), ApiError> {
     let io = |e: std::io::Error| ApiError::internal(e);
     match results {
         QueryResults::Solutions(solutions) => {
-            let format = negotiate(
-                accept,
-                QueryResultsFormat::from_media_type,
-                QueryResultsFormat::Json,
-                "SELECT results",
-            )?;
+            let format =
+                negotiate(accept, QueryResultsFormat::from_media_type, QueryResultsFormat::Json, "SELECT results")?;
             let mut writer = QueryResultsSerializer::from_format(format)
                 .serialize_solutions_to_writer(Vec::new(), solutions.variables().to_vec())
                 .map_err(io)?;
             for solution in solutions {
-                writer
-                    .serialize(&solution.map_err(eval_error)?)
-                    .map_err(io)?;
+                writer.serialize(&solution.map_err(eval_error)?).map_err(io)?;
             }
             Ok((writer.finish().map_err(io)?, format.media_type()))
         }
         QueryResults::Boolean(value) => {
-            let format = negotiate(
-                accept,
-                QueryResultsFormat::from_media_type,
-                QueryResultsFormat::Json,
-                "ASK results",
-            )?;
+            let format =
+                negotiate(accept, QueryResultsFormat::from_media_type, QueryResultsFormat::Json, "ASK results")?;
             let bytes = QueryResultsSerializer::from_format(format)
                 .serialize_boolean_to_writer(Vec::new(), value)
                 .map_err(io)?;
             Ok((bytes, format.media_type()))
         }
         QueryResults::Graph(triples) => {
-            let format = negotiate(
-                accept,
-                RdfFormat::from_media_type,
-                RdfFormat::Turtle,
-                "CONSTRUCT results",
-            )?;
+            let format = negotiate(accept, RdfFormat::from_media_type, RdfFormat::Turtle, "CONSTRUCT results")?;
             if !format.supports_datasets() || format == RdfFormat::TriG {
                 let mut writer = RdfSerializer::from_format(format).for_writer(Vec::new());
                 for triple in triples {
-                    writer
-                        .serialize_triple(&triple.map_err(eval_error)?)
-                        .map_err(io)?;
+                    writer.serialize_triple(&triple.map_err(eval_error)?).map_err(io)?;
                 }
                 Ok((writer.finish().map_err(io)?, format.media_type()))
             } else {
@@ -239,11 +206,7 @@ fn serialize(
     }
 }
 
-async fn run(
-    state: AppState,
-    mut request: SparqlRequest,
-    headers: &HeaderMap,
-) -> Result<Response, ApiError> {
+async fn run(state: AppState, mut request: SparqlRequest, headers: &HeaderMap) -> Result<Response, ApiError> {
     let accept = accepted(headers);
     let timeout = state.config.query_timeout;
     let token = CancellationToken::new();
@@ -264,8 +227,6 @@ async fn run(
         other => other,
     })?;
     let mut response = body.into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
     Ok(response)
 }

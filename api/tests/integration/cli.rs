@@ -4,12 +4,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn tupu(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tupu"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_tupu")).arg("--data").arg(data).args(args).output().unwrap()
 }
 
 fn stderr(o: &Output) -> String {
@@ -17,24 +12,9 @@ fn stderr(o: &Output) -> String {
 }
 
 fn quad_count(data: &Path) -> u64 {
-    let o = tupu(
-        data,
-        &[
-            "query",
-            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
-            "--format",
-            "csv",
-        ],
-    );
+    let o = tupu(data, &["query", "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", "--format", "csv"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .nth(1)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
+    String::from_utf8(o.stdout).unwrap().lines().nth(1).unwrap().trim().parse().unwrap()
 }
 
 const TINY: &str = r#"@prefix tupu: <https://w3id.org/tupu/ns#> .
@@ -51,20 +31,14 @@ fn import_is_all_or_nothing() {
     let data = dir.path().join("data");
     let good = dir.path().join("tiny.ttl");
     std::fs::write(&good, TINY).unwrap();
-    let o = tupu(
-        &data,
-        &["import", good.to_str().unwrap(), "--graph", "tiny"],
-    );
+    let o = tupu(&data, &["import", good.to_str().unwrap(), "--graph", "tiny"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let before = quad_count(&data);
 
     // A syntax error on line 3 (two objects without a comma): reported with its place.
     let broken = dir.path().join("broken.ttl");
     std::fs::write(&broken, "@prefix ex: <https://example.org/k/> .\nex:a <https://w3id.org/tupu/ns#requires> ex:b .\nex:b <https://w3id.org/tupu/ns#requires> ex:c ex:d .\n").unwrap();
-    let o = tupu(
-        &data,
-        &["import", broken.to_str().unwrap(), "--graph", "tiny"],
-    );
+    let o = tupu(&data, &["import", broken.to_str().unwrap(), "--graph", "tiny"]);
     assert!(!o.status.success());
     let err = stderr(&o);
     assert!(err.contains("broken.ttl:3:"), "{err}");
@@ -78,29 +52,15 @@ fn import_is_all_or_nothing() {
         "@prefix tupu: <https://w3id.org/tupu/ns#> .\n@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n@prefix ex: <https://example.org/k/> .\nex:new a tupu:KnowledgePoint ; skos:prefLabel \"新\"@zh .\nex:count tupu:requires ex:carry .\n",
     )
     .unwrap();
-    let o = tupu(
-        &data,
-        &["import", cycle.to_str().unwrap(), "--graph", "tiny"],
-    );
+    let o = tupu(&data, &["import", cycle.to_str().unwrap(), "--graph", "tiny"]);
     assert!(!o.status.success());
     let err = stderr(&o);
     assert!(err.contains("prerequisite cycle"), "{err}");
     for name in ["count", "carry", "add"] {
-        assert!(
-            err.contains(&format!("{name} (")),
-            "{name} missing from: {err}"
-        );
+        assert!(err.contains(&format!("{name} (")), "{name} missing from: {err}");
     }
     assert_eq!(quad_count(&data), before);
-    let o = tupu(
-        &data,
-        &[
-            "query",
-            "ASK { <https://example.org/k/new> ?p ?o }",
-            "--format",
-            "csv",
-        ],
-    );
+    let o = tupu(&data, &["query", "ASK { <https://example.org/k/new> ?p ?o }", "--format", "csv"]);
     assert!(String::from_utf8(o.stdout).unwrap().contains("false"));
 
     // A dangling reference and a shape violation are rejected too.
@@ -113,14 +73,8 @@ fn import_is_all_or_nothing() {
     let o = tupu(&data, &["import", bad.to_str().unwrap(), "--graph", "tiny"]);
     assert!(!o.status.success());
     let err = stderr(&o);
-    assert!(
-        err.contains("dangling_reference") && err.contains("ghost"),
-        "{err}"
-    );
-    assert!(
-        err.contains("shape_violation") && err.contains("difficulty"),
-        "{err}"
-    );
+    assert!(err.contains("dangling_reference") && err.contains("ghost"), "{err}");
+    assert!(err.contains("shape_violation") && err.contains("difficulty"), "{err}");
     assert_eq!(quad_count(&data), before);
 
     let o = tupu(&data, &["validate"]);
@@ -133,41 +87,13 @@ fn export_round_trips_and_formats_are_read() {
     let data = dir.path().join("data");
     let good = dir.path().join("tiny.ttl");
     std::fs::write(&good, TINY).unwrap();
-    assert!(
-        tupu(
-            &data,
-            &["import", good.to_str().unwrap(), "--graph", "tiny"]
-        )
-        .status
-        .success()
-    );
+    assert!(tupu(&data, &["import", good.to_str().unwrap(), "--graph", "tiny"]).status.success());
     for format in ["ntriples", "nquads", "trig", "rdfxml", "jsonld", "turtle"] {
         let out = dir.path().join(format!("tiny.{format}"));
-        let o = tupu(
-            &data,
-            &[
-                "export",
-                "--graph",
-                "tiny",
-                "--format",
-                format,
-                "-o",
-                out.to_str().unwrap(),
-            ],
-        );
+        let o = tupu(&data, &["export", "--graph", "tiny", "--format", format, "-o", out.to_str().unwrap()]);
         assert!(o.status.success(), "{format}: {}", stderr(&o));
         let other = dir.path().join(format!("other-{format}"));
-        let o = tupu(
-            &other,
-            &[
-                "import",
-                out.to_str().unwrap(),
-                "--graph",
-                "tiny",
-                "--format",
-                format,
-            ],
-        );
+        let o = tupu(&other, &["import", out.to_str().unwrap(), "--graph", "tiny", "--format", format]);
         assert!(o.status.success(), "{format}: {}", stderr(&o));
         let o = tupu(
             &other,
@@ -178,10 +104,7 @@ fn export_round_trips_and_formats_are_read() {
                 "csv",
             ],
         );
-        assert!(
-            String::from_utf8(o.stdout).unwrap().contains("\n8"),
-            "{format}"
-        );
+        assert!(String::from_utf8(o.stdout).unwrap().contains("\n8"), "{format}");
     }
     let o = tupu(&data, &["export", "--graph", "nothing-here"]);
     assert!(!o.status.success());

@@ -23,10 +23,7 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let graph = open_graph(dir.path(), demo).unwrap();
         let learners = open_learners(dir.path(), RecommendConfig::default()).unwrap();
-        Self {
-            state: AppState::new(Arc::new(graph), Arc::new(learners), config),
-            _dir: dir,
-        }
+        Self { state: AppState::new(Arc::new(graph), Arc::new(learners), config), _dir: dir }
     }
 }
 
@@ -34,13 +31,7 @@ impl Fixture {
 pub fn demo() -> &'static Fixture {
     static DEMO: OnceLock<Fixture> = OnceLock::new();
     DEMO.get_or_init(|| {
-        Fixture::new(
-            true,
-            ServerConfig {
-                query_timeout: Duration::from_secs(30),
-                ..ServerConfig::default()
-            },
-        )
+        Fixture::new(true, ServerConfig { query_timeout: Duration::from_secs(30), ..ServerConfig::default() })
     })
 }
 
@@ -66,45 +57,23 @@ impl Reply {
     pub fn expect_error(&self, status: StatusCode, code: &str) -> Value {
         let body = self.expect(status);
         assert_eq!(body["error"]["code"], code, "body: {}", self.body);
-        assert!(
-            body["error"]["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty())
-        );
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
         body
     }
 }
 
 /// Sends one request through the router.
-pub async fn send(
-    state: &AppState,
-    method: &str,
-    uri: &str,
-    headers: &[(&str, &str)],
-    body: impl Into<Body>,
-) -> Reply {
+pub async fn send(state: &AppState, method: &str, uri: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> Reply {
     let mut request = Request::builder().method(method).uri(uri);
     for (k, v) in headers {
         request = request.header(*k, *v);
     }
-    let response = app(state.clone())
-        .oneshot(request.body(body.into()).unwrap())
-        .await
-        .unwrap();
+    let response = app(state.clone()).oneshot(request.body(body.into()).unwrap()).await.unwrap();
     let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Reply {
-        status,
-        content_type,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
+    let content_type =
+        response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    Reply { status, content_type, body: String::from_utf8(bytes.to_vec()).unwrap() }
 }
 
 pub async fn get(state: &AppState, uri: &str) -> Reply {
@@ -112,25 +81,11 @@ pub async fn get(state: &AppState, uri: &str) -> Reply {
 }
 
 pub async fn post_json(state: &AppState, uri: &str, body: &Value) -> Reply {
-    send(
-        state,
-        "POST",
-        uri,
-        &[("content-type", "application/json")],
-        body.to_string(),
-    )
-    .await
+    send(state, "POST", uri, &[("content-type", "application/json")], body.to_string()).await
 }
 
 pub async fn put_json(state: &AppState, uri: &str, body: &Value) -> Reply {
-    send(
-        state,
-        "PUT",
-        uri,
-        &[("content-type", "application/json")],
-        body.to_string(),
-    )
-    .await
+    send(state, "PUT", uri, &[("content-type", "application/json")], body.to_string()).await
 }
 
 /// Percent-encodes a path segment or query value.
@@ -148,12 +103,7 @@ pub fn enc(text: &str) -> String {
 
 /// The `id`s of a list of node references.
 pub fn ids(list: &Value) -> Vec<String> {
-    let mut out: Vec<String> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["id"].as_str().unwrap().to_owned())
-        .collect();
+    let mut out: Vec<String> = list.as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_owned()).collect();
     out.sort();
     out
 }

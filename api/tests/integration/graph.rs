@@ -7,9 +7,7 @@ use crate::fixtures::{demo, enc, get, ids, send};
 
 #[tokio::test]
 async fn stats_count_the_whole_demo_curriculum() {
-    let s = get(&demo().state, "/api/v1/graph/stats")
-        .await
-        .expect(StatusCode::OK);
+    let s = get(&demo().state, "/api/v1/graph/stats").await.expect(StatusCode::OK);
     assert_eq!(s["nodes"]["knowledge_point"], 433);
     assert_eq!(s["edges"]["requires"], 3751);
     assert_eq!(s["nodes"]["resource"], 567);
@@ -17,13 +15,7 @@ async fn stats_count_the_whole_demo_curriculum() {
     assert_eq!(s["edges"]["builds_on"], 1851);
     assert_eq!(s["edges"]["extends"], 282);
     assert!(s["version"].as_u64().unwrap() >= 1);
-    assert!(
-        s["graphs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|g| g == "https://w3id.org/tupu/graph/chalkbase")
-    );
+    assert!(s["graphs"].as_array().unwrap().iter().any(|g| g == "https://w3id.org/tupu/graph/chalkbase"));
 }
 
 #[tokio::test]
@@ -35,13 +27,9 @@ async fn health_answers() {
 #[tokio::test]
 async fn a_node_has_labels_kind_attributes_and_typed_neighbours() {
     let id = "kp.gg.三角形.angle_sum";
-    let by_local = get(&demo().state, &format!("/api/v1/nodes/{}", enc(id)))
-        .await
-        .expect(StatusCode::OK);
+    let by_local = get(&demo().state, &format!("/api/v1/nodes/{}", enc(id))).await.expect(StatusCode::OK);
     let iri = format!("https://w3id.org/tupu/chalkbase/{id}");
-    let by_iri = get(&demo().state, &format!("/api/v1/nodes/{}", enc(&iri)))
-        .await
-        .expect(StatusCode::OK);
+    let by_iri = get(&demo().state, &format!("/api/v1/nodes/{}", enc(&iri))).await.expect(StatusCode::OK);
     assert_eq!(by_local, by_iri);
     assert_eq!(by_local["iri"], iri.as_str());
     assert_eq!(by_local["kind"], "knowledge_point");
@@ -49,22 +37,13 @@ async fn a_node_has_labels_kind_attributes_and_typed_neighbours() {
     assert_eq!(by_local["attributes"]["grade"], 4);
     // The quadrilateral angle sum requires this point.
     let dependents = ids(&by_local["incoming"]["requires"]);
-    assert!(
-        dependents.contains(&"kp.gg.四边形.angle_sum".to_owned()),
-        "{dependents:?}"
-    );
-    assert!(
-        by_local["incoming"]["teaches"]
-            .as_array()
-            .is_some_and(|l| !l.is_empty())
-    );
+    assert!(dependents.contains(&"kp.gg.四边形.angle_sum".to_owned()), "{dependents:?}");
+    assert!(by_local["incoming"]["teaches"].as_array().is_some_and(|l| !l.is_empty()));
 }
 
 #[tokio::test]
 async fn unknown_and_ambiguous_ids_are_json_errors() {
-    get(&demo().state, "/api/v1/nodes/no-such-node")
-        .await
-        .expect_error(StatusCode::NOT_FOUND, "node_not_found");
+    get(&demo().state, "/api/v1/nodes/no-such-node").await.expect_error(StatusCode::NOT_FOUND, "node_not_found");
     get(&demo().state, "/api/v1/nodes/no-such-node/prerequisites")
         .await
         .expect_error(StatusCode::NOT_FOUND, "node_not_found");
@@ -87,15 +66,7 @@ async fn sparql_closure(id: &str) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|b| {
-            b["p"]["value"]
-                .as_str()
-                .unwrap()
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_owned()
-        })
+        .map(|b| b["p"]["value"].as_str().unwrap().rsplit('/').next().unwrap().to_owned())
         .collect();
     out.sort();
     out
@@ -116,48 +87,28 @@ async fn transitive_prerequisites_match_sparql_for_every_knowledge_point() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|b| {
-            b["k"]["value"]
-                .as_str()
-                .unwrap()
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_owned()
-        })
+        .map(|b| b["k"]["value"].as_str().unwrap().rsplit('/').next().unwrap().to_owned())
         .collect();
     assert_eq!(kps.len(), 433);
     let mut deepest = 0;
     for id in &kps {
-        let api = get(
-            &demo().state,
-            &format!("/api/v1/nodes/{}/prerequisites?transitive=true", enc(id)),
-        )
-        .await
-        .expect(StatusCode::OK);
+        let api = get(&demo().state, &format!("/api/v1/nodes/{}/prerequisites?transitive=true", enc(id)))
+            .await
+            .expect(StatusCode::OK);
         let from_api = ids(&api["prerequisites"]);
         assert_eq!(api["count"].as_u64().unwrap() as usize, from_api.len());
         assert_eq!(from_api, sparql_closure(id).await, "closure of {id}");
         deepest = deepest.max(from_api.len());
     }
-    assert!(
-        deepest > 50,
-        "the demo has deep closures; deepest seen {deepest}"
-    );
+    assert!(deepest > 50, "the demo has deep closures; deepest seen {deepest}");
 }
 
 #[tokio::test]
 async fn direct_prerequisites_are_a_subset_of_the_closure() {
     let id = enc("kp.gg.四边形.angle_sum");
-    let direct: Value = get(&demo().state, &format!("/api/v1/nodes/{id}/prerequisites"))
-        .await
-        .expect(StatusCode::OK);
-    let all: Value = get(
-        &demo().state,
-        &format!("/api/v1/nodes/{id}/prerequisites?transitive=true"),
-    )
-    .await
-    .expect(StatusCode::OK);
+    let direct: Value = get(&demo().state, &format!("/api/v1/nodes/{id}/prerequisites")).await.expect(StatusCode::OK);
+    let all: Value =
+        get(&demo().state, &format!("/api/v1/nodes/{id}/prerequisites?transitive=true")).await.expect(StatusCode::OK);
     let (d, a) = (ids(&direct["prerequisites"]), ids(&all["prerequisites"]));
     assert!(!d.is_empty() && d.len() < a.len());
     assert!(d.iter().all(|x| a.contains(x)));

@@ -9,47 +9,25 @@ use serde_json::{Value, json};
 use crate::fixtures::{demo, enc, get, post_json, put_json, send};
 
 async fn grade(id: &str) -> u64 {
-    let node = get(&demo().state, &format!("/api/v1/nodes/{}", enc(id)))
-        .await
-        .expect(StatusCode::OK);
+    let node = get(&demo().state, &format!("/api/v1/nodes/{}", enc(id))).await.expect(StatusCode::OK);
     node["attributes"]["grade"].as_u64().unwrap()
 }
 
 async fn next(learner: &str, query: &str) -> Value {
-    get(
-        &demo().state,
-        &format!("/api/v1/learners/{learner}/next?{query}"),
-    )
-    .await
-    .expect(StatusCode::OK)
+    get(&demo().state, &format!("/api/v1/learners/{learner}/next?{query}")).await.expect(StatusCode::OK)
 }
 
 fn item_ids(next: &Value) -> Vec<String> {
-    next["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].as_str().unwrap().to_owned())
-        .collect()
+    next["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
 }
 
 async fn mastery(learner: &str) -> HashMap<String, f64> {
-    let m = get(
-        &demo().state,
-        &format!("/api/v1/learners/{learner}/mastery"),
-    )
-    .await
-    .expect(StatusCode::OK);
+    let m = get(&demo().state, &format!("/api/v1/learners/{learner}/mastery")).await.expect(StatusCode::OK);
     m["nodes"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|n| {
-            (
-                n["id"].as_str().unwrap().to_owned(),
-                n["mastery"].as_f64().unwrap(),
-            )
-        })
+        .map(|n| (n["id"].as_str().unwrap().to_owned(), n["mastery"].as_f64().unwrap()))
         .collect()
 }
 
@@ -61,12 +39,7 @@ async fn a_new_learner_starts_at_grade_one_and_moves_on() {
     for item in first["items"].as_array().unwrap() {
         assert!(!item["explanation"]["text"].as_str().unwrap().is_empty());
         assert_eq!(item["kind"], "learn");
-        assert!(
-            item["explanation"]["mastered_prerequisites"]
-                .as_array()
-                .unwrap()
-                .is_empty()
-        );
+        assert!(item["explanation"]["mastered_prerequisites"].as_array().unwrap().is_empty());
     }
     for id in &items {
         assert_eq!(grade(id).await, 1, "{id} is not a grade-1 foundation");
@@ -75,9 +48,7 @@ async fn a_new_learner_starts_at_grade_one_and_moves_on() {
     let threads: HashSet<String> = {
         let mut t = HashSet::new();
         for id in &items {
-            let node = get(&demo().state, &format!("/api/v1/nodes/{}", enc(id)))
-                .await
-                .expect(StatusCode::OK);
+            let node = get(&demo().state, &format!("/api/v1/nodes/{}", enc(id))).await.expect(StatusCode::OK);
             t.insert(node["attributes"]["thread"].as_str().unwrap().to_owned());
         }
         t
@@ -85,17 +56,11 @@ async fn a_new_learner_starts_at_grade_one_and_moves_on() {
     assert!(threads.len() >= 3, "{threads:?}");
 
     // Correct answers on the first two items.
-    let events: Vec<Value> = items[..2]
-        .iter()
-        .flat_map(|id| (0..4).map(move |_| json!({"node": id, "correct": true})))
-        .collect();
-    let posted = post_json(
-        &demo().state,
-        "/api/v1/learners/newcomer/events",
-        &json!({ "events": events }),
-    )
-    .await
-    .expect(StatusCode::OK);
+    let events: Vec<Value> =
+        items[..2].iter().flat_map(|id| (0..4).map(move |_| json!({"node": id, "correct": true}))).collect();
+    let posted = post_json(&demo().state, "/api/v1/learners/newcomer/events", &json!({ "events": events }))
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(posted["accepted"], 8);
     let m = mastery("newcomer").await;
     assert!(items[..2].iter().all(|id| m[id] >= 0.85), "{m:?}");
@@ -107,30 +72,14 @@ async fn a_new_learner_starts_at_grade_one_and_moves_on() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|i| {
-            !i["explanation"]["mastered_prerequisites"]
-                .as_array()
-                .unwrap()
-                .is_empty()
-        })
+        .filter(|i| !i["explanation"]["mastered_prerequisites"].as_array().unwrap().is_empty())
         .collect();
-    assert!(
-        !unlocked.is_empty(),
-        "nothing unlocked by the mastered points: {now:?}"
-    );
+    assert!(!unlocked.is_empty(), "nothing unlocked by the mastered points: {now:?}");
     for item in unlocked {
-        for p in item["explanation"]["mastered_prerequisites"]
-            .as_array()
-            .unwrap()
-        {
+        for p in item["explanation"]["mastered_prerequisites"].as_array().unwrap() {
             assert!(m.get(p["id"].as_str().unwrap()).is_some_and(|&x| x >= 0.85));
         }
-        assert!(
-            item["explanation"]["text"]
-                .as_str()
-                .unwrap()
-                .contains("prerequisites are mastered")
-        );
+        assert!(item["explanation"]["text"].as_str().unwrap().contains("prerequisites are mastered"));
     }
 }
 
@@ -145,90 +94,47 @@ async fn a_path_to_a_grade_five_point_is_in_a_valid_order() {
     )
     .await
     .expect(StatusCode::OK);
-    let plan = post_json(
-        &demo().state,
-        "/api/v1/learners/planner/path",
-        &json!({"goals": [goal], "budget_minutes": 120}),
-    )
-    .await
-    .expect(StatusCode::OK);
+    let plan =
+        post_json(&demo().state, "/api/v1/learners/planner/path", &json!({"goals": [goal], "budget_minutes": 120}))
+            .await
+            .expect(StatusCode::OK);
     let steps = plan["steps"].as_array().unwrap();
     assert!(steps.len() > 40, "{} steps", steps.len());
     assert_eq!(steps.last().unwrap()["id"], goal);
-    let mastered: HashSet<String> = mastery("planner")
-        .await
-        .into_iter()
-        .filter(|(_, p)| *p >= 0.85)
-        .map(|(k, _)| k)
-        .collect();
+    let mastered: HashSet<String> =
+        mastery("planner").await.into_iter().filter(|(_, p)| *p >= 0.85).map(|(k, _)| k).collect();
     let mut done: HashSet<String> = HashSet::new();
     for step in steps {
         let id = step["id"].as_str().unwrap();
         assert!(!mastered.contains(id), "{id} is already mastered");
-        let pre = get(
-            &demo().state,
-            &format!("/api/v1/nodes/{}/prerequisites", enc(id)),
-        )
-        .await
-        .expect(StatusCode::OK);
+        let pre = get(&demo().state, &format!("/api/v1/nodes/{}/prerequisites", enc(id))).await.expect(StatusCode::OK);
         for p in pre["prerequisites"].as_array().unwrap() {
             let p = p["id"].as_str().unwrap();
-            assert!(
-                done.contains(p) || mastered.contains(p),
-                "{id} comes before its prerequisite {p}"
-            );
+            assert!(done.contains(p) || mastered.contains(p), "{id} comes before its prerequisite {p}");
         }
         done.insert(id.to_owned());
     }
     assert_eq!(plan["fits_budget"], false);
-    assert!(
-        plan["stages"].as_array().unwrap().len() < steps.len(),
-        "steps are grouped into stages"
-    );
-    assert!(
-        steps
-            .iter()
-            .any(|s| !s["resources"].as_array().unwrap().is_empty())
-    );
+    assert!(plan["stages"].as_array().unwrap().len() < steps.len(), "steps are grouped into stages");
+    assert!(steps.iter().any(|s| !s["resources"].as_array().unwrap().is_empty()));
 }
 
 #[tokio::test]
 async fn path_errors_are_clear() {
-    post_json(
-        &demo().state,
-        "/api/v1/learners/p2/path",
-        &json!({"goals": ["nope"]}),
-    )
-    .await
-    .expect_error(StatusCode::NOT_FOUND, "node_not_found");
-    post_json(
-        &demo().state,
-        "/api/v1/learners/p2/path",
-        &json!({"goals": []}),
-    )
-    .await
-    .expect_error(StatusCode::BAD_REQUEST, "missing_goal");
+    post_json(&demo().state, "/api/v1/learners/p2/path", &json!({"goals": ["nope"]}))
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "node_not_found");
+    post_json(&demo().state, "/api/v1/learners/p2/path", &json!({"goals": []}))
+        .await
+        .expect_error(StatusCode::BAD_REQUEST, "missing_goal");
     let q = "PREFIX tupu: <https://w3id.org/tupu/ns#> SELECT ?c WHERE { ?c a tupu:Competency FILTER NOT EXISTS { ?k tupu:supports ?c } } LIMIT 1";
-    let r = send(
-        &demo().state,
-        "GET",
-        &format!("/sparql?query={}", enc(q)),
-        &[],
-        Body::empty(),
-    )
-    .await
-    .expect(StatusCode::OK);
-    let lonely = r["results"]["bindings"][0]["c"]["value"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    post_json(
-        &demo().state,
-        "/api/v1/learners/p2/path",
-        &json!({"goals": [lonely]}),
-    )
-    .await
-    .expect_error(StatusCode::BAD_REQUEST, "goal_unreachable");
+    let r = send(&demo().state, "GET", &format!("/sparql?query={}", enc(q)), &[], Body::empty())
+        .await
+        .expect(StatusCode::OK);
+    let lonely = r["results"]["bindings"][0]["c"]["value"].as_str().unwrap().to_owned();
+    post_json(&demo().state, "/api/v1/learners/p2/path", &json!({"goals": [lonely]}))
+        .await
+        .expect_error(StatusCode::BAD_REQUEST, "goal_unreachable");
 }
 
 #[tokio::test]
@@ -249,45 +155,22 @@ async fn malformed_events_are_rejected_whole() {
         {"node": "kp.na.10以内数的认识.count", "correct": false, "timestamp": "last tuesday"},
         {"verb": {"id": "http://adlnet.gov/expapi/verbs/answered"}, "object": {"id": "kp.na.10以内数的认识.count"}, "result": {"score": {"scaled": "high"}}},
     ]);
-    let reply = post_json(
-        &demo().state,
-        &format!("/api/v1/learners/{learner}/events"),
-        &bad,
-    )
-    .await;
+    let reply = post_json(&demo().state, &format!("/api/v1/learners/{learner}/events"), &bad).await;
     let body = reply.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_events");
     let at: Vec<(u64, String)> = body["error"]["details"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| {
-            (
-                d["index"].as_u64().unwrap(),
-                d["field"].as_str().unwrap().to_owned(),
-            )
-        })
+        .map(|d| (d["index"].as_u64().unwrap(), d["field"].as_str().unwrap().to_owned()))
         .collect();
     assert_eq!(
         at,
-        vec![
-            (1, "node".into()),
-            (2, "score".into()),
-            (3, "timestamp".into()),
-            (4, "result.score.scaled".into())
-        ]
+        vec![(1, "node".into()), (2, "score".into()), (3, "timestamp".into()), (4, "result.score.scaled".into())]
     );
-    assert_eq!(
-        mastery(learner).await,
-        before,
-        "nothing of the batch was applied"
-    );
-    post_json(
-        &demo().state,
-        &format!("/api/v1/learners/{learner}/events"),
-        &json!({"not": "events"}),
-    )
-    .await
-    .expect_error(StatusCode::BAD_REQUEST, "invalid_body");
+    assert_eq!(mastery(learner).await, before, "nothing of the batch was applied");
+    post_json(&demo().state, &format!("/api/v1/learners/{learner}/events"), &json!({"not": "events"}))
+        .await
+        .expect_error(StatusCode::BAD_REQUEST, "invalid_body");
 }
 
 #[tokio::test]
@@ -299,13 +182,9 @@ async fn xapi_statements_and_resources_count_as_evidence() {
          "timestamp": "2026-09-01T08:30:00+08:00"},
         {"verb": {"id": "http://adlnet.gov/expapi/verbs/completed"}, "object": {"id": "g1a.u1.l01"}},
     ]);
-    let reply = post_json(
-        &demo().state,
-        &format!("/api/v1/learners/{learner}/events"),
-        &statements,
-    )
-    .await
-    .expect(StatusCode::OK);
+    let reply = post_json(&demo().state, &format!("/api/v1/learners/{learner}/events"), &statements)
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(reply["accepted"], 2);
     let m = mastery(learner).await;
     assert!(m.contains_key("kp.na.10以内数的认识.count"));
@@ -331,14 +210,7 @@ async fn mastery_can_be_set_read_and_erased() {
     .await
     .expect_error(StatusCode::BAD_REQUEST, "invalid_mastery");
     assert_eq!(mastery(learner).await.len(), 1);
-    let gone = send(
-        &demo().state,
-        "DELETE",
-        &format!("/api/v1/learners/{learner}"),
-        &[],
-        Body::empty(),
-    )
-    .await;
+    let gone = send(&demo().state, "DELETE", &format!("/api/v1/learners/{learner}"), &[], Body::empty()).await;
     assert_eq!(gone.status, StatusCode::NO_CONTENT);
     assert!(mastery(learner).await.is_empty());
 }
@@ -348,31 +220,17 @@ async fn next_with_a_goal_stays_on_the_way() {
     let goal = "kp.gg.多边形面积.trapezoid_area";
     let r = next("goal-seeker", &format!("n=5&goal={}&lang=zh", enc(goal))).await;
     assert_eq!(r["goal"]["id"], goal);
-    let closure = get(
-        &demo().state,
-        &format!("/api/v1/nodes/{}/prerequisites?transitive=true", enc(goal)),
-    )
-    .await
-    .expect(StatusCode::OK);
-    let closure: HashSet<String> = closure["prerequisites"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap().to_owned())
-        .collect();
+    let closure = get(&demo().state, &format!("/api/v1/nodes/{}/prerequisites?transitive=true", enc(goal)))
+        .await
+        .expect(StatusCode::OK);
+    let closure: HashSet<String> =
+        closure["prerequisites"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect();
     for item in r["items"].as_array().unwrap() {
         assert!(closure.contains(item["id"].as_str().unwrap()));
         assert!(item["explanation"]["steps_to_goal"].as_u64().unwrap() >= 1);
-        assert!(
-            item["explanation"]["text"]
-                .as_str()
-                .unwrap()
-                .contains("目标")
-        );
+        assert!(item["explanation"]["text"].as_str().unwrap().contains("目标"));
     }
-    get(&demo().state, "/api/v1/learners/x/next?n=0")
-        .await
-        .expect_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+    get(&demo().state, "/api/v1/learners/x/next?n=0").await.expect_error(StatusCode::BAD_REQUEST, "invalid_parameter");
     get(&demo().state, "/api/v1/learners/x/next?subject=chemistry")
         .await
         .expect_error(StatusCode::BAD_REQUEST, "unknown_subject");

@@ -17,12 +17,7 @@ pub fn graph() -> GraphName {
 pub fn kp(local: &str) -> Vec<Quad> {
     vec![
         Quad::new(node(local), rdf::TYPE, tupu::KNOWLEDGE_POINT, graph()),
-        Quad::new(
-            node(local),
-            skos::PREF_LABEL,
-            Literal::new_language_tagged_literal_unchecked(local, "en"),
-            graph(),
-        ),
+        Quad::new(node(local), skos::PREF_LABEL, Literal::new_language_tagged_literal_unchecked(local, "en"), graph()),
     ]
 }
 
@@ -32,12 +27,7 @@ pub fn requires(a: &str, b: &str) -> Quad {
 }
 
 pub fn difficulty(a: &str, value: &str) -> Quad {
-    Quad::new(
-        node(a),
-        tupu::DIFFICULTY,
-        Literal::new_typed_literal(value, xsd::DECIMAL),
-        graph(),
-    )
+    Quad::new(node(a), tupu::DIFFICULTY, Literal::new_typed_literal(value, xsd::DECIMAL), graph())
 }
 
 /// A chain n0 ◀ n1 ◀ ... ◀ n(len-1) (each requires the previous one).
@@ -46,8 +36,7 @@ pub fn chain(len: usize) -> ChangeSet {
     for i in 0..len {
         c.added.extend(kp(&format!("n{i}")));
         if i > 0 {
-            c.added
-                .push(requires(&format!("n{i}"), &format!("n{}", i - 1)));
+            c.added.push(requires(&format!("n{i}"), &format!("n{}", i - 1)));
         }
     }
     c

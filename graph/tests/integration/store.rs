@@ -1,8 +1,6 @@
 use std::sync::Arc;
 
-use tupu_graph::{
-    ChangeSet, DiagnosticCode, GraphError, GraphStore, NodeKind, Relation, prerequisite_closure,
-};
+use tupu_graph::{ChangeSet, DiagnosticCode, GraphError, GraphStore, NodeKind, Relation, prerequisite_closure};
 
 use crate::fixtures::{chain, difficulty, kp, node, requires};
 
@@ -24,10 +22,8 @@ fn a_store_closed_and_reopened_answers_the_same() {
         more.added.push(requires("extra", "n29"));
         store.commit(more).unwrap();
         let s = store.snapshot();
-        let closure: Vec<String> = prerequisite_closure(&s, s.resolve("extra").unwrap())
-            .iter()
-            .map(|&n| s.iri(n).to_owned())
-            .collect();
+        let closure: Vec<String> =
+            prerequisite_closure(&s, s.resolve("extra").unwrap()).iter().map(|&n| s.iri(n).to_owned()).collect();
         (store.version(), closure, store.len().unwrap())
     };
     assert_eq!(version, 2);
@@ -35,10 +31,8 @@ fn a_store_closed_and_reopened_answers_the_same() {
     let s = store.snapshot();
     assert_eq!(s.version(), 2);
     assert_eq!(store.len().unwrap(), quads);
-    let again: Vec<String> = prerequisite_closure(&s, s.resolve("extra").unwrap())
-        .iter()
-        .map(|&n| s.iri(n).to_owned())
-        .collect();
+    let again: Vec<String> =
+        prerequisite_closure(&s, s.resolve("extra").unwrap()).iter().map(|&n| s.iri(n).to_owned()).collect();
     assert_eq!(again, closure);
     assert_eq!(again.len(), 30);
     assert_eq!(s.nodes_of_kind(NodeKind::KnowledgePoint).count(), 31);
@@ -56,11 +50,7 @@ fn a_cycle_is_named_and_nothing_is_applied() {
     let findings = rejected(store.commit(change));
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].code, DiagnosticCode::PrerequisiteCycle);
-    let cycle: Vec<&str> = findings[0]
-        .cycle
-        .iter()
-        .map(|i| i.rsplit('/').next().unwrap())
-        .collect();
+    let cycle: Vec<&str> = findings[0].cycle.iter().map(|i| i.rsplit('/').next().unwrap()).collect();
     assert_eq!(cycle, vec!["n0", "n4", "n3", "n2", "n1", "n0"]);
     assert_eq!((store.len().unwrap(), store.version()), before);
     assert!(store.snapshot().resolve("innocent").is_err());
@@ -83,18 +73,9 @@ fn every_problem_of_a_change_is_reported() {
     change.added.push(difficulty("n1", "1.5"));
     let findings = rejected(store.commit(change));
     let codes: Vec<DiagnosticCode> = findings.iter().map(|d| d.code).collect();
-    assert!(
-        codes.contains(&DiagnosticCode::DanglingReference),
-        "{findings:#?}"
-    );
-    assert!(
-        codes.contains(&DiagnosticCode::MissingLabel),
-        "{findings:#?}"
-    );
-    let shape = findings
-        .iter()
-        .find(|d| d.code == DiagnosticCode::ShapeViolation)
-        .expect("a shape violation");
+    assert!(codes.contains(&DiagnosticCode::DanglingReference), "{findings:#?}");
+    assert!(codes.contains(&DiagnosticCode::MissingLabel), "{findings:#?}");
+    let shape = findings.iter().find(|d| d.code == DiagnosticCode::ShapeViolation).expect("a shape violation");
     assert!(shape.path.as_deref().unwrap().ends_with("difficulty"));
     assert!(shape.hint.is_some());
     assert_eq!(store.version(), 2);
@@ -123,12 +104,7 @@ fn removals_and_replacements_recompile_the_snapshot() {
     assert_eq!((report.added, report.removed), (1, 1));
     let s = store.snapshot();
     let n3 = s.resolve("n3").unwrap();
-    assert_eq!(
-        s.prerequisites(n3)
-            .map(|p| s.local_name(p).to_owned())
-            .collect::<Vec<_>>(),
-        vec!["n0"]
-    );
+    assert_eq!(s.prerequisites(n3).map(|p| s.local_name(p).to_owned()).collect::<Vec<_>>(), vec!["n0"]);
     // Removing what is not there, adding what is: an empty effective change.
     let mut noop = ChangeSet::new();
     noop.removed.push(requires("n3", "n2"));
@@ -177,14 +153,59 @@ fn listeners_hear_what_changed() {
     let store = GraphStore::in_memory().unwrap();
     let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = heard.clone();
-    store.subscribe(move |e| {
-        sink.lock()
-            .unwrap()
-            .push((e.version, e.added.len(), e.removed.len()))
-    });
+    store.subscribe(move |e| sink.lock().unwrap().push((e.version, e.added.len(), e.removed.len())));
     store.commit(chain(2)).unwrap();
     let mut c = ChangeSet::new();
     c.removed.push(requires("n1", "n0"));
     store.commit(c).unwrap();
     assert_eq!(*heard.lock().unwrap(), vec![(1, 5, 0), (2, 0, 1)]);
+}
+
+#[test]
+fn sparql_updates_go_through_the_commit_path() {
+    let store = GraphStore::in_memory().unwrap();
+    store.commit(chain(3)).unwrap();
+    let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = heard.clone();
+    store.subscribe(move |e| sink.lock().unwrap().push((e.added.len(), e.removed.len())));
+    let prefixes = "PREFIX tupu: <https://w3id.org/tupu/ns#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX k: <https://example.org/k/> ";
+
+    // INSERT DATA into a named graph.
+    let report = store
+        .update(&format!("{prefixes} INSERT DATA {{ GRAPH <https://w3id.org/tupu/graph/test> {{ k:n3 a tupu:KnowledgePoint ; skos:prefLabel \"n3\"@en ; tupu:requires k:n2 }} }}"), None)
+        .unwrap();
+    assert_eq!((report.added, report.removed), (3, 0));
+    let s = store.snapshot();
+    assert_eq!(s.prerequisites(s.resolve("n3").unwrap()).count(), 1);
+
+    // DELETE/INSERT WHERE: every edge into n0 now points to n1 instead... except that would
+    // make n1 require itself: the whole update is rejected and nothing changes.
+    let before = store.len().unwrap();
+    let err = store
+        .update(&format!("{prefixes} DELETE {{ GRAPH ?g {{ ?a tupu:requires k:n0 }} }} INSERT {{ GRAPH ?g {{ ?a tupu:requires k:n1 }} }} WHERE {{ GRAPH ?g {{ ?a tupu:requires k:n0 }} }}"), None)
+        .unwrap_err();
+    assert!(matches!(err, GraphError::Rejected(ref d) if d[0].code == DiagnosticCode::PrerequisiteCycle), "{err}");
+    assert_eq!(store.len().unwrap(), before);
+
+    // A valid DELETE/INSERT WHERE: n3 requires n0 instead of n2.
+    let report = store
+        .update(&format!("{prefixes} DELETE {{ GRAPH ?g {{ k:n3 tupu:requires ?x }} }} INSERT {{ GRAPH ?g {{ k:n3 tupu:requires k:n0 }} }} WHERE {{ GRAPH ?g {{ k:n3 tupu:requires ?x }} }}"), None)
+        .unwrap();
+    assert_eq!((report.added, report.removed), (1, 1));
+
+    // Operations that cancel out commit nothing but a new version.
+    let report = store
+        .update(&format!("{prefixes} INSERT DATA {{ GRAPH <https://w3id.org/tupu/graph/test> {{ k:n0 skos:altLabel \"x\" }} }} ; DELETE DATA {{ GRAPH <https://w3id.org/tupu/graph/test> {{ k:n0 skos:altLabel \"x\" }} }}"), None)
+        .unwrap();
+    assert_eq!((report.added, report.removed), (0, 0));
+
+    // LOAD is refused; syntax errors are user errors.
+    assert!(matches!(store.update("LOAD <http://example.org/x>", None), Err(GraphError::QuerySyntax(_))));
+    assert!(store.update("INSERT DATTA {}", None).unwrap_err().is_user_error());
+
+    // CLEAR GRAPH removes a framework whole.
+    let report = store.update("CLEAR GRAPH <https://w3id.org/tupu/graph/test>", None).unwrap();
+    assert!(report.removed > 0);
+    assert_eq!(store.snapshot().node_count(), 0);
+    assert_eq!(heard.lock().unwrap().len(), 4);
 }
