@@ -71,6 +71,11 @@ enum Command {
         #[arg(long)]
         format: Option<String>,
     },
+    /// Learner commands (same JSON as the HTTP API, for scripting).
+    Learner {
+        #[command(subcommand)]
+        command: LearnerCommand,
+    },
     /// Run a SPARQL 1.1 Update as one validated commit (all or nothing).
     Update {
         /// The update text, or `-` to read it from standard input.
@@ -89,6 +94,47 @@ enum Command {
         /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum LearnerCommand {
+    /// Ranked, explained next steps.
+    Next {
+        /// Learner id.
+        id: String,
+        /// How many.
+        #[arg(long, short, default_value_t = 5)]
+        n: usize,
+        /// Rank progress toward this node first.
+        #[arg(long)]
+        goal: Option<String>,
+        /// Explanations in en or zh.
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
+    /// A learning path to one or more goals.
+    Path {
+        /// Learner id.
+        id: String,
+        /// Goal node (repeat for several).
+        #[arg(long, required = true)]
+        goal: Vec<String>,
+        /// Time budget in minutes.
+        #[arg(long)]
+        budget_minutes: Option<f32>,
+    },
+    /// Record evidence from a JSON file: an array of events or xAPI statements (all or nothing).
+    Events {
+        /// Learner id.
+        id: String,
+        /// The JSON file, or `-` for standard input.
+        file: PathBuf,
+    },
+    /// Print the learner's mastery vector.
+    Mastery {
+        /// Learner id.
+        id: String,
     },
 }
 
@@ -154,6 +200,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             };
             query(&store, &text, format.as_deref())
         }
+        Command::Learner { command } => learner(&args.data, command),
         Command::Update { sparql } => {
             let store = open_graph(&args.data, false)?;
             let text = if sparql == "-" {
@@ -279,4 +326,66 @@ fn results_format(name: &str) -> anyhow::Result<QueryResultsFormat> {
         "tsv" => QueryResultsFormat::Tsv,
         other => bail!("unknown results format '{other}'; use tsv, csv, json or xml"),
     })
+}
+
+/// Runs a learner command through the HTTP router in process, so the CLI prints exactly what
+/// the API returns.
+fn learner(data: &Path, command: LearnerCommand) -> anyhow::Result<ExitCode> {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    let (method, uri, body) = match command {
+        LearnerCommand::Next { id, n, goal, lang } => {
+            let goal = goal.map(|g| format!("&goal={}", enc(&g))).unwrap_or_default();
+            ("GET", format!("/api/v1/learners/{}/next?n={n}&lang={}{goal}", enc(&id), enc(&lang)), Body::empty())
+        }
+        LearnerCommand::Path { id, goal, budget_minutes } => {
+            let body = serde_json::json!({ "goals": goal, "budget_minutes": budget_minutes });
+            ("POST", format!("/api/v1/learners/{}/path", enc(&id)), Body::from(body.to_string()))
+        }
+        LearnerCommand::Events { id, file } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin()).context("cannot read events from standard input")?
+            } else {
+                std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?
+            };
+            ("POST", format!("/api/v1/learners/{}/events", enc(&id)), Body::from(text))
+        }
+        LearnerCommand::Mastery { id } => ("GET", format!("/api/v1/learners/{}/mastery", enc(&id)), Body::empty()),
+    };
+    let graph = open_graph(data, false)?;
+    let learners = open_learners(data, RecommendConfig::default())?;
+    let state = AppState::new(std::sync::Arc::new(graph), std::sync::Arc::new(learners), ServerConfig::default());
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the runtime")?;
+    let (status, bytes) = runtime.block_on(async move {
+        let request =
+            Request::builder().method(method).uri(uri).header("content-type", "application/json").body(body)?;
+        let response = tupu_api::app(state).oneshot(request).await?;
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+        anyhow::Ok((status, bytes))
+    })?;
+    let json: serde_json::Value =
+        serde_json::from_slice(&bytes).context("the API answered with something other than JSON")?;
+    let pretty = serde_json::to_string_pretty(&json)?;
+    if status.is_success() {
+        writeln!(std::io::stdout().lock(), "{pretty}")?;
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("{pretty}");
+        Ok(ExitCode::FAILURE)
+    }
 }

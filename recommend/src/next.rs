@@ -248,10 +248,14 @@ pub fn next_steps(
         steps
     });
 
-    let mut seen: HashSet<NodeId> = HashSet::new();
+    let mut seen = BitSet::new(snapshot.node_count());
     let mut fringe: Vec<NodeId> = Vec::new();
     let mut consider = |x: NodeId, fringe: &mut Vec<NodeId>| {
-        if seen.insert(x) && subject_ok(x) && ready(x) {
+        if seen.get(x.index()) {
+            return;
+        }
+        seen.set(x.index());
+        if subject_ok(x) && ready(x) {
             fringe.push(x);
         }
     };

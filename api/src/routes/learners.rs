@@ -300,7 +300,11 @@ fn explanation_text(
     }
     if !e.unlocks.is_empty() {
         parts.push(match lang {
-            Lang::En => format!("Mastering it unlocks {} ({}).", e.unlocks.len(), names(snapshot, &e.unlocks, lang)),
+            Lang::En => format!(
+                "Mastering it unlocks {} knowledge point(s): {}.",
+                e.unlocks.len(),
+                names(snapshot, &e.unlocks, lang)
+            ),
             Lang::Zh => format!("掌握后可解锁{}个知识点（{}）。", e.unlocks.len(), names(snapshot, &e.unlocks, lang)),
         });
     }

@@ -109,3 +109,31 @@ fn export_round_trips_and_formats_are_read() {
     let o = tupu(&data, &["export", "--graph", "nothing-here"]);
     assert!(!o.status.success());
 }
+
+#[test]
+fn learner_commands_print_the_api_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../ontologies/demo/chalkbase.ttl");
+    assert!(tupu(&data, &["import", demo, "--graph", "chalkbase"]).status.success());
+    let events = dir.path().join("events.json");
+    std::fs::write(&events, r#"[{"node": "kp.na.10以内数的认识.count", "correct": true}, {"node": "kp.na.10以内数的认识.count", "correct": true}]"#).unwrap();
+    let o = tupu(&data, &["learner", "events", "li lei", events.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = tupu(&data, &["learner", "mastery", "li lei"]);
+    let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(m["learner"], "li lei");
+    assert!(m["nodes"].as_array().unwrap().iter().any(|n| n["id"] == "kp.na.10以内数的认识.count"));
+    let o = tupu(&data, &["learner", "next", "li lei", "-n", "3"]);
+    let next: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(next["items"].as_array().unwrap().len(), 3);
+    let o = tupu(&data, &["learner", "path", "li lei", "--goal", "kp.na.20以内数的认识.place_value"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let path: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(!path["steps"].as_array().unwrap().is_empty());
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"[{"node": "nope", "correct": true}]"#).unwrap();
+    let o = tupu(&data, &["learner", "events", "li lei", bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("invalid_events"));
+}
