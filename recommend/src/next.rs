@@ -1,6 +1,6 @@
 //! Next steps: the ready-to-learn fringe, ranked, diversified and explained.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use tupu_graph::{NodeId, Snapshot, Sym, prerequisite_closure};
 
