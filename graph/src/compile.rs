@@ -7,7 +7,7 @@ use oxigraph::model::{GraphNameRef, NamedNodeRef, NamedOrBlankNode, NamedOrBlank
 use oxigraph::store::{QuadIter, StorageError, Store, Transaction};
 
 use crate::snapshot::{
-    BktParams, Edge, MasteryLevel, NodeAttrs, NodeId, NodeKind, Relation, Snapshot, SnapshotBuilder,
+    BktParams, Edge, MasteryLevel, NodeAttrs, NodeId, NodeKind, Relation, Snapshot, SnapshotBuilder, Sym,
 };
 use crate::vocab::{rdfs, schema, skos, tupu};
 
@@ -306,37 +306,38 @@ fn compile_attrs<S: QuadSource>(source: &S, b: &mut SnapshotBuilder) -> Result<(
     fn num<T: std::str::FromStr>(v: &str) -> Option<T> {
         v.trim().parse().ok()
     }
-    let setters: [(NamedNodeRef<'static>, AttrSetter); 14] = [
+    let setters: [(NamedNodeRef<'static>, AttrSetter); 9] = [
         (tupu::GRADE_LEVEL, |b, n, v| b.attrs_mut(n).grade = num(v)),
         (tupu::SEQUENCE, |b, n, v| b.attrs_mut(n).sequence = num(v)),
         (tupu::DIFFICULTY, |b, n, v| b.attrs_mut(n).difficulty = num(v)),
         (tupu::LEARNING_MINUTES, |b, n, v| b.attrs_mut(n).learning_minutes = num(v)),
         (tupu::MASTERY_LEVEL, |b, n, v| b.attrs_mut(n).mastery_level = MasteryLevel::parse(v.trim())),
-        (tupu::THREAD, |b, n, v| {
-            let s = b.symbol(v);
-            b.attrs_mut(n).thread = Some(s);
-        }),
-        (tupu::TOPIC, |b, n, v| {
-            let s = b.symbol(v);
-            b.attrs_mut(n).topic = Some(s);
-        }),
-        (tupu::DOMAIN, |b, n, v| {
-            let s = b.symbol(v);
-            b.attrs_mut(n).domain = Some(s);
-        }),
-        (tupu::SUBJECT, |b, n, v| {
-            let s = b.symbol(v);
-            b.attrs_mut(n).subject = Some(s);
-        }),
-        (tupu::RESOURCE_TYPE, |b, n, v| {
-            let s = b.symbol(v);
-            b.attrs_mut(n).resource_type = Some(s);
-        }),
         (tupu::BKT_PRIOR, |b, n, v| bkt(b.attrs_mut(n)).prior = num(v).unwrap_or(f32::NAN)),
         (tupu::BKT_LEARN, |b, n, v| bkt(b.attrs_mut(n)).learn = num(v).unwrap_or(f32::NAN)),
         (tupu::BKT_SLIP, |b, n, v| bkt(b.attrs_mut(n)).slip = num(v).unwrap_or(f32::NAN)),
         (tupu::BKT_GUESS, |b, n, v| bkt(b.attrs_mut(n)).guess = num(v).unwrap_or(f32::NAN)),
     ];
+    // Text attributes are interned: many nodes share a thread, topic, domain or subject.
+    type SymbolField = fn(&mut NodeAttrs) -> &mut Option<Sym>;
+    let symbols: [(NamedNodeRef<'static>, SymbolField); 5] = [
+        (tupu::THREAD, |a| &mut a.thread),
+        (tupu::TOPIC, |a| &mut a.topic),
+        (tupu::DOMAIN, |a| &mut a.domain),
+        (tupu::SUBJECT, |a| &mut a.subject),
+        (tupu::RESOURCE_TYPE, |a| &mut a.resource_type),
+    ];
+    for (predicate, field) in symbols {
+        for quad in scan(source, predicate) {
+            let quad = quad?;
+            let (Some(iri), Some(value)) = (named_subject(&quad), literal_value(&quad.object)) else {
+                continue;
+            };
+            if let Some(node) = b.get(iri) {
+                let sym = b.symbol(value);
+                *field(b.attrs_mut(node)) = Some(sym);
+            }
+        }
+    }
     for (predicate, set) in setters {
         for quad in scan(source, predicate) {
             let quad = quad?;
