@@ -8,24 +8,34 @@
 //! - [`LearnerState::observe`]: one observation, propagated through the prerequisite graph
 //!   by the rule documented in the `model` module;
 //! - [`check_events`]: native events and xAPI statements, checked as a batch;
+//! - [`fit_bkt`] and [`fit_events`]: BKT parameters fitted to logged answers by
+//!   expectation–maximisation, from a JSON Lines log read by [`read_events`];
 //! - [`next_steps`]: the ready-to-learn fringe, ranked, diversified and explained;
 //! - [`plan_path`]: an ordered, staged plan to goals;
 //! - [`LearnerStore`] with the embedded [`RedbLearnerStore`], and [`Learners`], the operations
-//!   the API calls.
+//!   the API calls;
+//! - [`evaluate`]: simulated learners (after EduSim's knowledge-structure environment) taught by
+//!   [`next_steps`] and by baseline policies, compared by normalised learning gain.
 //!
 //! Depends on `tupu-graph` only; never on `tupu-ingest`.
 
 mod bkt;
 mod evidence;
+mod fit;
 mod index;
 mod model;
 mod next;
 mod path;
 mod service;
+mod sim;
 mod store;
 
 pub use bkt::{bkt_update, default_params, p_correct, posterior};
 pub use evidence::{CheckedEvent, EventProblem, StoredEvent, check_events, parse_timestamp};
+pub use fit::{
+    BktFit, EventsFileError, FitConfig, FitEvent, GUESS_SLIP_BOUNDS, LineProblem, PRIOR_LEARN_BOUNDS,
+    bkt_log_likelihood, fit_bkt, fit_events, read_events, sample_sequences,
+};
 pub use index::{RecommendIndex, resources_for};
 pub use model::{DAY, LearnerState, Mastery, NodeMastery, Observation};
 pub use next::{
@@ -34,4 +44,5 @@ pub use next::{
 };
 pub use path::{LearningPath, PathError, PathStep, Stage, expand_goal, plan_path, typical_minutes};
 pub use service::{LearnerError, Learners, RecordReport};
+pub use sim::{EvalConfig, EvalReport, LearnerModel, Policy, PolicyResult, SimError, evaluate};
 pub use store::{LearnerStore, LearnerStoreError, LearnerWrite, RedbLearnerStore, check_learner_id};

@@ -21,11 +21,18 @@ pub struct ScoreWeights {
     pub review: f32,
     /// Earlier in the teaching order.
     pub order: f32,
+    /// Expected learning from one practice (absent from older settings: the default).
+    #[serde(default = "default_gain_weight")]
+    pub gain: f32,
+}
+
+fn default_gain_weight() -> f32 {
+    ScoreWeights::default().gain
 }
 
 impl Default for ScoreWeights {
     fn default() -> Self {
-        Self { goal: 0.40, unlock: 0.20, fit: 0.25, review: 0.30, order: 0.25 }
+        Self { goal: 0.40, unlock: 0.20, fit: 0.25, review: 0.30, order: 0.25, gain: 0.40 }
     }
 }
 
@@ -87,7 +94,16 @@ pub struct ScoreParts {
     /// exp(−(position − earliest candidate position) / 0.1), positions in [0, 1] along the
     /// curriculum's teaching order: the designers' sequence, relative to the learner's frontier.
     pub order: f32,
+    /// Expected learning from one practice: `(1 − p) · T / 0.3`, capped at 1, where `p` is the
+    /// belief and `T` the node's BKT learning rate ([`default_params`]; 0.3 is the largest
+    /// default rate). Under BKT, `(1 − p) · T` is the probability that this practice is the
+    /// one that moves the learner into mastery: it prefers nodes the learner is not likely to
+    /// know yet, and among them the ones learnt fastest.
+    pub gain: f32,
 }
+
+/// The largest learning rate [`default_params`] gives, which scales [`ScoreParts::gain`].
+const LEARN_SCALE: f32 = 0.30;
 
 /// The graph facts behind an item.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -158,7 +174,8 @@ struct Candidate {
 /// prerequisites are all mastered, found from the roots and from the dependents of what the
 /// learner has mastered or started) and **reviews** (mastered points whose recall has decayed
 /// below the threshold). Each gets
-/// `score = w_goal·goal + w_unlock·unlock + w_fit·fit + w_review·review + w_order·order`
+/// `score = w_goal·goal + w_unlock·unlock + w_fit·fit + w_order·order + w_gain·gain` for a
+/// node to learn and `w_review·(0.5 + 0.5·review) + w_fit·fit + w_order·order` for a review
 /// (see [`ScoreParts`]); with a goal, only fringe nodes among the goal's prerequisites (or the
 /// goal itself) are ranked. The list is then picked greedily with a diversity rule: at most
 /// `per_thread` items per learning thread and a penalty of 0.1 per item already taken from the
@@ -314,8 +331,14 @@ pub fn next_steps(
             fit: fit(x, learner_level + 0.05),
             review: 0.0,
             order: order(x),
+            gain: ((1.0 - mastery.p(snapshot, x)) * default_params(snapshot.attrs(x)).learn / LEARN_SCALE)
+                .clamp(0.0, 1.0),
         };
-        let score = w.goal * parts.goal + w.unlock * parts.unlock + w.fit * parts.fit + w.order * parts.order;
+        let score = w.goal * parts.goal
+            + w.unlock * parts.unlock
+            + w.fit * parts.fit
+            + w.order * parts.order
+            + w.gain * parts.gain;
         let a = snapshot.attrs(x);
         candidates.push(Candidate {
             node: x,
@@ -548,5 +571,28 @@ mod tests {
         let from_first = items.iter().filter(|i| s.attrs(i.node).thread == s.attrs(nodes[0]).thread).count();
         assert_eq!(items.len(), 4);
         assert_eq!(from_first, 2);
+    }
+
+    #[test]
+    fn expected_gain_prefers_what_is_not_yet_learnt() {
+        // Two roots alike but for the belief: the one the learner is more likely to know
+        // already teaches less per practice, so its gain part is smaller, by (1 − p).
+        let (s, ids) = graph();
+        let index = RecommendIndex::new(&s);
+        let half = NodeMastery { p: 0.6, last_practised: Some(0), attempts: 2, correct: 1 };
+        let mastery = Mastery::from_entries([(ids["b0"], half)]);
+        let items = next_steps(&s, &index, &mastery, &request(3), &RecommendConfig::default());
+        let gain = |name: &str| items.iter().find(|i| i.node == ids[name]).unwrap().parts.gain;
+        let learn = default_params(s.attrs(ids["b0"])).learn;
+        assert!((gain("b0") - 0.4 * learn / LEARN_SCALE).abs() < 1e-6);
+        assert!(gain("c0") > gain("b0"));
+        let no_gain = RecommendConfig {
+            weights: ScoreWeights { gain: 0.0, ..ScoreWeights::default() },
+            ..RecommendConfig::default()
+        };
+        let without = next_steps(&s, &index, &mastery, &request(3), &no_gain);
+        let score = |items: &[Recommendation], name: &str| items.iter().find(|i| i.node == ids[name]).unwrap().score;
+        let w = ScoreWeights::default().gain;
+        assert!((score(&items, "c0") - score(&without, "c0") - w * gain("c0")).abs() < 1e-6);
     }
 }
