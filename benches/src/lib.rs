@@ -1,11 +1,14 @@
 //! # tupu-benches: fixtures for benchmarks, load tests and evaluations
 //!
-//! [`SyntheticSpec`] generates curriculum-shaped graphs of any size with the degree profile of
-//! the ChalkBase primary-mathematics graph (433 knowledge points, 3,751 prerequisite edges:
-//! about a fifth of the points are roots, the median point has 3 prerequisites, the mean 8.7,
-//! the largest 88, most of them shortcuts to earlier ancestors; longest chain 19). A national
+//! [`SyntheticSpec`] generates curriculum-shaped graphs of any size with the profile of the
+//! ChalkBase primary-mathematics graph (433 knowledge points, 3,751 prerequisite edges: the
+//! mean point has 8.7 prerequisites, at most 88, most of them shortcuts to ancestors further up
+//! (about 45% of a point's ancestors are linked directly); closures have a median of 11 nodes,
+//! a 90th percentile of 54). Points come in threads of 5 inside topics of 100; a point requires
+//! the one before it in its thread, a thread's first point the ends of earlier threads. A national
 //! graph is many such curricula side by side, so nodes come in clusters ("subjects") of
-//! [`SyntheticSpec::cluster`] points with a few prerequisites across clusters.
+//! [`SyntheticSpec::cluster`] points; one point in a hundred also requires a foundation at the
+//! start of the first cluster.
 //!
 //! The same graph can be had as a [`Snapshot`] (for algorithm benchmarks) or as quads (for the
 //! store and the compiler). Generation is deterministic for a seed.
@@ -74,13 +77,6 @@ pub struct SyntheticGraph {
     pub resources_per_node: usize,
 }
 
-fn lognormal_degree(rng: &mut ChaCha8Rng) -> usize {
-    // exp(N(1.1, 1.3)): median 3, mean ≈ 7, heavy tail; capped like ChalkBase's maximum.
-    let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-12), rng.random());
-    let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
-    ((1.1 + 1.3 * z).exp().floor() as usize).min(88)
-}
-
 /// Generates a graph. O(n · d) time.
 pub fn generate(spec: &SyntheticSpec) -> SyntheticGraph {
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
@@ -90,6 +86,7 @@ pub fn generate(spec: &SyntheticSpec) -> SyntheticGraph {
     let mut requires = Vec::new();
     let mut builds_on = Vec::new();
     let mut chosen = Vec::new();
+    let mut direct: Vec<Vec<u32>> = Vec::with_capacity(spec.nodes);
     for i in 0..spec.nodes {
         let c = i / cluster;
         let start = c * cluster;
@@ -102,40 +99,72 @@ pub fn generate(spec: &SyntheticSpec) -> SyntheticGraph {
             difficulty: ((pos as f32 / cluster as f32) * 0.8 + rng.random::<f32>() * 0.2).clamp(0.0, 1.0),
             mastery_level: levels[rng.random_range(0..levels.len())],
         });
-        // About a fifth of the points are roots, the first ones of a cluster always.
-        if pos < 5 || rng.random::<f64>() < 0.15 {
-            continue;
+        // Direct prerequisites follow the curriculum's structure: a point requires the one
+        // before it in its thread; a thread's first point requires the last points of one or
+        // two earlier threads of its topic (100 points), sometimes of an earlier topic. About
+        // a fifth of the points (the first of a cluster always) are roots.
+        let thread_len = spec.thread_len.max(1);
+        let topic_start = start + pos / 100 * 100;
+        let mut parents: Vec<u32> = Vec::new();
+        if pos % thread_len != 0 {
+            if rng.random::<f64>() < 0.95 {
+                parents.push(i as u32 - 1);
+            }
+            // Sometimes also an earlier point of the topic outside the thread.
+            let back = rng.random_range(thread_len..3 * thread_len.max(10));
+            if rng.random::<f64>() < 0.3 && i >= topic_start + back {
+                parents.push((i - back) as u32);
+            }
+        } else if pos >= thread_len && rng.random::<f64>() < 0.55 {
+            let threads_before = (i - topic_start) / thread_len;
+            for _ in 0..rng.random_range(1..=2) {
+                let end = if threads_before > 0 && rng.random::<f64>() < 0.85 {
+                    topic_start + thread_len * (threads_before - rng.random_range(0..threads_before.min(6))) - 1
+                } else {
+                    start + rng.random_range(0..(topic_start - start).max(1)).min(pos - 1)
+                };
+                if end < i && !parents.contains(&(end as u32)) {
+                    parents.push(end as u32);
+                }
+            }
         }
-        let degree = lognormal_degree(&mut rng).max(1).min(pos);
+        // The rest of a point's prerequisites are shortcuts to its ancestors, as most of
+        // ChalkBase's are (2,899 of its 3,751 edges are not direct).
+        // ChalkBase links a point directly to about 45% of its ancestors (3,751 edges over
+        // closures that sum to about 8,300).
+        let mut ancestors: Vec<u32> = Vec::new();
+        let mut stack: Vec<u32> = parents.clone();
+        while let Some(a) = stack.pop() {
+            for &q in &direct[a as usize] {
+                if !ancestors.contains(&q) {
+                    ancestors.push(q);
+                    stack.push(q);
+                }
+            }
+        }
+        ancestors.retain(|a| !parents.contains(a));
+        let share = rng.random_range(0.2..0.7);
+        let degree = ((parents.len() + ancestors.len()) as f64 * share).round() as usize;
+        let degree = degree.clamp(parents.len(), 88);
         chosen.clear();
-        let mut tries = 0;
-        while chosen.len() < degree && tries < degree * 8 {
-            tries += 1;
-            // Mostly near predecessors (same thread, same unit), sometimes far back.
-            let back = if rng.random::<f64>() < 0.7 {
-                1 + (rng.random::<f64>() * 12.0) as usize
-            } else {
-                1 + (-(rng.random::<f64>().max(1e-12)).ln() * cluster as f64 / 6.0) as usize
-            };
-            if back > pos {
-                continue;
-            }
-            let target = (i - back) as u32;
-            if !chosen.contains(&target) {
-                chosen.push(target);
-            }
+        chosen.extend(parents.iter().copied());
+        while chosen.len() < degree && !ancestors.is_empty() {
+            chosen.push(ancestors.swap_remove(rng.random_range(0..ancestors.len())));
         }
         for &t in &chosen {
             requires.push((i as u32, t));
         }
+        direct.push(parents);
         // Half as many builds-on edges, to recent points.
-        if rng.random::<f64>() < 0.5 {
+        if pos > 0 && rng.random::<f64>() < 0.5 {
             let back = 1 + rng.random_range(0..pos.min(20));
             builds_on.push((i as u32, (i - back) as u32));
         }
-        // One prerequisite in ten clusters' worth reaches into the previous cluster.
+        // Rarely, a prerequisite in another subject: the foundations at the start of the first
+        // cluster (as basic arithmetic underlies physics), so closures stay within a subject
+        // plus a few shared foundations, as in a real national graph.
         if c > 0 && rng.random::<f64>() < 0.01 {
-            let target = start - 1 - rng.random_range(0..cluster.min(start));
+            let target = rng.random_range(0..cluster.min(100));
             requires.push((i as u32, target as u32));
         }
     }
@@ -267,6 +296,13 @@ mod tests {
         }
         let roots = degree.iter().filter(|&&d| d == 0).count() as f64 / g.nodes.len() as f64;
         assert!((0.1..0.3).contains(&roots), "root share {roots}");
+        // Closures stay curriculum-sized (ChalkBase: median 11, 90th percentile 54, largest 108).
+        let s = g.to_snapshot();
+        let mut sizes: Vec<usize> =
+            s.nodes_of_kind(NodeKind::KnowledgePoint).map(|n| tupu_graph::prerequisite_closure(&s, n).len()).collect();
+        sizes.sort_unstable();
+        let (median, p90, max) = (sizes[sizes.len() / 2], sizes[sizes.len() * 9 / 10], sizes[sizes.len() - 1]);
+        assert!((5..60).contains(&median) && p90 < 250 && max < 600, "closures: median {median}, p90 {p90}, max {max}");
     }
 
     #[test]

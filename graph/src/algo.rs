@@ -13,7 +13,8 @@ use crate::snapshot::{NodeId, Relation, Snapshot};
 ///         │                                                    ▲
 ///         └──────────────requires──────────────────────────────┘
 /// ```
-/// `prerequisite_closure(add_within_20)` is `[add_within_10, count_to_10]` (each node once).
+/// `prerequisite_closure(add_within_20)` is `[add_within_10, count_to_10]` (each node once,
+/// direct prerequisites first, deepest first among them).
 ///
 /// # Arguments
 /// * `snapshot`: the compiled graph.
@@ -36,7 +37,7 @@ use crate::snapshot::{NodeId, Relation, Snapshot};
 /// b.edge(Relation::Requires, add10, count, 1.0);
 /// b.edge(Relation::Requires, add20, count, 1.0);
 /// let s = b.build(1);
-/// assert_eq!(prerequisite_closure(&s, add20), vec![count, add10]);
+/// assert_eq!(prerequisite_closure(&s, add20), vec![add10, count]);
 /// assert!(prerequisite_closure(&s, count).is_empty());
 /// ```
 pub fn prerequisite_closure(snapshot: &Snapshot, node: NodeId) -> Vec<NodeId> {

@@ -517,7 +517,8 @@ impl Snapshot {
         self.symbols.len()
     }
 
-    /// Edges leaving `node` by `relation` (for `Requires`: its direct prerequisites).
+    /// Edges leaving `node` by `relation` (for `Requires`: its direct prerequisites, deepest
+    /// first; other rows are in node order).
     #[inline]
     pub fn out(&self, node: NodeId, relation: Relation) -> &[Edge] {
         self.forward[relation.slot()].row(node)
@@ -683,6 +684,13 @@ impl SnapshotBuilder {
                 .or_insert(LocalName::Unique(NodeId::new(i)));
         }
         let (topo, depth) = topological_depths(n, &forward[Relation::Requires.slot()]);
+        // A node's prerequisites are listed deepest first: the most advanced prerequisite is
+        // the likeliest not to be mastered, so readiness checks stop early.
+        let requires = &mut forward[Relation::Requires.slot()];
+        for i in 0..n {
+            let (start, end) = (requires.offsets[i] as usize, requires.offsets[i + 1] as usize);
+            requires.edges[start..end].sort_unstable_by_key(|e| (std::cmp::Reverse(depth[e.node.index()]), e.node));
+        }
         Snapshot {
             version,
             iris: self.iris,
@@ -761,8 +769,9 @@ mod tests {
     fn rows_in_both_directions() {
         let (s, ids) = chain();
         assert_eq!(s.version(), 7);
+        // Deepest prerequisite first.
         let pre: Vec<_> = s.prerequisites(ids[3]).collect();
-        assert_eq!(pre, vec![ids[0], ids[2]]);
+        assert_eq!(pre, vec![ids[2], ids[0]]);
         let dep: Vec<_> = s.dependents(ids[0]).collect();
         assert_eq!(dep, vec![ids[1], ids[3]]);
         assert_eq!(s.edge_count(Relation::Requires), 4);

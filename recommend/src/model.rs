@@ -90,7 +90,7 @@ impl LearnerState {
 
     /// The vector resolved against a snapshot (nodes no longer in the graph are left out).
     pub fn resolve(&self, snapshot: &Snapshot) -> Mastery {
-        let mut map = HashMap::with_capacity(self.nodes.len());
+        let mut map = rustc_hash::FxHashMap::with_capacity_and_hasher(self.nodes.len(), Default::default());
         for (iri, m) in &self.nodes {
             if let Some(node) = snapshot.node_by_iri(iri.as_ref()) {
                 map.insert(node, *m);
@@ -142,7 +142,7 @@ impl LearnerState {
 /// A mastery vector resolved against one snapshot: what the algorithms read.
 #[derive(Clone, Debug, Default)]
 pub struct Mastery {
-    map: HashMap<NodeId, NodeMastery>,
+    map: rustc_hash::FxHashMap<NodeId, NodeMastery>,
 }
 
 impl Mastery {

@@ -1,6 +1,6 @@
 //! Next steps: the ready-to-learn fringe, ranked, diversified and explained.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use tupu_graph::{NodeId, Snapshot, Sym, prerequisite_closure};
 
@@ -239,13 +239,10 @@ pub fn next_steps(
         }
     }
     let subject_ok = |x: NodeId| request.subject.is_none() || snapshot.attrs(x).subject == request.subject;
-    let ready = |x: NodeId| {
-        index.learnable(x) && !mastered.get(x.index()) && snapshot.prerequisites(x).all(|q| mastered.get(q.index()))
-    };
 
     // Goal: steps from the goal down to each node of its closure (breadth-first).
     let goal_steps: Option<HashMap<NodeId, u32>> = request.goal.map(|goal| {
-        let mut steps = HashMap::new();
+        let mut steps = HashMap::default();
         steps.insert(goal, 0u32);
         let mut frontier = vec![goal];
         let mut depth = 0;
@@ -267,12 +264,15 @@ pub fn next_steps(
 
     let mut seen = BitSet::new(snapshot.node_count());
     let mut fringe: Vec<NodeId> = Vec::new();
+    // Most dependents of mastered nodes are mastered themselves: that test comes first, on the
+    // small bit set, before anything that touches per-node arrays.
     let mut consider = |x: NodeId, fringe: &mut Vec<NodeId>| {
-        if seen.get(x.index()) {
+        let i = x.index();
+        if mastered.get(i) || seen.get(i) {
             return;
         }
-        seen.set(x.index());
-        if subject_ok(x) && ready(x) {
+        seen.set(i);
+        if index.learnable(x) && subject_ok(x) && snapshot.prerequisites(x).all(|q| mastered.get(q.index())) {
             fringe.push(x);
         }
     };
@@ -386,8 +386,8 @@ pub fn next_steps(
 fn diversify(mut candidates: Vec<Candidate>, n: usize, per_thread: usize) -> Vec<Candidate> {
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.node.cmp(&b.node)));
     let mut picked: Vec<Candidate> = Vec::with_capacity(n);
-    let mut thread_count: HashMap<Sym, usize> = HashMap::new();
-    let mut topic_count: HashMap<Sym, usize> = HashMap::new();
+    let mut thread_count: HashMap<Sym, usize> = HashMap::default();
+    let mut topic_count: HashMap<Sym, usize> = HashMap::default();
     for relax in [false, true] {
         while picked.len() < n {
             let mut best: Option<(usize, f32)> = None;
@@ -476,7 +476,7 @@ mod tests {
     /// Three threads: a (a0 ◀ a1 ◀ a2), b (b0 ◀ b1), c (c0); a1 also requires b0.
     fn graph() -> (Snapshot, HashMap<&'static str, NodeId>) {
         let mut b = SnapshotBuilder::new();
-        let mut ids = HashMap::new();
+        let mut ids = HashMap::default();
         for (i, name) in ["a0", "a1", "a2", "b0", "b1", "c0"].iter().enumerate() {
             let id = b.node(&format!("https://e.org/{name}"), NodeKind::KnowledgePoint);
             let thread = b.symbol(&name[..1]);

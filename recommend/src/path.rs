@@ -1,7 +1,9 @@
 //! Learning paths: every not-yet-mastered prerequisite of the goals, in a valid order that
 //! follows one thread as long as it can, grouped into stages, with times and resources.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use tupu_graph::{MasteryLevel, NodeId, NodeKind, Relation, Snapshot, Sym};
 
@@ -181,7 +183,7 @@ pub fn plan_path(
     let already_mastered: Vec<NodeId> = targets.iter().copied().filter(|&x| mastered(x)).collect();
 
     // The plan: unmastered targets and their unmastered prerequisites, transitively.
-    let mut in_plan: HashSet<NodeId> = HashSet::new();
+    let mut in_plan: HashSet<NodeId> = HashSet::default();
     let mut stack: Vec<NodeId> = targets.iter().copied().filter(|&x| !mastered(x)).collect();
     while let Some(x) = stack.pop() {
         if !in_plan.insert(x) {
@@ -200,9 +202,9 @@ pub fn plan_path(
         a.thread.or(a.topic)
     };
     let key = |x: NodeId| ((index.position(x) * 1e6) as u64, x);
-    let mut waiting: HashMap<NodeId, usize> = HashMap::with_capacity(in_plan.len());
+    let mut waiting: HashMap<NodeId, usize> = HashMap::with_capacity_and_hasher(in_plan.len(), Default::default());
     let mut available: BTreeSet<(u64, NodeId)> = BTreeSet::new();
-    let mut by_thread: HashMap<Sym, BTreeSet<(u64, NodeId)>> = HashMap::new();
+    let mut by_thread: HashMap<Sym, BTreeSet<(u64, NodeId)>> = HashMap::default();
     for &x in &in_plan {
         let pending = snapshot.prerequisites(x).filter(|q| in_plan.contains(q)).count();
         if pending == 0 {
@@ -294,7 +296,7 @@ mod tests {
 
     fn graph() -> (Snapshot, HashMap<&'static str, NodeId>) {
         let mut b = SnapshotBuilder::new();
-        let mut ids = HashMap::new();
+        let mut ids = HashMap::default();
         for (i, name) in ["a0", "b0", "a1", "b1", "a2"].iter().enumerate() {
             let id = b.node(&format!("https://e.org/{name}"), NodeKind::KnowledgePoint);
             let thread = b.symbol(&name[..1]);
@@ -312,7 +314,7 @@ mod tests {
     }
 
     fn valid(snapshot: &Snapshot, mastery: &Mastery, path: &LearningPath) -> bool {
-        let mut done: HashSet<NodeId> = HashSet::new();
+        let mut done: HashSet<NodeId> = HashSet::default();
         path.steps.iter().all(|step| {
             let ok = snapshot.prerequisites(step.node).all(|q| done.contains(&q) || mastery.p(snapshot, q) >= 0.85);
             done.insert(step.node);
