@@ -76,6 +76,18 @@ enum Command {
         #[command(subcommand)]
         command: LearnerCommand,
     },
+    /// Fit BKT parameters per knowledge point from an answer log (JSON Lines) by
+    /// expectation–maximisation and store them in the graph (named graph `bkt`), one commit.
+    FitBkt {
+        /// The log: one `{"learner": ..., "node": ..., "correct": true|false, "timestamp": ...}` a line.
+        events: PathBuf,
+        /// Nodes with fewer answers than this keep their defaults.
+        #[arg(long, default_value_t = 30)]
+        min_observations: usize,
+        /// Named graph for the fitted parameters (replaced for the nodes fitted).
+        #[arg(long, default_value = "bkt")]
+        graph: String,
+    },
     /// Run a SPARQL 1.1 Update as one validated commit (all or nothing).
     Update {
         /// The update text, or `-` to read it from standard input.
@@ -201,6 +213,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             query(&store, &text, format.as_deref())
         }
         Command::Learner { command } => learner(&args.data, command),
+        Command::FitBkt { events, min_observations, graph } => fit_bkt(&args.data, &events, min_observations, &graph),
         Command::Update { sparql } => {
             let store = open_graph(&args.data, false)?;
             let text = if sparql == "-" {
@@ -388,4 +401,75 @@ fn learner(data: &Path, command: LearnerCommand) -> anyhow::Result<ExitCode> {
         eprintln!("{pretty}");
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// `tupu fit-bkt`: fits, then writes `tupu:bktPrior`, `bktLearn`, `bktSlip`, `bktGuess` for every
+/// node with enough answers, replacing earlier fits of those nodes, as one commit.
+fn fit_bkt(data: &Path, events: &Path, min_observations: usize, graph: &str) -> anyhow::Result<ExitCode> {
+    use oxigraph::model::vocab::xsd;
+    use oxigraph::model::{GraphName, Literal, Quad};
+    use tupu_graph::vocab::tupu;
+
+    let file = std::fs::File::open(events).with_context(|| format!("cannot open {}", events.display()))?;
+    let log = tupu_recommend::read_events(std::io::BufReader::new(file))
+        .with_context(|| format!("{} is not a valid answer log", events.display()))?;
+    let store = open_graph(data, false)?;
+    let snapshot = store.snapshot();
+    let target = graph_iri(graph)?;
+    let g = GraphName::NamedNode(target.clone());
+    let fits = tupu_recommend::fit_events(log, &tupu_recommend::FitConfig::default());
+    let mut change = tupu_graph::ChangeSet::new().with_message(format!("fit BKT parameters from {}", events.display()));
+    let (mut fitted, mut skipped, mut unknown) = (0, 0, Vec::new());
+    for (node, fit) in &fits {
+        let Ok(id) = snapshot.resolve(node) else {
+            unknown.push(node.clone());
+            continue;
+        };
+        if fit.observations < min_observations {
+            skipped += 1;
+            continue;
+        }
+        let subject = oxigraph::model::NamedNode::new(snapshot.iri(id))?;
+        for p in [tupu::BKT_PRIOR, tupu::BKT_LEARN, tupu::BKT_SLIP, tupu::BKT_GUESS] {
+            for old in store.store().quads_for_pattern(
+                Some(subject.as_ref().into()),
+                Some(p),
+                None,
+                Some(target.as_ref().into()),
+            ) {
+                change.removed.push(old?);
+            }
+        }
+        let value = |x: f32| Literal::new_typed_literal(format!("{:.6}", f64::from(x)), xsd::DOUBLE);
+        let params = fit.params;
+        for (p, x) in [
+            (tupu::BKT_PRIOR, params.prior),
+            (tupu::BKT_LEARN, params.learn),
+            (tupu::BKT_SLIP, params.slip),
+            (tupu::BKT_GUESS, params.guess),
+        ] {
+            change.added.push(Quad::new(subject.clone(), p, value(x), g.clone()));
+        }
+        fitted += 1;
+        writeln!(
+            std::io::stdout().lock(),
+            "{}\tprior {:.3}\tlearn {:.3}\tslip {:.3}\tguess {:.3}\t{} answers, {} learners",
+            snapshot.local_name(id),
+            params.prior,
+            params.learn,
+            params.slip,
+            params.guess,
+            fit.observations,
+            fit.sequences
+        )?;
+    }
+    if !unknown.is_empty() {
+        bail!("{} node(s) of the log are not in the graph, e.g. '{}'; nothing was stored", unknown.len(), unknown[0]);
+    }
+    let report = store.commit(change)?;
+    eprintln!(
+        "fitted {fitted} node(s), {skipped} with fewer than {min_observations} answers kept their defaults; graph {target}, snapshot version {}",
+        report.version
+    );
+    Ok(ExitCode::SUCCESS)
 }

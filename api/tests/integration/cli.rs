@@ -137,3 +137,58 @@ fn learner_commands_print_the_api_json() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("invalid_events"));
 }
+
+#[test]
+fn fit_bkt_stores_parameters_in_the_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let good = dir.path().join("tiny.ttl");
+    std::fs::write(&good, TINY).unwrap();
+    assert!(tupu(&data, &["import", good.to_str().unwrap(), "--graph", "tiny"]).status.success());
+    // 200 learners answering `add` 8 times each, from true parameters the fit should find.
+    let truth = tupu_graph::BktParams { prior: 0.3, learn: 0.2, slip: 0.1, guess: 0.2 };
+    let mut log = String::new();
+    for (l, answers) in tupu_recommend::sample_sequences(&truth, 400, 8, 5).iter().enumerate() {
+        for (t, correct) in answers.iter().enumerate() {
+            log.push_str(&format!(
+                "{{\"learner\": \"s{l}\", \"node\": \"add\", \"correct\": {correct}, \"timestamp\": \"2026-09-01T08:{t:02}:00Z\"}}\n"
+            ));
+        }
+    }
+    let events = dir.path().join("answers.jsonl");
+    std::fs::write(&events, &log).unwrap();
+    let o = tupu(&data, &["fit-bkt", events.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = tupu(
+        &data,
+        &[
+            "query",
+            "PREFIX tupu: <https://w3id.org/tupu/ns#> SELECT ?p WHERE { GRAPH <https://w3id.org/tupu/graph/bkt> { <https://example.org/k/add> tupu:bktPrior ?p } }",
+            "--format",
+            "csv",
+        ],
+    );
+    let prior: f64 = String::from_utf8(o.stdout).unwrap().lines().nth(1).unwrap().trim().parse().unwrap();
+    assert!((prior - 0.3).abs() < 0.08, "fitted prior {prior}");
+    // A second fit replaces the first: still one value.
+    assert!(tupu(&data, &["fit-bkt", events.to_str().unwrap()]).status.success());
+    let o = tupu(
+        &data,
+        &[
+            "query",
+            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/tupu/graph/bkt> { ?s ?p ?o } }",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(String::from_utf8(o.stdout).unwrap().contains("\n4"));
+    // A log naming an unknown node stores nothing.
+    std::fs::write(
+        &events,
+        "{\"learner\": \"a\", \"node\": \"ghost\", \"correct\": true, \"timestamp\": \"2026-09-01T08:00:00Z\"}\n",
+    )
+    .unwrap();
+    let o = tupu(&data, &["fit-bkt", events.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("ghost"));
+}
