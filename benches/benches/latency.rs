@@ -36,6 +36,9 @@ fn main() {
     }
     // Under `cargo test` (no `--bench`), a small graph checks that the harness runs.
     let n = if std::env::args().any(|a| a == "--bench") { N } else { 5 * CLUSTER };
+    // `cargo bench --bench latency -- path` runs only the sections whose name contains `path`.
+    let only = std::env::args().skip(1).find(|a| !a.starts_with("--")).unwrap_or_default();
+    let run = |name: &str| name.contains(only.as_str());
     let s = generate(&SyntheticSpec::chalkbase_like(n, 42)).to_snapshot();
     let index = RecommendIndex::new(&s);
     let config = RecommendConfig::default();
@@ -43,42 +46,47 @@ fn main() {
         (0..200).map(|i| progressed_learner(&s, CLUSTER, 20 + (i * 37) % 600, i as u64)).collect();
     let request = NextRequest { n: 5, goal: None, subject: None, now: 1_700_000_000 };
 
-    // Warm up caches and the allocator.
-    for m in &learners {
-        black_box(next_steps(&s, &index, m, &request, &config));
-    }
-    let mut samples = Vec::new();
-    for round in 0..50 {
+    if run("next") {
+        // Warm up caches and the allocator.
         for m in &learners {
-            let _ = round;
-            samples.push(time(|| {
-                black_box(next_steps(&s, &index, m, &request, &config));
-            }));
+            black_box(next_steps(&s, &index, m, &request, &config));
         }
-    }
-    percentiles("next (200 learners, 20-620 mastered)", samples);
+        let mut samples = Vec::new();
+        for round in 0..50 {
+            for m in &learners {
+                let _ = round;
+                samples.push(time(|| {
+                    black_box(next_steps(&s, &index, m, &request, &config));
+                }));
+            }
+        }
+        percentiles("next (200 learners, 20-620 mastered)", samples);
 
-    let new = Mastery::default();
-    let samples = (0..5_000)
-        .map(|_| {
-            time(|| {
-                black_box(next_steps(&s, &index, &new, &request, &config));
+        let new = Mastery::default();
+        let samples = (0..5_000)
+            .map(|_| {
+                time(|| {
+                    black_box(next_steps(&s, &index, &new, &request, &config));
+                })
             })
-        })
-        .collect();
-    percentiles("next (new learner)", samples);
+            .collect();
+        percentiles("next (new learner)", samples);
 
-    let mut samples = Vec::new();
-    for round in 0..20 {
-        for (i, m) in learners.iter().enumerate() {
-            let g = goal(&s, CLUSTER, (i + round) % (n / CLUSTER), 300 + (i * 13) % 650);
-            let req = NextRequest { goal: Some(g), ..request.clone() };
-            samples.push(time(|| {
-                black_box(next_steps(&s, &index, m, &req, &config));
-            }));
+        let mut samples = Vec::new();
+        for round in 0..20 {
+            for (i, m) in learners.iter().enumerate() {
+                let g = goal(&s, CLUSTER, (i + round) % (n / CLUSTER), 300 + (i * 13) % 650);
+                let req = NextRequest { goal: Some(g), ..request.clone() };
+                samples.push(time(|| {
+                    black_box(next_steps(&s, &index, m, &req, &config));
+                }));
+            }
         }
+        percentiles("next with a goal", samples);
     }
-    percentiles("next with a goal", samples);
+    if !run("path") {
+        return;
+    }
 
     let mut samples = Vec::new();
     let mut steps = Vec::new();

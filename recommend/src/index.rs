@@ -16,6 +16,8 @@ pub struct RecommendIndex {
     position: Vec<f32>,
     /// Whether the node is a knowledge point.
     learnable: Vec<bool>,
+    /// BKT prior of every node (its fitted one, or the default from its level and difficulty).
+    prior: Vec<f32>,
 }
 
 /// Difficulty of a node: its own, or 0.85 · grade position + 0.15 · level position (the grade
@@ -63,7 +65,8 @@ impl RecommendIndex {
             position[x.index()] = i as f32 / denom;
         }
         let roots = ordered.iter().copied().filter(|&x| snapshot.out(x, Relation::Requires).is_empty()).collect();
-        Self { version: snapshot.version(), roots, difficulty, position, learnable }
+        let prior = snapshot.nodes().map(|x| crate::bkt::default_params(snapshot.attrs(x)).prior).collect();
+        Self { version: snapshot.version(), roots, difficulty, position, learnable, prior }
     }
 
     /// The snapshot version the index was built for.
@@ -88,6 +91,12 @@ impl RecommendIndex {
         self.position[node.index()]
     }
 
+    /// The node's BKT prior: the belief in its mastery before any evidence.
+    #[inline]
+    pub fn prior(&self, node: NodeId) -> f32 {
+        self.prior[node.index()]
+    }
+
     /// Whether the node is something to learn (a knowledge point).
     #[inline]
     pub fn learnable(&self, node: NodeId) -> bool {
@@ -98,6 +107,10 @@ impl RecommendIndex {
 /// The resources that teach or assess `node`, best first: those that teach it before those
 /// that only assess it, lessons first, then in teaching order.
 pub fn resources_for(snapshot: &Snapshot, node: NodeId, limit: usize) -> Vec<NodeId> {
+    let (teaches, assesses) = (snapshot.inc(node, Relation::Teaches), snapshot.inc(node, Relation::Assesses));
+    if teaches.len() + assesses.len() <= 1 {
+        return teaches.iter().chain(assesses).take(limit).map(|e| e.node).collect();
+    }
     let mut out: Vec<(u8, u8, u32, NodeId)> = Vec::new();
     for (rank, relation) in [(0u8, Relation::Teaches), (1, Relation::Assesses)] {
         for e in snapshot.inc(node, relation) {

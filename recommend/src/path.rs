@@ -173,7 +173,8 @@ pub fn plan_path(
         return Err(PathError::NoGoal);
     }
     let threshold = config.mastery_threshold;
-    let mastered = |x: NodeId| mastery.p(snapshot, x) >= threshold;
+    let belief = |x: NodeId| mastery.entry(x).map_or_else(|| index.prior(x), |m| m.p);
+    let mastered = |x: NodeId| belief(x) >= threshold;
     let mut targets = Vec::new();
     for &g in goals {
         targets.extend(expand_goal(snapshot, g)?);
@@ -250,7 +251,7 @@ pub fn plan_path(
     let mut total = 0.0f32;
     let mut switches = 0;
     for (i, &x) in order.iter().enumerate() {
-        let p = mastery.p(snapshot, x);
+        let p = belief(x);
         let minutes = (typical_minutes(snapshot, x) * (1.0 - p)).max(5.0);
         let g = group(x);
         let new_stage = match stages.last() {
