@@ -17,7 +17,7 @@
 //! with a half-life that doubles with each correct practice (14 days after the first), and the
 //! `next` ranking schedules reviews from it.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use tupu_graph::{NodeId, Snapshot};
@@ -90,7 +90,7 @@ impl LearnerState {
 
     /// The vector resolved against a snapshot (nodes no longer in the graph are left out).
     pub fn resolve(&self, snapshot: &Snapshot) -> Mastery {
-        let mut map = rustc_hash::FxHashMap::with_capacity_and_hasher(self.nodes.len(), Default::default());
+        let mut map = HashMap::with_capacity_and_hasher(self.nodes.len(), Default::default());
         for (iri, m) in &self.nodes {
             if let Some(node) = snapshot.node_by_iri(iri.as_ref()) {
                 map.insert(node, *m);
@@ -142,7 +142,7 @@ impl LearnerState {
 /// A mastery vector resolved against one snapshot: what the algorithms read.
 #[derive(Clone, Debug, Default)]
 pub struct Mastery {
-    map: rustc_hash::FxHashMap<NodeId, NodeMastery>,
+    map: HashMap<NodeId, NodeMastery>,
 }
 
 impl Mastery {
