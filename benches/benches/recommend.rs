@@ -64,7 +64,21 @@ fn bkt(c: &mut Criterion) {
             black_box(&mastery);
         })
     });
-    group.bench_function("observe_with_propagation", |b| {
+    // One learner's realistic reach: the 1,000 points of one subject.
+    let local: Vec<(usize, f32)> = events.iter().map(|&(node, score)| (node % CLUSTER, score)).collect();
+    group.bench_function("observe_with_propagation_one_subject", |b| {
+        b.iter_batched(
+            LearnerState::default,
+            |mut state| {
+                for &(node, score) in &local {
+                    black_box(state.observe(&s, Observation { node: kps[node], score, time: 0 }));
+                }
+                state
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("observe_with_propagation_whole_graph", |b| {
         b.iter_batched(
             LearnerState::default,
             |mut state| {
