@@ -9,7 +9,7 @@ use tupu_graph::{NodeId, Snapshot};
 
 use crate::evidence::{EventProblem, check_events};
 use crate::index::RecommendIndex;
-use crate::model::{LearnerState, NodeMastery};
+use crate::model::{LearnerState, Mastery, NodeMastery};
 use crate::next::{NextRequest, RecommendConfig, Recommendation, next_steps};
 use crate::path::{LearningPath, PathError, plan_path};
 use crate::store::{LearnerStore, LearnerStoreError, LearnerWrite};
@@ -55,7 +55,21 @@ pub struct Learners {
     locks: Vec<Mutex<()>>,
     config: RecommendConfig,
     index: ArcSwapOption<RecommendIndex>,
+    cache: Vec<Mutex<CacheShard>>,
 }
+
+/// Learners' mastery vectors resolved against a snapshot, so that repeated reads (`next`,
+/// `path`) skip the store and the resolution. A write bumps its shard's generation and drops
+/// the learner's entry; a read that loaded from the store inserts only if no write to the
+/// shard happened meanwhile, so a stale vector is never cached.
+#[derive(Default)]
+struct CacheShard {
+    generation: u64,
+    entries: rustc_hash::FxHashMap<String, (u64, Arc<Mastery>)>,
+}
+
+/// Learners kept per cache shard before the shard is emptied (64 shards).
+const CACHE_PER_SHARD: usize = 4_096;
 
 impl std::fmt::Debug for Learners {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -66,7 +80,13 @@ impl std::fmt::Debug for Learners {
 impl Learners {
     /// Learner operations over a store.
     pub fn new(store: Arc<dyn LearnerStore>, config: RecommendConfig) -> Self {
-        Self { store, locks: (0..64).map(|_| Mutex::new(())).collect(), config, index: ArcSwapOption::empty() }
+        Self {
+            store,
+            locks: (0..64).map(|_| Mutex::new(())).collect(),
+            config,
+            index: ArcSwapOption::empty(),
+            cache: (0..64).map(|_| Mutex::new(CacheShard::default())).collect(),
+        }
     }
 
     /// The settings.
@@ -91,11 +111,47 @@ impl Learners {
         index
     }
 
-    fn lock(&self, learner: &str) -> std::sync::MutexGuard<'_, ()> {
+    fn shard(learner: &str) -> usize {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         learner.hash(&mut h);
-        let i = (h.finish() % self.locks.len() as u64) as usize;
-        self.locks[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        (h.finish() % 64) as usize
+    }
+
+    fn lock(&self, learner: &str) -> std::sync::MutexGuard<'_, ()> {
+        self.locks[Self::shard(learner)].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn cache_shard(&self, learner: &str) -> std::sync::MutexGuard<'_, CacheShard> {
+        self.cache[Self::shard(learner)].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Drops a learner's cached vector after a write.
+    fn invalidate(&self, learner: &str) {
+        let mut shard = self.cache_shard(learner);
+        shard.generation += 1;
+        shard.entries.remove(learner);
+    }
+
+    /// The learner's mastery vector resolved against `snapshot`, from the cache when fresh.
+    pub fn resolved(&self, snapshot: &Snapshot, learner: &str) -> Result<Arc<Mastery>, LearnerError> {
+        let generation = {
+            let shard = self.cache_shard(learner);
+            if let Some((version, mastery)) = shard.entries.get(learner) {
+                if *version == snapshot.version() {
+                    return Ok(mastery.clone());
+                }
+            }
+            shard.generation
+        };
+        let mastery = Arc::new(self.store.load(learner)?.resolve(snapshot));
+        let mut shard = self.cache_shard(learner);
+        if shard.generation == generation {
+            if shard.entries.len() >= CACHE_PER_SHARD {
+                shard.entries.clear();
+            }
+            shard.entries.insert(learner.to_owned(), (snapshot.version(), mastery.clone()));
+        }
+        Ok(mastery)
     }
 
     /// Checks a batch of events (see [`check_events`]) and, if every one is valid, applies them
@@ -126,6 +182,7 @@ impl Learners {
             LearnerWrite { events: checked.into_iter().map(|e| e.stored).collect(), mastery, replace_mastery: false };
         let accepted = write.events.len();
         self.store.write(learner, write)?;
+        self.invalidate(learner);
         Ok(RecordReport { accepted, updated })
     }
 
@@ -156,6 +213,7 @@ impl Learners {
         let _guard = self.lock(learner);
         let state = LearnerState { nodes: rows.iter().map(|(iri, m)| (Arc::from(iri.as_str()), *m)).collect() };
         self.store.write(learner, LearnerWrite { events: Vec::new(), mastery: rows, replace_mastery: true })?;
+        self.invalidate(learner);
         Ok(state)
     }
 
@@ -171,9 +229,9 @@ impl Learners {
         learner: &str,
         request: &NextRequest,
     ) -> Result<Vec<Recommendation>, LearnerError> {
-        let state = self.store.load(learner)?;
+        let mastery = self.resolved(snapshot, learner)?;
         let index = self.index(snapshot);
-        Ok(next_steps(snapshot, &index, &state.resolve(snapshot), request, &self.config))
+        Ok(next_steps(snapshot, &index, &mastery, request, &self.config))
     }
 
     /// A learning path for the learner (see [`plan_path`]).
@@ -184,14 +242,16 @@ impl Learners {
         goals: &[NodeId],
         budget_minutes: Option<f32>,
     ) -> Result<LearningPath, LearnerError> {
-        let state = self.store.load(learner)?;
+        let mastery = self.resolved(snapshot, learner)?;
         let index = self.index(snapshot);
-        Ok(plan_path(snapshot, &index, &state.resolve(snapshot), goals, budget_minutes, &self.config)?)
+        Ok(plan_path(snapshot, &index, &mastery, goals, budget_minutes, &self.config)?)
     }
 
     /// Erases everything stored about the learner.
     pub fn erase(&self, learner: &str) -> Result<bool, LearnerError> {
         let _guard = self.lock(learner);
-        Ok(self.store.erase(learner)?)
+        let found = self.store.erase(learner)?;
+        self.invalidate(learner);
+        Ok(found)
     }
 }

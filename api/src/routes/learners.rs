@@ -196,11 +196,18 @@ struct NextParams {
     lang: Option<String>,
 }
 
+/// Nodes listed by name in an explanation; the rest are counted.
+const LISTED: usize = 8;
+
 #[derive(Serialize)]
 struct ExplanationView {
     text: String,
+    /// The first few mastered prerequisites (all are counted in `prerequisite_count`).
     mastered_prerequisites: Vec<NodeRef>,
+    prerequisite_count: usize,
+    /// The first few nodes it unlocks (all are counted in `unlock_count`).
     unlocks: Vec<NodeRef>,
+    unlock_count: usize,
     steps_to_goal: Option<u32>,
     mastery: f32,
     expected_success: f32,
@@ -353,10 +360,8 @@ async fn next(
         None => None,
     };
     let request = NextRequest { n, goal, subject, now: now() };
-    let learners = state.learners.clone();
-    let snap = snapshot.clone();
-    let id = learner.clone();
-    let items = blocking(move || Ok(learners.next(&snap, &id, &request)?)).await?;
+    // In memory once the learner's vector is cached, and fast either way: no blocking pool.
+    let items = state.learners.next(&snapshot, &learner, &request)?;
     let threshold = state.learners.config().mastery_threshold;
     let refs = |nodes: &[NodeId]| nodes.iter().map(|&x| NodeRef::new(&snapshot, x)).collect::<Vec<_>>();
     let items = items
@@ -370,8 +375,13 @@ async fn next(
             score_parts: item.parts,
             explanation: ExplanationView {
                 text: explanation_text(&snapshot, item, goal, threshold, lang),
-                mastered_prerequisites: refs(&item.explanation.mastered_prerequisites),
-                unlocks: refs(&item.explanation.unlocks),
+                mastered_prerequisites: refs(
+                    &item.explanation.mastered_prerequisites
+                        [..item.explanation.mastered_prerequisites.len().min(LISTED)],
+                ),
+                prerequisite_count: item.explanation.mastered_prerequisites.len(),
+                unlocks: refs(&item.explanation.unlocks[..item.explanation.unlocks.len().min(LISTED)]),
+                unlock_count: item.explanation.unlocks.len(),
                 steps_to_goal: item.explanation.steps_to_goal,
                 mastery: item.explanation.mastery,
                 expected_success: item.explanation.expected_success,
