@@ -196,6 +196,21 @@ struct NextParams {
     lang: Option<String>,
 }
 
+/// A node named inside an explanation: its id (usable as `{id}`) and label.
+#[derive(Serialize)]
+struct NodeBrief {
+    id: String,
+    label: String,
+}
+
+fn briefs(snapshot: &Snapshot, nodes: &[NodeId]) -> Vec<NodeBrief> {
+    nodes
+        .iter()
+        .take(LISTED)
+        .map(|&x| NodeBrief { id: snapshot.local_name(x).to_owned(), label: snapshot.label(x, None).to_owned() })
+        .collect()
+}
+
 /// Nodes listed by name in an explanation; the rest are counted.
 const LISTED: usize = 8;
 
@@ -203,10 +218,10 @@ const LISTED: usize = 8;
 struct ExplanationView {
     text: String,
     /// The first few mastered prerequisites (all are counted in `prerequisite_count`).
-    mastered_prerequisites: Vec<NodeRef>,
+    mastered_prerequisites: Vec<NodeBrief>,
     prerequisite_count: usize,
     /// The first few nodes it unlocks (all are counted in `unlock_count`).
-    unlocks: Vec<NodeRef>,
+    unlocks: Vec<NodeBrief>,
     unlock_count: usize,
     steps_to_goal: Option<u32>,
     mastery: f32,
@@ -375,12 +390,9 @@ async fn next(
             score_parts: item.parts,
             explanation: ExplanationView {
                 text: explanation_text(&snapshot, item, goal, threshold, lang),
-                mastered_prerequisites: refs(
-                    &item.explanation.mastered_prerequisites
-                        [..item.explanation.mastered_prerequisites.len().min(LISTED)],
-                ),
+                mastered_prerequisites: briefs(&snapshot, &item.explanation.mastered_prerequisites),
                 prerequisite_count: item.explanation.mastered_prerequisites.len(),
-                unlocks: refs(&item.explanation.unlocks[..item.explanation.unlocks.len().min(LISTED)]),
+                unlocks: briefs(&snapshot, &item.explanation.unlocks),
                 unlock_count: item.explanation.unlocks.len(),
                 steps_to_goal: item.explanation.steps_to_goal,
                 mastery: item.explanation.mastery,
