@@ -9,7 +9,7 @@
 //! nodes per request. Not useful for: literal values other than the few attributes compiled in
 //! (ask the store with SPARQL), or anything that must see an uncommitted change.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -675,7 +675,7 @@ impl SnapshotBuilder {
             forward.push(Csr::build(n, &pairs));
             backward.push(Csr::build(n, &reversed));
         }
-        let mut by_local: HashMap<Arc<str>, LocalName> = HashMap::with_capacity(n);
+        let mut by_local: HashMap<Arc<str>, LocalName> = HashMap::with_capacity_and_hasher(n, Default::default());
         for (i, iri) in self.iris.iter().enumerate() {
             let local: Arc<str> = Arc::from(local_name(iri));
             by_local
