@@ -6,7 +6,8 @@
 //! - [`bkt_update`]: Bayesian Knowledge Tracing per node, with defaults derived from a node's
 //!   target level and difficulty ([`default_params`]);
 //! - [`LearnerState::observe`]: one observation, propagated through the prerequisite graph
-//!   by the rule documented in the `model` module;
+//!   (knowledge is closed under prerequisites, as in knowledge-space theory) by the rule
+//!   documented in the `model` module;
 //! - [`check_events`]: native events and xAPI statements, checked as a batch;
 //! - [`fit_bkt`] and [`fit_events`]: BKT parameters fitted to logged answers by
 //!   expectation–maximisation, from a JSON Lines log read by [`read_events`];
@@ -37,7 +38,7 @@ pub use fit::{
     bkt_log_likelihood, fit_bkt, fit_events, read_events, sample_sequences,
 };
 pub use index::{RecommendIndex, resources_for};
-pub use model::{DAY, LearnerState, Mastery, NodeMastery, Observation};
+pub use model::{CLOSURE, DAY, LearnerState, MAX_PROPAGATION, Mastery, NodeMastery, Observation};
 pub use next::{
     Explanation, ItemKind, NextRequest, RecommendConfig, Recommendation, ScoreParts, ScoreWeights, is_ready,
     next_steps, ready_fringe, remaining_for_goal,
