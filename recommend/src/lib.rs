@@ -11,7 +11,8 @@
 //! - [`check_events`]: native events and xAPI statements, checked as a batch;
 //! - [`fit_bkt`] and [`fit_events`]: BKT parameters fitted to logged answers by
 //!   expectation–maximisation, from a JSON Lines log read by [`read_events`];
-//! - [`next_steps`]: the ready-to-learn fringe, ranked, diversified and explained;
+//! - [`next_steps`]: the ready-to-learn fringe, ranked, diversified and explained, with at most
+//!   one check beyond it for a learner who is ahead;
 //! - [`plan_path`]: an ordered, staged plan to goals;
 //! - [`LearnerStore`] with the embedded [`RedbLearnerStore`], and [`Learners`], the operations
 //!   the API calls;
@@ -40,8 +41,8 @@ pub use fit::{
 pub use index::{RecommendIndex, resources_for};
 pub use model::{CLOSURE, DAY, LearnerState, MAX_PROPAGATION, Mastery, NodeMastery, Observation};
 pub use next::{
-    Explanation, ItemKind, NextRequest, RecommendConfig, Recommendation, ScoreParts, ScoreWeights, is_ready,
-    next_steps, ready_fringe, remaining_for_goal,
+    Explanation, ItemKind, NextRequest, PROBE_SCALE, RecommendConfig, Recommendation, ScoreParts, ScoreWeights,
+    is_ready, next_steps, ready_fringe, remaining_for_goal,
 };
 pub use path::{LearningPath, PathError, PathStep, Stage, expand_goal, plan_path, typical_minutes};
 pub use service::{LearnerError, Learners, RecordReport};
