@@ -7,12 +7,20 @@
 //! **Next steps.** Every policy teaches the same 1,000 simulated learners for 20 steps toward a
 //! goal (the learner model is documented in `tupu_recommend`'s `sim` module) on the ChalkBase
 //! demo graph and on a 5,000-node synthetic graph. The product promises that Tupu's ranking
-//! reaches 1.2 × the normalised learning gain of the better baseline. In this simulator it
-//! does not, and no ranking of the ready-to-learn fringe can: the "oracle, ready only" row,
-//! which reads the learners' true knowledge but, like Tupu, picks among the ready-to-learn
-//! fringe, stays below 1.2 × as well. The test therefore asserts what holds, that Tupu teaches
-//! more than either baseline on the same learners (paired difference above two standard
-//! errors), and prints whether the promise is met; [`PROMISED_ADVANTAGE`] is not asserted.
+//! reaches [`PROMISED_ADVANTAGE`] × the normalised learning gain of the better baseline.
+//!
+//! Tupu's checks (`ItemKind::Probe`) take it past the ready-to-learn fringe, so it now beats
+//! the "oracle, ready only" row, the best any ranking of that fringe could do even knowing the
+//! learners. It still falls short of the promise (1.14× on ChalkBase, 1.17× on the synthetic
+//! graph at the time of writing). What is left is the cost of confirming what a learner already
+//! knows: the learner model needs about three correct answers to move a belief from its
+//! prior to mastery, and the known region of a wide goal closure has many maximal points, each
+//! to be confirmed by a point or a check above it. That cost lives in the learner model, which
+//! the baselines share (they read the same beliefs), so improving it lifts them as much as
+//! Tupu: a per-learner prior (BKT's prior set from the learner's own first answers, tried and
+//! left out) raised the random baseline by 15% and Tupu by 1%. The test therefore asserts what holds: Tupu teaches more than either baseline
+//! on the same learners (paired difference above two standard errors) and more than the best
+//! ranking of the fringe, and it prints whether the promise is met.
 //!
 //! **BKT fitting.** Answer sequences drawn from known parameters (2,000 learners × 15
 //! opportunities) are fitted by EM; every parameter must come back within 0.05.
@@ -21,8 +29,8 @@ use tupu_benches::{SyntheticSpec, generate};
 use tupu_graph::{BktParams, GraphStore, Snapshot};
 use tupu_recommend::{EvalConfig, EvalReport, FitConfig, Policy, fit_bkt, sample_sequences};
 
-/// The advantage over the better baseline that the product promises (reported, not asserted:
-/// see the file's documentation).
+/// The advantage over the better baseline that the product promises (reported, not yet
+/// asserted: see the file's documentation).
 const PROMISED_ADVANTAGE: f64 = 1.2;
 
 /// Evaluates every policy on one graph, prints the table and checks what the report must show.
@@ -33,6 +41,7 @@ fn check_policies(name: &str, snapshot: &Snapshot) -> EvalReport {
     println!("promised {PROMISED_ADVANTAGE}×: {}", if advantage >= PROMISED_ADVANTAGE { "met" } else { "NOT met" });
     let tupu = report.result(Policy::Tupu).expect("Tupu ran");
     let oracle = report.result(Policy::Oracle).expect("the oracle ran");
+    let ready_only = report.result(Policy::OracleReady).expect("the oracle ran");
     assert!(
         report.margin > 2.0 * report.margin_std_error,
         "{name}: tupu does not teach more than the best baseline: {:+.4} ± {:.4}",
@@ -40,6 +49,14 @@ fn check_policies(name: &str, snapshot: &Snapshot) -> EvalReport {
         report.margin_std_error
     );
     assert!(tupu.normalised_gain > 0.0 && tupu.normalised_gain < 1.0);
+    // Checks go beyond the fringe: no ranking of the ready-to-learn fringe does as well.
+    assert!(
+        tupu.normalised_gain > ready_only.normalised_gain + 2.0 * ready_only.std_error,
+        "{name}: tupu {:.4} does not beat the best ranking of the fringe, {:.4} ± {:.4}",
+        tupu.normalised_gain,
+        ready_only.normalised_gain,
+        ready_only.std_error
+    );
     // The measure must reward knowing the learner: the unrestricted oracle beats everyone.
     for r in report.results.iter().filter(|r| r.policy != Policy::Oracle) {
         assert!(oracle.normalised_gain > r.normalised_gain, "{name}: {r:?} beats the oracle");

@@ -6,11 +6,13 @@
 //! - [`bkt_update`]: Bayesian Knowledge Tracing per node, with defaults derived from a node's
 //!   target level and difficulty ([`default_params`]);
 //! - [`LearnerState::observe`]: one observation, propagated through the prerequisite graph
-//!   by the rule documented in the `model` module;
+//!   (knowledge is closed under prerequisites, as in knowledge-space theory) by the rule
+//!   documented in the `model` module;
 //! - [`check_events`]: native events and xAPI statements, checked as a batch;
 //! - [`fit_bkt`] and [`fit_events`]: BKT parameters fitted to logged answers by
 //!   expectation–maximisation, from a JSON Lines log read by [`read_events`];
-//! - [`next_steps`]: the ready-to-learn fringe, ranked, diversified and explained;
+//! - [`next_steps`]: the ready-to-learn fringe, ranked, diversified and explained, with at most
+//!   one check beyond it for a learner who is ahead;
 //! - [`plan_path`]: an ordered, staged plan to goals;
 //! - [`LearnerStore`] with the embedded [`RedbLearnerStore`], and [`Learners`], the operations
 //!   the API calls;
@@ -37,10 +39,10 @@ pub use fit::{
     bkt_log_likelihood, fit_bkt, fit_events, read_events, sample_sequences,
 };
 pub use index::{RecommendIndex, resources_for};
-pub use model::{DAY, LearnerState, Mastery, NodeMastery, Observation};
+pub use model::{CLOSURE, DAY, LearnerState, MAX_PROPAGATION, Mastery, NodeMastery, Observation};
 pub use next::{
-    Explanation, ItemKind, NextRequest, RecommendConfig, Recommendation, ScoreParts, ScoreWeights, is_ready,
-    next_steps, ready_fringe, remaining_for_goal,
+    Explanation, ItemKind, NextRequest, PROBE_SCALE, RecommendConfig, Recommendation, ScoreParts, ScoreWeights,
+    is_ready, next_steps, ready_fringe, remaining_for_goal,
 };
 pub use path::{LearningPath, PathError, PathStep, Stage, expand_goal, plan_path, typical_minutes};
 pub use service::{LearnerError, Learners, RecordReport};

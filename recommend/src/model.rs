@@ -2,31 +2,74 @@
 //! through the prerequisite graph.
 //!
 //! ## Propagation rule
-//! An observation on node `n` moves the belief `p(n)` by [`bkt_update`]. Then:
-//! - **success** (score ≥ 0.5): each direct prerequisite `q` of `n` is raised towards the new
-//!   `p(n)`: `p(q) += 0.5 · score · max(0, p(n) − p(q))`. Doing `n` well is evidence that its
-//!   prerequisites are known; a prerequisite is never raised above `p(n)` by this rule.
-//! - **failure** (score < 0.5): each node `d` that directly requires `n` is lowered towards
-//!   the new `p(n)`: `p(d) −= 0.5 · (1 − score) · max(0, p(d) − p(n))`. One cannot know `d`
-//!   much better than a prerequisite one fails; `d` is never lowered below `p(n)`.
+//! Knowledge is taken to be closed under prerequisites, as in knowledge-space theory (the
+//! model behind ALEKS): who knows a node knows what it requires. An observation on node `n`
+//! moves the belief `p(n)` by [`bkt_update`]; the same observation is then evidence about the
+//! nodes linked to `n` by `requires` paths, and each of them gets its exact Bayesian posterior
+//! under a two-node model of the link:
 //!
-//! Each touched node costs O(1); an event touches `n` and its direct neighbours only.
+//! - **success** (score ≥ 0.5) is evidence for every *transitive prerequisite* `q` of `n`;
+//! - **failure** (score < 0.5) is evidence against every *transitive dependent* `d` of `n`
+//!   that holds a belief, reached through nodes that hold one (nodes at their prior keep it, so
+//!   that a failure on a foundation neither writes a belief for everything built on it nor
+//!   walks all of it; successes write beliefs for whole closures, so what a learner showed
+//!   knowledge of is connected).
+//!
+//! (The two other directions, success for dependents and failure for prerequisites, are weak
+//! under the closure and are left out.)
+//!
+//! **The link.** Along a path of `h` edges of weights `w₁ … w_h` the *strength* is
+//! `r = Π CLOSURE · wᵢ` ([`CLOSURE`] = 0.95 per edge of weight 1; the strongest path counts):
+//! with probability `r` the closure holds, otherwise the two nodes are independent. For a
+//! prerequisite with belief `l` of a node with belief `u`, that is
+//! `P(prerequisite | dependent known) = r + (1 − r) · l`, and the joint belief that both are
+//! known is `j = u · (r + (1 − r) · l)`. A prerequisite believed less known than that allows
+//! (`j > l`) is read at the least consistent value, `l = u·r / (1 − u + u·r)`: the closure
+//! trusts the dependent. With `a = p(n)` before the observation, `x` the other node's belief
+//! and `n`'s slip `S` and guess `G`, the other node's belief becomes
+//!
+//! ```text
+//! correct:   P(x | right) = (j (1 − S) + (x − j) G)   / (a (1 − S) + (1 − a) G)
+//! incorrect: P(x | wrong) = (j S + (x − j) (1 − G))   / (a S + (1 − a) (1 − G))
+//! ```
+//! mixed by the score as [`posterior`](crate::posterior) does. There is no learning
+//! transition for linked nodes: they were not practised. With `r = 1` and equal beliefs a
+//! prerequisite moves exactly as `n`'s own posterior; it moves less the weaker the link.
+//!
+//! **Cost.** The walk visits linked nodes strongest link first (a best-first search on `r`),
+//! writes only the nodes whose belief moves by more than 10⁻⁴, goes on only through those
+//! (a belief that already accounts for the evidence passed it on when it was formed), and
+//! stops after [`MAX_PROPAGATION`] nodes: one event costs O(K · degree · log(K · degree)) with
+//! K = 256, whatever the graph.
 //!
 //! ## Forgetting
 //! Stored beliefs do not decay; [`NodeMastery::recall`] estimates what is left at a given time
 //! with a half-life that doubles with each correct practice (14 days after the first), and the
 //! `next` ranking schedules reviews from it.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
-use tupu_graph::{NodeId, Snapshot};
+use tupu_graph::{BktParams, NodeId, Relation, Snapshot};
 
 use crate::bkt::{bkt_update, default_params};
 
 /// Seconds in a day.
 pub const DAY: i64 = 86_400;
 
+/// Strength of the prerequisite closure along one `requires` edge of weight 1: the probability
+/// that the closure holds for that link rather than the two nodes being independent. Below 1
+/// because curricula are not perfect knowledge spaces; a path of `h` such edges has `0.95^h`.
+pub const CLOSURE: f32 = 0.95;
+
+/// Most linked nodes one observation updates (see the module documentation).
+pub const MAX_PROPAGATION: usize = 256;
+
+/// Smallest change of belief that is written.
+const EPSILON: f32 = 1e-4;
 /// What is known about one node for one learner.
 #[derive(Copy, Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeMastery {
@@ -99,44 +142,111 @@ impl LearnerState {
         Mastery { map }
     }
 
-    /// Applies one observation with BKT and the propagation rule; returns the IRIs of the
-    /// nodes whose belief changed.
+    /// Applies one observation with BKT and the propagation rule (see the module
+    /// documentation); returns the nodes whose belief changed, the observed node first.
+    ///
+    /// # Complexity
+    /// O(K · degree · log(K · degree)) with K = [`MAX_PROPAGATION`].
     pub fn observe(&mut self, snapshot: &Snapshot, obs: Observation) -> Vec<NodeId> {
         let params = default_params(snapshot.attrs(obs.node));
         let mut m = self.get(snapshot, obs.node);
+        let a = m.p;
         m.p = bkt_update(m.p, obs.score, &params);
         m.attempts += 1;
         if obs.score >= 0.5 {
             m.correct += 1;
         }
         m.last_practised = Some(m.last_practised.map_or(obs.time, |t| t.max(obs.time)));
-        let p = m.p;
         self.nodes.insert(snapshot.iri_arc(obs.node).clone(), m);
         let mut touched = vec![obs.node];
-        if obs.score >= 0.5 {
-            for q in snapshot.prerequisites(obs.node) {
-                let mut mq = self.get(snapshot, q);
-                let raise = 0.5 * obs.score * (p - mq.p).max(0.0);
-                if raise > 1e-4 {
-                    mq.p += raise;
-                    self.nodes.insert(snapshot.iri_arc(q).clone(), mq);
-                    touched.push(q);
-                }
+        let success = obs.score >= 0.5;
+        // Success walks down to the prerequisites (`requires` edges out), failure up to the
+        // dependents (edges in).
+        let edges = |x: NodeId| {
+            if success { snapshot.out(x, Relation::Requires) } else { snapshot.inc(x, Relation::Requires) }
+        };
+        let nodes = &mut self.nodes;
+        walk_linked(obs.node, edges, |x, r| {
+            let stored = nodes.get(snapshot.iri(x)).copied();
+            // A failure only reaches nodes that hold a belief (see the module documentation).
+            if !success && stored.is_none() {
+                return false;
             }
-        } else {
-            for d in snapshot.dependents(obs.node) {
-                let Some(md) = self.nodes.get_mut(snapshot.iri(d)) else {
-                    continue;
-                };
-                let lower = 0.5 * (1.0 - obs.score) * (md.p - p).max(0.0);
-                if lower > 1e-4 {
-                    md.p -= lower;
-                    touched.push(d);
-                }
+            let mut mx = stored.unwrap_or_else(|| NodeMastery::belief(default_params(snapshot.attrs(x)).prior));
+            let after = if success {
+                // `x` is a prerequisite of the observed node.
+                let b = consistent(mx.p, a, r);
+                linked_posterior(a, b, a * (r + (1.0 - r) * b), obs.score, &params)
+            } else {
+                // `x` requires the observed node.
+                let c = mx.p;
+                let a = consistent(a, c, r);
+                linked_posterior(a, c, c * (r + (1.0 - r) * a), obs.score, &params)
+            };
+            if (after - mx.p).abs() <= EPSILON {
+                return false;
             }
-        }
+            mx.p = after;
+            nodes.insert(snapshot.iri_arc(x).clone(), mx);
+            touched.push(x);
+            true
+        });
         touched
     }
+}
+
+/// Visits the nodes reachable from `start` by `edges`, strongest path first, each once with the
+/// strength of its strongest path (`Π CLOSURE · weight`); the walk goes on through a node only
+/// when `visit` returns true, and stops after [`MAX_PROPAGATION`] visits.
+fn walk_linked<'s>(
+    start: NodeId,
+    edges: impl Fn(NodeId) -> &'s [tupu_graph::Edge],
+    mut visit: impl FnMut(NodeId, f32) -> bool,
+) {
+    // Strengths are positive, so the order of their bit patterns is their numeric order; ties
+    // go to the smaller node id, so the walk is deterministic.
+    let mut heap: BinaryHeap<(u32, Reverse<NodeId>)> = BinaryHeap::new();
+    let mut done: rustc_hash::FxHashSet<NodeId> = rustc_hash::FxHashSet::default();
+    done.insert(start);
+    let push = |heap: &mut BinaryHeap<_>, from: NodeId, r: f32| {
+        for e in edges(from) {
+            let s = r * CLOSURE * e.weight.clamp(0.0, 1.0);
+            if s > 0.0 {
+                heap.push((s.to_bits(), Reverse(e.node)));
+            }
+        }
+    };
+    push(&mut heap, start, 1.0);
+    let mut visits = 0;
+    while let Some((bits, Reverse(x))) = heap.pop() {
+        if visits >= MAX_PROPAGATION {
+            break;
+        }
+        if !done.insert(x) {
+            continue;
+        }
+        visits += 1;
+        let r = f32::from_bits(bits);
+        if visit(x, r) {
+            push(&mut heap, x, r);
+        }
+    }
+}
+
+/// The belief in a prerequisite, raised if needed to the least value consistent with the
+/// belief `upper` in a node that requires it through a link of strength `r`:
+/// `upper · (r + (1 − r) · lower) ≤ lower`.
+fn consistent(lower: f32, upper: f32, r: f32) -> f32 {
+    lower.max(upper * r / (1.0 - upper + upper * r).max(1e-9))
+}
+
+/// Belief in a linked node `x` after a score on the observed node `n` (see the module
+/// documentation): `a = P(n)`, `x = P(x)`, `j = P(n ∧ x)`, with `n`'s slip and guess.
+fn linked_posterior(a: f32, x: f32, j: f32, score: f32, params: &BktParams) -> f32 {
+    let (s, g) = (params.slip, params.guess);
+    let right = (j * (1.0 - s) + (x - j) * g) / (a * (1.0 - s) + (1.0 - a) * g).max(1e-9);
+    let wrong = (j * s + (x - j) * (1.0 - g)) / (a * s + (1.0 - a) * (1.0 - g)).max(1e-9);
+    (score * right + (1.0 - score) * wrong).clamp(0.0, 1.0)
 }
 
 /// A mastery vector resolved against one snapshot: what the algorithms read.
@@ -187,37 +297,111 @@ mod tests {
     use super::*;
     use tupu_graph::{NodeKind, Relation, SnapshotBuilder};
 
-    fn chain() -> (Snapshot, Vec<NodeId>) {
+    fn chain_of(len: usize, weight: f32) -> (Snapshot, Vec<NodeId>) {
         let mut b = SnapshotBuilder::new();
         let ids: Vec<NodeId> =
-            (0..3).map(|i| b.node(&format!("https://e.org/n{i}"), NodeKind::KnowledgePoint)).collect();
-        b.edge(Relation::Requires, ids[1], ids[0], 1.0);
-        b.edge(Relation::Requires, ids[2], ids[1], 1.0);
+            (0..len).map(|i| b.node(&format!("https://e.org/n{i}"), NodeKind::KnowledgePoint)).collect();
+        for w in ids.windows(2) {
+            b.edge(Relation::Requires, w[1], w[0], weight);
+        }
         (b.build(1), ids)
     }
 
-    #[test]
-    fn success_raises_the_node_and_its_prerequisites() {
-        let (s, ids) = chain();
-        let mut state = LearnerState::default();
-        let before = state.get(&s, ids[0]).p;
-        let touched = state.observe(&s, Observation { node: ids[1], score: 1.0, time: 0 });
-        assert_eq!(touched, vec![ids[1], ids[0]]);
-        let p1 = state.get(&s, ids[1]).p;
-        let p0 = state.get(&s, ids[0]).p;
-        assert!(p0 > before && p0 <= p1);
-        assert_eq!(state.get(&s, ids[1]).attempts, 1);
+    fn right(node: NodeId) -> Observation {
+        Observation { node, score: 1.0, time: 0 }
     }
 
     #[test]
-    fn failure_lowers_dependents_with_belief() {
-        let (s, ids) = chain();
+    fn success_raises_every_prerequisite_less_with_each_hop() {
+        let (s, ids) = chain_of(4, 1.0);
         let mut state = LearnerState::default();
-        state.nodes.insert(s.iri_arc(ids[2]).clone(), NodeMastery::belief(0.9));
+        let prior = state.get(&s, ids[0]).p;
+        let touched = state.observe(&s, right(ids[3]));
+        assert_eq!(touched, vec![ids[3], ids[2], ids[1], ids[0]]);
+        let p: Vec<f32> = ids.iter().map(|&x| state.get(&s, x).p).collect();
+        assert!(prior < p[0] && p[0] < p[1] && p[1] < p[2] && p[2] < p[3], "{p:?}");
+        assert_eq!(state.get(&s, ids[3]).attempts, 1);
+        assert_eq!(state.get(&s, ids[2]).attempts, 0, "a prerequisite was not practised");
+    }
+
+    #[test]
+    fn a_full_closure_moves_a_prerequisite_like_the_node_itself() {
+        let params = default_params(&tupu_graph::NodeAttrs::default());
+        for a in [0.1f32, 0.5, 0.9] {
+            for score in [0.0f32, 0.5, 1.0] {
+                let linked = linked_posterior(a, a, a, score, &params);
+                assert!((linked - crate::bkt::posterior(a, score, &params)).abs() < 1e-5, "{a} {score}");
+            }
+        }
+        // Independence (r = 0): the answer says nothing about the other node.
+        let b = 0.3;
+        assert!((linked_posterior(0.6, b, 0.6 * b, 1.0, &params) - b).abs() < 1e-6);
+    }
+
+    #[test]
+    fn correct_answers_on_a_node_confirm_its_prerequisites() {
+        let (s, ids) = chain_of(6, 1.0);
+        let mut state = LearnerState::default();
+        for _ in 0..3 {
+            state.observe(&s, right(ids[5]));
+        }
+        for &x in &ids[2..] {
+            assert!(state.get(&s, x).p >= 0.85, "{x:?}: {}", state.get(&s, x).p);
+        }
+        // The same answers on the first node say nothing about the rest.
+        let mut other = LearnerState::default();
+        for _ in 0..3 {
+            other.observe(&s, right(ids[0]));
+        }
+        assert_eq!(other.nodes.len(), 1);
+    }
+
+    #[test]
+    fn a_weightless_edge_carries_no_evidence() {
+        let (s, ids) = chain_of(3, 0.0);
+        let mut state = LearnerState::default();
+        assert_eq!(state.observe(&s, right(ids[2])), vec![ids[2]]);
+    }
+
+    #[test]
+    fn failure_lowers_dependents_with_beliefs_only() {
+        let (s, ids) = chain_of(5, 1.0);
+        let mut state = LearnerState::default();
+        for (i, p) in [(2, 0.8), (3, 0.9)] {
+            state.nodes.insert(s.iri_arc(ids[i]).clone(), NodeMastery::belief(p));
+        }
         let touched = state.observe(&s, Observation { node: ids[1], score: 0.0, time: 0 });
-        assert!(touched.contains(&ids[2]));
-        let p2 = state.get(&s, ids[2]).p;
-        assert!(p2 < 0.9 && p2 >= state.get(&s, ids[1]).p);
+        assert_eq!(touched, vec![ids[1], ids[2], ids[3]], "n4 keeps its prior, n0 is a prerequisite");
+        assert!(!state.nodes.contains_key(s.iri(ids[4])));
+        let p3 = state.get(&s, ids[3]).p;
+        assert!(p3 < 0.7, "{p3}");
+        assert!(p3 > 0.3, "one wrong answer is not proof: {p3}");
+        // A second failure lowers it further.
+        state.observe(&s, Observation { node: ids[1], score: 0.0, time: 3_600 });
+        assert!(state.get(&s, ids[3]).p < p3);
+        // The walk goes through believed nodes only: n3 is out of reach behind n2's prior.
+        let mut gap = LearnerState::default();
+        gap.nodes.insert(s.iri_arc(ids[3]).clone(), NodeMastery::belief(0.9));
+        assert_eq!(gap.observe(&s, Observation { node: ids[1], score: 0.0, time: 0 }), vec![ids[1]]);
+    }
+
+    #[test]
+    fn one_event_touches_a_bounded_number_of_nodes() {
+        // A node with 400 prerequisites, each with one of its own.
+        let mut b = SnapshotBuilder::new();
+        let top = b.node("https://e.org/top", NodeKind::KnowledgePoint);
+        for i in 0..400 {
+            let mid = b.node(&format!("https://e.org/m{i}"), NodeKind::KnowledgePoint);
+            let low = b.node(&format!("https://e.org/l{i}"), NodeKind::KnowledgePoint);
+            b.edge(Relation::Requires, top, mid, 1.0);
+            b.edge(Relation::Requires, mid, low, 1.0);
+        }
+        let s = b.build(1);
+        let mut state = LearnerState::default();
+        let touched = state.observe(&s, right(top));
+        assert_eq!(touched.len(), 1 + MAX_PROPAGATION);
+        // Strongest links first: every direct prerequisite before any at two hops.
+        assert!(touched[1..].iter().all(|&x| s.iri(x).contains("/m")));
     }
 
     #[test]

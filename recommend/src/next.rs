@@ -6,7 +6,7 @@ use tupu_graph::{NodeId, Snapshot, Sym, prerequisite_closure};
 
 use crate::bkt::{default_params, p_correct};
 use crate::index::{RecommendIndex, resources_for};
-use crate::model::{DAY, Mastery};
+use crate::model::{DAY, MAX_PROPAGATION, Mastery};
 
 /// Weights of the ranking score (see [`next_steps`]).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -24,15 +24,24 @@ pub struct ScoreWeights {
     /// Expected learning from one practice (absent from older settings: the default).
     #[serde(default = "default_gain_weight")]
     pub gain: f32,
+    /// Expected prerequisites a check would confirm (absent from older settings: the default).
+    /// The default, 1.5, lets a check with the full part (two expected confirmations) outrank
+    /// the fringe, as two settled points are worth more than one practice.
+    #[serde(default = "default_probe_weight")]
+    pub probe: f32,
 }
 
 fn default_gain_weight() -> f32 {
     ScoreWeights::default().gain
 }
 
+fn default_probe_weight() -> f32 {
+    ScoreWeights::default().probe
+}
+
 impl Default for ScoreWeights {
     fn default() -> Self {
-        Self { goal: 0.40, unlock: 0.20, fit: 0.25, review: 0.30, order: 0.25, gain: 0.40 }
+        Self { goal: 0.40, unlock: 0.20, fit: 0.25, review: 0.30, order: 0.25, gain: 0.40, probe: 1.50 }
     }
 }
 
@@ -68,7 +77,8 @@ pub struct NextRequest {
     pub now: i64,
 }
 
-/// Why an item is recommended: learn something new, or review something fading.
+/// Why an item is recommended: learn something new, review something fading, or check
+/// whether something beyond the fringe is known already.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
@@ -76,6 +86,12 @@ pub enum ItemKind {
     Learn,
     /// Mastered once; recall has decayed below the threshold.
     Review,
+    /// A check: a knowledge point beyond the ready-to-learn fringe, offered to a learner whose
+    /// answers show they are ahead. A correct answer is evidence for every prerequisite it
+    /// rests on ([`Explanation::confirms`]), so one check can settle several of them at once;
+    /// a wrong one is still a practice of a point whose prerequisites the learner probably
+    /// knows. At most one per list (see [`next_steps`]).
+    Probe,
 }
 
 /// The parts of an item's score, each in [0, 1] before weighting.
@@ -98,9 +114,27 @@ pub struct ScoreParts {
     /// belief and `T` the node's BKT learning rate ([`default_params`]; 0.3 is the largest
     /// default rate). Under BKT, `(1 − p) · T` is the probability that this practice is the
     /// one that moves the learner into mastery: it prefers nodes the learner is not likely to
-    /// know yet, and among them the ones learnt fastest.
+    /// know yet, and among them the ones learnt fastest. For a check, whose prerequisites are
+    /// not mastered, `(1 − π(x)) · min_q π(q) · T / 0.3`: learning needs the node not to be
+    /// known yet and its prerequisites to be known (`π` as in [`next_steps`], `q` over the
+    /// direct prerequisites).
     pub gain: f32,
+    /// For a check ([`ItemKind::Probe`]) only, 0 otherwise: the expected number of
+    /// prerequisites a correct answer would rightly confirm, `π(x) · (1 − S) · |confirms|`
+    /// (known and not slipped, so not a guess), divided by [`PROBE_SCALE`] and capped at 1.
+    /// `π(x)` is the estimate that the learner knows `x` already (see [`next_steps`]), `S` its
+    /// slip, and `confirms` its transitive prerequisites not yet mastered
+    /// ([`Explanation::confirms`]): under the closure, knowing `x` means knowing them all.
+    pub probe: f32,
 }
+
+/// Expected confirmations at which a check's [`ScoreParts::probe`] is full: two, since a check
+/// is worth offering over a practice of the fringe (which settles at most the one point
+/// practised) when a correct answer is expected to settle more than one.
+pub const PROBE_SCALE: f32 = 2.0;
+
+/// Most candidates for a check: nearest the fringe first without a goal, then highest `π`.
+const PROBE_CANDIDATES: usize = 64;
 
 /// The largest learning rate [`default_params`] gives, which scales [`ScoreParts::gain`].
 const LEARN_SCALE: f32 = 0.30;
@@ -108,15 +142,19 @@ const LEARN_SCALE: f32 = 0.30;
 /// The graph facts behind an item.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Explanation {
-    /// Direct prerequisites, all mastered.
+    /// Direct prerequisites, all mastered (empty for a check, whose prerequisites are not).
     pub mastered_prerequisites: Vec<NodeId>,
+    /// For a check: the prerequisites not yet mastered that a correct answer is evidence for,
+    /// nearest first (at most [`MAX_PROPAGATION`]); empty otherwise.
+    pub confirms: Vec<NodeId>,
     /// Nodes that become ready once this one is mastered.
     pub unlocks: Vec<NodeId>,
     /// Steps from this node up to the goal, when a goal was given and leads here.
     pub steps_to_goal: Option<u32>,
     /// Current probability of mastery.
     pub mastery: f32,
-    /// Probability of answering correctly now.
+    /// Probability of answering correctly now (for a check, at the estimate `π` of
+    /// [`next_steps`]).
     pub expected_success: f32,
     /// Days since last practice, for reviews.
     pub days_since_practice: Option<f32>,
@@ -129,7 +167,7 @@ pub struct Explanation {
 pub struct Recommendation {
     /// The node.
     pub node: NodeId,
-    /// Learn or review.
+    /// Learn, review or check.
     pub kind: ItemKind,
     /// Weighted score.
     pub score: f32,
@@ -166,6 +204,9 @@ struct Candidate {
     unlocks: Vec<NodeId>,
     thread: Option<Sym>,
     topic: Option<Sym>,
+    /// For a check: what it would confirm, and the probability of a correct answer.
+    confirms: Vec<NodeId>,
+    expected: Option<f32>,
 }
 
 /// Ranks what a learner should do next.
@@ -177,10 +218,31 @@ struct Candidate {
 /// `score = w_goal·goal + w_unlock·unlock + w_fit·fit + w_order·order + w_gain·gain` for a
 /// node to learn and `w_review·(0.5 + 0.5·review) + w_fit·fit + w_order·order` for a review
 /// (see [`ScoreParts`]); with a goal, only fringe nodes among the goal's prerequisites (or the
-/// goal itself) are ranked. The list is then picked greedily with a diversity rule: at most
-/// `per_thread` items per learning thread and a penalty of 0.1 per item already taken from the
-/// same topic, so one strand cannot fill the list; the rule relaxes only when nothing else is
-/// ready.
+/// goal itself) are ranked.
+///
+/// **Checks** ([`ItemKind::Probe`]) skip ahead, as knowledge-space assessment does. They are
+/// offered only to a learner who is *ahead*: at least one knowledge point practised and most
+/// of them answered right every time. Their ahead rate
+/// `α = (clean + 1) / (practised + 2)` estimates how often they already know a point whose
+/// prerequisites they know, and since knowledge is closed under prerequisites the estimate
+/// that they know `x` is
+///
+/// ```text
+/// π(x) = p(x)                                      if x is mastered or was answered wrong
+///      = max(p(x), α · min over direct prerequisites q of π(q))     if x holds a belief
+///      = α · min over direct prerequisites q of π(q)                 otherwise (1 for none)
+/// ```
+/// The candidates are the knowledge points beyond the fringe (in the goal's closure with a
+/// goal; one or two `requires` steps beyond the fringe without), neither mastered nor ever
+/// answered wrong, at most 64 (highest `π` first). Each is scored like a node to learn, with
+/// no unlock part and with `w_probe·probe`: `gain` is the expected learning from practising
+/// it and `probe` the expected number of prerequisites a correct answer would confirm (see
+/// [`ScoreParts`]). The best one joins the candidates, so a list holds at most one check, and
+/// a learner with no practice at all gets none.
+///
+/// The list is then picked greedily with a diversity rule: at most `per_thread` items per
+/// learning thread and a penalty of 0.1 per item already taken from the same topic, so one
+/// strand cannot fill the list; the rule relaxes only when nothing else is ready.
 ///
 /// ```text
 ///   count ◀── add ◀── add_carry        (a ◀── b: b requires a)
@@ -192,7 +254,10 @@ struct Candidate {
 ///
 /// # Complexity
 /// O(n/64 + Σ deg) for a learner with m entries: the bit set, then each entry's dependents and
-/// their prerequisites; roots are read in teaching order until enough are found.
+/// their prerequisites; roots are read in teaching order until enough are found. For a learner
+/// who is ahead, checks add O(R · deg) for the `R` nodes of the region (at most 512 estimates
+/// `π` are computed) and O(64 · K · deg) for what each candidate confirms (K = 256, see
+/// [`Explanation::confirms`]).
 ///
 /// ```
 /// use tupu_graph::{NodeKind, Relation, SnapshotBuilder};
@@ -315,7 +380,7 @@ pub fn next_steps(
     let fit = |x: NodeId, target: f32| (-((index.difficulty(x) - target) / 0.12).powi(2)).exp();
     let order = |x: NodeId| (-(index.position(x) - earliest).max(0.0) / 0.1).exp();
     let mut candidates: Vec<Candidate> = Vec::with_capacity(fringe.len() + 8);
-    for x in fringe {
+    for &x in &fringe {
         let unlocks: Vec<NodeId> = snapshot
             .dependents(x)
             .filter(|&d| {
@@ -333,6 +398,7 @@ pub fn next_steps(
             order: order(x),
             gain: ((1.0 - mastery.p(snapshot, x)) * default_params(snapshot.attrs(x)).learn / LEARN_SCALE)
                 .clamp(0.0, 1.0),
+            probe: 0.0,
         };
         let score = w.goal * parts.goal
             + w.unlock * parts.unlock
@@ -348,6 +414,8 @@ pub fn next_steps(
             unlocks,
             thread: a.thread,
             topic: a.topic,
+            confirms: Vec::new(),
+            expected: None,
         });
     }
     if request.goal.is_none() {
@@ -375,8 +443,38 @@ pub fn next_steps(
                 unlocks: Vec::new(),
                 thread: a.thread,
                 topic: a.topic,
+                confirms: Vec::new(),
+                expected: None,
             });
         }
+    }
+    if let Some(alpha) = ahead_rate(index, mastery) {
+        let region: Vec<NodeId> = match &goal_steps {
+            Some(steps) => {
+                let mut r: Vec<NodeId> = steps.keys().copied().collect();
+                r.sort();
+                r
+            }
+            None => beyond_fringe(snapshot, index, &fringe, &mastered),
+        };
+        let probe = Probe { snapshot, mastery, mastered: &mastered, alpha, threshold };
+        let score = |x: NodeId, gain: f32, value: f32| {
+            let parts = ScoreParts {
+                goal: goal_steps.as_ref().and_then(|s| s.get(&x)).map_or(0.0, |&d| 1.0 / (1.0 + d as f32)),
+                fit: fit(x, learner_level + 0.05),
+                order: order(x),
+                gain,
+                probe: (value / PROBE_SCALE).min(1.0),
+                ..ScoreParts::default()
+            };
+            let score = w.goal * parts.goal
+                + w.fit * parts.fit
+                + w.order * parts.order
+                + w.gain * parts.gain
+                + w.probe * parts.probe;
+            (score, parts)
+        };
+        candidates.extend(probe.best(index, &region, &fringe, &subject_ok, &score));
     }
     let picked = diversify(candidates, request.n, config.per_thread);
     picked.into_iter().map(|c| explain(snapshot, mastery, c, goal_steps.as_ref(), request.now, config)).collect()
@@ -416,6 +514,177 @@ fn diversify(mut candidates: Vec<Candidate>, n: usize, per_thread: usize) -> Vec
     picked
 }
 
+/// The learner's ahead rate `α = (clean + 1) / (practised + 2)`: of the knowledge points they
+/// practised, the share answered right every time (Laplace-smoothed), an estimate of how often
+/// they already know the next point when they know what it requires. `None` unless at least
+/// one point was practised and most were clean: only then are checks offered.
+fn ahead_rate(index: &RecommendIndex, mastery: &Mastery) -> Option<f32> {
+    let (mut practised, mut clean) = (0u32, 0u32);
+    for (node, m) in mastery.entries() {
+        if m.attempts > 0 && index.learnable(node) {
+            practised += 1;
+            clean += u32::from(m.correct == m.attempts);
+        }
+    }
+    (2 * clean > practised).then(|| (clean as f32 + 1.0) / (practised as f32 + 2.0))
+}
+
+/// Knowledge points one or two `requires` steps beyond the fringe, not mastered, the nearest
+/// first and in node order among equals; at most [`PROBE_CANDIDATES`].
+fn beyond_fringe(snapshot: &Snapshot, index: &RecommendIndex, fringe: &[NodeId], mastered: &BitSet) -> Vec<NodeId> {
+    let mut seen: rustc_hash::FxHashSet<NodeId> = fringe.iter().copied().collect();
+    let mut layer: Vec<NodeId> = fringe.to_vec();
+    layer.sort();
+    let mut out = Vec::new();
+    for _ in 0..2 {
+        let mut next: Vec<NodeId> = Vec::new();
+        for &x in &layer {
+            for d in snapshot.dependents(x) {
+                if index.learnable(d) && !mastered.get(d.index()) && seen.insert(d) {
+                    next.push(d);
+                }
+            }
+        }
+        next.sort();
+        out.extend_from_slice(&next);
+        if out.len() >= PROBE_CANDIDATES {
+            break;
+        }
+        layer = next;
+    }
+    out.truncate(PROBE_CANDIDATES);
+    out
+}
+
+/// Most nodes whose estimate `π` one request computes; a node beyond is no candidate, and a
+/// prerequisite beyond counts as unknown.
+const KNOWN_BUDGET: usize = 512;
+
+/// The choice of a check (see [`next_steps`]).
+struct Probe<'a> {
+    snapshot: &'a Snapshot,
+    mastery: &'a Mastery,
+    mastered: &'a BitSet,
+    alpha: f32,
+    threshold: f32,
+}
+
+impl Probe<'_> {
+    /// `π(x)`, the estimate that the learner knows `x` (see [`next_steps`]), memoised and
+    /// recursive over the prerequisites; `None` past the budget. A node enters the memo before
+    /// its prerequisites are visited, so at most [`KNOWN_BUDGET`] nodes are estimated and the
+    /// recursion is no deeper.
+    fn known(&self, x: NodeId, memo: &mut HashMap<NodeId, Option<f32>>) -> Option<f32> {
+        if let Some(&v) = memo.get(&x) {
+            return v;
+        }
+        let entry = self.mastery.entry(x);
+        let p = self.mastery.p(self.snapshot, x);
+        if self.mastered.get(x.index()) || entry.is_some_and(|m| m.correct < m.attempts) {
+            memo.insert(x, Some(p));
+            return Some(p);
+        }
+        if memo.len() >= KNOWN_BUDGET {
+            memo.insert(x, None);
+            return None;
+        }
+        memo.insert(x, None);
+        let least = self.least(x, memo);
+        let ahead = self.alpha * least;
+        let v = if entry.is_some() { p.max(ahead) } else { ahead };
+        memo.insert(x, Some(v));
+        Some(v)
+    }
+
+    /// `min over the direct prerequisites q of π(q)` (1 for none), an unestimated `π` as 0.
+    fn least(&self, x: NodeId, memo: &mut HashMap<NodeId, Option<f32>>) -> f32 {
+        self.snapshot.prerequisites(x).map(|q| self.known(q, memo).unwrap_or(0.0)).fold(1.0f32, f32::min)
+    }
+
+    /// The transitive prerequisites of `x` not mastered, reached through nodes not mastered,
+    /// nearest first; at most `limit`.
+    fn confirms(&self, index: &RecommendIndex, x: NodeId, limit: usize) -> Vec<NodeId> {
+        let mut seen: rustc_hash::FxHashSet<NodeId> = rustc_hash::FxHashSet::default();
+        let mut out = Vec::new();
+        let mut queue = std::collections::VecDeque::from([x]);
+        while let Some(y) = queue.pop_front() {
+            for q in self.snapshot.prerequisites(y) {
+                if self.mastered.get(q.index()) || !seen.insert(q) {
+                    continue;
+                }
+                if index.learnable(q) && self.mastery.p(self.snapshot, q) < self.threshold {
+                    out.push(q);
+                    if out.len() >= limit {
+                        return out;
+                    }
+                }
+                queue.push_back(q);
+            }
+        }
+        out
+    }
+
+    /// The best check among `region`, by `score(node, gain, expected confirmations)`; `None`
+    /// when no node qualifies (see [`next_steps`]).
+    fn best(
+        &self,
+        index: &RecommendIndex,
+        region: &[NodeId],
+        fringe: &[NodeId],
+        subject_ok: &dyn Fn(NodeId) -> bool,
+        score: &dyn Fn(NodeId, f32, f32) -> (f32, ScoreParts),
+    ) -> Option<Candidate> {
+        let fringe: rustc_hash::FxHashSet<NodeId> = fringe.iter().copied().collect();
+        let mut memo = HashMap::default();
+        let mut candidates: Vec<(NodeId, f32)> = region
+            .iter()
+            .copied()
+            .filter(|&x| {
+                index.learnable(x)
+                    && !self.mastered.get(x.index())
+                    && !fringe.contains(&x)
+                    && subject_ok(x)
+                    && self.mastery.entry(x).is_none_or(|m| m.correct == m.attempts)
+            })
+            .filter_map(|x| Some((x, self.known(x, &mut memo)?)))
+            .collect();
+        candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        candidates.truncate(PROBE_CANDIDATES);
+        let mut best: Option<Candidate> = None;
+        for (x, known) in candidates {
+            let params = default_params(self.snapshot.attrs(x));
+            // The probe part saturates: count only as far as it can grow.
+            let per_confirmation = known * (1.0 - params.slip);
+            let enough = (PROBE_SCALE / per_confirmation.max(1e-3)).ceil() as usize;
+            let confirms = self.confirms(index, x, enough.min(MAX_PROPAGATION));
+            if confirms.is_empty() {
+                continue;
+            }
+            let least = self.least(x, &mut memo);
+            let gain = ((1.0 - known) * least * params.learn / LEARN_SCALE).clamp(0.0, 1.0);
+            let value = per_confirmation * confirms.len() as f32;
+            let (score, parts) = score(x, gain, value);
+            if best.as_ref().is_none_or(|b| score > b.score) {
+                let a = self.snapshot.attrs(x);
+                best = Some(Candidate {
+                    node: x,
+                    kind: ItemKind::Probe,
+                    score,
+                    parts,
+                    unlocks: Vec::new(),
+                    thread: a.thread,
+                    topic: a.topic,
+                    confirms,
+                    expected: Some(p_correct(known, &params)),
+                });
+            }
+        }
+        let mut best = best?;
+        best.confirms = self.confirms(index, best.node, MAX_PROPAGATION);
+        Some(best)
+    }
+}
+
 fn explain(
     snapshot: &Snapshot,
     mastery: &Mastery,
@@ -428,6 +697,7 @@ fn explain(
     let p = mastery.p(snapshot, c.node);
     let params = default_params(snapshot.attrs(c.node));
     let review = c.kind == ItemKind::Review;
+    let probe = c.kind == ItemKind::Probe;
     let last = entry.and_then(|m| m.last_practised);
     Recommendation {
         node: c.node,
@@ -435,11 +705,12 @@ fn explain(
         score: c.score,
         parts: c.parts,
         explanation: Explanation {
-            mastered_prerequisites: snapshot.prerequisites(c.node).collect(),
+            mastered_prerequisites: if probe { Vec::new() } else { snapshot.prerequisites(c.node).collect() },
+            confirms: c.confirms,
             unlocks: c.unlocks,
             steps_to_goal: goal_steps.and_then(|s| s.get(&c.node).copied()),
             mastery: p,
-            expected_success: p_correct(p, &params),
+            expected_success: c.expected.unwrap_or_else(|| p_correct(p, &params)),
             days_since_practice: if review { last.map(|t| (now - t) as f32 / DAY as f32) } else { None },
             recall: if review { entry.map(|m| m.recall(now)) } else { None },
         },
@@ -470,7 +741,7 @@ pub fn remaining_for_goal(snapshot: &Snapshot, mastery: &Mastery, goal: NodeId, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::NodeMastery;
+    use crate::model::{LearnerState, NodeMastery, Observation};
     use tupu_graph::{NodeKind, Relation, SnapshotBuilder};
 
     /// Three threads: a (a0 ◀ a1 ◀ a2), b (b0 ◀ b1), c (c0); a1 also requires b0.
@@ -594,5 +865,169 @@ mod tests {
         let score = |items: &[Recommendation], name: &str| items.iter().find(|i| i.node == ids[name]).unwrap().score;
         let w = ScoreWeights::default().gain;
         assert!((score(&items, "c0") - score(&without, "c0") - w * gain("c0")).abs() < 1e-6);
+    }
+
+    /// A chain a0 ◀ a1 ◀ … ◀ a5 in thread a, and two lone roots b0, c0.
+    fn chain() -> (Snapshot, Vec<NodeId>) {
+        let mut b = SnapshotBuilder::new();
+        let mut ids = Vec::new();
+        for (i, name) in ["a0", "a1", "a2", "a3", "a4", "a5", "b0", "c0"].iter().enumerate() {
+            let id = b.node(&format!("https://e.org/{name}"), NodeKind::KnowledgePoint);
+            let thread = b.symbol(&name[..1]);
+            b.attrs_mut(id).thread = Some(thread);
+            b.attrs_mut(id).sequence = Some(i as u32);
+            ids.push(id);
+        }
+        for i in 1..6 {
+            b.edge(Relation::Requires, ids[i], ids[i - 1], 1.0);
+        }
+        (b.build(1), ids)
+    }
+
+    fn answer(state: &mut LearnerState, s: &Snapshot, node: NodeId, right: bool, times: usize) {
+        for t in 0..times {
+            let score = if right { 1.0 } else { 0.0 };
+            state.observe(s, Observation { node, score, time: t as i64 });
+        }
+    }
+
+    fn checks(items: &[Recommendation]) -> Vec<&Recommendation> {
+        items.iter().filter(|i| i.kind == ItemKind::Probe).collect()
+    }
+
+    #[test]
+    fn no_check_without_practice() {
+        let (s, ids) = chain();
+        let index = RecommendIndex::new(&s);
+        let config = RecommendConfig::default();
+        let none = next_steps(&s, &index, &Mastery::default(), &request(8), &config);
+        assert!(checks(&none).is_empty());
+        // Placement beliefs are no practice.
+        let placed = Mastery::from_entries([(ids[0], NodeMastery::belief(0.95)), (ids[1], NodeMastery::belief(0.6))]);
+        assert!(checks(&next_steps(&s, &index, &placed, &request(8), &config)).is_empty());
+        // Nor is a learner who gets things wrong ahead.
+        let mut state = LearnerState::default();
+        answer(&mut state, &s, ids[0], false, 2);
+        answer(&mut state, &s, ids[6], true, 1);
+        assert!(checks(&next_steps(&s, &index, &state.resolve(&s), &request(8), &config)).is_empty());
+    }
+
+    #[test]
+    fn an_ahead_learner_gets_one_check_beyond_the_fringe() {
+        let (s, ids) = chain();
+        let index = RecommendIndex::new(&s);
+        let mut state = LearnerState::default();
+        answer(&mut state, &s, ids[0], true, 3);
+        answer(&mut state, &s, ids[6], true, 1);
+        let mastery = state.resolve(&s);
+        let threshold = RecommendConfig::default().mastery_threshold;
+        let items = next_steps(&s, &index, &mastery, &request(8), &RecommendConfig::default());
+        let found = checks(&items);
+        assert_eq!(found.len(), 1, "{items:#?}");
+        let check = found[0];
+        let fringe = ready_fringe(&s, &index, &mastery, threshold);
+        assert!(!fringe.contains(&check.node) && mastery.p(&s, check.node) < threshold);
+        // It confirms exactly its prerequisites not yet mastered, nearest first.
+        let mut want: Vec<NodeId> =
+            ids[1..5].iter().copied().filter(|&q| prerequisite_closure(&s, check.node).contains(&q)).collect();
+        want.reverse();
+        assert_eq!(check.explanation.confirms, want);
+        assert!(check.explanation.mastered_prerequisites.is_empty());
+        assert!(check.parts.probe > 0.0 && check.parts.unlock == 0.0);
+        let w = ScoreWeights::default();
+        let p = &check.parts;
+        let sum = w.goal * p.goal + w.fit * p.fit + w.order * p.order + w.gain * p.gain + w.probe * p.probe;
+        assert!((check.score - sum).abs() < 1e-5);
+        // The items to learn keep their meaning: every one is ready.
+        for item in items.iter().filter(|i| i.kind == ItemKind::Learn) {
+            assert!(fringe.contains(&item.node), "{:?}", item.node);
+        }
+    }
+
+    #[test]
+    fn a_list_holds_at_most_one_check() {
+        // Ten chains of four; the learner mastered the root of each.
+        let mut b = SnapshotBuilder::new();
+        let mut roots = Vec::new();
+        for c in 0..10 {
+            let ids: Vec<NodeId> =
+                (0..4).map(|i| b.node(&format!("https://e.org/c{c}n{i}"), NodeKind::KnowledgePoint)).collect();
+            for w in ids.windows(2) {
+                b.edge(Relation::Requires, w[1], w[0], 1.0);
+            }
+            roots.push(ids[0]);
+        }
+        let s = b.build(1);
+        let index = RecommendIndex::new(&s);
+        let mut state = LearnerState::default();
+        for &r in &roots {
+            answer(&mut state, &s, r, true, 3);
+        }
+        let items = next_steps(&s, &index, &state.resolve(&s), &request(20), &RecommendConfig::default());
+        assert_eq!(checks(&items).len(), 1);
+        assert!(items.len() > 10);
+    }
+
+    #[test]
+    fn a_right_check_moves_the_fringe_past_what_it_confirms() {
+        let (s, ids) = chain();
+        let index = RecommendIndex::new(&s);
+        let config = RecommendConfig::default();
+        let mut state = LearnerState::default();
+        answer(&mut state, &s, ids[0], true, 3);
+        answer(&mut state, &s, ids[6], true, 1);
+        let req = NextRequest { goal: Some(ids[5]), ..request(3) };
+        let items = next_steps(&s, &index, &state.resolve(&s), &req, &config);
+        let check = checks(&items)[0].clone();
+        assert!(prerequisite_closure(&s, ids[5]).contains(&check.node) || check.node == ids[5]);
+        assert!(check.explanation.steps_to_goal.is_some());
+        answer(&mut state, &s, check.node, true, 3);
+        let mastery = state.resolve(&s);
+        for &q in &check.explanation.confirms {
+            assert!(mastery.p(&s, q) >= config.mastery_threshold, "{q:?} {}", mastery.p(&s, q));
+        }
+        let after = next_steps(&s, &index, &mastery, &req, &config);
+        assert!(after.iter().all(|i| !check.explanation.confirms.contains(&i.node)));
+    }
+
+    #[test]
+    fn a_point_answered_wrong_is_not_checked_again() {
+        let (s, ids) = chain();
+        let index = RecommendIndex::new(&s);
+        let mut state = LearnerState::default();
+        answer(&mut state, &s, ids[0], true, 3);
+        answer(&mut state, &s, ids[6], true, 1);
+        answer(&mut state, &s, ids[7], true, 1);
+        let first = next_steps(&s, &index, &state.resolve(&s), &request(8), &RecommendConfig::default());
+        let checked = checks(&first)[0].node;
+        answer(&mut state, &s, checked, false, 1);
+        let again = next_steps(&s, &index, &state.resolve(&s), &request(8), &RecommendConfig::default());
+        assert!(checks(&again).iter().all(|c| c.node != checked));
+    }
+
+    #[test]
+    fn a_deep_goal_is_estimated_within_bounds() {
+        // A chain of 3,000 points: the estimates and the confirmations stay bounded, and the
+        // recursion does not follow the whole chain.
+        let (s, ids) = {
+            let mut b = SnapshotBuilder::new();
+            let ids: Vec<NodeId> =
+                (0..3_000).map(|i| b.node(&format!("https://e.org/n{i}"), NodeKind::KnowledgePoint)).collect();
+            for w in ids.windows(2) {
+                b.edge(Relation::Requires, w[1], w[0], 1.0);
+            }
+            (b.build(1), ids)
+        };
+        let index = RecommendIndex::new(&s);
+        let mut state = LearnerState::default();
+        answer(&mut state, &s, ids[0], true, 3);
+        let req = NextRequest { goal: Some(ids[2_999]), ..request(3) };
+        let items = next_steps(&s, &index, &state.resolve(&s), &req, &RecommendConfig::default());
+        assert!(items.iter().any(|i| i.node == ids[1] && i.kind == ItemKind::Learn));
+        // A check goes only a few steps past what the learner showed: π falls by α per step.
+        for check in checks(&items) {
+            assert!(ids[2..8].contains(&check.node), "{:?}", check.node);
+            assert!(!check.explanation.confirms.is_empty());
+        }
     }
 }

@@ -319,6 +319,16 @@ fn explanation_text(
             e.mastered_prerequisites.len(),
             names(snapshot, &e.mastered_prerequisites, lang)
         )),
+        (ItemKind::Probe, Lang::En) => parts.push(format!(
+            "Check: your answers suggest you may know this already; a correct answer confirms {} prerequisite(s) at once ({}).",
+            e.confirms.len(),
+            names(snapshot, &e.confirms, lang)
+        )),
+        (ItemKind::Probe, Lang::Zh) => parts.push(format!(
+            "检测：你的作答表明你可能已经会了；答对即可一次确认{}个先修知识点（{}）。",
+            e.confirms.len(),
+            names(snapshot, &e.confirms, lang)
+        )),
     }
     if !e.unlocks.is_empty() {
         parts.push(match lang {
@@ -339,7 +349,7 @@ fn explanation_text(
             (n, Lang::Zh) => format!("距离目标“{label}”还有{n}步。"),
         });
     }
-    if item.kind == ItemKind::Learn {
+    if matches!(item.kind, ItemKind::Learn | ItemKind::Probe) {
         parts.push(match lang {
             Lang::En => format!("Expected success now: {}%.", pct(e.expected_success)),
             Lang::Zh => format!("当前预计答对率{}%。", pct(e.expected_success)),
