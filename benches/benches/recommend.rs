@@ -64,32 +64,24 @@ fn bkt(c: &mut Criterion) {
             black_box(&mastery);
         })
     });
-    // One learner's realistic reach: the 1,000 points of one subject.
+    // One learner's realistic reach (the 1,000 points of one subject), and the whole graph.
     let local: Vec<(usize, f32)> = events.iter().map(|&(node, score)| (node % CLUSTER, score)).collect();
-    group.bench_function("observe_with_propagation_one_subject", |b| {
-        b.iter_batched(
-            LearnerState::default,
-            |mut state| {
-                for &(node, score) in &local {
-                    black_box(state.observe(&s, Observation { node: kps[node], score, time: 0 }));
-                }
-                state
-            },
-            BatchSize::LargeInput,
-        )
-    });
-    group.bench_function("observe_with_propagation_whole_graph", |b| {
-        b.iter_batched(
-            LearnerState::default,
-            |mut state| {
-                for &(node, score) in &events {
-                    black_box(state.observe(&s, Observation { node: kps[node], score, time: 0 }));
-                }
-                state
-            },
-            BatchSize::LargeInput,
-        )
-    });
+    for (name, stream) in
+        [("observe_with_propagation_one_subject", &local), ("observe_with_propagation_whole_graph", &events)]
+    {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                LearnerState::default,
+                |mut state| {
+                    for &(node, score) in stream {
+                        black_box(state.observe(&s, Observation { node: kps[node], score, time: 0 }));
+                    }
+                    state
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
     group.finish();
 }
 
