@@ -1,0 +1,69 @@
+//! Property tests: the fast paths against naive definitions, on small random DAGs.
+
+use std::collections::HashSet;
+
+use proptest::prelude::*;
+use tupu_graph::{NodeId, NodeKind, Relation, Snapshot, SnapshotBuilder};
+use tupu_recommend::{
+    ItemKind, Mastery, NextRequest, NodeMastery, RecommendConfig, RecommendIndex, next_steps, plan_path, ready_fringe,
+};
+
+/// A random DAG: node i may require any j < i; a random mastery vector over it.
+fn case() -> impl Strategy<Value = (Snapshot, Mastery)> {
+    (2usize..40).prop_flat_map(|n| {
+        let edges = proptest::collection::vec((1..n, 0usize..n, 0usize..4), 0..n * 3);
+        let beliefs = proptest::collection::vec(0.0f32..1.0, n);
+        (Just(n), edges, beliefs).prop_map(|(n, edges, beliefs)| {
+            let mut b = SnapshotBuilder::new();
+            let ids: Vec<NodeId> =
+                (0..n).map(|i| b.node(&format!("https://e.org/n{i}"), NodeKind::KnowledgePoint)).collect();
+            for (i, (a, c, thread)) in edges.iter().enumerate() {
+                let (a, c) = (*a, c % a);
+                b.edge(Relation::Requires, ids[a], ids[c], 1.0);
+                let t = b.symbol(&format!("t{thread}"));
+                b.attrs_mut(ids[i % n]).thread = Some(t);
+            }
+            let s = b.build(1);
+            let mastery = Mastery::from_entries(ids.iter().zip(&beliefs).map(|(&id, &p)| (id, NodeMastery::belief(p))));
+            (s, mastery)
+        })
+    })
+}
+
+proptest! {
+    #[test]
+    fn next_learns_exactly_the_ready_fringe((s, mastery) in case()) {
+        let index = RecommendIndex::new(&s);
+        let config = RecommendConfig { per_thread: 1_000, ..RecommendConfig::default() };
+        let request = NextRequest { n: 100, goal: None, subject: None, now: 0 };
+        let items = next_steps(&s, &index, &mastery, &request, &config);
+        let learn: HashSet<NodeId> = items.iter().filter(|i| i.kind == ItemKind::Learn).map(|i| i.node).collect();
+        let naive: HashSet<NodeId> = ready_fringe(&s, &index, &mastery, config.mastery_threshold).into_iter().collect();
+        prop_assert_eq!(learn, naive);
+    }
+
+    #[test]
+    fn paths_are_valid_and_complete((s, mastery) in case(), goal in 0usize..40) {
+        let index = RecommendIndex::new(&s);
+        let config = RecommendConfig::default();
+        let goal = NodeId::new(goal % s.node_count());
+        let path = plan_path(&s, &index, &mastery, &[goal], None, &config).unwrap();
+        let mastered = |x: NodeId| mastery.p(&s, x) >= config.mastery_threshold;
+        // Naive: everything not mastered reachable from the goal through unmastered nodes.
+        let mut expected = HashSet::new();
+        let mut stack = if mastered(goal) { vec![] } else { vec![goal] };
+        while let Some(x) = stack.pop() {
+            if expected.insert(x) {
+                stack.extend(s.prerequisites(x).filter(|&q| !mastered(q)));
+            }
+        }
+        let steps: Vec<NodeId> = path.steps.iter().map(|st| st.node).collect();
+        prop_assert_eq!(steps.iter().copied().collect::<HashSet<_>>(), expected);
+        prop_assert_eq!(steps.len(), path.steps.len());
+        let mut done = HashSet::new();
+        for &x in &steps {
+            prop_assert!(s.prerequisites(x).all(|q| done.contains(&q) || mastered(q)));
+            done.insert(x);
+        }
+    }
+}
