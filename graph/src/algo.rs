@@ -64,7 +64,7 @@ pub fn prerequisite_closure(snapshot: &Snapshot, node: NodeId) -> Vec<NodeId> {
 ///
 /// Each strongly connected component of the `requires` graph with more than one node (or a
 /// node that requires itself) holds at least one cycle; one shortest-found cycle is returned
-/// per component, starting at its smallest node index, with the first node repeated at the end:
+/// per component, starting at its node with the smallest IRI, with the first node repeated at the end:
 /// `[a, b, c, a]` reads "a requires b requires c requires a".
 ///
 /// # Complexity
@@ -95,7 +95,8 @@ pub fn prerequisite_cycles(snapshot: &Snapshot) -> Vec<Vec<NodeId>> {
 /// A cycle through the smallest member of a strongly connected component: breadth-first search
 /// from it, restricted to the component, back to itself.
 fn cycle_within(snapshot: &Snapshot, members: &[NodeId]) -> Vec<NodeId> {
-    let start = *members.iter().min().expect("components are not empty");
+    // Start at the smallest IRI: the same cycle reads the same however nodes are numbered.
+    let start = *members.iter().min_by_key(|&&n| snapshot.iri(n)).expect("components are not empty");
     let mut in_component = std::collections::HashSet::with_capacity(members.len());
     in_component.extend(members.iter().copied());
     let mut parent: std::collections::HashMap<NodeId, NodeId> = std::collections::HashMap::new();

@@ -7,7 +7,7 @@ use oxigraph::model::{GraphNameRef, NamedNodeRef, NamedOrBlankNode, NamedOrBlank
 use oxigraph::store::{QuadIter, StorageError, Store, Transaction};
 
 use crate::snapshot::{
-    BktParams, Edge, MasteryLevel, NodeAttrs, NodeId, NodeKind, Relation, Snapshot, SnapshotBuilder, Sym,
+    BktParams, Edge, MasteryLevel, NodeAttrs, NodeId, NodeKind, Relation, Snapshot, SnapshotBuilder,
 };
 use crate::vocab::{rdfs, schema, skos, tupu};
 
@@ -63,7 +63,7 @@ pub(crate) fn class_of(kind: NodeKind) -> NamedNodeRef<'static> {
 
 /// Predicates compiled into edges, with the relation they become and whether they are read
 /// backwards (`B skos:narrower A` is `A broader B`).
-const EDGE_PREDICATES: &[(NamedNodeRef<'static>, Relation, bool)] = &[
+pub(crate) const EDGE_PREDICATES: &[(NamedNodeRef<'static>, Relation, bool)] = &[
     (tupu::REQUIRES, Relation::Requires, false),
     (tupu::BUILDS_ON, Relation::BuildsOn, false),
     (tupu::RELATED_TO, Relation::RelatedTo, false),
@@ -85,7 +85,7 @@ const EDGE_PREDICATES: &[(NamedNodeRef<'static>, Relation, bool)] = &[
 ];
 
 /// Qualification links and the relation they qualify.
-const QUALIFIED_PREDICATES: &[(NamedNodeRef<'static>, Relation)] = &[
+pub(crate) const QUALIFIED_PREDICATES: &[(NamedNodeRef<'static>, Relation)] = &[
     (tupu::QUALIFIED_SUPPORT, Relation::Supports),
     (tupu::QUALIFIED_DEVELOPMENT, Relation::Develops),
     (tupu::QUALIFIED_REQUIREMENT, Relation::RequiresCompetency),
@@ -121,21 +121,21 @@ fn scan<'a, S: QuadSource>(
     source.quads(None, Some(predicate), None, None)
 }
 
-fn named_subject(quad: &Quad) -> Option<&str> {
+pub(crate) fn named_subject(quad: &Quad) -> Option<&str> {
     match &quad.subject {
         NamedOrBlankNode::NamedNode(n) => Some(n.as_str()),
         NamedOrBlankNode::BlankNode(_) => None,
     }
 }
 
-fn literal_value(term: &Term) -> Option<&str> {
+pub(crate) fn literal_value(term: &Term) -> Option<&str> {
     match term {
         Term::Literal(l) => Some(l.value()),
         _ => None,
     }
 }
 
-fn term_text(term: &Term) -> String {
+pub(crate) fn term_text(term: &Term) -> String {
     match term {
         Term::NamedNode(n) => n.as_str().to_owned(),
         other => other.to_string(),
@@ -179,7 +179,7 @@ pub(crate) fn compile<S: QuadSource>(source: &S, version: u64) -> Result<Compile
             b.label(node, lit.language().unwrap_or(""), lit.value());
         }
     }
-    let unlabelled: Vec<NodeId> = (0..b.node_count()).map(NodeId::new).filter(|&n| !has_pref[n.index()]).collect();
+    let unlabelled: Vec<NodeId> = (0..b.node_count()).map(NodeId::new).filter(|&n| b.has_no_label(n)).collect();
 
     // 3. Attributes.
     compile_attrs(source, &mut b)?;
@@ -268,7 +268,7 @@ pub(crate) fn compile<S: QuadSource>(source: &S, version: u64) -> Result<Compile
     Ok(Compiled { snapshot: b.build(version), dangling, unlabelled })
 }
 
-fn graph_text(quad: &Quad) -> String {
+pub(crate) fn graph_text(quad: &Quad) -> String {
     match &quad.graph_name {
         oxigraph::model::GraphName::NamedNode(n) => n.as_str().to_owned(),
         oxigraph::model::GraphName::BlankNode(n) => n.to_string(),
@@ -277,21 +277,21 @@ fn graph_text(quad: &Quad) -> String {
 }
 
 #[derive(Default)]
-struct Qualification {
-    target: Option<String>,
-    weight: Option<f32>,
-    level: Option<u8>,
-    essential: Option<bool>,
+pub(crate) struct Qualification {
+    pub(crate) target: Option<String>,
+    pub(crate) weight: Option<f32>,
+    pub(crate) level: Option<u8>,
+    pub(crate) essential: Option<bool>,
 }
 
 impl Qualification {
-    fn set_weight(&mut self, v: &str) {
+    pub(crate) fn set_weight(&mut self, v: &str) {
         self.weight = v.trim().parse().ok();
     }
-    fn set_level(&mut self, v: &str) {
+    pub(crate) fn set_level(&mut self, v: &str) {
         self.level = v.trim().parse().ok();
     }
-    fn set_essential(&mut self, v: &str) {
+    pub(crate) fn set_essential(&mut self, v: &str) {
         self.essential = match v.trim() {
             "true" | "1" => Some(true),
             "false" | "0" => Some(false),
@@ -300,64 +300,86 @@ impl Qualification {
     }
 }
 
-type AttrSetter = fn(&mut SnapshotBuilder, NodeId, &str);
+/// Predicates compiled into [`NodeAttrs`].
+pub(crate) const ATTR_PREDICATES: [NamedNodeRef<'static>; 14] = [
+    tupu::GRADE_LEVEL,
+    tupu::SEQUENCE,
+    tupu::DIFFICULTY,
+    tupu::LEARNING_MINUTES,
+    tupu::MASTERY_LEVEL,
+    tupu::THREAD,
+    tupu::TOPIC,
+    tupu::DOMAIN,
+    tupu::SUBJECT,
+    tupu::RESOURCE_TYPE,
+    tupu::BKT_PRIOR,
+    tupu::BKT_LEARN,
+    tupu::BKT_SLIP,
+    tupu::BKT_GUESS,
+];
 
-fn compile_attrs<S: QuadSource>(source: &S, b: &mut SnapshotBuilder) -> Result<(), StorageError> {
+/// Sets one attribute of `node` from a literal value. Text attributes are interned: many
+/// nodes share a thread, topic, domain or subject.
+pub(crate) fn apply_attr(b: &mut SnapshotBuilder, node: NodeId, predicate: NamedNodeRef<'_>, value: &str) {
     fn num<T: std::str::FromStr>(v: &str) -> Option<T> {
         v.trim().parse().ok()
     }
-    let setters: [(NamedNodeRef<'static>, AttrSetter); 9] = [
-        (tupu::GRADE_LEVEL, |b, n, v| b.attrs_mut(n).grade = num(v)),
-        (tupu::SEQUENCE, |b, n, v| b.attrs_mut(n).sequence = num(v)),
-        (tupu::DIFFICULTY, |b, n, v| b.attrs_mut(n).difficulty = num(v)),
-        (tupu::LEARNING_MINUTES, |b, n, v| b.attrs_mut(n).learning_minutes = num(v)),
-        (tupu::MASTERY_LEVEL, |b, n, v| b.attrs_mut(n).mastery_level = MasteryLevel::parse(v.trim())),
-        (tupu::BKT_PRIOR, |b, n, v| bkt(b.attrs_mut(n)).prior = num(v).unwrap_or(f32::NAN)),
-        (tupu::BKT_LEARN, |b, n, v| bkt(b.attrs_mut(n)).learn = num(v).unwrap_or(f32::NAN)),
-        (tupu::BKT_SLIP, |b, n, v| bkt(b.attrs_mut(n)).slip = num(v).unwrap_or(f32::NAN)),
-        (tupu::BKT_GUESS, |b, n, v| bkt(b.attrs_mut(n)).guess = num(v).unwrap_or(f32::NAN)),
-    ];
-    // Text attributes are interned: many nodes share a thread, topic, domain or subject.
-    type SymbolField = fn(&mut NodeAttrs) -> &mut Option<Sym>;
-    let symbols: [(NamedNodeRef<'static>, SymbolField); 5] = [
-        (tupu::THREAD, |a| &mut a.thread),
-        (tupu::TOPIC, |a| &mut a.topic),
-        (tupu::DOMAIN, |a| &mut a.domain),
-        (tupu::SUBJECT, |a| &mut a.subject),
-        (tupu::RESOURCE_TYPE, |a| &mut a.resource_type),
-    ];
-    for (predicate, field) in symbols {
+    let symbol = |b: &mut SnapshotBuilder| Some(b.symbol(value));
+    if predicate == tupu::GRADE_LEVEL {
+        b.attrs_mut(node).grade = num(value);
+    } else if predicate == tupu::SEQUENCE {
+        b.attrs_mut(node).sequence = num(value);
+    } else if predicate == tupu::DIFFICULTY {
+        b.attrs_mut(node).difficulty = num(value);
+    } else if predicate == tupu::LEARNING_MINUTES {
+        b.attrs_mut(node).learning_minutes = num(value);
+    } else if predicate == tupu::MASTERY_LEVEL {
+        b.attrs_mut(node).mastery_level = MasteryLevel::parse(value.trim());
+    } else if predicate == tupu::THREAD {
+        b.attrs_mut(node).thread = symbol(b);
+    } else if predicate == tupu::TOPIC {
+        b.attrs_mut(node).topic = symbol(b);
+    } else if predicate == tupu::DOMAIN {
+        b.attrs_mut(node).domain = symbol(b);
+    } else if predicate == tupu::SUBJECT {
+        b.attrs_mut(node).subject = symbol(b);
+    } else if predicate == tupu::RESOURCE_TYPE {
+        b.attrs_mut(node).resource_type = symbol(b);
+    } else if predicate == tupu::BKT_PRIOR {
+        bkt(b.attrs_mut(node)).prior = num(value).unwrap_or(f32::NAN);
+    } else if predicate == tupu::BKT_LEARN {
+        bkt(b.attrs_mut(node)).learn = num(value).unwrap_or(f32::NAN);
+    } else if predicate == tupu::BKT_SLIP {
+        bkt(b.attrs_mut(node)).slip = num(value).unwrap_or(f32::NAN);
+    } else if predicate == tupu::BKT_GUESS {
+        bkt(b.attrs_mut(node)).guess = num(value).unwrap_or(f32::NAN);
+    }
+}
+
+/// Drops a partial BKT parameter set: the recommender falls back to its defaults.
+pub(crate) fn drop_partial_bkt(b: &mut SnapshotBuilder, node: NodeId) {
+    let attrs = b.attrs_mut(node);
+    if let Some(p) = attrs.bkt {
+        if ![p.prior, p.learn, p.slip, p.guess].iter().all(|x| (0.0..=1.0).contains(x)) {
+            attrs.bkt = None;
+        }
+    }
+}
+
+fn compile_attrs<S: QuadSource>(source: &S, b: &mut SnapshotBuilder) -> Result<(), StorageError> {
+    for predicate in ATTR_PREDICATES {
         for quad in scan(source, predicate) {
             let quad = quad?;
             let (Some(iri), Some(value)) = (named_subject(&quad), literal_value(&quad.object)) else {
                 continue;
             };
             if let Some(node) = b.get(iri) {
-                let sym = b.symbol(value);
-                *field(b.attrs_mut(node)) = Some(sym);
+                apply_attr(b, node, predicate, value);
             }
         }
     }
-    for (predicate, set) in setters {
-        for quad in scan(source, predicate) {
-            let quad = quad?;
-            let (Some(iri), Some(value)) = (named_subject(&quad), literal_value(&quad.object)) else {
-                continue;
-            };
-            if let Some(node) = b.get(iri) {
-                set(b, node, value);
-            }
-        }
-    }
-    // Partial BKT parameter sets are dropped: the recommender falls back to its defaults.
     for i in 0..b.node_count() {
-        let attrs = b.attrs_mut(NodeId::new(i));
-        if let Some(p) = attrs.bkt {
-            let ok = [p.prior, p.learn, p.slip, p.guess].iter().all(|x| (0.0..=1.0).contains(x));
-            if !ok {
-                attrs.bkt = None;
-            }
-        }
+        drop_partial_bkt(b, NodeId::new(i));
     }
     Ok(())
 }

@@ -44,6 +44,7 @@ mod algo;
 mod compile;
 mod diagnostic;
 mod error;
+mod incremental;
 mod shacl;
 mod snapshot;
 mod store;

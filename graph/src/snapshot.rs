@@ -635,6 +635,17 @@ impl SnapshotBuilder {
         self.labels[node.index()].push(Label { lang: lang.into(), text: text.into() });
     }
 
+    /// Whether the node has no label yet.
+    pub(crate) fn has_no_label(&self, node: NodeId) -> bool {
+        self.labels[node.index()].is_empty()
+    }
+
+    /// Adds one directed adjacency entry as it is, without the reverse of a symmetric relation
+    /// (for copying the rows of an earlier snapshot, which hold both directions already).
+    pub(crate) fn raw_edge(&mut self, relation: Relation, from: NodeId, edge: Edge) {
+        self.edges[relation.slot()].push((from, edge));
+    }
+
     /// Mutable access to the node's attributes.
     pub fn attrs_mut(&mut self, node: NodeId) -> &mut NodeAttrs {
         &mut self.attrs[node.index()]

@@ -254,7 +254,12 @@ impl GraphStore {
                 added.push(quad);
             }
         }
-        let compiled = compile(&tx, version)?;
+        let previous = self.current.load_full();
+        let compiled = if added.len() + removed.len() <= crate::incremental::INCREMENTAL_LIMIT {
+            crate::incremental::compile_incremental(&previous, &tx, &added, &removed, version)?
+        } else {
+            compile(&tx, version)?
+        };
         let shapes_changed = added
             .iter()
             .chain(&removed)

@@ -209,3 +209,135 @@ fn sparql_updates_go_through_the_commit_path() {
     assert_eq!(store.snapshot().node_count(), 0);
     assert_eq!(heard.lock().unwrap().len(), 4);
 }
+
+/// Everything a snapshot says, independent of node numbering.
+fn canon(s: &tupu_graph::Snapshot) -> (Vec<String>, Vec<String>) {
+    let mut nodes: Vec<String> = s
+        .nodes()
+        .map(|n| {
+            let a = s.attrs(n);
+            let sym = |x: Option<tupu_graph::Sym>| x.map(|x| s.symbol(x).to_owned());
+            let mut labels: Vec<String> = s.labels(n).iter().map(|l| format!("{}@{}", l.text, l.lang)).collect();
+            labels.sort();
+            format!(
+                "{} {:?} {:?} {labels:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                s.iri(n),
+                s.kind(n),
+                s.framework(n),
+                a.grade,
+                a.sequence,
+                a.difficulty,
+                a.learning_minutes,
+                a.mastery_level,
+                sym(a.thread),
+                sym(a.topic),
+                sym(a.domain),
+                sym(a.subject),
+                sym(a.resource_type),
+                a.bkt
+            )
+        })
+        .collect();
+    nodes.sort();
+    let mut edges = Vec::new();
+    for r in Relation::ALL {
+        for n in s.nodes() {
+            for e in s.out(n, r) {
+                edges.push(format!("{r} {} {} {} {} {}", s.iri(n), s.iri(e.node), e.weight, e.level, e.essential));
+            }
+        }
+    }
+    edges.sort();
+    (nodes, edges)
+}
+
+mod incremental {
+    use super::*;
+    use oxigraph::model::vocab::{rdf, xsd};
+    use oxigraph::model::{GraphName, Literal, NamedNode, Quad};
+    use proptest::prelude::*;
+    use tupu_graph::vocab::{skos, tupu};
+
+    /// One random quad over a small vocabulary of nodes, predicates and values.
+    fn quad() -> impl Strategy<Value = Quad> {
+        (0usize..8, 0usize..16, 0usize..8, 0usize..2).prop_map(|(s, p, o, g)| {
+            let node = |i: usize| NamedNode::new(format!("https://example.org/k/n{i}")).unwrap();
+            let qual = |i: usize| NamedNode::new(format!("https://example.org/k/q{i}")).unwrap();
+            let graph = GraphName::NamedNode(NamedNode::new(format!("https://w3id.org/tupu/graph/g{g}")).unwrap());
+            let (subject, predicate, object): (NamedNode, NamedNode, oxigraph::model::Term) = match p {
+                0 => (node(s), rdf::TYPE.into_owned(), tupu::KNOWLEDGE_POINT.into()),
+                1 => (node(s), rdf::TYPE.into_owned(), tupu::COMPETENCY.into()),
+                2 => (
+                    node(s),
+                    skos::PREF_LABEL.into_owned(),
+                    Literal::new_language_tagged_literal_unchecked(format!("l{o}"), "en").into(),
+                ),
+                3 => (
+                    node(s),
+                    tupu_graph::vocab::rdfs::LABEL.into_owned(),
+                    Literal::new_simple_literal(format!("r{o}")).into(),
+                ),
+                4 | 5 => (node(s), tupu::BUILDS_ON.into_owned(), node(o).into()),
+                6 => (node(s), tupu::RELATED_TO.into_owned(), node(o).into()),
+                7 => (node(s), skos::NARROWER.into_owned(), node(o).into()),
+                8 => (node(s), tupu::THREAD.into_owned(), Literal::new_simple_literal(format!("t{o}")).into()),
+                9 => (
+                    node(s),
+                    tupu::GRADE_LEVEL.into_owned(),
+                    Literal::new_typed_literal(o.to_string(), xsd::INTEGER).into(),
+                ),
+                10 => (node(s), tupu::SUPPORTS.into_owned(), node(o).into()),
+                11 => (node(s), tupu::QUALIFIED_SUPPORT.into_owned(), qual(o % 3).into()),
+                12 => (qual(s % 3), tupu::COMPETENCY_PROP.into_owned(), node(o).into()),
+                13 => (
+                    qual(s % 3),
+                    tupu::WEIGHT.into_owned(),
+                    Literal::new_typed_literal(format!("0.{o}"), xsd::DECIMAL).into(),
+                ),
+                14 => (
+                    node(s),
+                    tupu::BKT_PRIOR.into_owned(),
+                    Literal::new_typed_literal(format!("0.{o}"), xsd::DOUBLE).into(),
+                ),
+                _ => (node(s), skos::EXACT_MATCH.into_owned(), node(o).into()),
+            };
+            Quad::new(subject, predicate, object, graph)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// After every commit of a random sequence, the snapshot compiled from the previous
+        /// one and the change equals a compilation of the whole store.
+        #[test]
+        fn incremental_compilation_equals_a_full_one(
+            changes in proptest::collection::vec(
+                (proptest::collection::vec(quad(), 0..12), proptest::collection::vec(quad(), 0..6)),
+                1..8,
+            )
+        ) {
+            let store = GraphStore::in_memory().unwrap();
+            // A base of eight labelled knowledge points; the random changes edit around it.
+            let g = GraphName::NamedNode(NamedNode::new("https://w3id.org/tupu/graph/g0").unwrap());
+            let mut base = ChangeSet::new();
+            for i in 0..8 {
+                let n = NamedNode::new(format!("https://example.org/k/n{i}")).unwrap();
+                base.added.push(Quad::new(n.clone(), rdf::TYPE, tupu::KNOWLEDGE_POINT, g.clone()));
+                base.added.push(Quad::new(n, skos::PREF_LABEL, Literal::new_simple_literal(format!("n{i}")), g.clone()));
+            }
+            store.commit(base).unwrap();
+            let mut accepted = 0;
+            for (added, removed) in changes {
+                let change = ChangeSet { added, removed, ..ChangeSet::new() };
+                // Rejected changes (dangling references, unlabelled nodes) leave both as they were.
+                accepted += usize::from(store.commit(change).is_ok());
+                let full = store.compile_snapshot().unwrap();
+                prop_assert_eq!(canon(&store.snapshot()), canon(&full));
+                // What the incremental checks accepted, the full validation accepts too.
+                let violations: Vec<_> = store.validate().unwrap().into_iter().filter(|d| d.is_violation()).collect();
+                prop_assert!(violations.is_empty(), "{:?}", violations);
+            }
+            prop_assert_eq!(store.version() as usize, 1 + accepted);
+        }
+    }
+}
