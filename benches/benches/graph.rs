@@ -36,6 +36,39 @@ fn compile(c: &mut Criterion) {
     let synthetic = synthetic_store(100_000);
     group.throughput(Throughput::Elements(synthetic.len().unwrap() as u64));
     group.bench_function("synthetic_100k_from_store", |b| b.iter(|| black_box(synthetic.compile_snapshot().unwrap())));
+    // What a curriculum edit costs at this scale: a commit of one new knowledge point with
+    // its label and two prerequisites, validated, compiled from the previous snapshot.
+    let mut i = 0u64;
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("synthetic_100k_commit_one_node", |b| {
+        b.iter(|| {
+            i += 1;
+            let g = tupu_graph::oxigraph::model::GraphName::NamedNode(graph_iri("synthetic").unwrap());
+            let node = tupu_graph::oxigraph::model::NamedNode::new(format!("https://w3id.org/tupu/synthetic/edit{i}"))
+                .unwrap();
+            let pre = |id: &str| {
+                tupu_graph::oxigraph::model::NamedNode::new(format!("https://w3id.org/tupu/synthetic/{id}")).unwrap()
+            };
+            let mut change = ChangeSet::new();
+            use tupu_graph::oxigraph::model::{Literal, Quad};
+            use tupu_graph::vocab::{skos, tupu};
+            change.added.push(Quad::new(
+                node.clone(),
+                tupu_graph::oxigraph::model::vocab::rdf::TYPE,
+                tupu::KNOWLEDGE_POINT,
+                g.clone(),
+            ));
+            change.added.push(Quad::new(
+                node.clone(),
+                skos::PREF_LABEL,
+                Literal::new_language_tagged_literal_unchecked(format!("edit {i}"), "en"),
+                g.clone(),
+            ));
+            change.added.push(Quad::new(node.clone(), tupu::REQUIRES, pre("kp000500"), g.clone()));
+            change.added.push(Quad::new(node, tupu::REQUIRES, pre("kp050500"), g));
+            black_box(synthetic.commit(change).unwrap())
+        })
+    });
     let graph = generate(&SyntheticSpec::chalkbase_like(100_000, 42));
     group.throughput(Throughput::Elements(graph.requires.len() as u64));
     group.bench_function("synthetic_100k_from_edges", |b| b.iter(|| black_box(graph.to_snapshot())));

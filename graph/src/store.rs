@@ -255,17 +255,30 @@ impl GraphStore {
             }
         }
         let previous = self.current.load_full();
-        let compiled = if added.len() + removed.len() <= crate::incremental::INCREMENTAL_LIMIT {
+        let incremental = added.len() + removed.len() <= crate::incremental::INCREMENTAL_LIMIT;
+        let compiled = if incremental {
             crate::incremental::compile_incremental(&previous, &tx, &added, &removed, version)?
         } else {
             compile(&tx, version)?
         };
+        // After a small change to an acyclic graph only the new prerequisite edges can close
+        // a cycle; otherwise every cycle is searched.
+        let new_requires: Vec<(String, String)> = added
+            .iter()
+            .filter(|q| q.predicate.as_ref() == tupu::REQUIRES)
+            .filter_map(|q| match (&q.subject, &q.object) {
+                (NamedOrBlankNode::NamedNode(a), Term::NamedNode(b)) => {
+                    Some((a.as_str().to_owned(), b.as_str().to_owned()))
+                }
+                _ => None,
+            })
+            .collect();
         let shapes_changed = added
             .iter()
             .chain(&removed)
             .any(|q| matches!(&q.graph_name, GraphName::NamedNode(g) if g.as_str() == SHAPES_GRAPH));
         let scope = if shapes_changed { Scope::All } else { Scope::Nodes(touched(&added, &removed)) };
-        let findings = check(&tx, &compiled, scope)?;
+        let findings = check(&tx, &compiled, scope, incremental.then_some(new_requires.as_slice()))?;
         if findings.iter().any(Diagnostic::is_violation) {
             // Dropping the transaction discards it: the store is exactly as it was.
             return Err(GraphError::Rejected(findings));
@@ -291,7 +304,7 @@ impl GraphStore {
     /// Validates the whole committed state (every check, every shape target).
     pub fn validate(&self) -> Result<Vec<Diagnostic>, GraphError> {
         let compiled = compile(&self.store, self.version())?;
-        Ok(check(&self.store, &compiled, Scope::All)?)
+        Ok(check(&self.store, &compiled, Scope::All, None)?)
     }
 
     /// Every quad of a named graph, e.g. to replace it.

@@ -1,7 +1,7 @@
 //! Validation of a would-be state of the graph: prerequisite cycles, dangling references,
 //! unlabelled nodes and SHACL shapes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use oxigraph::model::NamedOrBlankNode;
 use oxigraph::model::vocab::rdf;
@@ -11,6 +11,7 @@ use crate::algo::prerequisite_cycles;
 use crate::compile::{Compiled, QuadSource};
 use crate::diagnostic::{Diagnostic, DiagnosticCode};
 use crate::shacl::Shapes;
+use crate::snapshot::{NodeId, Snapshot};
 use crate::vocab::skos;
 
 /// Which nodes the SHACL shapes are checked on.
@@ -26,10 +27,16 @@ pub(crate) fn check<S: QuadSource>(
     source: &S,
     compiled: &Compiled,
     scope: Scope,
+    new_requires: Option<&[(String, String)]>,
 ) -> Result<Vec<Diagnostic>, StorageError> {
     let snapshot = &compiled.snapshot;
     let mut out = Vec::new();
-    for cycle in prerequisite_cycles(snapshot) {
+    let cycles = match new_requires {
+        // The state before was acyclic: only a new edge can close a cycle.
+        Some(edges) => cycles_through(snapshot, edges),
+        None => prerequisite_cycles(snapshot),
+    };
+    for cycle in cycles {
         let names: Vec<String> = cycle.iter().map(|&n| snapshot.iri(n).to_owned()).collect();
         let shown: Vec<String> =
             cycle.iter().map(|&n| format!("{} ({})", snapshot.local_name(n), snapshot.label(n, None))).collect();
@@ -87,6 +94,59 @@ pub(crate) fn check<S: QuadSource>(
     }
     out.sort_by_key(|d| d.severity);
     Ok(out)
+}
+
+/// The cycles closed by new `requires` edges `(a, b)`: a path from `b` back to `a` through
+/// prerequisites. Each is rotated to start at its smallest IRI, like [`prerequisite_cycles`].
+/// O(closure of b) per edge.
+fn cycles_through(snapshot: &Snapshot, edges: &[(String, String)]) -> Vec<Vec<NodeId>> {
+    let mut cycles: Vec<Vec<NodeId>> = Vec::new();
+    for (a, b) in edges {
+        let (Some(a), Some(b)) = (snapshot.node_by_iri(a), snapshot.node_by_iri(b)) else { continue };
+        // Breadth-first from b; parents give the path b → … → a.
+        let mut parent: HashMap<NodeId, NodeId> = HashMap::new();
+        let mut queue = std::collections::VecDeque::from([b]);
+        let mut found = a == b;
+        while let Some(x) = queue.pop_front() {
+            if found {
+                break;
+            }
+            for q in snapshot.prerequisites(x) {
+                if q == b || parent.contains_key(&q) {
+                    continue;
+                }
+                parent.insert(q, x);
+                if q == a {
+                    found = true;
+                    break;
+                }
+                queue.push_back(q);
+            }
+        }
+        if !found {
+            continue;
+        }
+        // a requires b requires … requires a.
+        let mut path = vec![a];
+        if a != b {
+            let mut back = vec![];
+            let mut cursor = a;
+            while cursor != b {
+                cursor = parent[&cursor];
+                back.push(cursor);
+            }
+            back.reverse();
+            path.extend(back);
+        }
+        let start = (0..path.len()).min_by_key(|&i| snapshot.iri(path[i])).unwrap_or(0);
+        path.rotate_left(start);
+        path.push(path[0]);
+        if !cycles.contains(&path) {
+            cycles.push(path);
+        }
+    }
+    cycles.sort();
+    cycles
 }
 
 fn all_targets<S: QuadSource>(source: &S, shapes: &Shapes) -> Result<Vec<NamedOrBlankNode>, StorageError> {
