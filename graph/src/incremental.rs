@@ -135,13 +135,11 @@ pub(crate) fn compile_incremental<S: QuadSource>(
     let mut map: Vec<Option<NodeId>> = vec![None; prev.node_count()];
     for n in prev.nodes() {
         if !is_touched(n) {
-            let id = b.node(prev.iri(n), prev.kind(n));
+            let id = b.node_shared(prev.iri_arc(n), prev.kind(n));
             if let Some(g) = prev.framework(n) {
                 b.framework(id, g);
             }
-            for l in prev.labels(n) {
-                b.label(id, &l.lang, &l.text);
-            }
+            b.set_labels(id, prev.labels_shared(n));
             let a = prev.attrs(n);
             let mut sym = |s: Option<crate::snapshot::Sym>| s.map(|s| b.symbol(prev.symbol(s)));
             let attrs = NodeAttrs {

@@ -379,7 +379,7 @@ pub struct Snapshot {
     version: u64,
     iris: Vec<Arc<str>>,
     kinds: Vec<NodeKind>,
-    labels: Vec<Vec<Label>>,
+    labels: Vec<Arc<[Label]>>,
     attrs: Vec<NodeAttrs>,
     frameworks: Vec<Option<Sym>>,
     symbols: Vec<Box<str>>,
@@ -474,6 +474,11 @@ impl Snapshot {
     /// The node's kind.
     pub fn kind(&self, node: NodeId) -> NodeKind {
         self.kinds[node.index()]
+    }
+
+    /// The node's labels as shared with later snapshots.
+    pub(crate) fn labels_shared(&self, node: NodeId) -> &Arc<[Label]> {
+        &self.labels[node.index()]
     }
 
     /// Every preferred label of the node (`skos:prefLabel`, else `rdfs:label`).
@@ -575,6 +580,7 @@ pub struct SnapshotBuilder {
     iris: Vec<Arc<str>>,
     kinds: Vec<NodeKind>,
     labels: Vec<Vec<Label>>,
+    shared_labels: Vec<Option<Arc<[Label]>>>,
     attrs: Vec<NodeAttrs>,
     frameworks: Vec<Option<Sym>>,
     symbols: Vec<Box<str>>,
@@ -604,9 +610,32 @@ impl SnapshotBuilder {
         self.iris.push(iri);
         self.kinds.push(kind);
         self.labels.push(Vec::new());
+        self.shared_labels.push(None);
         self.attrs.push(NodeAttrs::default());
         self.frameworks.push(None);
         id
+    }
+
+    /// Adds a node whose IRI is already shared (as in an earlier snapshot): no copy of it.
+    pub(crate) fn node_shared(&mut self, iri: &Arc<str>, kind: NodeKind) -> NodeId {
+        if let Some(&id) = self.by_iri.get(&**iri) {
+            return id;
+        }
+        let id = NodeId::new(self.iris.len());
+        self.by_iri.insert(iri.clone(), id);
+        self.iris.push(iri.clone());
+        self.kinds.push(kind);
+        self.labels.push(Vec::new());
+        self.shared_labels.push(None);
+        self.attrs.push(NodeAttrs::default());
+        self.frameworks.push(None);
+        id
+    }
+
+    /// Sets a node's labels at once (copied from an earlier snapshot).
+    pub(crate) fn set_labels(&mut self, node: NodeId, labels: &Arc<[Label]>) {
+        self.labels[node.index()].clear();
+        self.shared_labels[node.index()] = Some(labels.clone());
     }
 
     /// The node with this IRI, if it was added.
@@ -632,12 +661,15 @@ impl SnapshotBuilder {
 
     /// Adds a label.
     pub fn label(&mut self, node: NodeId, lang: &str, text: &str) {
+        if let Some(shared) = self.shared_labels[node.index()].take() {
+            self.labels[node.index()] = shared.to_vec();
+        }
         self.labels[node.index()].push(Label { lang: lang.into(), text: text.into() });
     }
 
     /// Whether the node has no label yet.
     pub(crate) fn has_no_label(&self, node: NodeId) -> bool {
-        self.labels[node.index()].is_empty()
+        self.labels[node.index()].is_empty() && self.shared_labels[node.index()].as_ref().is_none_or(|l| l.is_empty())
     }
 
     /// Adds one directed adjacency entry as it is, without the reverse of a symmetric relation
@@ -706,7 +738,12 @@ impl SnapshotBuilder {
             version,
             iris: self.iris,
             kinds: self.kinds,
-            labels: self.labels,
+            labels: self
+                .labels
+                .into_iter()
+                .zip(self.shared_labels)
+                .map(|(own, shared)| shared.unwrap_or_else(|| Arc::from(own)))
+                .collect(),
             attrs: self.attrs,
             frameworks: self.frameworks,
             symbols: self.symbols,
