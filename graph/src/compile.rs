@@ -210,30 +210,8 @@ pub(crate) fn compile<S: QuadSource>(source: &S, version: u64) -> Result<Compile
     for &(predicate, relation) in QUALIFIED_PREDICATES {
         for quad in scan(source, predicate) {
             let quad = quad?;
-            let Some(q) = qualifications.get(&quad.object) else {
-                continue;
-            };
-            let Some(target) = &q.target else { continue };
-            let from = named_subject(&quad).and_then(|s| b.get(s));
-            let to = b.get(target);
-            match (from, to) {
-                (Some(from), Some(to)) => b.qualified_edge(
-                    relation,
-                    from,
-                    Edge {
-                        node: to,
-                        weight: q.weight.unwrap_or(1.0),
-                        level: q.level.unwrap_or(0),
-                        essential: q.essential.unwrap_or(true),
-                    },
-                ),
-                _ => dangling.push(DanglingReference {
-                    predicate: predicate.as_str().to_owned(),
-                    subject: quad.subject.to_string(),
-                    object: target.clone(),
-                    subject_missing: from.is_none(),
-                    graph: graph_text(&quad),
-                }),
+            if let Some(q) = qualifications.get(&quad.object) {
+                add_qualified_edge(&mut b, &quad, relation, q, &mut dangling);
             }
         }
     }
@@ -241,31 +219,73 @@ pub(crate) fn compile<S: QuadSource>(source: &S, version: u64) -> Result<Compile
     // 5. Plain edges.
     for &(predicate, relation, backwards) in EDGE_PREDICATES {
         for quad in scan(source, predicate) {
-            let quad = quad?;
-            let subject = named_subject(&quad).and_then(|s| b.get(s));
-            let object = match &quad.object {
-                Term::NamedNode(o) => b.get(o.as_str()),
-                _ => None,
-            };
-            match (subject, object) {
-                (Some(s), Some(o)) => {
-                    let (from, to) = if backwards { (o, s) } else { (s, o) };
-                    b.edge(relation, from, to, 1.0);
-                }
-                // Mappings may point into frameworks that are not loaded.
-                _ if matches!(relation, Relation::ExactMatch | Relation::CloseMatch) => {}
-                _ => dangling.push(DanglingReference {
-                    predicate: predicate.as_str().to_owned(),
-                    subject: quad.subject.to_string(),
-                    object: term_text(&quad.object),
-                    subject_missing: subject.is_none(),
-                    graph: graph_text(&quad),
-                }),
-            }
+            add_plain_edge(&mut b, &quad?, relation, backwards, &mut dangling);
         }
     }
 
     Ok(Compiled { snapshot: b.build(version), dangling, unlabelled })
+}
+
+/// Adds the qualified edge a `qualifiedX` quad stands for, or records it as dangling.
+pub(crate) fn add_qualified_edge(
+    b: &mut SnapshotBuilder,
+    quad: &Quad,
+    relation: Relation,
+    q: &Qualification,
+    dangling: &mut Vec<DanglingReference>,
+) {
+    let Some(target) = &q.target else { return };
+    let from = named_subject(quad).and_then(|s| b.get(s));
+    let to = b.get(target);
+    match (from, to) {
+        (Some(from), Some(to)) => b.qualified_edge(
+            relation,
+            from,
+            Edge {
+                node: to,
+                weight: q.weight.unwrap_or(1.0),
+                level: q.level.unwrap_or(0),
+                essential: q.essential.unwrap_or(true),
+            },
+        ),
+        _ => dangling.push(DanglingReference {
+            predicate: quad.predicate.as_str().to_owned(),
+            subject: quad.subject.to_string(),
+            object: target.clone(),
+            subject_missing: from.is_none(),
+            graph: graph_text(quad),
+        }),
+    }
+}
+
+/// Adds the edge a plain relation quad stands for, or records it as dangling. Mappings may
+/// point into frameworks that are not loaded, so a missing end of one is not dangling.
+pub(crate) fn add_plain_edge(
+    b: &mut SnapshotBuilder,
+    quad: &Quad,
+    relation: Relation,
+    backwards: bool,
+    dangling: &mut Vec<DanglingReference>,
+) {
+    let subject = named_subject(quad).and_then(|s| b.get(s));
+    let object = match &quad.object {
+        Term::NamedNode(o) => b.get(o.as_str()),
+        _ => None,
+    };
+    match (subject, object) {
+        (Some(s), Some(o)) => {
+            let (from, to) = if backwards { (o, s) } else { (s, o) };
+            b.edge(relation, from, to, 1.0);
+        }
+        _ if matches!(relation, Relation::ExactMatch | Relation::CloseMatch) => {}
+        _ => dangling.push(DanglingReference {
+            predicate: quad.predicate.as_str().to_owned(),
+            subject: quad.subject.to_string(),
+            object: term_text(&quad.object),
+            subject_missing: subject.is_none(),
+            graph: graph_text(quad),
+        }),
+    }
 }
 
 pub(crate) fn graph_text(quad: &Quad) -> String {

@@ -17,8 +17,8 @@ use oxigraph::model::{NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Quad,
 use oxigraph::store::StorageError;
 
 use crate::compile::{
-    ATTR_PREDICATES, Compiled, DanglingReference, EDGE_PREDICATES, QUALIFIED_PREDICATES, QuadSource, Qualification,
-    apply_attr, class_of, drop_partial_bkt, graph_text, literal_value, named_subject, term_text,
+    ATTR_PREDICATES, Compiled, EDGE_PREDICATES, QUALIFIED_PREDICATES, QuadSource, Qualification, add_plain_edge,
+    add_qualified_edge, apply_attr, class_of, drop_partial_bkt, graph_text, literal_value,
 };
 use crate::snapshot::{Edge, NodeAttrs, NodeId, NodeKind, Relation, Snapshot, SnapshotBuilder};
 use crate::vocab::{rdfs, skos, tupu};
@@ -252,53 +252,12 @@ pub(crate) fn compile_incremental<S: QuadSource>(
             let q = qualification(source, qn.as_ref())?;
             qualifications.insert(qn.clone(), q);
         }
-        let q = &qualifications[&qn];
-        let Some(target) = &q.target else { continue };
-        let from = named_subject(quad).and_then(|s| b.get(s));
-        let to = b.get(target);
-        match (from, to) {
-            (Some(from), Some(to)) => b.qualified_edge(
-                *relation,
-                from,
-                Edge {
-                    node: to,
-                    weight: q.weight.unwrap_or(1.0),
-                    level: q.level.unwrap_or(0),
-                    essential: q.essential.unwrap_or(true),
-                },
-            ),
-            _ => dangling.push(DanglingReference {
-                predicate: quad.predicate.as_str().to_owned(),
-                subject: quad.subject.to_string(),
-                object: target.clone(),
-                subject_missing: from.is_none(),
-                graph: graph_text(quad),
-            }),
-        }
+        add_qualified_edge(&mut b, quad, *relation, &qualifications[&qn], &mut dangling);
     }
     for quad in &incident {
-        let Some(&(_, relation, backwards)) = EDGE_PREDICATES.iter().find(|(p, _, _)| *p == quad.predicate.as_ref())
-        else {
-            continue;
-        };
-        let subject = named_subject(quad).and_then(|s| b.get(s));
-        let object = match &quad.object {
-            Term::NamedNode(o) => b.get(o.as_str()),
-            _ => None,
-        };
-        match (subject, object) {
-            (Some(s), Some(o)) => {
-                let (from, to) = if backwards { (o, s) } else { (s, o) };
-                b.edge(relation, from, to, 1.0);
-            }
-            _ if matches!(relation, Relation::ExactMatch | Relation::CloseMatch) => {}
-            _ => dangling.push(DanglingReference {
-                predicate: quad.predicate.as_str().to_owned(),
-                subject: quad.subject.to_string(),
-                object: term_text(&quad.object),
-                subject_missing: subject.is_none(),
-                graph: graph_text(quad),
-            }),
+        if let Some(&(_, relation, backwards)) = EDGE_PREDICATES.iter().find(|(p, _, _)| *p == quad.predicate.as_ref())
+        {
+            add_plain_edge(&mut b, quad, relation, backwards, &mut dangling);
         }
     }
     dangling.sort_by(|a, b| (&a.subject, &a.predicate, &a.object).cmp(&(&b.subject, &b.predicate, &b.object)));
