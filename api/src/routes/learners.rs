@@ -6,6 +6,7 @@
 //! - `POST /api/v1/learners/{id}/path` with `{"goals": [...], "budget_minutes": 120}`;
 //! - `DELETE /api/v1/learners/{id}`: erase everything stored about the learner.
 
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -48,6 +49,11 @@ impl From<LearnerError> for ApiError {
     }
 }
 
+/// The JSON body of a request, or a 400 `invalid_body` that says what to send (`expected`).
+fn json_body<T>(body: Result<Json<T>, JsonRejection>, expected: &str) -> Result<T, ApiError> {
+    body.map(|Json(value)| value).map_err(|e| ApiError::bad_request("invalid_body", format!("{e}; {expected}")))
+}
+
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
@@ -75,11 +81,9 @@ struct EventsResponse {
 async fn events(
     State(state): State<AppState>,
     Path(learner): Path<String>,
-    body: Result<Json<EventBatch>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<EventBatch>, JsonRejection>,
 ) -> Result<Json<EventsResponse>, ApiError> {
-    let Json(batch) = body.map_err(|e| {
-        ApiError::bad_request("invalid_body", format!("{e}; send a JSON array of events or {{\"events\": [...]}}"))
-    })?;
+    let batch = json_body(body, "send a JSON array of events or {\"events\": [...]}")?;
     let events = match batch {
         EventBatch::Wrapped { events } | EventBatch::Bare(events) => events,
     };
@@ -168,14 +172,9 @@ async fn get_mastery(
 async fn put_mastery(
     State(state): State<AppState>,
     Path(learner): Path<String>,
-    body: Result<Json<MasteryBody>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<MasteryBody>, JsonRejection>,
 ) -> Result<Json<MasteryView>, ApiError> {
-    let Json(body) = body.map_err(|e| {
-        ApiError::bad_request(
-            "invalid_body",
-            format!("{e}; send {{\"mastery\": {{\"NODE\": 0.9, ...}}}} or [{{\"node\": ..., \"mastery\": ...}}]"),
-        )
-    })?;
+    let body = json_body(body, "send {\"mastery\": {\"NODE\": 0.9, ...}} or [{\"node\": ..., \"mastery\": ...}]")?;
     let entries: Vec<(String, f32)> = match body {
         MasteryBody::Map { mastery } => mastery.into_iter().collect(),
         MasteryBody::List(list) => list.into_iter().map(|e| (e.node, e.mastery)).collect(),
@@ -504,14 +503,9 @@ fn path_view(snapshot: &Snapshot, learner: String, p: LearningPath, budget: Opti
 async fn path(
     State(state): State<AppState>,
     Path(learner): Path<String>,
-    body: Result<Json<PathBody>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<PathBody>, JsonRejection>,
 ) -> Result<Json<PathView>, ApiError> {
-    let Json(body) = body.map_err(|e| {
-        ApiError::bad_request(
-            "invalid_body",
-            format!("{e}; send {{\"goals\": [\"NODE\", ...], \"budget_minutes\": 120}}"),
-        )
-    })?;
+    let body = json_body(body, "send {\"goals\": [\"NODE\", ...], \"budget_minutes\": 120}")?;
     if let Some(b) = body.budget_minutes {
         if !(b.is_finite() && b > 0.0) {
             return Err(ApiError::bad_request(
