@@ -9,18 +9,23 @@
 //! demo graph and on a 5,000-node synthetic graph. The product promises that Tupu's ranking
 //! reaches [`PROMISED_ADVANTAGE`] × the normalised learning gain of the better baseline.
 //!
-//! Tupu's checks (`ItemKind::Probe`) take it past the ready-to-learn fringe, so it now beats
-//! the "oracle, ready only" row, the best any ranking of that fringe could do even knowing the
-//! learners. It still falls short of the promise (1.14× on ChalkBase, 1.17× on the synthetic
-//! graph at the time of writing). What is left is the cost of confirming what a learner already
-//! knows: the learner model needs about three correct answers to move a belief from its
-//! prior to mastery, and the known region of a wide goal closure has many maximal points, each
-//! to be confirmed by a point or a check above it. That cost lives in the learner model, which
-//! the baselines share (they read the same beliefs), so improving it lifts them as much as
-//! Tupu: a per-learner prior (BKT's prior set from the learner's own first answers, tried and
-//! left out) raised the random baseline by 15% and Tupu by 1%. The test therefore asserts what holds: Tupu teaches more than either baseline
-//! on the same learners (paired difference above two standard errors) and more than the best
-//! ranking of the fringe, and it prints whether the promise is met.
+//! Tupu's checks (`ItemKind::Probe`) take it past the ready-to-learn fringe, so it beats the
+//! "oracle, ready only" row, the best any ranking of that fringe could do even knowing the
+//! learners. At the time of writing it reaches 1.19× on ChalkBase and 1.22× on the synthetic
+//! graph. The default weights come from a sweep over the gain, check, order, unlock, fit and
+//! goal weights, the check's scale and who is offered checks; the ChalkBase ratio stays
+//! between 1.18× and 1.19× near the optimum. What is left is the cost of confirming what a
+//! learner already knows: the learner model needs about two correct answers to move a belief
+//! from its prior to mastery, and the known region of a wide goal closure has many maximal
+//! points, each to be confirmed by a point or a check above it. That cost lives in the learner
+//! model, which the baselines share (they read the same beliefs), so improving it lifts them as
+//! much as Tupu: a per-learner prior (BKT's prior set from the learner's own first answers,
+//! tried and left out) raised the random baseline by 15% and Tupu by 1%. A higher mastery
+//! threshold would widen the ratio (1.23× on ChalkBase at 0.9) only by slowing the baselines
+//! down, so the threshold stays at 0.85. The test therefore asserts what holds: Tupu teaches
+//! more than either baseline on the same learners (paired difference above two standard
+//! errors) and more than the best ranking of the fringe, and it prints whether the promise is
+//! met.
 //!
 //! **BKT fitting.** Answer sequences drawn from known parameters (2,000 learners × 15
 //! opportunities) are fitted by EM; every parameter must come back within 0.05.

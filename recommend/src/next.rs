@@ -21,12 +21,15 @@ pub struct ScoreWeights {
     pub review: f32,
     /// Earlier in the teaching order.
     pub order: f32,
-    /// Expected learning from one practice (absent from older settings: the default).
+    /// Expected learning from one practice (absent from older settings: the default). The
+    /// default, 1.2, makes it the largest part of a node to learn: what a practice teaches
+    /// matters more than where the node sits.
     #[serde(default = "default_gain_weight")]
     pub gain: f32,
     /// Expected prerequisites a check would confirm (absent from older settings: the default).
-    /// The default, 1.5, lets a check with the full part (two expected confirmations) outrank
-    /// the fringe, as two settled points are worth more than one practice.
+    /// The default, 4.0, lets a check with the full part (two expected confirmations) outrank
+    /// the fringe, as two settled points are worth more than one practice; a check with half
+    /// of it competes with the best node to learn.
     #[serde(default = "default_probe_weight")]
     pub probe: f32,
 }
@@ -41,7 +44,7 @@ fn default_probe_weight() -> f32 {
 
 impl Default for ScoreWeights {
     fn default() -> Self {
-        Self { goal: 0.40, unlock: 0.20, fit: 0.25, review: 0.30, order: 0.25, gain: 0.40, probe: 1.50 }
+        Self { goal: 0.40, unlock: 0.20, fit: 0.25, review: 0.30, order: 0.25, gain: 1.20, probe: 4.00 }
     }
 }
 
@@ -86,8 +89,8 @@ pub enum ItemKind {
     Learn,
     /// Mastered once; recall has decayed below the threshold.
     Review,
-    /// A check: a knowledge point beyond the ready-to-learn fringe, offered to a learner whose
-    /// answers show they are ahead. A correct answer is evidence for every prerequisite it
+    /// A check: a knowledge point beyond the ready-to-learn fringe, offered to a learner with
+    /// at least one point answered right every time. A correct answer is evidence for every prerequisite it
     /// rests on ([`Explanation::confirms`]), so one check can settle several of them at once;
     /// a wrong one is still a practice of a point whose prerequisites the learner probably
     /// knows. At most one per list (see [`next_steps`]).
@@ -221,11 +224,11 @@ struct Candidate {
 /// goal itself) are ranked.
 ///
 /// **Checks** ([`ItemKind::Probe`]) skip ahead, as knowledge-space assessment does. They are
-/// offered only to a learner who is *ahead*: at least one knowledge point practised and most
-/// of them answered right every time. Their ahead rate
-/// `α = (clean + 1) / (practised + 2)` estimates how often they already know a point whose
+/// offered to a learner with at least one knowledge point answered right every time (*clean*).
+/// Their ahead rate `α = (clean + 1) / (practised + 2)` estimates how often they already know a point whose
 /// prerequisites they know, and since knowledge is closed under prerequisites the estimate
-/// that they know `x` is
+/// that they know `x` is (a learner who gets most things wrong has a small `α`, so their checks
+/// are worth little and rank low)
 ///
 /// ```text
 /// π(x) = p(x)                                      if x is mastered or was answered wrong
@@ -517,7 +520,7 @@ fn diversify(mut candidates: Vec<Candidate>, n: usize, per_thread: usize) -> Vec
 /// The learner's ahead rate `α = (clean + 1) / (practised + 2)`: of the knowledge points they
 /// practised, the share answered right every time (Laplace-smoothed), an estimate of how often
 /// they already know the next point when they know what it requires. `None` unless at least
-/// one point was practised and most were clean: only then are checks offered.
+/// one point was clean: only then are checks offered.
 fn ahead_rate(index: &RecommendIndex, mastery: &Mastery) -> Option<f32> {
     let (mut practised, mut clean) = (0u32, 0u32);
     for (node, m) in mastery.entries() {
@@ -526,7 +529,7 @@ fn ahead_rate(index: &RecommendIndex, mastery: &Mastery) -> Option<f32> {
             clean += u32::from(m.correct == m.attempts);
         }
     }
-    (2 * clean > practised).then(|| (clean as f32 + 1.0) / (practised as f32 + 2.0))
+    (clean > 0).then(|| (clean as f32 + 1.0) / (practised as f32 + 2.0))
 }
 
 /// Knowledge points one or two `requires` steps beyond the fringe, not mastered, the nearest
@@ -905,11 +908,31 @@ mod tests {
         // Placement beliefs are no practice.
         let placed = Mastery::from_entries([(ids[0], NodeMastery::belief(0.95)), (ids[1], NodeMastery::belief(0.6))]);
         assert!(checks(&next_steps(&s, &index, &placed, &request(8), &config)).is_empty());
-        // Nor is a learner who gets things wrong ahead.
+        // Nor is practice without one point answered right every time.
         let mut state = LearnerState::default();
         answer(&mut state, &s, ids[0], false, 2);
-        answer(&mut state, &s, ids[6], true, 1);
+        answer(&mut state, &s, ids[1], true, 1);
+        answer(&mut state, &s, ids[1], false, 1);
         assert!(checks(&next_steps(&s, &index, &state.resolve(&s), &request(8), &config)).is_empty());
+    }
+
+    #[test]
+    fn a_learner_who_gets_things_wrong_values_checks_less() {
+        let (s, ids) = chain();
+        let index = RecommendIndex::new(&s);
+        let config = RecommendConfig::default();
+        let probe_part = |wrong: usize| {
+            let mut state = LearnerState::default();
+            answer(&mut state, &s, ids[0], true, 3);
+            // Wrong answers on the lone roots lower the ahead rate and leave the chain alone.
+            for &node in &ids[6..6 + wrong] {
+                answer(&mut state, &s, node, false, 1);
+            }
+            let items = next_steps(&s, &index, &state.resolve(&s), &request(8), &config);
+            checks(&items).first().map_or(0.0, |c| c.parts.probe)
+        };
+        let (ahead, struggling) = (probe_part(0), probe_part(2));
+        assert!(ahead > struggling, "ahead {ahead}, struggling {struggling}");
     }
 
     #[test]
