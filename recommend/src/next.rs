@@ -117,7 +117,8 @@ pub struct ScoreParts {
     /// belief and `T` the node's BKT learning rate ([`default_params`]; 0.3 is the largest
     /// default rate). Under BKT, `(1 − p) · T` is the probability that this practice is the
     /// one that moves the learner into mastery: it prefers nodes the learner is not likely to
-    /// know yet, and among them the ones learnt fastest. For a check, whose prerequisites are
+    /// know yet, and among them the ones learnt fastest. For a review, `p` is the recall now:
+    /// relearning what was forgotten is learning too. For a check, whose prerequisites are
     /// not mastered, `(1 − π(x)) · min_q π(q) · T / 0.3`: learning needs the node not to be
     /// known yet and its prerequisites to be known (`π` as in [`next_steps`], `q` over the
     /// direct prerequisites).
@@ -219,7 +220,8 @@ struct Candidate {
 /// learner has mastered or started) and **reviews** (mastered points whose recall has decayed
 /// below the threshold). Each gets
 /// `score = w_goal·goal + w_unlock·unlock + w_fit·fit + w_order·order + w_gain·gain` for a
-/// node to learn and `w_review·(0.5 + 0.5·review) + w_fit·fit + w_order·order` for a review
+/// node to learn and `w_review·(0.5 + 0.5·review) + w_fit·fit + w_order·order + w_gain·gain`
+/// for a review
 /// (see [`ScoreParts`]); with a goal, only fringe nodes among the goal's prerequisites (or the
 /// goal itself) are ranked.
 ///
@@ -434,9 +436,11 @@ pub fn next_steps(
                 review: (1.0 - recall / m.p.max(1e-6)).clamp(0.0, 1.0),
                 fit: fit(x, learner_level),
                 order: order(x),
+                gain: ((1.0 - recall) * default_params(snapshot.attrs(x)).learn / LEARN_SCALE).clamp(0.0, 1.0),
                 ..ScoreParts::default()
             };
-            let score = w.review * (0.5 + 0.5 * parts.review) + w.fit * parts.fit + w.order * parts.order;
+            let score =
+                w.review * (0.5 + 0.5 * parts.review) + w.fit * parts.fit + w.order * parts.order + w.gain * parts.gain;
             let a = snapshot.attrs(x);
             candidates.push(Candidate {
                 node: x,
@@ -823,6 +827,9 @@ mod tests {
         let review = items.iter().find(|i| i.node == ids["c0"]).unwrap();
         assert_eq!(review.kind, ItemKind::Review);
         assert!(review.explanation.recall.unwrap() < 0.85);
+        // Nearly forgotten, it is worth relearning before anything new.
+        assert!(items.iter().filter(|i| i.kind == ItemKind::Learn).all(|i| i.score < review.score), "{items:#?}");
+        assert!(review.parts.gain > 0.0);
     }
 
     #[test]
