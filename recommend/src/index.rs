@@ -18,6 +18,10 @@ pub struct RecommendIndex {
     learnable: Vec<bool>,
     /// BKT prior of every node (its fitted one, or the default from its level and difficulty).
     prior: Vec<f32>,
+    /// Row offsets of [`RecommendIndex::first_dependents`] (one more than the nodes).
+    first_offsets: Vec<u32>,
+    /// The rows of [`RecommendIndex::first_dependents`], concatenated.
+    first_dependents: Vec<NodeId>,
 }
 
 /// Difficulty of a node: its own, or 0.85 · grade position + 0.15 · level position (the grade
@@ -66,7 +70,17 @@ impl RecommendIndex {
         }
         let roots = ordered.iter().copied().filter(|&x| snapshot.out(x, Relation::Requires).is_empty()).collect();
         let prior = snapshot.nodes().map(|x| crate::bkt::default_params(snapshot.attrs(x)).prior).collect();
-        Self { version: snapshot.version(), roots, difficulty, position, learnable, prior }
+        let (first_offsets, first_dependents) = first_dependents(snapshot, &learnable);
+        Self {
+            version: snapshot.version(),
+            roots,
+            difficulty,
+            position,
+            learnable,
+            prior,
+            first_offsets,
+            first_dependents,
+        }
     }
 
     /// The snapshot version the index was built for.
@@ -97,11 +111,48 @@ impl RecommendIndex {
         self.prior[node.index()]
     }
 
+    /// The knowledge points whose first prerequisite (in the snapshot's order) is `node`.
+    ///
+    /// Each knowledge point with prerequisites is in exactly one of these rows, so the
+    /// knowledge points whose prerequisites are all mastered are found by reading the rows of
+    /// the mastered nodes: about one entry per knowledge point rather than one per `requires`
+    /// edge, which on ChalkBase-shaped graphs is 8 to 9 times less to read.
+    #[inline]
+    pub fn first_dependents(&self, node: NodeId) -> &[NodeId] {
+        let i = node.index();
+        &self.first_dependents[self.first_offsets[i] as usize..self.first_offsets[i + 1] as usize]
+    }
+
     /// Whether the node is something to learn (a knowledge point).
     #[inline]
     pub fn learnable(&self, node: NodeId) -> bool {
         self.learnable[node.index()]
     }
+}
+
+/// The rows of [`RecommendIndex::first_dependents`] as offsets and entries (a counting sort of
+/// the knowledge points by their first prerequisite). O(n).
+fn first_dependents(snapshot: &Snapshot, learnable: &[bool]) -> (Vec<u32>, Vec<NodeId>) {
+    let n = snapshot.node_count();
+    let first = |x: NodeId| if learnable[x.index()] { snapshot.prerequisites(x).next() } else { None };
+    let mut offsets = vec![0u32; n + 1];
+    for x in snapshot.nodes() {
+        if let Some(q) = first(x) {
+            offsets[q.index() + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut fill = offsets.clone();
+    let mut entries = vec![NodeId::new(0); offsets[n] as usize];
+    for x in snapshot.nodes() {
+        if let Some(q) = first(x) {
+            entries[fill[q.index()] as usize] = x;
+            fill[q.index()] += 1;
+        }
+    }
+    (offsets, entries)
 }
 
 /// The resources that teach or assess `node`, best first: those that teach it before those

@@ -227,10 +227,10 @@ struct Candidate {
 ///
 /// **Checks** ([`ItemKind::Probe`]) skip ahead, as knowledge-space assessment does. They are
 /// offered to a learner with at least one knowledge point answered right every time (*clean*).
-/// Their ahead rate `α = (clean + 1) / (practised + 2)` estimates how often they already know a point whose
-/// prerequisites they know, and since knowledge is closed under prerequisites the estimate
-/// that they know `x` is (a learner who gets most things wrong has a small `α`, so their checks
-/// are worth little and rank low)
+/// Their ahead rate `α = (clean + 1) / (practised + 2)` estimates how often they already know
+/// a point whose prerequisites they know, and since knowledge is closed under prerequisites
+/// the estimate that they know `x` is (a learner who gets most things wrong has a small `α`,
+/// so their checks are worth little and rank low)
 ///
 /// ```text
 /// π(x) = p(x)                                      if x is mastered or was answered wrong
@@ -258,8 +258,9 @@ struct Candidate {
 /// ready until `add` is mastered.
 ///
 /// # Complexity
-/// O(n/64 + Σ deg) for a learner with m entries: the bit set, then each entry's dependents and
-/// their prerequisites; roots are read in teaching order until enough are found. For a learner
+/// O(n/64 + m + Σ deg) for a learner with m entries: the bit set, then for each mastered entry
+/// the knowledge points whose first prerequisite it is
+/// ([`RecommendIndex::first_dependents`]) and their prerequisites; roots are read in teaching order until enough are found. For a learner
 /// who is ahead, checks add O(R · deg) for the `R` nodes of the region (at most 512 estimates
 /// `π` are computed) and O(64 · K · deg) for what each candidate confirms (K = 256, see
 /// [`Explanation::confirms`]).
@@ -357,7 +358,8 @@ pub fn next_steps(
         None => {
             for (node, m) in mastery.entries() {
                 if m.p >= threshold {
-                    for d in snapshot.dependents(node) {
+                    // A node is reached from its first prerequisite, which must be mastered.
+                    for &d in index.first_dependents(node) {
                         consider(d, &mut fringe);
                     }
                 } else {
