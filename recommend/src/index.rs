@@ -22,6 +22,10 @@ pub struct RecommendIndex {
     first_offsets: Vec<u32>,
     /// The rows of [`RecommendIndex::first_dependents`], concatenated.
     first_dependents: Vec<NodeId>,
+    /// Row offsets of [`RecommendIndex::resources`] (one more than the nodes).
+    resource_offsets: Vec<u32>,
+    /// The rows of [`RecommendIndex::resources`], concatenated.
+    resources: Vec<NodeId>,
 }
 
 /// Difficulty of a node: its own, or 0.85 · grade position + 0.15 · level position (the grade
@@ -71,6 +75,15 @@ impl RecommendIndex {
         let roots = ordered.iter().copied().filter(|&x| snapshot.out(x, Relation::Requires).is_empty()).collect();
         let prior = snapshot.nodes().map(|x| crate::bkt::default_params(snapshot.attrs(x)).prior).collect();
         let (first_offsets, first_dependents) = first_dependents(snapshot, &learnable);
+        let mut resource_offsets = Vec::with_capacity(n + 1);
+        let mut resources = Vec::new();
+        resource_offsets.push(0);
+        for x in snapshot.nodes() {
+            if learnable[x.index()] {
+                resources.extend(resources_for(snapshot, x, usize::MAX));
+            }
+            resource_offsets.push(resources.len() as u32);
+        }
         Self {
             version: snapshot.version(),
             roots,
@@ -80,6 +93,8 @@ impl RecommendIndex {
             prior,
             first_offsets,
             first_dependents,
+            resource_offsets,
+            resources,
         }
     }
 
@@ -121,6 +136,14 @@ impl RecommendIndex {
     pub fn first_dependents(&self, node: NodeId) -> &[NodeId] {
         let i = node.index();
         &self.first_dependents[self.first_offsets[i] as usize..self.first_offsets[i + 1] as usize]
+    }
+
+    /// The resources that teach or assess a knowledge point, best first (the order of
+    /// [`resources_for`]), ranked once per snapshot; empty for other nodes.
+    #[inline]
+    pub fn resources(&self, node: NodeId) -> &[NodeId] {
+        let i = node.index();
+        &self.resources[self.resource_offsets[i] as usize..self.resource_offsets[i + 1] as usize]
     }
 
     /// Whether the node is something to learn (a knowledge point).

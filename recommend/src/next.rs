@@ -5,7 +5,7 @@ use rustc_hash::FxHashMap as HashMap;
 use tupu_graph::{NodeId, Snapshot, Sym, prerequisite_closure};
 
 use crate::bkt::{default_params, p_correct};
-use crate::index::{RecommendIndex, resources_for};
+use crate::index::RecommendIndex;
 use crate::model::{DAY, MAX_PROPAGATION, Mastery};
 
 /// Weights of the ranking score (see [`next_steps`]).
@@ -486,7 +486,7 @@ pub fn next_steps(
         candidates.extend(probe.best(index, &region, &fringe, &subject_ok, &score));
     }
     let picked = diversify(candidates, request.n, config.per_thread);
-    picked.into_iter().map(|c| explain(snapshot, mastery, c, goal_steps.as_ref(), request.now, config)).collect()
+    picked.into_iter().map(|c| explain(snapshot, index, mastery, c, goal_steps.as_ref(), request.now, config)).collect()
 }
 
 /// Greedy selection under the diversity rule (see [`next_steps`]).
@@ -696,6 +696,7 @@ impl Probe<'_> {
 
 fn explain(
     snapshot: &Snapshot,
+    index: &RecommendIndex,
     mastery: &Mastery,
     c: Candidate,
     goal_steps: Option<&HashMap<NodeId, u32>>,
@@ -723,7 +724,7 @@ fn explain(
             days_since_practice: if review { last.map(|t| (now - t) as f32 / DAY as f32) } else { None },
             recall: if review { entry.map(|m| m.recall(now)) } else { None },
         },
-        resources: resources_for(snapshot, c.node, config.resources_per_item),
+        resources: index.resources(c.node).iter().take(config.resources_per_item).copied().collect(),
     }
 }
 
@@ -802,6 +803,10 @@ mod tests {
         assert_eq!(a1.explanation.mastered_prerequisites.len(), 2);
         assert_eq!(a1.explanation.unlocks, vec![ids["a2"]]);
         assert_eq!(a1.resources.len(), 1);
+        for x in s.nodes() {
+            let want = if index.learnable(x) { crate::resources_for(&s, x, usize::MAX) } else { Vec::new() };
+            assert_eq!(index.resources(x), want.as_slice());
+        }
     }
 
     #[test]

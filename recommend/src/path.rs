@@ -7,7 +7,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use tupu_graph::{MasteryLevel, NodeId, NodeKind, Relation, Snapshot, Sym};
 
-use crate::index::{RecommendIndex, resources_for};
+use crate::index::RecommendIndex;
 use crate::model::Mastery;
 use crate::next::RecommendConfig;
 
@@ -274,7 +274,7 @@ pub fn plan_path(
             minutes,
             mastery: p,
             after: snapshot.prerequisites(x).filter(|q| in_plan.contains(q)).collect(),
-            resources: resources_for(snapshot, x, config.resources_per_item),
+            resources: index.resources(x).iter().take(config.resources_per_item).copied().collect(),
             within_budget: budget_minutes.is_none_or(|b| total <= b),
         });
     }
