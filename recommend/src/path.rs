@@ -1,9 +1,10 @@
 //! Learning paths: every not-yet-mastered prerequisite of the goals, in a valid order that
 //! follows one thread as long as it can, grouped into stages, with times and resources.
 
-use std::collections::BTreeSet;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 use tupu_graph::{MasteryLevel, NodeId, NodeKind, Relation, Snapshot, Sym};
 
@@ -38,12 +39,33 @@ pub struct PathStep {
     pub minutes: f32,
     /// Current probability of mastery.
     pub mastery: f32,
-    /// Its direct prerequisites that are earlier steps of this path (the others are mastered).
-    pub after: Vec<NodeId>,
-    /// Resources that teach or assess it.
-    pub resources: Vec<NodeId>,
+    /// Its direct prerequisites that are earlier steps of this path (the others are mastered):
+    /// read them with [`LearningPath::after`].
+    pub after: Span,
+    /// Resources that teach or assess it: read them with [`LearningPath::resources`].
+    pub resources: Span,
     /// Whether it fits in the time budget, counting from the first step.
     pub within_budget: bool,
+}
+
+/// A run of [`LearningPath::links`]: the lists of every step live in one vector, so that a
+/// path of any length costs a handful of allocations.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Span {
+    /// First position.
+    pub start: u32,
+    /// Length.
+    pub len: u32,
+}
+
+impl Span {
+    fn of(links: &[NodeId], start: usize) -> Self {
+        Self { start: start as u32, len: (links.len() - start) as u32 }
+    }
+
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
 }
 
 /// A stage: consecutive steps in one learning thread.
@@ -76,6 +98,20 @@ pub struct LearningPath {
     pub thread_switches: usize,
     /// Whether the whole path fits the budget, when one was given.
     pub fits_budget: Option<bool>,
+    /// The nodes the steps' [`Span`]s point into.
+    pub links: Vec<NodeId>,
+}
+
+impl LearningPath {
+    /// A step's direct prerequisites that are earlier steps.
+    pub fn after(&self, step: &PathStep) -> &[NodeId] {
+        &self.links[step.after.range()]
+    }
+
+    /// A step's resources, best first.
+    pub fn resources(&self, step: &PathStep) -> &[NodeId] {
+        &self.links[step.resources.range()]
+    }
 }
 
 /// Typical minutes to master a node from scratch: its own `learningMinutes`, else by target
@@ -183,75 +219,130 @@ pub fn plan_path(
     targets.dedup();
     let already_mastered: Vec<NodeId> = targets.iter().copied().filter(|&x| mastered(x)).collect();
 
-    // The plan: unmastered targets and their unmastered prerequisites, transitively.
-    let mut in_plan: HashSet<NodeId> = HashSet::default();
-    let mut stack: Vec<NodeId> = targets.iter().copied().filter(|&x| !mastered(x)).collect();
-    while let Some(x) = stack.pop() {
-        if !in_plan.insert(x) {
-            continue;
+    // The plan: unmastered targets and their unmastered prerequisites, transitively, each with
+    // a local slot from the moment it is found, and for each its prerequisites in the plan.
+    let mut slot: HashMap<NodeId, u32> = HashMap::default();
+    let mut nodes: Vec<NodeId> = Vec::new();
+    let mut beliefs: Vec<f32> = Vec::new();
+    let mut stack: Vec<u32> = Vec::new();
+    // Gives `x` the next slot and queues it.
+    macro_rules! found {
+        ($x:expr, $p:expr) => {{
+            let i = nodes.len() as u32;
+            slot.insert($x, i);
+            nodes.push($x);
+            beliefs.push($p);
+            stack.push(i);
+            i
+        }};
+    }
+    for &x in &targets {
+        let p = belief(x);
+        if p < threshold {
+            found!(x, p);
         }
-        for q in snapshot.prerequisites(x) {
-            if !mastered(q) && !in_plan.contains(&q) {
-                stack.push(q);
-            }
+    }
+    // `before[before_at[i]]` lists slot i's prerequisites in the plan, in prerequisite order.
+    let mut before: Vec<u32> = Vec::new();
+    let mut before_at: Vec<Span> = Vec::new();
+    let mut links: Vec<NodeId> = Vec::new();
+    while let Some(i) = stack.pop() {
+        let start = before.len();
+        for q in snapshot.prerequisites(nodes[i as usize]) {
+            let j = match slot.get(&q) {
+                Some(&j) => j,
+                None => {
+                    let p = belief(q);
+                    if p >= threshold {
+                        continue;
+                    }
+                    found!(q, p)
+                }
+            };
+            before.push(j);
+        }
+        if before_at.len() < nodes.len() {
+            before_at.resize(nodes.len(), Span::default());
+        }
+        before_at[i as usize] = Span { start: start as u32, len: (before.len() - start) as u32 };
+    }
+    let n = nodes.len();
+    // The same edges the other way: a counting sort of `before` by prerequisite.
+    let mut after_offsets = vec![0u32; n + 1];
+    for &j in &before {
+        after_offsets[j as usize + 1] += 1;
+    }
+    for i in 0..n {
+        after_offsets[i + 1] += after_offsets[i];
+    }
+    let mut fill = after_offsets.clone();
+    let mut after = vec![0u32; before.len()];
+    for (i, span) in before_at.iter().enumerate() {
+        for &j in &before[span.range()] {
+            after[fill[j as usize] as usize] = i as u32;
+            fill[j as usize] += 1;
         }
     }
 
-    // Kahn's algorithm with the thread preference.
+    // Kahn's algorithm, earliest in teaching order first, staying on the current thread while
+    // it has a node ready. Heaps with lazy deletion: a node taken from one heap is skipped
+    // when it reaches the top of the other.
     let group = |x: NodeId| {
         let a = snapshot.attrs(x);
         a.thread.or(a.topic)
     };
-    let key = |x: NodeId| ((index.position(x) * 1e6) as u64, x);
-    let mut waiting: HashMap<NodeId, usize> = HashMap::with_capacity_and_hasher(in_plan.len(), Default::default());
-    let mut available: BTreeSet<(u64, NodeId)> = BTreeSet::new();
-    let mut by_thread: HashMap<Sym, BTreeSet<(u64, NodeId)>> = HashMap::default();
-    for &x in &in_plan {
-        let pending = snapshot.prerequisites(x).filter(|q| in_plan.contains(q)).count();
-        if pending == 0 {
-            available.insert(key(x));
-            if let Some(t) = group(x) {
-                by_thread.entry(t).or_default().insert(key(x));
-            }
-        } else {
-            waiting.insert(x, pending);
+    type Heap = BinaryHeap<Reverse<(u64, NodeId, u32)>>;
+    let key = |i: u32| Reverse(((index.position(nodes[i as usize]) * 1e6) as u64, nodes[i as usize], i));
+    let mut waiting: Vec<u32> = before_at.iter().map(|s| s.len).collect();
+    let mut available: Heap = BinaryHeap::with_capacity(n);
+    let mut by_thread: HashMap<Sym, Heap> = HashMap::default();
+    let ready = |i: u32, available: &mut Heap, by_thread: &mut HashMap<Sym, Heap>| {
+        available.push(key(i));
+        if let Some(t) = group(nodes[i as usize]) {
+            by_thread.entry(t).or_default().push(key(i));
+        }
+    };
+    for i in 0..n as u32 {
+        if waiting[i as usize] == 0 {
+            ready(i, &mut available, &mut by_thread);
         }
     }
-    let mut order: Vec<NodeId> = Vec::with_capacity(in_plan.len());
+    let mut taken = vec![false; n];
+    let top = |heap: &mut Heap, taken: &[bool]| {
+        while let Some(&Reverse(k)) = heap.peek() {
+            if !taken[k.2 as usize] {
+                return Some(k.2);
+            }
+            heap.pop();
+        }
+        None
+    };
+    let mut order: Vec<u32> = Vec::with_capacity(n);
     let mut current: Option<Sym> = None;
-    while let Some(&first) = available.iter().next() {
-        let pick = current.and_then(|t| by_thread.get(&t)).and_then(|set| set.iter().next().copied()).unwrap_or(first);
-        available.remove(&pick);
-        let x = pick.1;
-        current = group(x);
-        if let Some(t) = current {
-            if let Some(set) = by_thread.get_mut(&t) {
-                set.remove(&pick);
-            }
-        }
-        order.push(x);
-        for d in snapshot.dependents(x) {
-            if let Some(p) = waiting.get_mut(&d) {
-                *p -= 1;
-                if *p == 0 {
-                    waiting.remove(&d);
-                    available.insert(key(d));
-                    if let Some(t) = group(d) {
-                        by_thread.entry(t).or_default().insert(key(d));
-                    }
-                }
+    loop {
+        let on_thread = current.and_then(|t| by_thread.get_mut(&t)).and_then(|h| top(h, &taken));
+        let Some(i) = on_thread.or_else(|| top(&mut available, &taken)) else { break };
+        taken[i as usize] = true;
+        current = group(nodes[i as usize]);
+        order.push(i);
+        for &d in &after[after_offsets[i as usize] as usize..after_offsets[i as usize + 1] as usize] {
+            waiting[d as usize] -= 1;
+            if waiting[d as usize] == 0 {
+                ready(d, &mut available, &mut by_thread);
             }
         }
     }
-    debug_assert!(waiting.is_empty(), "prerequisites are acyclic in every committed snapshot");
+    debug_assert_eq!(order.len(), n, "prerequisites are acyclic in every committed snapshot");
 
     // Steps, stages, times.
-    let mut steps = Vec::with_capacity(order.len());
+    let mut steps = Vec::with_capacity(n);
     let mut stages: Vec<Stage> = Vec::new();
     let mut total = 0.0f32;
     let mut switches = 0;
-    for (i, &x) in order.iter().enumerate() {
-        let p = belief(x);
+    links.reserve(before.len() + n * config.resources_per_item.min(4));
+    for (i, &local) in order.iter().enumerate() {
+        let x = nodes[local as usize];
+        let p = beliefs[local as usize];
         let minutes = (typical_minutes(snapshot, x) * (1.0 - p)).max(5.0);
         let g = group(x);
         let new_stage = match stages.last() {
@@ -268,13 +359,19 @@ pub fn plan_path(
         stage.steps.end = i + 1;
         stage.minutes += minutes;
         total += minutes;
+        let start = links.len();
+        links.extend(before[before_at[local as usize].range()].iter().map(|&j| nodes[j as usize]));
+        let after = Span::of(&links, start);
+        let start = links.len();
+        links.extend(index.resources(x).iter().take(config.resources_per_item));
+        let resources = Span::of(&links, start);
         steps.push(PathStep {
             node: x,
             stage: stage.index,
             minutes,
             mastery: p,
-            after: snapshot.prerequisites(x).filter(|q| in_plan.contains(q)).collect(),
-            resources: index.resources(x).iter().take(config.resources_per_item).copied().collect(),
+            after,
+            resources,
             within_budget: budget_minutes.is_none_or(|b| total <= b),
         });
     }
@@ -286,6 +383,7 @@ pub fn plan_path(
         total_minutes: total,
         thread_switches: switches,
         fits_budget: budget_minutes.map(|b| total <= b),
+        links,
     })
 }
 
@@ -293,6 +391,7 @@ pub fn plan_path(
 mod tests {
     use super::*;
     use crate::model::NodeMastery;
+    use rustc_hash::FxHashSet as HashSet;
     use tupu_graph::SnapshotBuilder;
 
     fn graph() -> (Snapshot, HashMap<&'static str, NodeId>) {

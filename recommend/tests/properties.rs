@@ -61,8 +61,12 @@ proptest! {
         prop_assert_eq!(steps.iter().copied().collect::<HashSet<_>>(), expected);
         prop_assert_eq!(steps.len(), path.steps.len());
         let mut done = HashSet::new();
-        for &x in &steps {
+        for (&x, step) in steps.iter().zip(&path.steps) {
             prop_assert!(s.prerequisites(x).all(|q| done.contains(&q) || mastered(q)));
+            // `after` names exactly the prerequisites that are steps, all of them earlier.
+            let earlier: Vec<NodeId> = s.prerequisites(x).filter(|&q| !mastered(q)).collect();
+            prop_assert_eq!(path.after(step), earlier.as_slice());
+            prop_assert!(path.resources(step).len() <= config.resources_per_item);
             done.insert(x);
         }
     }

@@ -492,8 +492,8 @@ fn path_view(snapshot: &Snapshot, learner: String, p: LearningPath, budget: Opti
                 node: NodeRef::new(snapshot, s.node),
                 minutes: s.minutes,
                 mastery: s.mastery,
-                after: refs(&s.after),
-                resources: refs(&s.resources),
+                after: refs(p.after(s)),
+                resources: refs(p.resources(s)),
                 within_budget: s.within_budget,
             })
             .collect(),
