@@ -335,16 +335,25 @@ pub fn next_steps(
 
     let mut seen = BitSet::new(snapshot.node_count());
     let mut fringe: Vec<NodeId> = Vec::new();
+    // `(u, d)`: knowledge point `d` waits only for `u`, which is not its first prerequisite
+    // (the nodes waiting for their first prerequisite are in its `first_dependents` row).
+    let mut waits_for: Vec<(NodeId, NodeId)> = Vec::new();
     // Most dependents of mastered nodes are mastered themselves: that test comes first, on the
     // small bit set, before anything that touches per-node arrays.
-    let mut consider = |x: NodeId, fringe: &mut Vec<NodeId>| {
+    let mut consider = |x: NodeId, fringe: &mut Vec<NodeId>, waits_for: &mut Vec<(NodeId, NodeId)>| {
         let i = x.index();
         if mastered.get(i) || seen.get(i) {
             return;
         }
         seen.set(i);
-        if index.learnable(x) && subject_ok(x) && snapshot.prerequisites(x).all(|q| mastered.get(q.index())) {
-            fringe.push(x);
+        if !index.learnable(x) {
+            return;
+        }
+        let mut missing = snapshot.prerequisites(x).enumerate().filter(|(_, q)| !mastered.get(q.index()));
+        match (missing.next(), missing.next()) {
+            (None, _) if subject_ok(x) => fringe.push(x),
+            (Some((k, u)), None) if k > 0 => waits_for.push((u, x)),
+            _ => {}
         }
     };
     match &goal_steps {
@@ -352,7 +361,7 @@ pub fn next_steps(
             let mut in_closure: Vec<NodeId> = steps.keys().copied().collect();
             in_closure.sort();
             for x in in_closure {
-                consider(x, &mut fringe);
+                consider(x, &mut fringe, &mut waits_for);
             }
         }
         None => {
@@ -360,10 +369,10 @@ pub fn next_steps(
                 if m.p >= threshold {
                     // A node is reached from its first prerequisite, which must be mastered.
                     for &d in index.first_dependents(node) {
-                        consider(d, &mut fringe);
+                        consider(d, &mut fringe, &mut waits_for);
                     }
                 } else {
-                    consider(node, &mut fringe);
+                    consider(node, &mut fringe, &mut waits_for);
                 }
             }
             // Roots in teaching order: enough to fill the list several times over.
@@ -372,7 +381,7 @@ pub fn next_steps(
                 if fringe.len() >= wanted {
                     break;
                 }
-                consider(root, &mut fringe);
+                consider(root, &mut fringe, &mut waits_for);
             }
         }
     }
@@ -387,15 +396,35 @@ pub fn next_steps(
     let fit = |x: NodeId, target: f32| (-((index.difficulty(x) - target) / 0.12).powi(2)).exp();
     let order = |x: NodeId| (-(index.position(x) - earliest).max(0.0) / 0.1).exp();
     let mut candidates: Vec<Candidate> = Vec::with_capacity(fringe.len() + 8);
+    waits_for.sort_unstable();
     for &x in &fringe {
-        let unlocks: Vec<NodeId> = snapshot
-            .dependents(x)
-            .filter(|&d| {
-                index.learnable(d)
-                    && !mastered.get(d.index())
-                    && snapshot.prerequisites(d).all(|q| q == x || mastered.get(q.index()))
-            })
-            .collect();
+        let unlocks: Vec<NodeId> = match goal_steps {
+            // Without a goal, the search above met every node waiting only for `x` whose first
+            // prerequisite is mastered; the others wait for `x` as their first.
+            None => {
+                let mut unlocks: Vec<NodeId> = index
+                    .first_dependents(x)
+                    .iter()
+                    .copied()
+                    .filter(|&d| {
+                        !mastered.get(d.index()) && snapshot.prerequisites(d).skip(1).all(|q| mastered.get(q.index()))
+                    })
+                    .collect();
+                let from = waits_for.partition_point(|&(u, _)| u < x);
+                unlocks.extend(waits_for[from..].iter().take_while(|&&(u, _)| u == x).map(|&(_, d)| d));
+                unlocks.sort_unstable();
+                unlocks
+            }
+            // With one, the search stayed in the goal's closure: read the dependents.
+            Some(_) => snapshot
+                .dependents(x)
+                .filter(|&d| {
+                    index.learnable(d)
+                        && !mastered.get(d.index())
+                        && snapshot.prerequisites(d).all(|q| q == x || mastered.get(q.index()))
+                })
+                .collect(),
+        };
         let goal = goal_steps.as_ref().and_then(|s| s.get(&x)).map_or(0.0, |&d| 1.0 / (1.0 + d as f32));
         let parts = ScoreParts {
             goal,

@@ -8,7 +8,8 @@ use tupu_recommend::{
     ItemKind, Mastery, NextRequest, NodeMastery, RecommendConfig, RecommendIndex, next_steps, plan_path, ready_fringe,
 };
 
-/// A random DAG: node i may require any j < i; a random mastery vector over it.
+/// A random DAG: node i may require any j < i; a random mastery vector over it, sparse (a
+/// node below 0.3 has no entry and stays at its prior, as in a real learner's vector).
 fn case() -> impl Strategy<Value = (Snapshot, Mastery)> {
     (2usize..40).prop_flat_map(|n| {
         let edges = proptest::collection::vec((1..n, 0usize..n, 0usize..4), 0..n * 3);
@@ -24,7 +25,9 @@ fn case() -> impl Strategy<Value = (Snapshot, Mastery)> {
                 b.attrs_mut(ids[i % n]).thread = Some(t);
             }
             let s = b.build(1);
-            let mastery = Mastery::from_entries(ids.iter().zip(&beliefs).map(|(&id, &p)| (id, NodeMastery::belief(p))));
+            let mastery = Mastery::from_entries(
+                ids.iter().zip(&beliefs).filter(|(_, p)| **p >= 0.3).map(|(&id, &p)| (id, NodeMastery::belief(p))),
+            );
             (s, mastery)
         })
     })
@@ -40,6 +43,17 @@ proptest! {
         let learn: HashSet<NodeId> = items.iter().filter(|i| i.kind == ItemKind::Learn).map(|i| i.node).collect();
         let naive: HashSet<NodeId> = ready_fringe(&s, &index, &mastery, config.mastery_threshold).into_iter().collect();
         prop_assert_eq!(learn, naive);
+        // What each item unlocks: the dependents that wait for it alone.
+        let mastered = |x: NodeId| mastery.p(&s, x) >= config.mastery_threshold;
+        for item in items.iter().filter(|i| i.kind == ItemKind::Learn) {
+            let x = item.node;
+            let mut naive: Vec<NodeId> = s
+                .dependents(x)
+                .filter(|&d| !mastered(d) && s.prerequisites(d).all(|q| q == x || mastered(q)))
+                .collect();
+            naive.sort();
+            prop_assert_eq!(&item.explanation.unlocks, &naive);
+        }
     }
 
     #[test]
