@@ -397,38 +397,33 @@ pub fn next_steps(
     let order = |x: NodeId| (-(index.position(x) - earliest).max(0.0) / 0.1).exp();
     let mut candidates: Vec<Candidate> = Vec::with_capacity(fringe.len() + 8);
     waits_for.sort_unstable();
+    // The nodes that wait for `x` alone, in no particular order.
+    let unlocks_of = |x: NodeId, out: &mut Vec<NodeId>| match goal_steps {
+        // Without a goal, the search above met every node waiting only for `x` whose first
+        // prerequisite is mastered; the others wait for `x` as their first.
+        None => {
+            out.extend(index.first_dependents(x).iter().copied().filter(|&d| {
+                !mastered.get(d.index()) && snapshot.prerequisites(d).skip(1).all(|q| mastered.get(q.index()))
+            }));
+            let from = waits_for.partition_point(|&(u, _)| u < x);
+            out.extend(waits_for[from..].iter().take_while(|&&(u, _)| u == x).map(|&(_, d)| d));
+        }
+        // With one, the search stayed in the goal's closure: read the dependents.
+        Some(_) => out.extend(snapshot.dependents(x).filter(|&d| {
+            index.learnable(d)
+                && !mastered.get(d.index())
+                && snapshot.prerequisites(d).all(|q| q == x || mastered.get(q.index()))
+        })),
+    };
+    let mut scratch: Vec<NodeId> = Vec::new();
     for &x in &fringe {
-        let unlocks: Vec<NodeId> = match goal_steps {
-            // Without a goal, the search above met every node waiting only for `x` whose first
-            // prerequisite is mastered; the others wait for `x` as their first.
-            None => {
-                let mut unlocks: Vec<NodeId> = index
-                    .first_dependents(x)
-                    .iter()
-                    .copied()
-                    .filter(|&d| {
-                        !mastered.get(d.index()) && snapshot.prerequisites(d).skip(1).all(|q| mastered.get(q.index()))
-                    })
-                    .collect();
-                let from = waits_for.partition_point(|&(u, _)| u < x);
-                unlocks.extend(waits_for[from..].iter().take_while(|&&(u, _)| u == x).map(|&(_, d)| d));
-                unlocks.sort_unstable();
-                unlocks
-            }
-            // With one, the search stayed in the goal's closure: read the dependents.
-            Some(_) => snapshot
-                .dependents(x)
-                .filter(|&d| {
-                    index.learnable(d)
-                        && !mastered.get(d.index())
-                        && snapshot.prerequisites(d).all(|q| q == x || mastered.get(q.index()))
-                })
-                .collect(),
-        };
+        scratch.clear();
+        unlocks_of(x, &mut scratch);
+        let unlock_count = scratch.len();
         let goal = goal_steps.as_ref().and_then(|s| s.get(&x)).map_or(0.0, |&d| 1.0 / (1.0 + d as f32));
         let parts = ScoreParts {
             goal,
-            unlock: ((1.0 + unlocks.len() as f32).ln() / 9f32.ln()).min(1.0),
+            unlock: ((1.0 + unlock_count as f32).ln() / 9f32.ln()).min(1.0),
             fit: fit(x, learner_level + 0.05),
             review: 0.0,
             order: order(x),
@@ -447,7 +442,7 @@ pub fn next_steps(
             kind: ItemKind::Learn,
             score,
             parts,
-            unlocks,
+            unlocks: Vec::new(),
             thread: a.thread,
             topic: a.topic,
             confirms: Vec::new(),
@@ -514,20 +509,68 @@ pub fn next_steps(
         };
         candidates.extend(probe.best(index, &region, &fringe, &subject_ok, &score));
     }
-    let picked = diversify(candidates, request.n, config.per_thread);
+    let mut picked = diversify(candidates, request.n, config.per_thread);
+    for c in picked.iter_mut().filter(|c| c.kind == ItemKind::Learn) {
+        unlocks_of(c.node, &mut c.unlocks);
+        c.unlocks.sort_unstable();
+    }
     picked.into_iter().map(|c| explain(snapshot, index, mastery, c, goal_steps.as_ref(), request.now, config)).collect()
 }
 
+/// A candidate's place in the ranking: higher score first, then the smaller node.
+#[derive(PartialEq)]
+struct Ranked(f32, NodeId, u32);
+
+impl Eq for Ranked {}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0).then(other.1.cmp(&self.1))
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// Greedy selection under the diversity rule (see [`next_steps`]).
-fn diversify(mut candidates: Vec<Candidate>, n: usize, per_thread: usize) -> Vec<Candidate> {
-    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.node.cmp(&b.node)));
-    let mut picked: Vec<Candidate> = Vec::with_capacity(n);
+///
+/// Each pick is the candidate with the best effective score, its score less the penalties
+/// for its thread and topic. Penalties only lower a score, so candidates are read best score
+/// first (from a heap, drawn only as far as needed) and the search stops at the first whose
+/// score cannot beat the best effective score found: O(c + n · k · log c) for c candidates
+/// when k are read per pick, and k stays small unless one thread holds the best ones.
+fn diversify(candidates: Vec<Candidate>, n: usize, per_thread: usize) -> Vec<Candidate> {
+    let mut heap: std::collections::BinaryHeap<Ranked> =
+        candidates.iter().enumerate().map(|(i, c)| Ranked(c.score, c.node, i as u32)).collect();
+    // Candidates in ranking order, drawn from the heap as needed.
+    let mut ranked: Vec<u32> = Vec::new();
+    let mut taken = vec![false; candidates.len()];
+    let mut chosen: Vec<u32> = Vec::with_capacity(n);
     let mut thread_count: HashMap<Sym, usize> = HashMap::default();
     let mut topic_count: HashMap<Sym, usize> = HashMap::default();
     for relax in [false, true] {
-        while picked.len() < n {
-            let mut best: Option<(usize, f32)> = None;
-            for (i, c) in candidates.iter().enumerate() {
+        while chosen.len() < n {
+            let mut best: Option<(u32, f32)> = None;
+            let mut k = 0;
+            loop {
+                if k == ranked.len() {
+                    match heap.pop() {
+                        Some(r) => ranked.push(r.2),
+                        None => break,
+                    }
+                }
+                let i = ranked[k];
+                k += 1;
+                let c = &candidates[i as usize];
+                if best.is_some_and(|(_, s)| c.score <= s) {
+                    break;
+                }
+                if taken[i as usize] {
+                    continue;
+                }
                 let in_thread = c.thread.map_or(0, |t| thread_count.get(&t).copied().unwrap_or(0));
                 if !relax && in_thread >= per_thread {
                     continue;
@@ -539,17 +582,19 @@ fn diversify(mut candidates: Vec<Candidate>, n: usize, per_thread: usize) -> Vec
                 }
             }
             let Some((i, _)) = best else { break };
-            let c = candidates.remove(i);
+            taken[i as usize] = true;
+            let c = &candidates[i as usize];
             if let Some(t) = c.thread {
                 *thread_count.entry(t).or_default() += 1;
             }
             if let Some(t) = c.topic {
                 *topic_count.entry(t).or_default() += 1;
             }
-            picked.push(c);
+            chosen.push(i);
         }
     }
-    picked
+    let mut slots: Vec<Option<Candidate>> = candidates.into_iter().map(Some).collect();
+    chosen.into_iter().map(|i| slots[i as usize].take().expect("each candidate is chosen once")).collect()
 }
 
 /// The learner's ahead rate `α = (clean + 1) / (practised + 2)`: of the knowledge points they
@@ -1094,6 +1139,71 @@ mod tests {
         for check in checks(&items) {
             assert!(ids[2..8].contains(&check.node), "{:?}", check.node);
             assert!(!check.explanation.confirms.is_empty());
+        }
+    }
+
+    /// The selection as first written: a full scan of the candidates for every pick.
+    fn diversify_by_scanning(mut candidates: Vec<Candidate>, n: usize, per_thread: usize) -> Vec<NodeId> {
+        candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.node.cmp(&b.node)));
+        let mut picked = Vec::new();
+        let mut thread_count: HashMap<Sym, usize> = HashMap::default();
+        let mut topic_count: HashMap<Sym, usize> = HashMap::default();
+        for relax in [false, true] {
+            while picked.len() < n {
+                let mut best: Option<(usize, f32)> = None;
+                for (i, c) in candidates.iter().enumerate() {
+                    let in_thread = c.thread.map_or(0, |t| thread_count.get(&t).copied().unwrap_or(0));
+                    if !relax && in_thread >= per_thread {
+                        continue;
+                    }
+                    let in_topic = c.topic.map_or(0, |t| topic_count.get(&t).copied().unwrap_or(0));
+                    let effective = c.score - 0.1 * in_topic as f32 - 0.2 * in_thread as f32;
+                    if best.is_none_or(|(_, s)| effective > s) {
+                        best = Some((i, effective));
+                    }
+                }
+                let Some((i, _)) = best else { break };
+                let c = candidates.remove(i);
+                if let Some(t) = c.thread {
+                    *thread_count.entry(t).or_default() += 1;
+                }
+                if let Some(t) = c.topic {
+                    *topic_count.entry(t).or_default() += 1;
+                }
+                picked.push(c.node);
+            }
+        }
+        picked
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn diversify_picks_what_a_full_scan_picks(
+            raw in proptest::collection::vec((0u8..20, 0u8..4, 0u8..5, 0u8..3), 0..60),
+            n in 0usize..12,
+            per_thread in 1usize..4,
+        ) {
+            let mut b = SnapshotBuilder::new();
+            let syms: Vec<Sym> = (0..5).map(|i| b.symbol(&format!("s{i}"))).collect();
+            let candidates = || -> Vec<Candidate> {
+                raw.iter()
+                    .enumerate()
+                    .map(|(i, &(score, thread, topic, _))| Candidate {
+                        node: NodeId::new(i),
+                        kind: ItemKind::Learn,
+                        // Coarse scores, so that ties happen.
+                        score: f32::from(score) / 10.0,
+                        parts: ScoreParts::default(),
+                        unlocks: Vec::new(),
+                        thread: (thread > 0).then(|| syms[usize::from(thread)]),
+                        topic: (topic > 0).then(|| syms[usize::from(topic)]),
+                        confirms: Vec::new(),
+                        expected: None,
+                    })
+                    .collect()
+            };
+            let fast: Vec<NodeId> = diversify(candidates(), n, per_thread).into_iter().map(|c| c.node).collect();
+            proptest::prop_assert_eq!(fast, diversify_by_scanning(candidates(), n, per_thread));
         }
     }
 }
