@@ -234,7 +234,8 @@ struct ItemView {
     rank: usize,
     #[serde(flatten)]
     node: NodeRef,
-    kind: ItemKind,
+    /// Learn, review or check (`probe`); the node's own kind is `kind`.
+    action: ItemKind,
     score: f32,
     score_parts: ScoreParts,
     explanation: ExplanationView,
@@ -394,7 +395,7 @@ async fn next(
         .map(|(i, item)| ItemView {
             rank: i + 1,
             node: NodeRef::new(&snapshot, item.node),
-            kind: item.kind,
+            action: item.kind,
             score: item.score,
             score_parts: item.parts,
             explanation: ExplanationView {

@@ -38,7 +38,8 @@ async fn a_new_learner_starts_at_grade_one_and_moves_on() {
     assert_eq!(items.len(), 5);
     for item in first["items"].as_array().unwrap() {
         assert!(!item["explanation"]["text"].as_str().unwrap().is_empty());
-        assert_eq!(item["kind"], "learn");
+        assert_eq!(item["action"], "learn");
+        assert_eq!(item["kind"], "knowledge_point");
         assert!(item["explanation"]["mastered_prerequisites"].as_array().unwrap().is_empty());
     }
     for id in &items {
