@@ -30,6 +30,38 @@ fn time(mut f: impl FnMut()) -> f64 {
     t.elapsed().as_secs_f64() * 1e6
 }
 
+/// `next` on the ChalkBase demo graph for learners like those of the HTTP load test
+/// (`benches/load/next.sh`): learner i mastered the first i mod 400 knowledge points in
+/// teaching order. What the server computes per request, without HTTP and JSON.
+fn demo_next() {
+    let store = tupu_graph::GraphStore::in_memory().expect("in-memory store");
+    tupu_ingest::load_bundled(&store, true).expect("the bundled data loads");
+    let s = store.snapshot();
+    let index = RecommendIndex::new(&s);
+    let config = RecommendConfig::default();
+    let mut kps: Vec<_> =
+        s.nodes_of_kind(tupu_graph::NodeKind::KnowledgePoint).filter(|&x| s.attrs(x).sequence.is_some()).collect();
+    kps.sort_by_key(|&x| (s.attrs(x).sequence, s.iri(x).to_owned()));
+    let learners: Vec<Mastery> = (1..=1000)
+        .map(|i| {
+            Mastery::from_entries(kps.iter().take(i % 400).map(|&x| (x, tupu_recommend::NodeMastery::belief(0.95))))
+        })
+        .collect();
+    let request = NextRequest { n: 5, goal: None, subject: None, now: 1_700_000_000 };
+    for m in &learners {
+        black_box(next_steps(&s, &index, m, &request, &config));
+    }
+    let mut samples = Vec::new();
+    for _ in 0..10 {
+        for m in &learners {
+            samples.push(time(|| {
+                black_box(next_steps(&s, &index, m, &request, &config));
+            }));
+        }
+    }
+    percentiles("next, demo graph (1,000 learners, 0-399)", samples);
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -83,6 +115,9 @@ fn main() {
             }
         }
         percentiles("next with a goal", samples);
+    }
+    if run("demo") {
+        demo_next();
     }
     if !run("path") {
         return;

@@ -9,6 +9,7 @@
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -112,9 +113,9 @@ struct MasteryEntry {
 }
 
 #[derive(Serialize)]
-struct MasteryRow {
+struct MasteryRow<'a> {
     #[serde(flatten)]
-    node: NodeRef,
+    node: NodeRef<'a>,
     mastery: f32,
     mastered: bool,
     attempts: u32,
@@ -123,20 +124,20 @@ struct MasteryRow {
 }
 
 #[derive(Serialize)]
-struct MasteryView {
+struct MasteryView<'a> {
     learner: String,
     threshold: f32,
-    nodes: Vec<MasteryRow>,
+    nodes: Vec<MasteryRow<'a>>,
 }
 
-fn mastery_view(
+fn mastery_view<'a>(
     state: &AppState,
-    snapshot: &Snapshot,
+    snapshot: &'a Snapshot,
     learner: String,
     s: &tupu_recommend::LearnerState,
-) -> MasteryView {
+) -> MasteryView<'a> {
     let threshold = state.learners.config().mastery_threshold;
-    let mut nodes: Vec<MasteryRow> = s
+    let mut nodes: Vec<MasteryRow<'_>> = s
         .nodes
         .iter()
         .filter_map(|(iri, m)| {
@@ -154,26 +155,23 @@ fn mastery_view(
             })
         })
         .collect();
-    nodes.sort_by(|a, b| a.node.iri.cmp(&b.node.iri));
+    nodes.sort_by(|a, b| a.node.iri.cmp(b.node.iri));
     MasteryView { learner, threshold, nodes }
 }
 
-async fn get_mastery(
-    State(state): State<AppState>,
-    Path(learner): Path<String>,
-) -> Result<Json<MasteryView>, ApiError> {
+async fn get_mastery(State(state): State<AppState>, Path(learner): Path<String>) -> Result<Response, ApiError> {
     let learners = state.learners.clone();
     let id = learner.clone();
     let s = blocking(move || Ok(learners.mastery(&id)?)).await?;
     let snapshot = state.graph.snapshot();
-    Ok(Json(mastery_view(&state, &snapshot, learner, &s)))
+    Ok(Json(mastery_view(&state, &snapshot, learner, &s)).into_response())
 }
 
 async fn put_mastery(
     State(state): State<AppState>,
     Path(learner): Path<String>,
     body: Result<Json<MasteryBody>, JsonRejection>,
-) -> Result<Json<MasteryView>, ApiError> {
+) -> Result<Response, ApiError> {
     let body = json_body(body, "send {\"mastery\": {\"NODE\": 0.9, ...}} or [{\"node\": ..., \"mastery\": ...}]")?;
     let entries: Vec<(String, f32)> = match body {
         MasteryBody::Map { mastery } => mastery.into_iter().collect(),
@@ -184,7 +182,7 @@ async fn put_mastery(
     let id = learner.clone();
     let snap = snapshot.clone();
     let s = blocking(move || Ok(learners.set_mastery(&snap, &id, &entries, now())?)).await?;
-    Ok(Json(mastery_view(&state, &snapshot, learner, &s)))
+    Ok(Json(mastery_view(&state, &snapshot, learner, &s)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -197,16 +195,16 @@ struct NextParams {
 
 /// A node named inside an explanation: its id (usable as `{id}`) and label.
 #[derive(Serialize)]
-struct NodeBrief {
-    id: String,
-    label: String,
+struct NodeBrief<'a> {
+    id: &'a str,
+    label: &'a str,
 }
 
-fn briefs(snapshot: &Snapshot, nodes: &[NodeId]) -> Vec<NodeBrief> {
+fn briefs<'a>(snapshot: &'a Snapshot, nodes: &[NodeId]) -> Vec<NodeBrief<'a>> {
     nodes
         .iter()
         .take(LISTED)
-        .map(|&x| NodeBrief { id: snapshot.local_name(x).to_owned(), label: snapshot.label(x, None).to_owned() })
+        .map(|&x| NodeBrief { id: snapshot.local_name(x), label: snapshot.label(x, None) })
         .collect()
 }
 
@@ -214,13 +212,13 @@ fn briefs(snapshot: &Snapshot, nodes: &[NodeId]) -> Vec<NodeBrief> {
 const LISTED: usize = 8;
 
 #[derive(Serialize)]
-struct ExplanationView {
+struct ExplanationView<'a> {
     text: String,
     /// The first few mastered prerequisites (all are counted in `prerequisite_count`).
-    mastered_prerequisites: Vec<NodeBrief>,
+    mastered_prerequisites: Vec<NodeBrief<'a>>,
     prerequisite_count: usize,
     /// The first few nodes it unlocks (all are counted in `unlock_count`).
-    unlocks: Vec<NodeBrief>,
+    unlocks: Vec<NodeBrief<'a>>,
     unlock_count: usize,
     steps_to_goal: Option<u32>,
     mastery: f32,
@@ -230,24 +228,24 @@ struct ExplanationView {
 }
 
 #[derive(Serialize)]
-struct ItemView {
+struct ItemView<'a> {
     rank: usize,
     #[serde(flatten)]
-    node: NodeRef,
+    node: NodeRef<'a>,
     /// Learn, review or check (`probe`); the node's own kind is `kind`.
     action: ItemKind,
     score: f32,
     score_parts: ScoreParts,
-    explanation: ExplanationView,
-    resources: Vec<NodeRef>,
+    explanation: ExplanationView<'a>,
+    resources: Vec<NodeRef<'a>>,
 }
 
 #[derive(Serialize)]
-struct NextView {
+struct NextView<'a> {
     learner: String,
     snapshot_version: u64,
-    goal: Option<NodeRef>,
-    items: Vec<ItemView>,
+    goal: Option<NodeRef<'a>>,
+    items: Vec<ItemView<'a>>,
 }
 
 fn names(snapshot: &Snapshot, nodes: &[NodeId], lang: Lang) -> String {
@@ -362,7 +360,7 @@ async fn next(
     State(state): State<AppState>,
     Path(learner): Path<String>,
     Query(params): Query<NextParams>,
-) -> Result<Json<NextView>, ApiError> {
+) -> Result<Response, ApiError> {
     let n = params.n.unwrap_or(5);
     if !(1..=100).contains(&n) {
         return Err(ApiError::bad_request("invalid_parameter", format!("n = {n}: ask for 1 to 100 items")));
@@ -418,7 +416,8 @@ async fn next(
         snapshot_version: snapshot.version(),
         goal: goal.map(|g| NodeRef::new(&snapshot, g)),
         items,
-    }))
+    })
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -428,15 +427,15 @@ struct PathBody {
 }
 
 #[derive(Serialize)]
-struct StepView {
+struct StepView<'a> {
     step: usize,
     stage: usize,
     #[serde(flatten)]
-    node: NodeRef,
+    node: NodeRef<'a>,
     minutes: f32,
     mastery: f32,
-    after: Vec<NodeRef>,
-    resources: Vec<NodeRef>,
+    after: Vec<NodeRef<'a>>,
+    resources: Vec<NodeRef<'a>>,
     within_budget: bool,
 }
 
@@ -449,20 +448,20 @@ struct StageView {
 }
 
 #[derive(Serialize)]
-struct PathView {
+struct PathView<'a> {
     learner: String,
     snapshot_version: u64,
-    targets: Vec<NodeRef>,
-    already_mastered: Vec<NodeRef>,
+    targets: Vec<NodeRef<'a>>,
+    already_mastered: Vec<NodeRef<'a>>,
     total_minutes: f32,
     budget_minutes: Option<f32>,
     fits_budget: Option<bool>,
     thread_switches: usize,
     stages: Vec<StageView>,
-    steps: Vec<StepView>,
+    steps: Vec<StepView<'a>>,
 }
 
-fn path_view(snapshot: &Snapshot, learner: String, p: LearningPath, budget: Option<f32>) -> PathView {
+fn path_view(snapshot: &Snapshot, learner: String, p: LearningPath, budget: Option<f32>) -> PathView<'_> {
     let refs = |nodes: &[NodeId]| nodes.iter().map(|&x| NodeRef::new(snapshot, x)).collect::<Vec<_>>();
     PathView {
         learner,
@@ -505,7 +504,7 @@ async fn path(
     State(state): State<AppState>,
     Path(learner): Path<String>,
     body: Result<Json<PathBody>, JsonRejection>,
-) -> Result<Json<PathView>, ApiError> {
+) -> Result<Response, ApiError> {
     let body = json_body(body, "send {\"goals\": [\"NODE\", ...], \"budget_minutes\": 120}")?;
     if let Some(b) = body.budget_minutes {
         if !(b.is_finite() && b > 0.0) {
@@ -522,7 +521,7 @@ async fn path(
     let id = learner.clone();
     let budget = body.budget_minutes;
     let p = blocking(move || Ok(learners.path(&snap, &id, &goals, budget)?)).await?;
-    Ok(Json(path_view(&snapshot, learner, p, budget)))
+    Ok(Json(path_view(&snapshot, learner, p, budget)).into_response())
 }
 
 async fn erase(State(state): State<AppState>, Path(learner): Path<String>) -> Result<StatusCode, ApiError> {

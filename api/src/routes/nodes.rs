@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -19,24 +20,26 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// A node in a list: enough to show and to follow.
 #[derive(Serialize, Debug, Clone, PartialEq)]
-pub struct NodeRef {
+/// It borrows from the snapshot, so a response is built and serialised while the snapshot is
+/// held, with no string copied.
+pub struct NodeRef<'a> {
     /// Full IRI.
-    pub iri: String,
+    pub iri: &'a str,
     /// Local name, usable as `{id}`.
-    pub id: String,
+    pub id: &'a str,
     /// Best label (Chinese, else English, else any).
-    pub label: String,
+    pub label: &'a str,
     /// Class.
     pub kind: &'static str,
 }
 
-impl NodeRef {
+impl<'a> NodeRef<'a> {
     /// The reference to `node` in `snapshot`.
-    pub fn new(snapshot: &Snapshot, node: NodeId) -> Self {
+    pub fn new(snapshot: &'a Snapshot, node: NodeId) -> Self {
         Self {
-            iri: snapshot.iri(node).to_owned(),
-            id: snapshot.local_name(node).to_owned(),
-            label: snapshot.label(node, None).to_owned(),
+            iri: snapshot.iri(node),
+            id: snapshot.local_name(node),
+            label: snapshot.label(node, None),
             kind: snapshot.kind(node).as_str(),
         }
     }
@@ -44,9 +47,9 @@ impl NodeRef {
 
 /// A neighbour and the qualification of the edge that leads to it.
 #[derive(Serialize)]
-struct Neighbour {
+struct Neighbour<'a> {
     #[serde(flatten)]
-    node: NodeRef,
+    node: NodeRef<'a>,
     #[serde(skip_serializing_if = "is_one")]
     weight: f32,
     #[serde(skip_serializing_if = "is_zero")]
@@ -64,17 +67,17 @@ fn is_zero(x: &u8) -> bool {
 }
 
 #[derive(Serialize)]
-struct NodeView {
+struct NodeView<'a> {
     #[serde(flatten)]
-    node: NodeRef,
+    node: NodeRef<'a>,
     labels: Vec<Label>,
     framework: Option<String>,
     snapshot_version: u64,
     attributes: BTreeMap<&'static str, serde_json::Value>,
     /// Edges from this node, by relation (e.g. `requires`: its direct prerequisites).
-    outgoing: BTreeMap<&'static str, Vec<Neighbour>>,
+    outgoing: BTreeMap<&'static str, Vec<Neighbour<'a>>>,
     /// Edges into this node, by relation (e.g. `requires`: the nodes that require it).
-    incoming: BTreeMap<&'static str, Vec<Neighbour>>,
+    incoming: BTreeMap<&'static str, Vec<Neighbour<'a>>>,
 }
 
 fn attributes(s: &Snapshot, n: NodeId) -> BTreeMap<&'static str, serde_json::Value> {
@@ -100,7 +103,7 @@ fn attributes(s: &Snapshot, n: NodeId) -> BTreeMap<&'static str, serde_json::Val
     out
 }
 
-fn neighbours(s: &Snapshot, n: NodeId, outgoing: bool) -> BTreeMap<&'static str, Vec<Neighbour>> {
+fn neighbours(s: &Snapshot, n: NodeId, outgoing: bool) -> BTreeMap<&'static str, Vec<Neighbour<'_>>> {
     let mut out = BTreeMap::new();
     for r in Relation::ALL {
         // Symmetric relations are listed once, under `outgoing`.
@@ -125,7 +128,7 @@ fn neighbours(s: &Snapshot, n: NodeId, outgoing: bool) -> BTreeMap<&'static str,
     out
 }
 
-async fn node(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<NodeView>, ApiError> {
+async fn node(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     let s = state.graph.snapshot();
     let n = s.resolve(&id)?;
     Ok(Json(NodeView {
@@ -136,7 +139,8 @@ async fn node(State(state): State<AppState>, Path(id): Path<String>) -> Result<J
         attributes: attributes(&s, n),
         outgoing: neighbours(&s, n, true),
         incoming: neighbours(&s, n, false),
-    }))
+    })
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -146,28 +150,29 @@ struct PrerequisiteParams {
 }
 
 #[derive(Serialize)]
-struct PrerequisiteList {
-    node: NodeRef,
+struct PrerequisiteList<'a> {
+    node: NodeRef<'a>,
     transitive: bool,
     snapshot_version: u64,
     count: usize,
-    prerequisites: Vec<NodeRef>,
+    prerequisites: Vec<NodeRef<'a>>,
 }
 
 async fn prerequisites(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(params): Query<PrerequisiteParams>,
-) -> Result<Json<PrerequisiteList>, ApiError> {
+) -> Result<Response, ApiError> {
     let s = state.graph.snapshot();
     let n = s.resolve(&id)?;
     let nodes: Vec<NodeId> = if params.transitive { prerequisite_closure(&s, n) } else { s.prerequisites(n).collect() };
-    let prerequisites: Vec<NodeRef> = nodes.iter().map(|&p| NodeRef::new(&s, p)).collect();
+    let prerequisites: Vec<NodeRef<'_>> = nodes.iter().map(|&p| NodeRef::new(&s, p)).collect();
     Ok(Json(PrerequisiteList {
         node: NodeRef::new(&s, n),
         transitive: params.transitive,
         snapshot_version: s.version(),
         count: prerequisites.len(),
         prerequisites,
-    }))
+    })
+    .into_response())
 }
