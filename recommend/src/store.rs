@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
@@ -86,15 +87,99 @@ fn decode(bytes: &[u8]) -> Option<NodeMastery> {
     Some(NodeMastery { p, last_practised: (last != i64::MIN).then_some(last), attempts, correct })
 }
 
-struct Job {
-    learner: String,
-    write: LearnerWrite,
-    done: mpsc::SyncSender<Result<(), LearnerStoreError>>,
+/// What the writer thread is asked to do.
+enum Task {
+    Write(LearnerWrite),
+    /// Erase a learner; answers whether there was anything.
+    Erase,
 }
 
-/// The embedded learner store: one redb file. Writes go through one writer thread that
-/// commits every write waiting at that moment in one durable transaction (group commit), so
-/// many concurrent writers share each disk sync.
+struct Job {
+    learner: String,
+    task: Task,
+    done: mpsc::SyncSender<Result<bool, LearnerStoreError>>,
+}
+
+/// One learner's write as applied: event sequence numbers resolved, so that replaying it from
+/// the log gives the same rows.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Applied {
+    learner: String,
+    replace: bool,
+    mastery: Vec<(String, NodeMastery)>,
+    first_event: u64,
+    events: Vec<StoredEvent>,
+}
+
+/// The write-ahead log beside the store file. Each record is one transaction's writes:
+/// `[length: u32 LE][CRC-32 of the payload: u32 LE][payload: JSON array of writes]`.
+struct Wal {
+    file: std::fs::File,
+    len: u64,
+}
+
+impl Wal {
+    /// Opens the log and reads its complete records; a torn or corrupt tail (a write that was
+    /// never acknowledged) ends the reading.
+    fn open(path: &Path) -> std::io::Result<(Self, Vec<Vec<Applied>>)> {
+        use std::io::Read;
+        let mut file = std::fs::OpenOptions::new().read(true).append(true).create(true).open(path)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        let mut records = Vec::new();
+        let mut at = 0;
+        while let Some(header) = bytes.get(at..at + 8) {
+            let len = u32::from_le_bytes(header[0..4].try_into().expect("4 bytes")) as usize;
+            let crc = u32::from_le_bytes(header[4..8].try_into().expect("4 bytes"));
+            let Some(payload) = bytes.get(at + 8..at + 8 + len) else { break };
+            if crc32fast::hash(payload) != crc {
+                break;
+            }
+            let Ok(record) = serde_json::from_slice::<Vec<Applied>>(payload) else { break };
+            records.push(record);
+            at += 8 + len;
+        }
+        let len = bytes.len() as u64;
+        Ok((Self { file, len }, records))
+    }
+
+    /// Appends one record and waits until it is on disk.
+    fn append(&mut self, writes: &[Applied]) -> std::io::Result<()> {
+        use std::io::Write;
+        let payload = serde_json::to_vec(writes)?;
+        let mut record = Vec::with_capacity(payload.len() + 8);
+        record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        record.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        record.extend_from_slice(&payload);
+        self.file.write_all(&record)?;
+        self.file.sync_data()?;
+        self.len += record.len() as u64;
+        Ok(())
+    }
+
+    /// Empties the log once the store file holds everything in it.
+    fn reset(&mut self) -> std::io::Result<()> {
+        self.file.set_len(0)?;
+        self.file.sync_data()?;
+        self.len = 0;
+        Ok(())
+    }
+}
+
+/// The embedded learner store: one redb file and its write-ahead log (`FILE.wal`).
+///
+/// Writes go through one writer thread. It applies every write waiting at that moment in one
+/// transaction (group commit), appends the transaction to the log and syncs the log: a write
+/// is acknowledged once its log record is on disk. The store file itself is synced at
+/// checkpoints (every [`CHECKPOINT_EVERY`] or [`CHECKPOINT_BYTES`] of log, when an erasure
+/// is committed, and when the store closes), after which the log is emptied; opening the
+/// store replays what the log holds. One sequential append and sync per transaction costs
+/// far less than writing the transaction's pages of the store file durably.
+///
+/// Writers that were just acknowledged need a moment to send their next write, so when the
+/// last transaction held several writes the writer waits for as many again, at most
+/// [`GROUP_LINGER`], before it commits (as a database's commit delay does); a lone
+/// sequential writer, whose transactions hold one write, never waits.
 pub struct RedbLearnerStore {
     db: Arc<Database>,
     jobs: Option<mpsc::Sender<Job>>,
@@ -102,7 +187,8 @@ pub struct RedbLearnerStore {
 }
 
 impl Drop for RedbLearnerStore {
-    /// Stops the writer thread once the queued writes are done, so the file is released.
+    /// Stops the writer thread once the queued writes are done and checkpointed, so the file
+    /// is released and the log is empty.
     fn drop(&mut self) {
         self.jobs.take();
         if let Some(writer) = self.writer.take() {
@@ -117,68 +203,214 @@ impl std::fmt::Debug for RedbLearnerStore {
     }
 }
 
+/// Longest wait for more writes before a commit (see [`RedbLearnerStore`]).
+pub const GROUP_LINGER: Duration = Duration::from_micros(500);
+
+/// Longest time between checkpoints while writes arrive (see [`RedbLearnerStore`]).
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Largest log before a checkpoint (see [`RedbLearnerStore`]).
+pub const CHECKPOINT_BYTES: u64 = 16 << 20;
+
+/// Most writes in one transaction.
+const MAX_BATCH: usize = 4096;
+
 impl RedbLearnerStore {
-    /// Opens (or creates) the store file.
+    /// Opens (or creates) the store file, replaying its log if the last run stopped without a
+    /// checkpoint.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, LearnerStoreError> {
-        let db = Arc::new(Database::create(path.as_ref()).map_err(storage)?);
+        let path = path.as_ref();
+        let db = Arc::new(Database::create(path).map_err(storage)?);
+        let mut wal_path = path.as_os_str().to_owned();
+        wal_path.push(".wal");
+        let (mut wal, records) = Wal::open(Path::new(&wal_path))
+            .map_err(|e| storage(format!("cannot read the log {}: {e}", Path::new(&wal_path).display())))?;
         let tx = db.begin_write().map_err(storage)?;
-        tx.open_table(MASTERY).map_err(storage)?;
-        tx.open_table(EVENTS).map_err(storage)?;
+        {
+            let mut mastery = tx.open_table(MASTERY).map_err(storage)?;
+            let mut events = tx.open_table(EVENTS).map_err(storage)?;
+            for write in records.iter().flatten() {
+                apply(&mut mastery, &mut events, write).map_err(storage)?;
+            }
+        }
         tx.commit().map_err(storage)?;
+        wal.reset().map_err(storage)?;
         let (jobs, rx) = mpsc::channel::<Job>();
         let writer_db = db.clone();
         let writer = thread::Builder::new()
             .name("tupu-learner-writer".into())
-            .spawn(move || writer(&writer_db, &rx))
+            .spawn(move || writer(&writer_db, wal, &rx))
             .map_err(storage)?;
         Ok(Self { db, jobs: Some(jobs), writer: Some(writer) })
     }
-}
 
-fn writer(db: &Database, rx: &mpsc::Receiver<Job>) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < 4096 {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let result = apply_batch(db, &batch);
-        for job in batch {
-            let _ = job.done.send(result.as_ref().map(|_| ()).map_err(|e| LearnerStoreError::Storage(e.clone())));
-        }
+    fn submit(&self, learner: &str, task: Task) -> Result<bool, LearnerStoreError> {
+        check_learner_id(learner)?;
+        let (done, wait) = mpsc::sync_channel(1);
+        self.jobs
+            .as_ref()
+            .ok_or_else(|| storage("the store is closing"))?
+            .send(Job { learner: learner.to_owned(), task, done })
+            .map_err(|_| storage("the writer thread has stopped"))?;
+        wait.recv().map_err(|_| storage("the writer thread has stopped"))?
     }
 }
 
-fn apply_batch(db: &Database, batch: &[Job]) -> Result<(), String> {
+type MasteryTable<'t> = redb::Table<'t, (&'static str, &'static str), &'static [u8]>;
+type EventTable<'t> = redb::Table<'t, (&'static str, u64), &'static [u8]>;
+
+/// Applies one write (fresh or replayed from the log) to the open tables.
+fn apply(mastery: &mut MasteryTable<'_>, events: &mut EventTable<'_>, write: &Applied) -> Result<(), redb::Error> {
+    let learner = write.learner.as_str();
+    if write.replace {
+        mastery.retain_in((learner, "")..(learner, "\u{10FFFF}"), |_, _| false)?;
+    }
+    for (node, m) in &write.mastery {
+        mastery.insert((learner, node.as_str()), encode(m).as_slice())?;
+    }
+    for (seq, event) in (write.first_event..).zip(&write.events) {
+        let bytes = serde_json::to_vec(event).expect("an event always serialises");
+        events.insert((learner, seq), bytes.as_slice())?;
+    }
+    Ok(())
+}
+
+/// The writer thread: group commit, log, checkpoints (see [`RedbLearnerStore`]).
+fn writer(db: &Database, mut wal: Wal, rx: &mpsc::Receiver<Job>) {
+    // Writes in the previous transaction: how many to wait for.
+    let mut expected = 1;
+    let mut checkpointed = Instant::now();
+    let mut waiting: Option<Job> = None;
+    loop {
+        let first = match waiting.take() {
+            Some(job) => job,
+            None => match rx.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            },
+        };
+        if matches!(first.task, Task::Erase) {
+            let result = erase(db, &first.learner).and_then(|found| {
+                wal.reset().map_err(storage)?;
+                checkpointed = Instant::now();
+                Ok(found)
+            });
+            let _ = first.done.send(result);
+            continue;
+        }
+        let mut batch = vec![first];
+        let deadline = Instant::now() + GROUP_LINGER;
+        while batch.len() < MAX_BATCH {
+            let job = match rx.try_recv() {
+                Ok(job) => job,
+                Err(mpsc::TryRecvError::Disconnected) => break,
+                Err(mpsc::TryRecvError::Empty) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if batch.len() >= expected || left.is_zero() {
+                        break;
+                    }
+                    match rx.recv_timeout(left) {
+                        Ok(job) => job,
+                        Err(_) => break,
+                    }
+                }
+            };
+            // An erasure checkpoints: it waits for the writes before it.
+            if matches!(job.task, Task::Erase) {
+                waiting = Some(job);
+                break;
+            }
+            batch.push(job);
+        }
+        expected = batch.len();
+        let result = commit_batch(db, &mut wal, &batch);
+        for job in batch {
+            let _ = job.done.send(result.clone().map(|()| true).map_err(LearnerStoreError::Storage));
+        }
+        if result.is_ok() && (wal.len >= CHECKPOINT_BYTES || checkpointed.elapsed() >= CHECKPOINT_EVERY) {
+            if let Err(e) = checkpoint(db, &mut wal) {
+                tracing::warn!("learner store checkpoint failed (the log keeps the writes): {e}");
+            }
+            checkpointed = Instant::now();
+        }
+    }
+    if let Err(e) = checkpoint(db, &mut wal) {
+        tracing::warn!("learner store checkpoint at close failed (the log keeps the writes): {e}");
+    }
+}
+
+/// Syncs the store file, then empties the log.
+fn checkpoint(db: &Database, wal: &mut Wal) -> Result<(), String> {
+    if wal.len == 0 {
+        return Ok(());
+    }
     let tx = db.begin_write().map_err(|e| e.to_string())?;
+    tx.commit().map_err(|e| e.to_string())?;
+    wal.reset().map_err(|e| e.to_string())
+}
+
+/// Applies a batch in one transaction that is not synced, then logs it; if the log cannot be
+/// written, the transaction is synced instead.
+fn commit_batch(db: &Database, wal: &mut Wal, batch: &[Job]) -> Result<(), String> {
+    let mut tx = db.begin_write().map_err(|e| e.to_string())?;
+    tx.set_durability(redb::Durability::None).map_err(|e| e.to_string())?;
+    let mut applied = Vec::with_capacity(batch.len());
     {
         let mut mastery = tx.open_table(MASTERY).map_err(|e| e.to_string())?;
         let mut events = tx.open_table(EVENTS).map_err(|e| e.to_string())?;
         for job in batch {
+            let Task::Write(write) = &job.task else { continue };
             let learner = job.learner.as_str();
-            if job.write.replace_mastery {
-                mastery.retain_in((learner, "")..(learner, "\u{10FFFF}"), |_, _| false).map_err(|e| e.to_string())?;
-            }
-            for (node, m) in &job.write.mastery {
-                mastery.insert((learner, node.as_str()), encode(m).as_slice()).map_err(|e| e.to_string())?;
-            }
-            if !job.write.events.is_empty() {
-                let mut next =
-                    match events.range((learner, 0u64)..=(learner, u64::MAX)).map_err(|e| e.to_string())?.next_back() {
-                        Some(entry) => entry.map_err(|e| e.to_string())?.0.value().1 + 1,
-                        None => 0,
-                    };
-                for event in &job.write.events {
-                    let bytes = serde_json::to_vec(event).map_err(|e| e.to_string())?;
-                    events.insert((learner, next), bytes.as_slice()).map_err(|e| e.to_string())?;
-                    next += 1;
+            let first_event = if write.events.is_empty() {
+                0
+            } else {
+                match events.range((learner, 0u64)..=(learner, u64::MAX)).map_err(|e| e.to_string())?.next_back() {
+                    Some(entry) => entry.map_err(|e| e.to_string())?.0.value().1 + 1,
+                    None => 0,
                 }
-            }
+            };
+            let write = Applied {
+                learner: job.learner.clone(),
+                replace: write.replace_mastery,
+                mastery: write.mastery.clone(),
+                first_event,
+                events: write.events.clone(),
+            };
+            apply(&mut mastery, &mut events, &write).map_err(|e| e.to_string())?;
+            applied.push(write);
         }
     }
-    tx.commit().map_err(|e| e.to_string())
+    tx.commit().map_err(|e| e.to_string())?;
+    if let Err(e) = wal.append(&applied) {
+        tracing::warn!("learner store log append failed, syncing the store file instead: {e}");
+        let tx = db.begin_write().map_err(|e| e.to_string())?;
+        tx.commit().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Erases a learner in a synced transaction (which also syncs every write before it).
+fn erase(db: &Database, learner: &str) -> Result<bool, LearnerStoreError> {
+    let tx = db.begin_write().map_err(storage)?;
+    let mut found = false;
+    {
+        let mut mastery = tx.open_table(MASTERY).map_err(storage)?;
+        mastery
+            .retain_in((learner, "")..(learner, "\u{10FFFF}"), |_, _| {
+                found = true;
+                false
+            })
+            .map_err(storage)?;
+        let mut events = tx.open_table(EVENTS).map_err(storage)?;
+        events
+            .retain_in((learner, 0u64)..=(learner, u64::MAX), |_, _| {
+                found = true;
+                false
+            })
+            .map_err(storage)?;
+    }
+    tx.commit().map_err(storage)?;
+    Ok(found)
 }
 
 impl LearnerStore for RedbLearnerStore {
@@ -197,14 +429,7 @@ impl LearnerStore for RedbLearnerStore {
     }
 
     fn write(&self, learner: &str, write: LearnerWrite) -> Result<(), LearnerStoreError> {
-        check_learner_id(learner)?;
-        let (done, wait) = mpsc::sync_channel(1);
-        self.jobs
-            .as_ref()
-            .ok_or_else(|| storage("the store is closing"))?
-            .send(Job { learner: learner.to_owned(), write, done })
-            .map_err(|_| storage("the writer thread has stopped"))?;
-        wait.recv().map_err(|_| storage("the writer thread has stopped"))?
+        self.submit(learner, Task::Write(write)).map(|_| ())
     }
 
     fn events(&self, learner: &str) -> Result<Vec<StoredEvent>, LearnerStoreError> {
@@ -220,27 +445,7 @@ impl LearnerStore for RedbLearnerStore {
     }
 
     fn erase(&self, learner: &str) -> Result<bool, LearnerStoreError> {
-        check_learner_id(learner)?;
-        let tx = self.db.begin_write().map_err(storage)?;
-        let mut found = false;
-        {
-            let mut mastery = tx.open_table(MASTERY).map_err(storage)?;
-            mastery
-                .retain_in((learner, "")..(learner, "\u{10FFFF}"), |_, _| {
-                    found = true;
-                    false
-                })
-                .map_err(storage)?;
-            let mut events = tx.open_table(EVENTS).map_err(storage)?;
-            events
-                .retain_in((learner, 0u64)..=(learner, u64::MAX), |_, _| {
-                    found = true;
-                    false
-                })
-                .map_err(storage)?;
-        }
-        tx.commit().map_err(storage)?;
-        Ok(found)
+        self.submit(learner, Task::Erase)
     }
 }
 
@@ -283,6 +488,76 @@ mod tests {
         assert!(store.events("ana").unwrap().is_empty());
         assert_eq!(store.events("bo").unwrap().len(), 1);
         assert!(!store.erase("ana").unwrap());
+    }
+
+    /// A copy of the files taken while the store runs is what a crash leaves behind: the
+    /// store file as of the last checkpoint, and the log.
+    fn crash_copy(from: &Path, to: &Path) {
+        for suffix in ["", ".wal"] {
+            let mut a = from.as_os_str().to_owned();
+            a.push(suffix);
+            let mut b = to.as_os_str().to_owned();
+            b.push(suffix);
+            std::fs::copy(&a, &b).unwrap();
+        }
+    }
+
+    #[test]
+    fn acknowledged_writes_survive_a_crash_through_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("learners.redb");
+        let copy = dir.path().join("crashed.redb");
+        let store = RedbLearnerStore::open(&path).unwrap();
+        let row = |iri: &str, p: f32| (iri.to_owned(), NodeMastery::belief(p));
+        store
+            .write("ana", LearnerWrite { mastery: vec![row("a", 0.2), row("b", 0.4)], ..LearnerWrite::default() })
+            .unwrap();
+        for score in [1.0, 0.0, 0.5] {
+            store.write("ana", LearnerWrite { events: vec![event(score)], ..LearnerWrite::default() }).unwrap();
+        }
+        store
+            .write(
+                "ana",
+                LearnerWrite { mastery: vec![row("c", 0.9)], replace_mastery: true, ..LearnerWrite::default() },
+            )
+            .unwrap();
+        crash_copy(&path, &copy);
+        // The log holds what the store file does not yet.
+        assert!(std::fs::metadata(dir.path().join("learners.redb.wal")).unwrap().len() > 0);
+        // A torn last record (a write never acknowledged) is ignored.
+        {
+            use std::io::Write;
+            let mut wal = std::fs::OpenOptions::new().append(true).open(dir.path().join("crashed.redb.wal")).unwrap();
+            wal.write_all(&[200, 0, 0, 0, 1, 2, 3, 4, b'[']).unwrap();
+        }
+        let recovered = RedbLearnerStore::open(&copy).unwrap();
+        let keys: Vec<String> = recovered.load("ana").unwrap().nodes.into_keys().map(|k| k.to_string()).collect();
+        assert_eq!(keys, vec!["c".to_owned()]);
+        let scores: Vec<f32> = recovered.events("ana").unwrap().iter().map(|e| e.score).collect();
+        assert_eq!(scores, vec![1.0, 0.0, 0.5]);
+        // Replayed and checkpointed: the log is empty, and a write goes on from there.
+        assert_eq!(std::fs::metadata(dir.path().join("crashed.redb.wal")).unwrap().len(), 0);
+        recovered.write("ana", LearnerWrite { events: vec![event(0.25)], ..LearnerWrite::default() }).unwrap();
+        assert_eq!(recovered.events("ana").unwrap().len(), 4);
+        // A clean close checkpoints: the log is empty and the store file holds everything.
+        drop(store);
+        assert_eq!(std::fs::metadata(dir.path().join("learners.redb.wal")).unwrap().len(), 0);
+        assert_eq!(RedbLearnerStore::open(&path).unwrap().events("ana").unwrap().len(), 3);
+    }
+
+    #[test]
+    fn an_erasure_is_not_undone_by_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("learners.redb");
+        let store = RedbLearnerStore::open(&path).unwrap();
+        store.write("ana", LearnerWrite { events: vec![event(1.0)], ..LearnerWrite::default() }).unwrap();
+        store.write("bo", LearnerWrite { events: vec![event(1.0)], ..LearnerWrite::default() }).unwrap();
+        assert!(store.erase("ana").unwrap());
+        let copy = dir.path().join("crashed.redb");
+        crash_copy(&path, &copy);
+        let recovered = RedbLearnerStore::open(&copy).unwrap();
+        assert!(recovered.events("ana").unwrap().is_empty());
+        assert_eq!(recovered.events("bo").unwrap().len(), 1);
     }
 
     #[test]
