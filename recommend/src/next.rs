@@ -95,6 +95,10 @@ pub enum ItemKind {
     /// a wrong one is still a practice of a point whose prerequisites the learner probably
     /// knows. At most one per list (see [`next_steps`]).
     Probe,
+    /// With a goal whose every knowledge point is believed mastered, nothing is left to learn;
+    /// these are the points of the goal's closure with the least evidence, to confirm the goal
+    /// rather than leave the learner with an empty list (see [`next_steps`]).
+    Consolidate,
 }
 
 /// The parts of an item's score, each in [0, 1] before weighting.
@@ -164,6 +168,8 @@ pub struct Explanation {
     pub days_since_practice: Option<f32>,
     /// Estimated recall now, for reviews.
     pub recall: Option<f32>,
+    /// Practice opportunities observed for the node.
+    pub attempts: u32,
 }
 
 /// One recommended node.
@@ -245,7 +251,13 @@ struct Candidate {
 /// [`ScoreParts`]). The best one joins the candidates, so a list holds at most one check, and
 /// a learner with no practice at all gets none.
 ///
-/// The list is then picked greedily with a diversity rule: at most `per_thread` items per
+/// With a goal whose every knowledge point is believed mastered (the goal and its whole
+/// closure), nothing is left to learn or check: the list then holds **consolidation** items
+/// ([`ItemKind::Consolidate`]), the points of the closure with the fewest practice attempts,
+/// lowest belief first among equals. Points mastered by inference alone come first: practising
+/// them confirms what the goal rests on.
+///
+/// Otherwise the list is picked greedily with a diversity rule: at most `per_thread` items per
 /// learning thread and a penalty of 0.1 per item already taken from the same topic, so one
 /// strand cannot fill the list; the rule relaxes only when nothing else is ready.
 ///
@@ -509,12 +521,58 @@ pub fn next_steps(
         };
         candidates.extend(probe.best(index, &region, &fringe, &subject_ok, &score));
     }
-    let mut picked = diversify(candidates, request.n, config.per_thread);
+    let mut picked = match (request.goal, &goal_steps) {
+        (Some(goal), Some(steps)) if candidates.is_empty() && steps.keys().all(|&x| mastered.get(x.index())) => {
+            consolidation(snapshot, index, mastery, goal, request.n, &subject_ok)
+        }
+        _ => diversify(candidates, request.n, config.per_thread),
+    };
     for c in picked.iter_mut().filter(|c| c.kind == ItemKind::Learn) {
         unlocks_of(c.node, &mut c.unlocks);
         c.unlocks.sort_unstable();
     }
     picked.into_iter().map(|c| explain(snapshot, index, mastery, c, goal_steps.as_ref(), request.now, config)).collect()
+}
+
+/// Consolidation items (see [`next_steps`]): the goal and its transitive prerequisites, fewest
+/// practice attempts first and lowest belief among equals, scored
+/// `(1 + (1 − p) / (a + 3)) / (a + 2)` for `a` attempts and belief `p`, which keeps that
+/// order. O(C log C) for a closure of C nodes.
+fn consolidation(
+    snapshot: &Snapshot,
+    index: &RecommendIndex,
+    mastery: &Mastery,
+    goal: NodeId,
+    n: usize,
+    subject_ok: &dyn Fn(NodeId) -> bool,
+) -> Vec<Candidate> {
+    let mut nodes = prerequisite_closure(snapshot, goal);
+    nodes.push(goal);
+    let mut ranked: Vec<(u32, f32, NodeId)> = nodes
+        .into_iter()
+        .filter(|&x| index.learnable(x) && subject_ok(x))
+        .map(|x| (mastery.entry(x).map_or(0, |m| m.attempts), mastery.p(snapshot, x), x))
+        .collect();
+    ranked.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
+    ranked
+        .into_iter()
+        .take(n)
+        .map(|(attempts, p, x)| {
+            let a = attempts as f32;
+            let attrs = snapshot.attrs(x);
+            Candidate {
+                node: x,
+                kind: ItemKind::Consolidate,
+                score: (1.0 + (1.0 - p) / (a + 3.0)) / (a + 2.0),
+                parts: ScoreParts::default(),
+                unlocks: Vec::new(),
+                thread: attrs.thread,
+                topic: attrs.topic,
+                confirms: Vec::new(),
+                expected: None,
+            }
+        })
+        .collect()
 }
 
 /// A candidate's place in the ranking: higher score first, then the smaller node.
@@ -797,6 +855,7 @@ fn explain(
             expected_success: c.expected.unwrap_or_else(|| p_correct(p, &params)),
             days_since_practice: if review { last.map(|t| (now - t) as f32 / DAY as f32) } else { None },
             recall: if review { entry.map(|m| m.recall(now)) } else { None },
+            attempts: entry.map_or(0, |m| m.attempts),
         },
         resources: index.resources(c.node).iter().take(config.resources_per_item).copied().collect(),
     }
@@ -1056,6 +1115,32 @@ mod tests {
     }
 
     #[test]
+    fn a_goal_believed_mastered_is_consolidated_from_the_least_evidence() {
+        let (s, ids) = chain();
+        let index = RecommendIndex::new(&s);
+        let config = RecommendConfig::default();
+        let m = |p: f32, attempts: u32| NodeMastery { p, last_practised: Some(0), attempts, correct: attempts };
+        // a0 … a3 believed mastered: a3 practised twice, a1 once, a0 and a2 only inferred.
+        let mastery = Mastery::from_entries([
+            (ids[0], m(0.97, 0)),
+            (ids[1], m(0.9, 1)),
+            (ids[2], m(0.92, 0)),
+            (ids[3], m(0.95, 2)),
+        ]);
+        let goal = NextRequest { goal: Some(ids[3]), ..request(3) };
+        let items = next_steps(&s, &index, &mastery, &goal, &config);
+        assert!(items.iter().all(|i| i.kind == ItemKind::Consolidate), "{items:#?}");
+        let nodes: Vec<NodeId> = items.iter().map(|i| i.node).collect();
+        assert_eq!(nodes, vec![ids[2], ids[0], ids[1]]);
+        assert!(items.windows(2).all(|w| w[0].score > w[1].score));
+        assert_eq!(items[2].explanation.attempts, 1);
+        // While something of the closure is left to learn, there is none.
+        let further = NextRequest { goal: Some(ids[4]), ..request(3) };
+        let items = next_steps(&s, &index, &mastery, &further, &config);
+        assert!(items.iter().all(|i| i.kind != ItemKind::Consolidate) && !items.is_empty());
+    }
+
+    #[test]
     fn a_list_holds_at_most_one_check() {
         // Ten chains of four; the learner mastered the root of each.
         let mut b = SnapshotBuilder::new();
@@ -1097,8 +1182,15 @@ mod tests {
         for &q in &check.explanation.confirms {
             assert!(mastery.p(&s, q) >= config.mastery_threshold, "{q:?} {}", mastery.p(&s, q));
         }
+        // Nothing confirmed is offered to learn again (with the goal's whole closure believed
+        // mastered, what comes is consolidation).
         let after = next_steps(&s, &index, &mastery, &req, &config);
-        assert!(after.iter().all(|i| !check.explanation.confirms.contains(&i.node)));
+        assert!(
+            after
+                .iter()
+                .filter(|i| i.kind != ItemKind::Consolidate)
+                .all(|i| !check.explanation.confirms.contains(&i.node))
+        );
     }
 
     #[test]

@@ -225,6 +225,7 @@ struct ExplanationView<'a> {
     expected_success: f32,
     days_since_practice: Option<f32>,
     recall: Option<f32>,
+    attempts: u32,
 }
 
 #[derive(Serialize)]
@@ -327,6 +328,28 @@ fn explanation_text(
             e.confirms.len(),
             names(snapshot, &e.confirms, lang)
         )),
+        (ItemKind::Consolidate, Lang::En) => parts.push(match (goal, e.attempts) {
+            (Some(g), 0) => format!(
+                "Goal {} reached on the evidence so far; this point was never practised, only inferred (mastery {}%): practise it to confirm.",
+                snapshot.label(g, Some(lang.code())),
+                pct(e.mastery)
+            ),
+            (_, a) => format!(
+                "Goal reached on the evidence so far; this point has the least practice behind it ({a} attempt(s), mastery {}%): practise it to confirm.",
+                pct(e.mastery)
+            ),
+        }),
+        (ItemKind::Consolidate, Lang::Zh) => parts.push(match (goal, e.attempts) {
+            (Some(g), 0) => format!(
+                "按目前的证据，目标“{}”已达成；这个知识点从未练习，只是推断为掌握（掌握度{}%）：练一练以确认。",
+                snapshot.label(g, Some(lang.code())),
+                pct(e.mastery)
+            ),
+            (_, a) => format!(
+                "按目前的证据，目标已达成；这个知识点的练习最少（{a}次，掌握度{}%）：练一练以确认。",
+                pct(e.mastery)
+            ),
+        }),
     }
     if !e.unlocks.is_empty() {
         parts.push(match lang {
@@ -407,6 +430,7 @@ async fn next(
                 expected_success: item.explanation.expected_success,
                 days_since_practice: item.explanation.days_since_practice,
                 recall: item.explanation.recall,
+                attempts: item.explanation.attempts,
             },
             resources: refs(&item.resources),
         })
