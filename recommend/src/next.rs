@@ -212,6 +212,8 @@ struct Candidate {
     score: f32,
     parts: ScoreParts,
     unlocks: Vec<NodeId>,
+    /// Where its unlocks are in the request's pool of them (start, length).
+    unlock_span: (u32, u32),
     thread: Option<Sym>,
     topic: Option<Sym>,
     /// For a check: what it would confirm, and the probability of a correct answer.
@@ -427,11 +429,13 @@ pub fn next_steps(
                 && snapshot.prerequisites(d).all(|q| q == x || mastered.get(q.index()))
         })),
     };
-    let mut scratch: Vec<NodeId> = Vec::new();
+    // Every fringe node's unlocks, one after the other: counted for the score, listed for the
+    // items picked.
+    let mut unlock_pool: Vec<NodeId> = Vec::new();
     for &x in &fringe {
-        scratch.clear();
-        unlocks_of(x, &mut scratch);
-        let unlock_count = scratch.len();
+        let start = unlock_pool.len();
+        unlocks_of(x, &mut unlock_pool);
+        let unlock_count = unlock_pool.len() - start;
         let goal = goal_steps.as_ref().and_then(|s| s.get(&x)).map_or(0.0, |&d| 1.0 / (1.0 + d as f32));
         let parts = ScoreParts {
             goal,
@@ -455,6 +459,7 @@ pub fn next_steps(
             score,
             parts,
             unlocks: Vec::new(),
+            unlock_span: (start as u32, unlock_count as u32),
             thread: a.thread,
             topic: a.topic,
             confirms: Vec::new(),
@@ -486,6 +491,7 @@ pub fn next_steps(
                 score,
                 parts,
                 unlocks: Vec::new(),
+                unlock_span: (0, 0),
                 thread: a.thread,
                 topic: a.topic,
                 confirms: Vec::new(),
@@ -527,8 +533,9 @@ pub fn next_steps(
         }
         _ => diversify(candidates, request.n, config.per_thread),
     };
-    for c in picked.iter_mut().filter(|c| c.kind == ItemKind::Learn) {
-        unlocks_of(c.node, &mut c.unlocks);
+    for c in picked.iter_mut() {
+        let (start, len) = (c.unlock_span.0 as usize, c.unlock_span.1 as usize);
+        c.unlocks.extend_from_slice(&unlock_pool[start..start + len]);
         c.unlocks.sort_unstable();
     }
     picked.into_iter().map(|c| explain(snapshot, index, mastery, c, goal_steps.as_ref(), request.now, config)).collect()
@@ -566,6 +573,7 @@ fn consolidation(
                 score: (1.0 + (1.0 - p) / (a + 3.0)) / (a + 2.0),
                 parts: ScoreParts::default(),
                 unlocks: Vec::new(),
+                unlock_span: (0, 0),
                 thread: attrs.thread,
                 topic: attrs.topic,
                 confirms: Vec::new(),
@@ -813,6 +821,7 @@ impl Probe<'_> {
                     score,
                     parts,
                     unlocks: Vec::new(),
+                    unlock_span: (0, 0),
                     thread: a.thread,
                     topic: a.topic,
                     confirms,
@@ -1287,6 +1296,7 @@ mod tests {
                         score: f32::from(score) / 10.0,
                         parts: ScoreParts::default(),
                         unlocks: Vec::new(),
+                        unlock_span: (0, 0),
                         thread: (thread > 0).then(|| syms[usize::from(thread)]),
                         topic: (topic > 0).then(|| syms[usize::from(topic)]),
                         confirms: Vec::new(),
