@@ -410,7 +410,11 @@ pub enum ResolveError {
 
 /// The local name of an IRI: what follows its last `#` or `/`.
 pub fn local_name(iri: &str) -> &str {
-    iri.rsplit(['#', '/']).next().unwrap_or(iri)
+    // `#` and `/` are ASCII, so a byte search lands on a character boundary.
+    match iri.as_bytes().iter().rposition(|&b| b == b'#' || b == b'/') {
+        Some(i) => &iri[i + 1..],
+        None => iri,
+    }
 }
 
 impl Snapshot {
@@ -882,5 +886,14 @@ mod tests {
         assert_eq!(s.label(x, Some("en")), "addition");
         assert_eq!(s.label(x, None), "加法");
         assert_eq!(s.label(y, None), "y");
+    }
+
+    #[test]
+    fn local_names_follow_the_last_hash_or_slash() {
+        assert_eq!(local_name("https://w3id.org/tupu/chalkbase/kp.gg.三角形.angle_sum"), "kp.gg.三角形.angle_sum");
+        assert_eq!(local_name("https://w3id.org/tupu/ns#requires"), "requires");
+        assert_eq!(local_name("https://e.org/a#b/c"), "c");
+        assert_eq!(local_name("urn:isbn:123"), "urn:isbn:123");
+        assert_eq!(local_name("https://e.org/dir/"), "");
     }
 }

@@ -94,6 +94,23 @@ impl NodeMastery {
         14 * DAY << self.correct.saturating_sub(1).min(6)
     }
 
+    /// Whether [`NodeMastery::recall`] at `now` is at least `threshold`, without computing it
+    /// when a bound settles it: `2^(−x) ≥ 1 − x · ln 2`, so a short time since practice keeps
+    /// the recall above the threshold.
+    #[inline]
+    pub fn recalls_at_least(&self, now: i64, threshold: f32) -> bool {
+        if self.p < threshold {
+            return false;
+        }
+        match self.last_practised {
+            Some(t) if now > t => {
+                let x = (now - t) as f32 / self.half_life() as f32;
+                x * std::f32::consts::LN_2 <= 1.0 - threshold / self.p || self.recall(now) >= threshold
+            }
+            _ => true,
+        }
+    }
+
     /// Estimated probability of mastery still held at `now`: `p · 2^(−Δt / half-life)`.
     pub fn recall(&self, now: i64) -> f32 {
         match self.last_practised {
@@ -410,5 +427,24 @@ mod tests {
         let r = m.recall(m.half_life());
         assert!((r - 0.45).abs() < 1e-3);
         assert_eq!(m.recall(-5), 0.9);
+    }
+
+    #[test]
+    fn the_recall_bound_agrees_with_the_recall() {
+        for p in [0.5f32, 0.86, 0.9, 0.99, 1.0] {
+            for correct in [0, 1, 3, 9] {
+                let m = NodeMastery { p, last_practised: Some(1_000), attempts: correct.max(1), correct };
+                for dt in [0i64, 1, 60, 3_600, DAY, 3 * DAY, 14 * DAY, 60 * DAY, 900 * DAY] {
+                    for threshold in [0.5f32, 0.85, 0.95] {
+                        let now = 1_000 + dt;
+                        assert_eq!(
+                            m.recalls_at_least(now, threshold),
+                            m.recall(now) >= threshold,
+                            "{m:?} {dt} {threshold}"
+                        );
+                    }
+                }
+            }
+        }
     }
 }

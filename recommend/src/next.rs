@@ -471,10 +471,10 @@ pub fn next_steps(
             if m.p < threshold || !index.learnable(x) || !subject_ok(x) {
                 continue;
             }
-            let recall = m.recall(request.now);
-            if recall >= threshold {
+            if m.recalls_at_least(request.now, threshold) {
                 continue;
             }
+            let recall = m.recall(request.now);
             let parts = ScoreParts {
                 review: (1.0 - recall / m.p.max(1e-6)).clamp(0.0, 1.0),
                 fit: fit(x, learner_level),
