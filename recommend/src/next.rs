@@ -193,8 +193,11 @@ pub struct Recommendation {
 struct BitSet(Vec<u64>);
 
 impl BitSet {
-    fn new(n: usize) -> Self {
-        Self(vec![0; n.div_ceil(64)])
+    /// An empty set of `n` bits in `words`, a buffer used before.
+    fn reuse(mut words: Vec<u64>, n: usize) -> Self {
+        words.clear();
+        words.resize(n.div_ceil(64), 0);
+        Self(words)
     }
     #[inline]
     fn set(&mut self, i: usize) {
@@ -205,6 +208,37 @@ impl BitSet {
         self.0[i >> 6] & (1 << (i & 63)) != 0
     }
 }
+
+/// Buffers a thread keeps from one request to the next, so that a request allocates little
+/// beyond its answer (an allocation is the costliest step of a small request).
+#[derive(Default)]
+struct Scratch {
+    mastered: Vec<u64>,
+    seen: Vec<u64>,
+    fringe: Vec<NodeId>,
+    waits_for: Vec<(NodeId, NodeId)>,
+    unlock_pool: Vec<NodeId>,
+    candidates: Vec<Candidate>,
+    picking: Picking,
+}
+
+/// The buffers of [`diversify`].
+#[derive(Default)]
+struct Picking {
+    heap: Vec<Ranked>,
+    ranked: Vec<u32>,
+    taken: Vec<bool>,
+    chosen: Vec<u32>,
+    thread_count: Vec<(Sym, usize)>,
+    topic_count: Vec<(Sym, usize)>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Option<Box<Scratch>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Entries a kept candidate buffer may hold; a larger one is shrunk before it is kept.
+const KEPT_CANDIDATES: usize = 4_096;
 
 struct Candidate {
     node: NodeId,
@@ -219,6 +253,24 @@ struct Candidate {
     /// For a check: what it would confirm, and the probability of a correct answer.
     confirms: Vec<NodeId>,
     expected: Option<f32>,
+}
+
+impl Candidate {
+    /// Moves the candidate out, leaving its lists empty.
+    fn take(&mut self) -> Candidate {
+        Candidate {
+            node: self.node,
+            kind: self.kind,
+            score: self.score,
+            parts: self.parts,
+            unlocks: std::mem::take(&mut self.unlocks),
+            unlock_span: self.unlock_span,
+            thread: self.thread,
+            topic: self.topic,
+            confirms: std::mem::take(&mut self.confirms),
+            expected: self.expected,
+        }
+    }
 }
 
 /// Ranks what a learner should do next.
@@ -311,7 +363,8 @@ pub fn next_steps(
         return Vec::new();
     }
     let threshold = config.mastery_threshold;
-    let mut mastered = BitSet::new(snapshot.node_count());
+    let mut scratch = SCRATCH.with(std::cell::Cell::take).unwrap_or_default();
+    let mut mastered = BitSet::reuse(std::mem::take(&mut scratch.mastered), snapshot.node_count());
     let mut level_sum = 0.0f32;
     let mut level_count = 0usize;
     for (node, m) in mastery.entries() {
@@ -347,11 +400,11 @@ pub fn next_steps(
         steps
     });
 
-    let mut seen = BitSet::new(snapshot.node_count());
-    let mut fringe: Vec<NodeId> = Vec::new();
+    let mut seen = BitSet::reuse(std::mem::take(&mut scratch.seen), snapshot.node_count());
+    let mut fringe: Vec<NodeId> = std::mem::take(&mut scratch.fringe);
     // `(u, d)`: knowledge point `d` waits only for `u`, which is not its first prerequisite
     // (the nodes waiting for their first prerequisite are in its `first_dependents` row).
-    let mut waits_for: Vec<(NodeId, NodeId)> = Vec::new();
+    let mut waits_for: Vec<(NodeId, NodeId)> = std::mem::take(&mut scratch.waits_for);
     // Most dependents of mastered nodes are mastered themselves: that test comes first, on the
     // small bit set, before anything that touches per-node arrays.
     let mut consider = |x: NodeId, fringe: &mut Vec<NodeId>, waits_for: &mut Vec<(NodeId, NodeId)>| {
@@ -409,7 +462,7 @@ pub fn next_steps(
     let earliest = fringe.iter().map(|&x| index.position(x)).fold(1.0f32, f32::min);
     let fit = |x: NodeId, target: f32| (-((index.difficulty(x) - target) / 0.12).powi(2)).exp();
     let order = |x: NodeId| (-(index.position(x) - earliest).max(0.0) / 0.1).exp();
-    let mut candidates: Vec<Candidate> = Vec::with_capacity(fringe.len() + 8);
+    let mut candidates: Vec<Candidate> = std::mem::take(&mut scratch.candidates);
     waits_for.sort_unstable();
     // The nodes that wait for `x` alone, in no particular order.
     let unlocks_of = |x: NodeId, out: &mut Vec<NodeId>| match goal_steps {
@@ -431,7 +484,7 @@ pub fn next_steps(
     };
     // Every fringe node's unlocks, one after the other: counted for the score, listed for the
     // items picked.
-    let mut unlock_pool: Vec<NodeId> = Vec::new();
+    let mut unlock_pool: Vec<NodeId> = std::mem::take(&mut scratch.unlock_pool);
     for &x in &fringe {
         let start = unlock_pool.len();
         unlocks_of(x, &mut unlock_pool);
@@ -531,14 +584,30 @@ pub fn next_steps(
         (Some(goal), Some(steps)) if candidates.is_empty() && steps.keys().all(|&x| mastered.get(x.index())) => {
             consolidation(snapshot, index, mastery, goal, request.n, &subject_ok)
         }
-        _ => diversify(candidates, request.n, config.per_thread),
+        _ => diversify(&mut candidates, request.n, config.per_thread, &mut scratch.picking),
     };
     for c in picked.iter_mut() {
         let (start, len) = (c.unlock_span.0 as usize, c.unlock_span.1 as usize);
         c.unlocks.extend_from_slice(&unlock_pool[start..start + len]);
         c.unlocks.sort_unstable();
     }
-    picked.into_iter().map(|c| explain(snapshot, index, mastery, c, goal_steps.as_ref(), request.now, config)).collect()
+    let items = picked
+        .into_iter()
+        .map(|c| explain(snapshot, index, mastery, c, goal_steps.as_ref(), request.now, config))
+        .collect();
+    fringe.clear();
+    waits_for.clear();
+    unlock_pool.clear();
+    candidates.clear();
+    candidates.shrink_to(KEPT_CANDIDATES);
+    scratch.mastered = mastered.0;
+    scratch.seen = seen.0;
+    scratch.fringe = fringe;
+    scratch.waits_for = waits_for;
+    scratch.unlock_pool = unlock_pool;
+    scratch.candidates = candidates;
+    SCRATCH.with(|s| s.set(Some(scratch)));
+    items
 }
 
 /// Consolidation items (see [`next_steps`]): the goal and its transitive prerequisites, fewest
@@ -608,15 +677,34 @@ impl PartialOrd for Ranked {
 /// first (from a heap, drawn only as far as needed) and the search stops at the first whose
 /// score cannot beat the best effective score found: O(c + n · k · log c) for c candidates
 /// when k are read per pick, and k stays small unless one thread holds the best ones.
-fn diversify(candidates: Vec<Candidate>, n: usize, per_thread: usize) -> Vec<Candidate> {
-    let mut heap: std::collections::BinaryHeap<Ranked> =
-        candidates.iter().enumerate().map(|(i, c)| Ranked(c.score, c.node, i as u32)).collect();
+fn diversify(candidates: &mut [Candidate], n: usize, per_thread: usize, bufs: &mut Picking) -> Vec<Candidate> {
+    let mut heap_buffer = std::mem::take(&mut bufs.heap);
+    heap_buffer.clear();
+    heap_buffer.extend(candidates.iter().enumerate().map(|(i, c)| Ranked(c.score, c.node, i as u32)));
+    let mut heap = std::collections::BinaryHeap::from(heap_buffer);
     // Candidates in ranking order, drawn from the heap as needed.
-    let mut ranked: Vec<u32> = Vec::new();
-    let mut taken = vec![false; candidates.len()];
-    let mut chosen: Vec<u32> = Vec::with_capacity(n);
-    let mut thread_count: HashMap<Sym, usize> = HashMap::default();
-    let mut topic_count: HashMap<Sym, usize> = HashMap::default();
+    let ranked = &mut bufs.ranked;
+    ranked.clear();
+    let taken = &mut bufs.taken;
+    taken.clear();
+    taken.resize(candidates.len(), false);
+    let chosen = &mut bufs.chosen;
+    chosen.clear();
+    // Items taken per thread and per topic: a handful, so a list is faster than a map.
+    let (thread_count, topic_count) = (&mut bufs.thread_count, &mut bufs.topic_count);
+    thread_count.clear();
+    topic_count.clear();
+    let count = |counts: &[(Sym, usize)], key: Option<Sym>| {
+        key.and_then(|k| counts.iter().find(|(s, _)| *s == k)).map_or(0, |&(_, c)| c)
+    };
+    let bump = |counts: &mut Vec<(Sym, usize)>, key: Option<Sym>| {
+        if let Some(k) = key {
+            match counts.iter_mut().find(|(s, _)| *s == k) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((k, 1)),
+            }
+        }
+    };
     for relax in [false, true] {
         while chosen.len() < n {
             let mut best: Option<(u32, f32)> = None;
@@ -637,11 +725,11 @@ fn diversify(candidates: Vec<Candidate>, n: usize, per_thread: usize) -> Vec<Can
                 if taken[i as usize] {
                     continue;
                 }
-                let in_thread = c.thread.map_or(0, |t| thread_count.get(&t).copied().unwrap_or(0));
+                let in_thread = count(thread_count, c.thread);
                 if !relax && in_thread >= per_thread {
                     continue;
                 }
-                let in_topic = c.topic.map_or(0, |t| topic_count.get(&t).copied().unwrap_or(0));
+                let in_topic = count(topic_count, c.topic);
                 let effective = c.score - 0.1 * in_topic as f32 - 0.2 * in_thread as f32;
                 if best.is_none_or(|(_, s)| effective > s) {
                     best = Some((i, effective));
@@ -650,17 +738,13 @@ fn diversify(candidates: Vec<Candidate>, n: usize, per_thread: usize) -> Vec<Can
             let Some((i, _)) = best else { break };
             taken[i as usize] = true;
             let c = &candidates[i as usize];
-            if let Some(t) = c.thread {
-                *thread_count.entry(t).or_default() += 1;
-            }
-            if let Some(t) = c.topic {
-                *topic_count.entry(t).or_default() += 1;
-            }
+            bump(thread_count, c.thread);
+            bump(topic_count, c.topic);
             chosen.push(i);
         }
     }
-    let mut slots: Vec<Option<Candidate>> = candidates.into_iter().map(Some).collect();
-    chosen.into_iter().map(|i| slots[i as usize].take().expect("each candidate is chosen once")).collect()
+    bufs.heap = heap.into_vec();
+    chosen.iter().map(|&i| candidates[i as usize].take()).collect()
 }
 
 /// The learner's ahead rate `α = (clean + 1) / (practised + 2)`: of the knowledge points they
@@ -1304,7 +1388,10 @@ mod tests {
                     })
                     .collect()
             };
-            let fast: Vec<NodeId> = diversify(candidates(), n, per_thread).into_iter().map(|c| c.node).collect();
+            let fast: Vec<NodeId> = diversify(&mut candidates(), n, per_thread, &mut Picking::default())
+                .into_iter()
+                .map(|c| c.node)
+                .collect();
             proptest::prop_assert_eq!(fast, diversify_by_scanning(candidates(), n, per_thread));
         }
     }
