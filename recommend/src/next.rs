@@ -220,6 +220,22 @@ struct Scratch {
     unlock_pool: Vec<NodeId>,
     candidates: Vec<Candidate>,
     picking: Picking,
+    goal_marks: Vec<u64>,
+    goal_steps: Vec<(NodeId, u32)>,
+}
+
+/// Steps from the goal down to each node of its closure that is not mastered (and to the
+/// goal itself), sorted by node.
+struct GoalSteps(Vec<(NodeId, u32)>);
+
+impl GoalSteps {
+    fn get(&self, x: NodeId) -> Option<u32> {
+        self.0.binary_search_by_key(&x, |e| e.0).ok().map(|i| self.0[i].1)
+    }
+
+    fn nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.0.iter().map(|e| e.0)
+    }
 }
 
 /// The buffers of [`diversify`].
@@ -379,25 +395,25 @@ pub fn next_steps(
     let subject_ok = |x: NodeId| request.subject.is_none() || snapshot.attrs(x).subject == request.subject;
 
     // Goal: steps from the goal down to each node of its closure (breadth-first).
-    let goal_steps: Option<HashMap<NodeId, u32>> = request.goal.map(|goal| {
-        let mut steps = HashMap::default();
-        steps.insert(goal, 0u32);
-        let mut frontier = vec![goal];
-        let mut depth = 0;
-        while !frontier.is_empty() {
-            depth += 1;
-            let mut next = Vec::new();
-            for x in frontier {
-                for q in snapshot.prerequisites(x) {
-                    if !mastered.get(q.index()) && !steps.contains_key(&q) {
-                        steps.insert(q, depth);
-                        next.push(q);
-                    }
+    let goal_steps: Option<GoalSteps> = request.goal.map(|goal| {
+        let mut marks = BitSet::reuse(std::mem::take(&mut scratch.goal_marks), snapshot.node_count());
+        let mut steps = std::mem::take(&mut scratch.goal_steps);
+        steps.clear();
+        steps.push((goal, 0u32));
+        marks.set(goal.index());
+        let mut head = 0;
+        while let Some(&(x, depth)) = steps.get(head) {
+            head += 1;
+            for q in snapshot.prerequisites(x) {
+                if !mastered.get(q.index()) && !marks.get(q.index()) {
+                    marks.set(q.index());
+                    steps.push((q, depth + 1));
                 }
             }
-            frontier = next;
         }
-        steps
+        steps.sort_unstable();
+        scratch.goal_marks = marks.0;
+        GoalSteps(steps)
     });
 
     let mut seen = BitSet::reuse(std::mem::take(&mut scratch.seen), snapshot.node_count());
@@ -425,9 +441,7 @@ pub fn next_steps(
     };
     match &goal_steps {
         Some(steps) => {
-            let mut in_closure: Vec<NodeId> = steps.keys().copied().collect();
-            in_closure.sort();
-            for x in in_closure {
+            for x in steps.nodes() {
                 consider(x, &mut fringe, &mut waits_for);
             }
         }
@@ -489,7 +503,7 @@ pub fn next_steps(
         let start = unlock_pool.len();
         unlocks_of(x, &mut unlock_pool);
         let unlock_count = unlock_pool.len() - start;
-        let goal = goal_steps.as_ref().and_then(|s| s.get(&x)).map_or(0.0, |&d| 1.0 / (1.0 + d as f32));
+        let goal = goal_steps.as_ref().and_then(|s| s.get(x)).map_or(0.0, |d| 1.0 / (1.0 + d as f32));
         let parts = ScoreParts {
             goal,
             unlock: ((1.0 + unlock_count as f32).ln() / 9f32.ln()).min(1.0),
@@ -554,17 +568,13 @@ pub fn next_steps(
     }
     if let Some(alpha) = ahead_rate(index, mastery) {
         let region: Vec<NodeId> = match &goal_steps {
-            Some(steps) => {
-                let mut r: Vec<NodeId> = steps.keys().copied().collect();
-                r.sort();
-                r
-            }
+            Some(steps) => steps.nodes().collect(),
             None => beyond_fringe(snapshot, index, &fringe, &mastered),
         };
         let probe = Probe { snapshot, mastery, mastered: &mastered, alpha, threshold };
         let score = |x: NodeId, gain: f32, value: f32| {
             let parts = ScoreParts {
-                goal: goal_steps.as_ref().and_then(|s| s.get(&x)).map_or(0.0, |&d| 1.0 / (1.0 + d as f32)),
+                goal: goal_steps.as_ref().and_then(|s| s.get(x)).map_or(0.0, |d| 1.0 / (1.0 + d as f32)),
                 fit: fit(x, learner_level + 0.05),
                 order: order(x),
                 gain,
@@ -581,7 +591,7 @@ pub fn next_steps(
         candidates.extend(probe.best(index, &region, &fringe, &subject_ok, &score));
     }
     let mut picked = match (request.goal, &goal_steps) {
-        (Some(goal), Some(steps)) if candidates.is_empty() && steps.keys().all(|&x| mastered.get(x.index())) => {
+        (Some(goal), Some(steps)) if candidates.is_empty() && steps.nodes().all(|x| mastered.get(x.index())) => {
             consolidation(snapshot, index, mastery, goal, request.n, &subject_ok)
         }
         _ => diversify(&mut candidates, request.n, config.per_thread, &mut scratch.picking),
@@ -606,6 +616,9 @@ pub fn next_steps(
     scratch.waits_for = waits_for;
     scratch.unlock_pool = unlock_pool;
     scratch.candidates = candidates;
+    if let Some(steps) = goal_steps {
+        scratch.goal_steps = steps.0;
+    }
     SCRATCH.with(|s| s.set(Some(scratch)));
     items
 }
@@ -924,7 +937,7 @@ fn explain(
     index: &RecommendIndex,
     mastery: &Mastery,
     c: Candidate,
-    goal_steps: Option<&HashMap<NodeId, u32>>,
+    goal_steps: Option<&GoalSteps>,
     now: i64,
     config: &RecommendConfig,
 ) -> Recommendation {
@@ -943,7 +956,7 @@ fn explain(
             mastered_prerequisites: if probe { Vec::new() } else { snapshot.prerequisites(c.node).collect() },
             confirms: c.confirms,
             unlocks: c.unlocks,
-            steps_to_goal: goal_steps.and_then(|s| s.get(&c.node).copied()),
+            steps_to_goal: goal_steps.and_then(|s| s.get(c.node)),
             mastery: p,
             expected_success: c.expected.unwrap_or_else(|| p_correct(p, &params)),
             days_since_practice: if review { last.map(|t| (now - t) as f32 / DAY as f32) } else { None },
