@@ -114,6 +114,17 @@ impl LearningPath {
     }
 }
 
+/// Buffers a thread keeps from one [`plan_path`] to the next.
+#[derive(Default)]
+struct PathScratch {
+    /// Each node's slot in the plan being built, `u32::MAX` for none (reset after each plan).
+    slot_of: Vec<u32>,
+}
+
+thread_local! {
+    static PATH_SCRATCH: std::cell::Cell<Option<Box<PathScratch>>> = const { std::cell::Cell::new(None) };
+}
+
 /// Typical minutes to master a node from scratch: its own `learningMinutes`, else by target
 /// level (know 15, understand 25, master 35, apply 45).
 pub fn typical_minutes(snapshot: &Snapshot, node: NodeId) -> f32 {
@@ -219,9 +230,18 @@ pub fn plan_path(
     targets.dedup();
     let already_mastered: Vec<NodeId> = targets.iter().copied().filter(|&x| mastered(x)).collect();
 
+    // Each plan node's slot, in a dense array of the thread's kept between requests (and reset
+    // after each plan): the walk below looks up the slot of every prerequisite edge.
+    let mut scratch = PATH_SCRATCH.with(std::cell::Cell::take).unwrap_or_default();
+    let count = snapshot.node_count();
+    let mut slot_of = std::mem::take(&mut scratch.slot_of);
+    if slot_of.len() != count {
+        slot_of.clear();
+        slot_of.resize(count, u32::MAX);
+    }
+
     // The plan: unmastered targets and their unmastered prerequisites, transitively, each with
     // a local slot from the moment it is found, and for each its prerequisites in the plan.
-    let mut slot: HashMap<NodeId, u32> = HashMap::default();
     let mut nodes: Vec<NodeId> = Vec::new();
     let mut beliefs: Vec<f32> = Vec::new();
     let mut stack: Vec<u32> = Vec::new();
@@ -229,7 +249,7 @@ pub fn plan_path(
     macro_rules! found {
         ($x:expr, $p:expr) => {{
             let i = nodes.len() as u32;
-            slot.insert($x, i);
+            slot_of[$x.index()] = i;
             nodes.push($x);
             beliefs.push($p);
             stack.push(i);
@@ -237,9 +257,8 @@ pub fn plan_path(
         }};
     }
     for &x in &targets {
-        let p = belief(x);
-        if p < threshold {
-            found!(x, p);
+        if !mastered(x) && slot_of[x.index()] == u32::MAX {
+            found!(x, belief(x));
         }
     }
     // `before[before_at[i]]` lists slot i's prerequisites in the plan, in prerequisite order.
@@ -249,15 +268,14 @@ pub fn plan_path(
     while let Some(i) = stack.pop() {
         let start = before.len();
         for q in snapshot.prerequisites(nodes[i as usize]) {
-            let j = match slot.get(&q) {
-                Some(&j) => j,
-                None => {
-                    let p = belief(q);
-                    if p >= threshold {
+            let j = match slot_of[q.index()] {
+                u32::MAX => {
+                    if mastered(q) {
                         continue;
                     }
-                    found!(q, p)
+                    found!(q, belief(q))
                 }
+                j => j,
             };
             before.push(j);
         }
@@ -375,6 +393,11 @@ pub fn plan_path(
             within_budget: budget_minutes.is_none_or(|b| total <= b),
         });
     }
+    for &x in &nodes {
+        slot_of[x.index()] = u32::MAX;
+    }
+    scratch.slot_of = slot_of;
+    PATH_SCRATCH.with(|s| s.set(Some(scratch)));
     Ok(LearningPath {
         targets,
         already_mastered,
