@@ -190,21 +190,21 @@ pub struct Recommendation {
 }
 
 /// Dense bit set of mastered nodes: O(1) readiness checks without hashing.
-pub(crate) struct BitSet(pub(crate) Vec<u64>);
+struct BitSet(Vec<u64>);
 
 impl BitSet {
     /// An empty set of `n` bits in `words`, a buffer used before.
-    pub(crate) fn reuse(mut words: Vec<u64>, n: usize) -> Self {
+    fn reuse(mut words: Vec<u64>, n: usize) -> Self {
         words.clear();
         words.resize(n.div_ceil(64), 0);
         Self(words)
     }
     #[inline]
-    pub(crate) fn set(&mut self, i: usize) {
+    fn set(&mut self, i: usize) {
         self.0[i >> 6] |= 1 << (i & 63);
     }
     #[inline]
-    pub(crate) fn get(&self, i: usize) -> bool {
+    fn get(&self, i: usize) -> bool {
         self.0[i >> 6] & (1 << (i & 63)) != 0
     }
 }
