@@ -292,8 +292,8 @@ impl Candidate {
 /// Ranks what a learner should do next.
 ///
 /// Candidates are the **ready-to-learn fringe** (knowledge points not mastered whose direct
-/// prerequisites are all mastered, found from the roots and from the dependents of what the
-/// learner has mastered or started) and **reviews** (mastered points whose recall has decayed
+/// prerequisites are all mastered, found from the roots, from what the learner started, and
+/// from the knowledge points whose first prerequisite the learner mastered) and **reviews** (mastered points whose recall has decayed
 /// below the threshold). Each gets
 /// `score = w_goal·goal + w_unlock·unlock + w_fit·fit + w_order·order + w_gain·gain` for a
 /// node to learn and `w_review·(0.5 + 0.5·review) + w_fit·fit + w_order·order + w_gain·gain`
