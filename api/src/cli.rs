@@ -76,11 +76,13 @@ enum Command {
         #[command(subcommand)]
         command: LearnerCommand,
     },
-    /// Fit BKT parameters per knowledge point from an answer log (JSON Lines) by
-    /// expectation–maximisation and store them in the graph (named graph `bkt`), one commit.
+    /// Fit BKT parameters per knowledge point from an answer log by expectation–maximisation
+    /// and store them in the graph (named graph `bkt`), one commit.
     FitBkt {
-        /// The log: one `{"learner": ..., "node": ..., "correct": true|false, "timestamp": ...}` a line.
-        events: PathBuf,
+        /// The log: one `{"learner": ..., "node": ..., "correct": true|false, "timestamp": ...}` a
+        /// line (JSON Lines). Without it, the events the learner store holds are fitted: those on
+        /// knowledge points, a score of 0.5 or more counting as correct.
+        events: Option<PathBuf>,
         /// Nodes with fewer answers than this keep their defaults.
         #[arg(long, default_value_t = 30)]
         min_observations: usize,
@@ -213,7 +215,9 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             query(&store, &text, format.as_deref())
         }
         Command::Learner { command } => learner(&args.data, command),
-        Command::FitBkt { events, min_observations, graph } => fit_bkt(&args.data, &events, min_observations, &graph),
+        Command::FitBkt { events, min_observations, graph } => {
+            fit_bkt(&args.data, events.as_deref(), min_observations, &graph)
+        }
         Command::Update { sparql } => {
             let store = open_graph(&args.data, false)?;
             let text = if sparql == "-" {
@@ -403,22 +407,58 @@ fn learner(data: &Path, command: LearnerCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The answers on knowledge points that the learner store of `data` holds, for `fit-bkt`.
+fn stored_answers(data: &Path, snapshot: &tupu_graph::Snapshot) -> anyhow::Result<Vec<tupu_recommend::FitEvent>> {
+    use tupu_recommend::LearnerStore;
+    let path = data.join("learners.redb");
+    if !path.exists() {
+        bail!("{} holds no learner store: give an answer log file, or record events first", data.display());
+    }
+    let store = tupu_recommend::RedbLearnerStore::open(&path).with_context(|| {
+        format!("cannot open the learner store {} (a running server holds it: stop it first)", path.display())
+    })?;
+    let (mut log, mut other, mut gone) = (Vec::new(), 0usize, 0usize);
+    store.each_event(&mut |learner, event| match snapshot.node_by_iri(&event.object) {
+        Some(node) if snapshot.kind(node) == tupu_graph::NodeKind::KnowledgePoint => {
+            log.push(tupu_recommend::FitEvent {
+                learner: learner.to_owned(),
+                node: event.object,
+                correct: event.score >= 0.5,
+                time: event.time,
+            })
+        }
+        Some(_) => other += 1,
+        None => gone += 1,
+    })?;
+    eprintln!(
+        "{} answers on knowledge points from the learner store; left out: {other} on other nodes (resources), {gone} on nodes no longer in the graph",
+        log.len()
+    );
+    Ok(log)
+}
+
 /// `tupu fit-bkt`: fits, then writes `tupu:bktPrior`, `bktLearn`, `bktSlip`, `bktGuess` for every
 /// node with enough answers, replacing earlier fits of those nodes, as one commit.
-fn fit_bkt(data: &Path, events: &Path, min_observations: usize, graph: &str) -> anyhow::Result<ExitCode> {
+fn fit_bkt(data: &Path, events: Option<&Path>, min_observations: usize, graph: &str) -> anyhow::Result<ExitCode> {
     use oxigraph::model::vocab::xsd;
     use oxigraph::model::{GraphName, Literal, Quad};
     use tupu_graph::vocab::tupu;
 
-    let file = std::fs::File::open(events).with_context(|| format!("cannot open {}", events.display()))?;
-    let log = tupu_recommend::read_events(std::io::BufReader::new(file))
-        .with_context(|| format!("{} is not a valid answer log", events.display()))?;
     let store = open_graph(data, false)?;
     let snapshot = store.snapshot();
+    let (log, source) = match events {
+        Some(events) => {
+            let file = std::fs::File::open(events).with_context(|| format!("cannot open {}", events.display()))?;
+            let log = tupu_recommend::read_events(std::io::BufReader::new(file))
+                .with_context(|| format!("{} is not a valid answer log", events.display()))?;
+            (log, events.display().to_string())
+        }
+        None => (stored_answers(data, &snapshot)?, "the learner store".to_owned()),
+    };
     let target = graph_iri(graph)?;
     let g = GraphName::NamedNode(target.clone());
     let fits = tupu_recommend::fit_events(log, &tupu_recommend::FitConfig::default());
-    let mut change = tupu_graph::ChangeSet::new().with_message(format!("fit BKT parameters from {}", events.display()));
+    let mut change = tupu_graph::ChangeSet::new().with_message(format!("fit BKT parameters from {source}"));
     let (mut fitted, mut skipped, mut unknown) = (0, 0, Vec::new());
     for (node, fit) in &fits {
         let Ok(id) = snapshot.resolve(node) else {

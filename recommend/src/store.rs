@@ -61,6 +61,9 @@ pub trait LearnerStore: Send + Sync + 'static {
     fn write(&self, learner: &str, write: LearnerWrite) -> Result<(), LearnerStoreError>;
     /// The learner's evidence log, oldest first.
     fn events(&self, learner: &str) -> Result<Vec<StoredEvent>, LearnerStoreError>;
+    /// Visits every stored event, learner by learner, each learner's oldest first (fitting
+    /// BKT parameters from the whole log reads it this way, without holding it in memory).
+    fn each_event(&self, visit: &mut dyn FnMut(&str, StoredEvent)) -> Result<(), LearnerStoreError>;
     /// Erases everything stored about the learner; returns whether there was anything.
     fn erase(&self, learner: &str) -> Result<bool, LearnerStoreError>;
 }
@@ -444,6 +447,16 @@ impl LearnerStore for RedbLearnerStore {
         Ok(out)
     }
 
+    fn each_event(&self, visit: &mut dyn FnMut(&str, StoredEvent)) -> Result<(), LearnerStoreError> {
+        let tx = self.db.begin_read().map_err(storage)?;
+        let table = tx.open_table(EVENTS).map_err(storage)?;
+        for entry in table.iter().map_err(storage)? {
+            let (key, value) = entry.map_err(storage)?;
+            visit(key.value().0, serde_json::from_slice(value.value()).map_err(storage)?);
+        }
+        Ok(())
+    }
+
     fn erase(&self, learner: &str) -> Result<bool, LearnerStoreError> {
         self.submit(learner, Task::Erase)
     }
@@ -488,6 +501,9 @@ mod tests {
         assert!(store.events("ana").unwrap().is_empty());
         assert_eq!(store.events("bo").unwrap().len(), 1);
         assert!(!store.erase("ana").unwrap());
+        let mut seen = Vec::new();
+        store.each_event(&mut |learner, event| seen.push((learner.to_owned(), event.score))).unwrap();
+        assert_eq!(seen, vec![("bo".to_owned(), 1.0)]);
     }
 
     /// A copy of the files taken while the store runs is what a crash leaves behind: the

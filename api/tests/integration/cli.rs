@@ -139,6 +139,52 @@ fn learner_commands_print_the_api_json() {
 }
 
 #[test]
+fn fit_bkt_reads_the_learner_store_without_a_file() {
+    use tupu_recommend::{LearnerStore, LearnerWrite, RedbLearnerStore, StoredEvent};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Without a store there is nothing to fit, and the message says what to do.
+    let o = tupu(&data, &["fit-bkt"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("holds no learner store"), "{}", stderr(&o));
+    let good = dir.path().join("tiny.ttl");
+    std::fs::write(&good, TINY).unwrap();
+    assert!(tupu(&data, &["import", good.to_str().unwrap(), "--graph", "tiny"]).status.success());
+    let truth = tupu_graph::BktParams { prior: 0.3, learn: 0.2, slip: 0.1, guess: 0.2 };
+    {
+        let store = RedbLearnerStore::open(data.join("learners.redb")).unwrap();
+        let event = |object: &str, correct: bool, time: i64| StoredEvent {
+            object: object.to_owned(),
+            score: if correct { 1.0 } else { 0.0 },
+            time,
+            verb: "answered".into(),
+        };
+        for (l, answers) in tupu_recommend::sample_sequences(&truth, 400, 8, 5).iter().enumerate() {
+            let mut events: Vec<StoredEvent> =
+                answers.iter().enumerate().map(|(t, &c)| event("https://example.org/k/add", c, t as i64)).collect();
+            // Answers on a node that has since left the graph are left out, not fatal.
+            events.push(event("https://example.org/k/gone", true, 99));
+            store.write(&format!("s{l}"), LearnerWrite { events, ..LearnerWrite::default() }).unwrap();
+        }
+    }
+    let o = tupu(&data, &["fit-bkt"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("3200 answers on knowledge points"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("400 on nodes no longer in the graph"), "{}", stderr(&o));
+    let o = tupu(
+        &data,
+        &[
+            "query",
+            "PREFIX tupu: <https://w3id.org/tupu/ns#> SELECT ?p WHERE { GRAPH <https://w3id.org/tupu/graph/bkt> { <https://example.org/k/add> tupu:bktPrior ?p } }",
+            "--format",
+            "csv",
+        ],
+    );
+    let prior: f64 = String::from_utf8(o.stdout).unwrap().lines().nth(1).unwrap().trim().parse().unwrap();
+    assert!((prior - 0.3).abs() < 0.08, "fitted prior {prior}");
+}
+
+#[test]
 fn fit_bkt_stores_parameters_in_the_graph() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
