@@ -435,13 +435,14 @@ async fn next(
             resources: refs(&item.resources),
         })
         .collect();
-    Ok(Json(NextView {
+    let view = NextView {
         learner,
         snapshot_version: snapshot.version(),
         goal: goal.map(|g| NodeRef::new(&snapshot, g)),
         items,
-    })
-    .into_response())
+    };
+    // About 1.5 KB an item.
+    Ok(super::json_response(&view, 512 + 1_600 * view.items.len()))
 }
 
 #[derive(Deserialize)]
@@ -545,7 +546,9 @@ async fn path(
     let id = learner.clone();
     let budget = body.budget_minutes;
     let p = blocking(move || Ok(learners.path(&snap, &id, &goals, budget)?)).await?;
-    Ok(Json(path_view(&snapshot, learner, p, budget)).into_response())
+    let view = path_view(&snapshot, learner, p, budget);
+    // About 0.5 KB a step.
+    Ok(super::json_response(&view, 1_024 + 512 * view.steps.len()))
 }
 
 async fn erase(State(state): State<AppState>, Path(learner): Path<String>) -> Result<StatusCode, ApiError> {
