@@ -383,8 +383,8 @@ pub fn next_steps(
     let mut mastered = BitSet::reuse(std::mem::take(&mut scratch.mastered), snapshot.node_count());
     let mut level_sum = 0.0f32;
     let mut level_count = 0usize;
-    for (node, m) in mastery.entries() {
-        if m.p >= threshold {
+    for (node, p) in mastery.beliefs() {
+        if p >= threshold {
             mastered.set(node.index());
             if index.learnable(node) {
                 level_sum += index.difficulty(node);
@@ -446,8 +446,8 @@ pub fn next_steps(
             }
         }
         None => {
-            for (node, m) in mastery.entries() {
-                if m.p >= threshold {
+            for (node, p) in mastery.beliefs() {
+                if p >= threshold {
                     // A node is reached from its first prerequisite, which must be mastered.
                     for &d in index.first_dependents(node) {
                         consider(d, &mut fringe, &mut waits_for);
