@@ -46,6 +46,10 @@ enum Command {
         /// Longest a SPARQL query may run, in milliseconds.
         #[arg(long, env = "TUPU_QUERY_TIMEOUT_MS", default_value_t = 10_000)]
         query_timeout_ms: u64,
+        /// How long, in milliseconds, a learner's rendered next-step list is served again while
+        /// their evidence and the graph stay the same (0: compute every request).
+        #[arg(long, env = "TUPU_NEXT_CACHE_MS", default_value_t = 5_000)]
+        next_cache_ms: u64,
     },
     /// Import a file (Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD) or a ChalkBase folder
     /// as one all-or-nothing commit.
@@ -184,7 +188,7 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 
 fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        Command::Serve { addr, no_demo, read_only, query_timeout_ms } => {
+        Command::Serve { addr, no_demo, read_only, query_timeout_ms, next_cache_ms } => {
             if query_timeout_ms == 0 {
                 bail!("--query-timeout-ms must be positive");
             }
@@ -192,6 +196,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             let config = ServerConfig {
                 query_timeout: Duration::from_millis(query_timeout_ms),
                 allow_updates: !read_only,
+                next_cache: Duration::from_millis(next_cache_ms),
                 ..ServerConfig::default()
             };
             let learners = open_learners(&args.data, RecommendConfig::default())?;

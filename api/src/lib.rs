@@ -7,6 +7,7 @@
 //! Every handler error goes through [`ApiError`], whose JSON body carries a stable `code`.
 
 mod error;
+mod next_cache;
 mod routes;
 mod state;
 

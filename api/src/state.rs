@@ -16,11 +16,19 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Whether SPARQL updates are accepted at `/sparql`.
     pub allow_updates: bool,
+    /// How long a rendered next-step list may be served again while the learner's vector and
+    /// the snapshot stay the same (zero: never).
+    pub next_cache: Duration,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { query_timeout: Duration::from_secs(10), max_body_bytes: 16 * 1024 * 1024, allow_updates: true }
+        Self {
+            query_timeout: Duration::from_secs(10),
+            max_body_bytes: 16 * 1024 * 1024,
+            allow_updates: true,
+            next_cache: Duration::from_secs(5),
+        }
     }
 }
 
@@ -33,12 +41,16 @@ pub struct AppState {
     pub learners: Arc<Learners>,
     /// The settings.
     pub config: Arc<ServerConfig>,
+    /// Rendered next-step lists, unless the configuration turns the cache off.
+    pub(crate) next_cache: Option<Arc<crate::next_cache::NextCache>>,
 }
 
 impl AppState {
     /// State over an open graph and learner store.
     pub fn new(graph: Arc<GraphStore>, learners: Arc<Learners>, config: ServerConfig) -> Self {
-        Self { graph, learners, config: Arc::new(config) }
+        let next_cache =
+            (!config.next_cache.is_zero()).then(|| Arc::new(crate::next_cache::NextCache::new(config.next_cache)));
+        Self { graph, learners, config: Arc::new(config), next_cache }
     }
 }
 

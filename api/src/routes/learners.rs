@@ -7,8 +7,9 @@
 //! - `DELETE /api/v1/learners/{id}`: erase everything stored about the learner.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -383,6 +384,7 @@ async fn next(
     State(state): State<AppState>,
     Path(learner): Path<String>,
     Query(params): Query<NextParams>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let n = params.n.unwrap_or(5);
     if !(1..=100).contains(&n) {
@@ -407,7 +409,18 @@ async fn next(
     };
     let request = NextRequest { n, goal, subject, now: now() };
     // In memory once the learner's vector is cached, and fast either way: no blocking pool.
-    let items = state.learners.next(&snapshot, &learner, &request)?;
+    let mastery = state.learners.resolved(&snapshot, &learner)?;
+    let key = state.next_cache.as_ref().map(|cache| {
+        let key = format!("{learner}\u{0}{}", query.as_deref().unwrap_or(""));
+        (cache, key)
+    });
+    if let Some((cache, key)) = &key {
+        if let Some(body) = cache.get(key, snapshot.version(), &mastery) {
+            return Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response());
+        }
+    }
+    let index = state.learners.index(&snapshot);
+    let items = tupu_recommend::next_steps(&snapshot, &index, &mastery, &request, state.learners.config());
     let threshold = state.learners.config().mastery_threshold;
     let refs = |nodes: &[NodeId]| nodes.iter().map(|&x| NodeRef::new(&snapshot, x)).collect::<Vec<_>>();
     let items = items
@@ -442,7 +455,13 @@ async fn next(
         items,
     };
     // About 1.5 KB an item.
-    Ok(super::json_response(&view, 512 + 1_600 * view.items.len()))
+    let mut body = Vec::with_capacity(512 + 1_600 * view.items.len());
+    serde_json::to_writer(&mut body, &view).map_err(ApiError::internal)?;
+    let body = axum::body::Bytes::from(body);
+    if let Some((cache, key)) = key {
+        cache.put(key, snapshot.version(), mastery, body.clone());
+    }
+    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
 }
 
 #[derive(Deserialize)]

@@ -32,6 +32,20 @@ async fn mastery(learner: &str) -> HashMap<String, f64> {
 }
 
 #[tokio::test]
+async fn a_repeated_next_is_the_same_until_new_evidence() {
+    let first = next("repeater", "n=4").await;
+    assert_eq!(next("repeater", "n=4").await, first);
+    // Evidence on the first item changes what comes next at once.
+    let top = first["items"][0]["id"].as_str().unwrap().to_owned();
+    let events =
+        json!([{"node": top, "correct": true}, {"node": top, "correct": true}, {"node": top, "correct": true}]);
+    post_json(&demo().state, "/api/v1/learners/repeater/events", &events).await.expect(StatusCode::OK);
+    let after = next("repeater", "n=4").await;
+    assert_ne!(after, first);
+    assert!(!item_ids(&after).contains(&top), "{after}");
+}
+
+#[tokio::test]
 async fn a_new_learner_starts_at_grade_one_and_moves_on() {
     let first = next("newcomer", "n=5").await;
     let items = item_ids(&first);
