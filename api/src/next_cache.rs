@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use tupu_recommend::Mastery;
 
-/// Entries per shard before the shard is emptied.
-const SHARD_CAPACITY: usize = 4_096;
+/// Entries per shard before the shard is emptied: 64 shards hold at most 8,192 lists, about
+/// 60 MB at 7 KB a list (the vectors they hold are mostly shared with the learner cache).
+const SHARD_CAPACITY: usize = 128;
 
 struct Entry {
     version: u64,
