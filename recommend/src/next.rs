@@ -435,7 +435,8 @@ pub fn next_steps(
         let mut missing = snapshot.prerequisites(x).enumerate().filter(|(_, q)| !mastered.get(q.index()));
         match (missing.next(), missing.next()) {
             (None, _) if subject_ok(x) => fringe.push(x),
-            (Some((k, u)), None) if k > 0 => waits_for.push((u, x)),
+            // Only the search without a goal reads them (see `unlocks_of`).
+            (Some((k, u)), None) if k > 0 && goal_steps.is_none() => waits_for.push((u, x)),
             _ => {}
         }
     };

@@ -222,16 +222,10 @@ impl Learners {
         Ok(self.store.load(learner)?)
     }
 
-    /// Next steps for the learner (see [`next_steps`]).
-    pub fn next(
-        &self,
-        snapshot: &Snapshot,
-        learner: &str,
-        request: &NextRequest,
-    ) -> Result<Vec<Recommendation>, LearnerError> {
-        let mastery = self.resolved(snapshot, learner)?;
-        let index = self.index(snapshot);
-        Ok(next_steps(snapshot, &index, &mastery, request, &self.config))
+    /// Next steps for a learner whose vector was resolved with [`Learners::resolved`] (see
+    /// [`next_steps`]): a caller that keys a cache on that vector computes from the same one.
+    pub fn next(&self, snapshot: &Snapshot, mastery: &Mastery, request: &NextRequest) -> Vec<Recommendation> {
+        next_steps(snapshot, &self.index(snapshot), mastery, request, &self.config)
     }
 
     /// A learning path for the learner (see [`plan_path`]).

@@ -326,7 +326,7 @@ fn writer(db: &Database, mut wal: Wal, rx: &mpsc::Receiver<Job>) {
             batch.push(job);
         }
         expected = batch.len();
-        let result = commit_batch(db, &mut wal, &batch);
+        let result = commit_batch(db, &mut wal, &mut batch);
         for job in batch {
             let _ = job.done.send(result.clone().map(|()| true).map_err(LearnerStoreError::Storage));
         }
@@ -354,7 +354,8 @@ fn checkpoint(db: &Database, wal: &mut Wal) -> Result<(), String> {
 
 /// Applies a batch in one transaction that is not synced, then logs it; if the log cannot be
 /// written, the transaction is synced instead.
-fn commit_batch(db: &Database, wal: &mut Wal, batch: &[Job]) -> Result<(), String> {
+/// The writes are moved out of the jobs, which keep only their answer channels.
+fn commit_batch(db: &Database, wal: &mut Wal, batch: &mut [Job]) -> Result<(), String> {
     let mut tx = db.begin_write().map_err(|e| e.to_string())?;
     tx.set_durability(redb::Durability::None).map_err(|e| e.to_string())?;
     let mut applied = Vec::with_capacity(batch.len());
@@ -362,7 +363,7 @@ fn commit_batch(db: &Database, wal: &mut Wal, batch: &[Job]) -> Result<(), Strin
         let mut mastery = tx.open_table(MASTERY).map_err(|e| e.to_string())?;
         let mut events = tx.open_table(EVENTS).map_err(|e| e.to_string())?;
         for job in batch {
-            let Task::Write(write) = &job.task else { continue };
+            let Task::Write(write) = &mut job.task else { continue };
             let learner = job.learner.as_str();
             let first_event = if write.events.is_empty() {
                 0
@@ -375,9 +376,9 @@ fn commit_batch(db: &Database, wal: &mut Wal, batch: &[Job]) -> Result<(), Strin
             let write = Applied {
                 learner: job.learner.clone(),
                 replace: write.replace_mastery,
-                mastery: write.mastery.clone(),
+                mastery: std::mem::take(&mut write.mastery),
                 first_event,
-                events: write.events.clone(),
+                events: std::mem::take(&mut write.events),
             };
             apply(&mut mastery, &mut events, &write).map_err(|e| e.to_string())?;
             applied.push(write);

@@ -9,7 +9,6 @@
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -416,11 +415,10 @@ async fn next(
     });
     if let Some((cache, key)) = &key {
         if let Some(body) = cache.get(key, snapshot.version(), &mastery) {
-            return Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response());
+            return Ok(super::json_response(body));
         }
     }
-    let index = state.learners.index(&snapshot);
-    let items = tupu_recommend::next_steps(&snapshot, &index, &mastery, &request, state.learners.config());
+    let items = state.learners.next(&snapshot, &mastery, &request);
     let threshold = state.learners.config().mastery_threshold;
     let refs = |nodes: &[NodeId]| nodes.iter().map(|&x| NodeRef::new(&snapshot, x)).collect::<Vec<_>>();
     let items = items
@@ -455,13 +453,11 @@ async fn next(
         items,
     };
     // About 1.5 KB an item.
-    let mut body = Vec::with_capacity(512 + 1_600 * view.items.len());
-    serde_json::to_writer(&mut body, &view).map_err(ApiError::internal)?;
-    let body = axum::body::Bytes::from(body);
+    let body = super::json_body(&view, 512 + 1_600 * view.items.len())?;
     if let Some((cache, key)) = key {
         cache.put(key, snapshot.version(), mastery, body.clone());
     }
-    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response())
+    Ok(super::json_response(body))
 }
 
 #[derive(Deserialize)]
@@ -567,7 +563,7 @@ async fn path(
     let p = blocking(move || Ok(learners.path(&snap, &id, &goals, budget)?)).await?;
     let view = path_view(&snapshot, learner, p, budget);
     // About 0.5 KB a step.
-    Ok(super::json_response(&view, 1_024 + 512 * view.steps.len()))
+    Ok(super::json_response(super::json_body(&view, 1_024 + 512 * view.steps.len())?))
 }
 
 async fn erase(State(state): State<AppState>, Path(learner): Path<String>) -> Result<StatusCode, ApiError> {

@@ -26,14 +26,21 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// A JSON response serialised into a buffer of `capacity` bytes up front: a large body (a
-/// next-step list is several kilobytes) is then not copied again each time its buffer grows.
-pub(crate) fn json_response<T: serde::Serialize>(value: &T, capacity: usize) -> axum::response::Response {
+/// A value as a JSON body, serialised into a buffer of `capacity` bytes up front: a large
+/// body (a next-step list is several kilobytes) is then not copied again each time its buffer
+/// grows.
+pub(crate) fn json_body<T: serde::Serialize>(
+    value: &T,
+    capacity: usize,
+) -> Result<axum::body::Bytes, crate::error::ApiError> {
+    let mut body = Vec::with_capacity(capacity);
+    serde_json::to_writer(&mut body, value).map_err(crate::error::ApiError::internal)?;
+    Ok(body.into())
+}
+
+/// A response with a JSON body made by [`json_body`].
+pub(crate) fn json_response(body: axum::body::Bytes) -> axum::response::Response {
     use axum::http::{HeaderValue, header};
     use axum::response::IntoResponse;
-    let mut body = Vec::with_capacity(capacity);
-    match serde_json::to_writer(&mut body, value) {
-        Ok(()) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response(),
-        Err(e) => crate::error::ApiError::internal(e).into_response(),
-    }
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }

@@ -138,6 +138,20 @@ fn learner_commands_print_the_api_json() {
     assert!(stderr(&o).contains("invalid_events"));
 }
 
+/// The BKT prior `fit-bkt` stored for `add`.
+fn fitted_prior(data: &Path) -> f64 {
+    let o = tupu(
+        data,
+        &[
+            "query",
+            "PREFIX tupu: <https://w3id.org/tupu/ns#> SELECT ?p WHERE { GRAPH <https://w3id.org/tupu/graph/bkt> { <https://example.org/k/add> tupu:bktPrior ?p } }",
+            "--format",
+            "csv",
+        ],
+    );
+    String::from_utf8(o.stdout).unwrap().lines().nth(1).unwrap().trim().parse().unwrap()
+}
+
 #[test]
 fn fit_bkt_reads_the_learner_store_without_a_file() {
     use tupu_recommend::{LearnerStore, LearnerWrite, RedbLearnerStore, StoredEvent};
@@ -171,16 +185,7 @@ fn fit_bkt_reads_the_learner_store_without_a_file() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("3200 answers on knowledge points"), "{}", stderr(&o));
     assert!(stderr(&o).contains("400 on nodes no longer in the graph"), "{}", stderr(&o));
-    let o = tupu(
-        &data,
-        &[
-            "query",
-            "PREFIX tupu: <https://w3id.org/tupu/ns#> SELECT ?p WHERE { GRAPH <https://w3id.org/tupu/graph/bkt> { <https://example.org/k/add> tupu:bktPrior ?p } }",
-            "--format",
-            "csv",
-        ],
-    );
-    let prior: f64 = String::from_utf8(o.stdout).unwrap().lines().nth(1).unwrap().trim().parse().unwrap();
+    let prior = fitted_prior(&data);
     assert!((prior - 0.3).abs() < 0.08, "fitted prior {prior}");
 }
 
@@ -205,16 +210,7 @@ fn fit_bkt_stores_parameters_in_the_graph() {
     std::fs::write(&events, &log).unwrap();
     let o = tupu(&data, &["fit-bkt", events.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = tupu(
-        &data,
-        &[
-            "query",
-            "PREFIX tupu: <https://w3id.org/tupu/ns#> SELECT ?p WHERE { GRAPH <https://w3id.org/tupu/graph/bkt> { <https://example.org/k/add> tupu:bktPrior ?p } }",
-            "--format",
-            "csv",
-        ],
-    );
-    let prior: f64 = String::from_utf8(o.stdout).unwrap().lines().nth(1).unwrap().trim().parse().unwrap();
+    let prior = fitted_prior(&data);
     assert!((prior - 0.3).abs() < 0.08, "fitted prior {prior}");
     // A second fit replaces the first: still one value.
     assert!(tupu(&data, &["fit-bkt", events.to_str().unwrap()]).status.success());
