@@ -13,6 +13,8 @@
 //!   as compressed sparse rows in both directions. A commit compiles a new snapshot and swaps it
 //!   in atomically; a reader keeps the `Arc<Snapshot>` it loaded for as long as it needs it.
 //! - Graph algorithms on snapshots: [`prerequisite_closure`], [`prerequisite_cycles`].
+//! - [`search::SearchIndex`]: the tantivy index over every node, kept in step with the store
+//!   (search, type-ahead, text → node linking).
 //! - [`vocab`]: the IRIs of the Tupu vocabulary (`ontologies/tupu.ttl`).
 //!
 //! ```
@@ -45,6 +47,7 @@ mod compile;
 mod diagnostic;
 mod error;
 mod incremental;
+pub mod search;
 mod shacl;
 mod snapshot;
 mod store;

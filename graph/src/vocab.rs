@@ -144,6 +144,10 @@ pub mod skos {
         NOTATION = "notation",
         /// Definition.
         DEFINITION = "definition",
+        /// Hidden label (misspellings, search-only variants).
+        HIDDEN_LABEL = "hiddenLabel",
+        /// Scope note (e.g. an occupation's tasks).
+        SCOPE_NOTE = "scopeNote",
         /// Broader concept.
         BROADER = "broader",
         /// Narrower concept.
@@ -166,6 +170,28 @@ pub mod schema {
         TEACHES = "teaches",
         /// schema.org's `assesses`, equivalent to `tupu:assesses`.
         ASSESSES = "assesses",
+        /// A resource's description.
+        DESCRIPTION = "description",
+        /// A resource's full text (an exercise's statement).
+        TEXT = "text",
+        /// Language of a resource (BCP 47 tag).
+        IN_LANGUAGE = "inLanguage",
+        /// Educational level of a resource, as text.
+        EDUCATIONAL_LEVEL = "educationalLevel",
+        /// Where a resource is found.
+        URL = "url",
+        /// A resource's licence.
+        LICENSE = "license",
+        /// ISO 8601 duration a resource takes.
+        TIME_REQUIRED = "timeRequired",
+        /// Resource → `AlignmentObject` (LRMI): an alignment with its type and confidence.
+        EDUCATIONAL_ALIGNMENT = "educationalAlignment",
+        /// Class of LRMI alignments.
+        ALIGNMENT_OBJECT = "AlignmentObject",
+        /// `teaches` or `assesses` on an alignment.
+        ALIGNMENT_TYPE = "alignmentType",
+        /// The node an alignment points to.
+        TARGET_URL = "targetUrl",
     }
 }
 
@@ -176,6 +202,8 @@ pub mod rdfs {
     terms! { "http://www.w3.org/2000/01/rdf-schema#";
         /// A human-readable name.
         LABEL = "label",
+        /// A description.
+        COMMENT = "comment",
     }
 }
 
