@@ -7,6 +7,8 @@
 //!
 //! - [`import_rdf_file`] / [`read_rdf`]: Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD.
 //! - [`import_chalkbase`] / [`convert_chalkbase`]: the ChalkBase primary-mathematics graph.
+//! - [`import_resources`] / [`convert_resources`]: learning resources from JSON Lines, CSV or
+//!   the ChalkBase exercises (formats and templates in `ingest/templates/`).
 //! - [`bundled`]: the vocabulary, shapes and demo data compiled into the binary, loaded into an
 //!   empty store by [`load_bundled`].
 //!
@@ -16,8 +18,10 @@ mod bundled;
 mod chalkbase;
 mod error;
 mod rdf;
+mod resources;
 
 pub use bundled::{BundledFile, bundled, load_bundled};
 pub use chalkbase::{CHALKBASE_NS, convert_chalkbase, import_chalkbase};
 pub use error::ImportError;
 pub use rdf::{ImportReport, RdfImportOptions, commit_quads, format_of, import_rdf_file, parse_format, read_rdf};
+pub use resources::{RESOURCE_NS, RESOURCE_TYPES, ResourceFormat, convert_resources, import_resources, parse_csv};
