@@ -13,7 +13,10 @@ use oxigraph::sparql::QueryResults;
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use tupu_api::{AppState, ServerConfig, open_graph, open_learners};
 use tupu_graph::{Diagnostic, GraphStore, QueryOptions, graph_iri};
-use tupu_ingest::{CHALKBASE_NS, ImportError, RdfImportOptions, import_chalkbase, import_rdf_file, parse_format};
+use tupu_ingest::{
+    CHALKBASE_NS, ImportError, RdfImportOptions, ResourceFormat, import_chalkbase, import_rdf_file, import_resources,
+    parse_format,
+};
 use tupu_recommend::RecommendConfig;
 
 /// Tupu (图谱): a knowledge-graph and competency-graph engine for education.
@@ -59,7 +62,8 @@ enum Command {
         /// Target named graph: a name (`chalkbase`) or an IRI. Default: the file's stem.
         #[arg(long)]
         graph: Option<String>,
-        /// Input format: turtle, ntriples, nquads, trig, rdfxml, jsonld or chalkbase.
+        /// Input format: turtle, ntriples, nquads, trig, rdfxml, jsonld or chalkbase; for
+        /// learning resources jsonl, csv or chalkbase-exercises (a ChalkBase folder's exercises).
         /// Default: from the file extension (a folder is read as ChalkBase).
         #[arg(long)]
         format: Option<String>,
@@ -101,6 +105,70 @@ enum Command {
     },
     /// Validate the whole graph; exits with 1 when a violation is found.
     Validate,
+    /// Search every node and resource (prints what `GET /api/v1/search` returns).
+    Search {
+        /// The query (Chinese, English or a code).
+        query: String,
+        /// Only these kinds, comma-separated (knowledge_point, occupation, resource, ...).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only this node's neighbourhood; resources aligned to it first.
+        #[arg(long)]
+        node: Option<String>,
+        /// Only these school grades, comma-separated.
+        #[arg(long)]
+        level: Option<String>,
+        /// Only these languages, comma-separated (zh, en).
+        #[arg(long)]
+        lang: Option<String>,
+        /// Only these subjects.
+        #[arg(long)]
+        subject: Option<String>,
+        /// Only these resource types (lesson, exercise, ...).
+        #[arg(long = "type")]
+        resource_type: Option<String>,
+        /// Rank resources for this learner's ready-to-learn points higher.
+        #[arg(long)]
+        learner: Option<String>,
+        /// Page size.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Hits to skip.
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+    },
+    /// Type-ahead on node labels (prints what `GET /api/v1/suggest` returns).
+    Suggest {
+        /// What was typed so far.
+        prefix: String,
+        /// Only these kinds, comma-separated.
+        #[arg(long)]
+        kind: Option<String>,
+    },
+    /// Link free texts to the nodes they are about (prints what `POST /api/v1/link` returns),
+    /// or with --auto align every unaligned resource as one commit.
+    Link {
+        /// The texts (one or more); none with --auto.
+        texts: Vec<String>,
+        /// Wanted kinds, comma-separated (default: all but resources; with --auto:
+        /// knowledge_point).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Nodes per text.
+        #[arg(long, default_value_t = 5)]
+        limit: usize,
+        /// Align every resource that teaches and assesses nothing to its best node.
+        #[arg(long)]
+        auto: bool,
+        /// With --auto: the lowest link score that is aligned.
+        #[arg(long, default_value_t = 0.5)]
+        threshold: f32,
+        /// With --auto: the named graph of the new alignments.
+        #[arg(long, default_value = "alignments")]
+        graph: String,
+    },
+    /// Rebuild the search index from the store.
+    Reindex,
     /// Write one named graph to standard output (or a file).
     Export {
         /// The named graph: a name (`chalkbase`) or an IRI.
@@ -200,7 +268,9 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ..ServerConfig::default()
             };
             let learners = open_learners(&args.data, RecommendConfig::default())?;
-            let state = AppState::new(std::sync::Arc::new(graph), std::sync::Arc::new(learners), config);
+            let search = tupu_api::open_search(&args.data, &graph)?;
+            let state =
+                AppState::new(std::sync::Arc::new(graph), std::sync::Arc::new(learners), config).with_search(search);
             eprintln!("tupu: serving {} on http://{addr}", args.data.display());
             let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime.block_on(tupu_api::serve(state, addr))?;
@@ -235,6 +305,35 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             eprintln!("added {}, removed {}; snapshot version {}", report.added, report.removed, report.version);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Search { query, kind, node, level, lang, subject, resource_type, learner, limit, offset } => {
+            let filters = [
+                ("kind", kind),
+                ("node", node),
+                ("level", level),
+                ("lang", lang),
+                ("subject", subject),
+                ("type", resource_type),
+                ("learner", learner),
+                ("limit", Some(limit.to_string())),
+                ("offset", Some(offset.to_string())),
+            ];
+            crate::search_cli::search(&args.data, &query, &filters)
+        }
+        Command::Suggest { prefix, kind } => crate::search_cli::suggest(&args.data, &prefix, kind.as_deref()),
+        Command::Link { texts, kind, limit, auto, threshold, graph } => {
+            if auto {
+                if !texts.is_empty() {
+                    bail!("--auto aligns the graph's resources: give no texts with it");
+                }
+                crate::search_cli::auto_link(&args.data, threshold, kind, &graph)
+            } else {
+                if texts.is_empty() {
+                    bail!("give one or more texts to link, or --auto");
+                }
+                crate::search_cli::link(&args.data, texts, kind, limit)
+            }
+        }
+        Command::Reindex => crate::search_cli::reindex(&args.data),
         Command::Validate => {
             let store = open_graph(&args.data, false)?;
             let findings = store.validate()?;
@@ -277,7 +376,14 @@ fn import(
     replace: bool,
 ) -> anyhow::Result<ExitCode> {
     let chalkbase = format == Some("chalkbase") || (format.is_none() && file.is_dir());
-    let report = if chalkbase {
+    let resources = format.and_then(ResourceFormat::parse).or_else(|| match format {
+        None => file.extension().and_then(|e| e.to_str()).and_then(ResourceFormat::parse),
+        Some(_) => None,
+    });
+    let report = if let Some(resources) = resources {
+        let graph = graph_iri(graph.unwrap_or("resources"))?;
+        import_resources(store, file, resources, &graph, replace)?
+    } else if chalkbase {
         let graph = graph_iri(graph.unwrap_or("chalkbase"))?;
         import_chalkbase(store, file, &graph, replace)?
     } else {
@@ -354,20 +460,8 @@ fn results_format(name: &str) -> anyhow::Result<QueryResultsFormat> {
 /// the API returns.
 fn learner(data: &Path, command: LearnerCommand) -> anyhow::Result<ExitCode> {
     use axum::body::Body;
-    use axum::http::Request;
-    use tower::ServiceExt;
 
-    let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect()
-    };
+    use crate::search_cli::enc;
     let (method, uri, body) = match command {
         LearnerCommand::Next { id, n, goal, lang } => {
             let goal = goal.map(|g| format!("&goal={}", enc(&g))).unwrap_or_default();
@@ -390,26 +484,7 @@ fn learner(data: &Path, command: LearnerCommand) -> anyhow::Result<ExitCode> {
     let graph = open_graph(data, false)?;
     let learners = open_learners(data, RecommendConfig::default())?;
     let state = AppState::new(std::sync::Arc::new(graph), std::sync::Arc::new(learners), ServerConfig::default());
-    let runtime =
-        tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the runtime")?;
-    let (status, bytes) = runtime.block_on(async move {
-        let request =
-            Request::builder().method(method).uri(uri).header("content-type", "application/json").body(body)?;
-        let response = tupu_api::app(state).oneshot(request).await?;
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
-        anyhow::Ok((status, bytes))
-    })?;
-    let json: serde_json::Value =
-        serde_json::from_slice(&bytes).context("the API answered with something other than JSON")?;
-    let pretty = serde_json::to_string_pretty(&json)?;
-    if status.is_success() {
-        writeln!(std::io::stdout().lock(), "{pretty}")?;
-        Ok(ExitCode::SUCCESS)
-    } else {
-        eprintln!("{pretty}");
-        Ok(ExitCode::FAILURE)
-    }
+    crate::search_cli::call_api(state, method, uri, body)
 }
 
 /// The answers on knowledge points that the learner store of `data` holds, for `fit-bkt`.

@@ -13,7 +13,7 @@ mod state;
 
 pub use error::ApiError;
 pub use routes::app;
-pub use state::{AppState, ServerConfig, initialise, open_graph, open_learners};
+pub use state::{AppState, ServerConfig, initialise, open_graph, open_learners, open_search};
 
 /// Serves the API on `addr` until the process is stopped.
 pub async fn serve(state: AppState, addr: std::net::SocketAddr) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tupu_graph::GraphStore;
+use tupu_graph::search::SearchIndex;
 use tupu_recommend::{Learners, RecommendConfig, RedbLearnerStore};
 
 /// Settings of the HTTP server, validated before the server starts.
@@ -43,6 +44,9 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Rendered next-step lists, unless the configuration turns the cache off.
     pub(crate) next_cache: Option<Arc<crate::next_cache::NextCache>>,
+    /// The search index: the one given to [`AppState::with_search`], else an index in memory
+    /// made on first use and kept in step with the graph.
+    search: Arc<std::sync::Mutex<Option<SearchIndex>>>,
 }
 
 impl AppState {
@@ -50,8 +54,44 @@ impl AppState {
     pub fn new(graph: Arc<GraphStore>, learners: Arc<Learners>, config: ServerConfig) -> Self {
         let next_cache =
             (!config.next_cache.is_zero()).then(|| Arc::new(crate::next_cache::NextCache::new(config.next_cache)));
-        Self { graph, learners, config: Arc::new(config), next_cache }
+        Self { graph, learners, config: Arc::new(config), next_cache, search: Arc::default() }
     }
+
+    /// The same state searching `index` (which should follow `graph`, see [`open_search`]).
+    pub fn with_search(self, index: SearchIndex) -> Self {
+        *self.search.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(index);
+        self
+    }
+
+    /// The search index given to [`AppState::with_search`], if any (never builds one).
+    pub(crate) fn search_index(&self) -> Option<SearchIndex> {
+        self.search.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// The search index; without one given, an index in memory is built from the graph on
+    /// first use (waiting for it) and follows it from then on.
+    pub(crate) fn search(&self) -> Result<SearchIndex, crate::error::ApiError> {
+        let mut slot = self.search.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(index) = &*slot {
+            return Ok(index.clone());
+        }
+        let index = SearchIndex::in_memory()?;
+        index.follow(&self.graph)?;
+        index.wait_for(self.graph.version(), Duration::from_secs(120));
+        *slot = Some(index.clone());
+        Ok(index)
+    }
+}
+
+/// Opens the search index of a data directory (`DIR/search`) and keeps it in step with
+/// `graph`; an index behind the graph (after a crash) is rebuilt in the background.
+pub fn open_search(data: &Path, graph: &GraphStore) -> anyhow::Result<SearchIndex> {
+    use anyhow::Context;
+    let path = data.join("search");
+    let index =
+        SearchIndex::open(&path).with_context(|| format!("cannot open the search index in {}", path.display()))?;
+    index.follow(graph).context("cannot start indexing")?;
+    Ok(index)
 }
 
 /// Opens the learner store of a data directory (`DIR/learners.redb`).

@@ -14,6 +14,8 @@
 //! - [`next_steps`]: the ready-to-learn fringe, ranked, diversified and explained, with at most
 //!   one check beyond it for a learner who is ahead;
 //! - [`plan_path`]: an ordered, staged plan to goals;
+//! - [`step_materials`]: the lessons and exercises a step carries, from the search index, at the
+//!   learner's level;
 //! - [`LearnerStore`] with the embedded [`RedbLearnerStore`], and [`Learners`], the operations
 //!   the API calls;
 //! - [`evaluate`]: simulated learners (after EduSim's knowledge-structure environment) taught by
@@ -25,6 +27,7 @@ mod bkt;
 mod evidence;
 mod fit;
 mod index;
+mod material;
 mod model;
 mod next;
 mod path;
@@ -39,6 +42,7 @@ pub use fit::{
     bkt_log_likelihood, fit_bkt, fit_events, read_events, sample_sequences,
 };
 pub use index::{RecommendIndex, resources_for};
+pub use material::{MaterialCounts, step_materials};
 pub use model::{CLOSURE, DAY, LearnerState, MAX_PROPAGATION, Mastery, NodeMastery, Observation};
 pub use next::{
     Explanation, ItemKind, NextRequest, PROBE_SCALE, RecommendConfig, Recommendation, ScoreParts, ScoreWeights,

@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tupu_graph::search::SearchIndex;
 use tupu_graph::{NodeId, Snapshot};
 use tupu_recommend::{
     ItemKind, LearnerError, LearnerStoreError, LearningPath, NextRequest, PathError, Recommendation, ScoreParts,
@@ -239,6 +240,9 @@ struct ItemView<'a> {
     score_parts: ScoreParts,
     explanation: ExplanationView<'a>,
     resources: Vec<NodeRef<'a>>,
+    /// Lessons and exercises for the step from the search index, at its level.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    materials: Vec<NodeRef<'a>>,
 }
 
 #[derive(Serialize)]
@@ -444,6 +448,7 @@ async fn next(
                 attempts: item.explanation.attempts,
             },
             resources: refs(&item.resources),
+            materials: super::search::materials(state.search_index().as_ref(), &snapshot, item.node),
         })
         .collect();
     let view = NextView {
@@ -476,6 +481,9 @@ struct StepView<'a> {
     mastery: f32,
     after: Vec<NodeRef<'a>>,
     resources: Vec<NodeRef<'a>>,
+    /// Lessons and exercises for the step from the search index, at its level.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    materials: Vec<NodeRef<'a>>,
     within_budget: bool,
 }
 
@@ -501,7 +509,13 @@ struct PathView<'a> {
     steps: Vec<StepView<'a>>,
 }
 
-fn path_view(snapshot: &Snapshot, learner: String, p: LearningPath, budget: Option<f32>) -> PathView<'_> {
+fn path_view<'a>(
+    snapshot: &'a Snapshot,
+    learner: String,
+    p: LearningPath,
+    budget: Option<f32>,
+    search: Option<&SearchIndex>,
+) -> PathView<'a> {
     let refs = |nodes: &[NodeId]| nodes.iter().map(|&x| NodeRef::new(snapshot, x)).collect::<Vec<_>>();
     PathView {
         learner,
@@ -534,6 +548,7 @@ fn path_view(snapshot: &Snapshot, learner: String, p: LearningPath, budget: Opti
                 mastery: s.mastery,
                 after: refs(p.after(s)),
                 resources: refs(p.resources(s)),
+                materials: super::search::materials(search, snapshot, s.node),
                 within_budget: s.within_budget,
             })
             .collect(),
@@ -561,7 +576,7 @@ async fn path(
     let id = learner.clone();
     let budget = body.budget_minutes;
     let p = blocking(move || Ok(learners.path(&snap, &id, &goals, budget)?)).await?;
-    let view = path_view(&snapshot, learner, p, budget);
+    let view = path_view(&snapshot, learner, p, budget, state.search_index().as_ref());
     // About 0.5 KB a step.
     Ok(super::json_response(super::json_body(&view, 1_024 + 512 * view.steps.len())?))
 }

@@ -4,4 +4,5 @@ mod cli;
 mod fixtures;
 mod graph;
 mod learners;
+mod search;
 mod sparql;
