@@ -14,6 +14,7 @@
 //! store and the compiler). Generation is deterministic for a seed.
 
 mod learners;
+pub mod search;
 
 pub use learners::{goal, progressed_learner};
 

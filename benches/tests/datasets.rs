@@ -81,3 +81,202 @@ fn a_broken_record_is_named_and_nothing_is_imported() {
     assert!(diagnostics[0].message.contains("kp.nowhere"));
     assert_eq!(store.len().unwrap(), before);
 }
+
+/// The demo graph with the 4,319 ChalkBase exercises imported as resources, and its index.
+fn graph_with_exercises() -> (GraphStore, tupu_graph::search::SearchIndex) {
+    let store = GraphStore::in_memory().unwrap();
+    load_bundled(&store, true).unwrap();
+    let graph = graph_iri("chalkbase-exercises").unwrap();
+    let report = tupu_ingest::import_resources(
+        &store,
+        &datasets().join("chalkbase"),
+        tupu_ingest::ResourceFormat::ChalkbaseExercises,
+        &graph,
+        false,
+    )
+    .unwrap();
+    assert!(report.commit.warnings.is_empty(), "{:?}", report.commit.warnings.first());
+    let index = tupu_graph::search::SearchIndex::in_memory().unwrap();
+    index.reindex(&store).unwrap();
+    (store, index)
+}
+
+struct Exercise {
+    id: String,
+    text: String,
+    primary_knowledge_point_id: String,
+}
+
+/// Top-1 and top-5 accuracy of a ranking of knowledge points against each exercise's primary
+/// knowledge point.
+fn accuracy(exercises: &[Exercise], rank: impl Fn(&Exercise) -> Vec<String>) -> (f64, f64) {
+    let (mut top1, mut top5) = (0usize, 0usize);
+    for e in exercises {
+        let wanted = format!("{}{}", tupu_ingest::CHALKBASE_NS, e.primary_knowledge_point_id);
+        let ranked = rank(e);
+        top1 += usize::from(ranked.first() == Some(&wanted));
+        top5 += usize::from(ranked.iter().take(5).any(|r| r == &wanted));
+    }
+    let n = exercises.len() as f64;
+    (top1 as f64 / n, top5 as f64 / n)
+}
+
+#[test]
+fn exercise_texts_link_to_their_knowledge_points_better_than_bm25() {
+    use tupu_graph::search::{LinkRequest, SearchRequest};
+    let (store, index) = graph_with_exercises();
+    let snapshot = store.snapshot();
+    let text = std::fs::read_to_string(datasets().join("chalkbase/exercises.json")).unwrap();
+    let json: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    let field = |e: &serde_json::Value, name: &str| e[name].as_str().unwrap().to_owned();
+    let exercises: Vec<Exercise> = json
+        .iter()
+        .map(|e| Exercise {
+            id: field(e, "id"),
+            text: field(e, "text"),
+            primary_knowledge_point_id: field(e, "primary_knowledge_point_id"),
+        })
+        .collect();
+    assert_eq!(exercises.len(), 4319);
+    let iri = |e: &Exercise| format!("{}{}", tupu_ingest::CHALKBASE_NS, e.id);
+
+    let bm25 = accuracy(&exercises, |e| {
+        let request = SearchRequest {
+            text: e.text.clone(),
+            kinds: vec![NodeKind::KnowledgePoint],
+            limit: 5,
+            ..SearchRequest::default()
+        };
+        index.search(&snapshot, &request).unwrap().hits.into_iter().map(|h| h.iri).collect()
+    });
+    let link = |evidence: bool| {
+        accuracy(&exercises, |e| {
+            let request = LinkRequest {
+                text: e.text.clone(),
+                kinds: vec![NodeKind::KnowledgePoint],
+                limit: 5,
+                exclude: Some(iri(e)),
+                resource_evidence: evidence,
+            };
+            index.link(&snapshot, &request).unwrap().into_iter().map(|c| c.iri).collect()
+        })
+    };
+    let graph_only = link(false);
+    let with_resources = link(true);
+    eprintln!("exercise text -> primary knowledge point, {} exercises", exercises.len());
+    eprintln!("| method | top-1 | top-5 |\n|---|---|---|");
+    for (name, (t1, t5)) in [
+        ("BM25 over knowledge points (search)", bm25),
+        ("link: labels, aliases, definitions, hierarchy", graph_only),
+        ("link + aligned resources (leave-one-out)", with_resources),
+    ] {
+        eprintln!("| {name} | {:.1}% | {:.1}% |", t1 * 100.0, t5 * 100.0);
+    }
+    assert!(with_resources.0 > bm25.0 && with_resources.1 > bm25.1, "{with_resources:?} vs {bm25:?}");
+    assert!(with_resources.1 >= 0.5, "top-5 {with_resources:?}");
+}
+
+/// CSCO 2022 occupations (all four levels, with aliases, definitions and tasks) as quads.
+fn csco_occupations() -> Vec<Quad> {
+    use tupu_graph::oxigraph::model::vocab::rdf;
+    use tupu_graph::oxigraph::model::{GraphName, Literal, NamedNode};
+    use tupu_graph::vocab::{skos, tupu};
+    let text = std::fs::read_to_string(datasets().join("csco2022/csco22.csv")).unwrap();
+    let records = tupu_ingest::parse_csv(&text);
+    let header = &records[0].1;
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (level, code, name, definition, tasks, alias) =
+        (col("level"), col("code"), col("name"), col("definition"), col("tasks"), col("alias"));
+    let g = GraphName::NamedNode(graph_iri("csco").unwrap());
+    let iri = |level: &str, code: &str| NamedNode::new(format!("https://example.org/csco/L{level}-{code}")).unwrap();
+    let codes: HashSet<(String, String)> =
+        records[1..].iter().map(|(_, r)| (r[level].clone(), r[code].clone())).collect();
+    let zh = |t: &str| Literal::new_language_tagged_literal_unchecked(t, "zh");
+    let mut quads = Vec::new();
+    for (_, r) in &records[1..] {
+        let n = iri(&r[level], &r[code]);
+        quads.push(Quad::new(n.clone(), rdf::TYPE, tupu::OCCUPATION, g.clone()));
+        quads.push(Quad::new(n.clone(), skos::PREF_LABEL, zh(&r[name]), g.clone()));
+        quads.push(Quad::new(n.clone(), skos::NOTATION, Literal::new_simple_literal(&r[code]), g.clone()));
+        for a in r[alias].split(',').map(str::trim).filter(|a| !a.is_empty() && *a != r[name]) {
+            quads.push(Quad::new(n.clone(), skos::ALT_LABEL, zh(a), g.clone()));
+        }
+        for (p, v) in [(skos::DEFINITION, &r[definition]), (skos::SCOPE_NOTE, &r[tasks])] {
+            if !v.trim().is_empty() {
+                quads.push(Quad::new(n.clone(), p, zh(v), g.clone()));
+            }
+        }
+        // The parent: the first shorter code of the row above this level that exists.
+        let parts: Vec<&str> = r[code].split('-').collect();
+        let lvl: usize = r[level].parse().unwrap();
+        if lvl > 1 && parts.len() == 4 {
+            let parent_level = (lvl - 1).to_string();
+            let keep = lvl - 1;
+            let parent: Vec<&str> = (0..4).map(|i| if i < keep { parts[i] } else { "00" }).collect();
+            let parent = parent.join("-");
+            if codes.contains(&(parent_level.clone(), parent.clone())) {
+                quads.push(Quad::new(n.clone(), skos::BROADER, iri(&parent_level, &parent), g.clone()));
+            }
+        }
+    }
+    quads
+}
+
+#[test]
+fn noisy_job_titles_link_to_csco_occupations() {
+    use tupu_graph::search::{LinkRequest, SearchIndex};
+    let store = GraphStore::in_memory().unwrap();
+    load_bundled(&store, false).unwrap();
+    store.commit(tupu_graph::ChangeSet::adding(csco_occupations())).unwrap();
+    // 2,051 rows; three repeat the level and code of another row.
+    assert_eq!(store.snapshot().nodes_of_kind(NodeKind::Occupation).count(), 2048);
+    let index = SearchIndex::in_memory().unwrap();
+    index.reindex(&store).unwrap();
+    let snapshot = store.snapshot();
+    let titles = [
+        ("Java开发工程师（五险一金+双休）-杭州", "2-02-10-03"),
+        ("高级前端开发工程师 15-25K·13薪", "4-04-05-01"),
+        ("软件测试工程师/深圳南山 双休", "4-04-05-02"),
+        ("外卖骑手 日结 多劳多得", "4-10-08-01"),
+        ("快递员（包住）-广州白云", "4-02-07-08"),
+        ("中餐厨师 包吃住 月休4天", "4-03-02-01"),
+        ("餐厅服务员【急招】", "4-03-02-05"),
+        ("保安 长白班 8小时 五险", "4-07-05-01"),
+        ("商场保洁员（早班）", "4-09-08-01"),
+        ("超市收银员 急招 可兼职", "4-01-02-04"),
+        ("仓库管理员 五险一金 双休", "4-02-06-01"),
+        ("出纳/会计 8000-10000元", "2-06-03-00"),
+        ("网约车司机 自带车辆 高收入", "4-02-02-01"),
+        ("货运司机 C1驾照 跑长途", "4-02-02-02"),
+        ("发型师 底薪+提成 包住", "4-10-03-02"),
+        ("淘宝客服 在家办公 无经验可做", "4-04-05-03"),
+        ("月嫂/育儿嫂 高薪直招", "4-10-01-06"),
+        ("叉车司机（持证上岗）", "6-30-05-01"),
+        ("电焊工 氩弧焊 日结", "6-18-02-04"),
+        ("水电工 物业 五险", "6-31-01-03"),
+        ("汽车维修工 学徒可带", "4-12-01-01"),
+        ("置业顾问 底薪4000+高提成", "4-06-02-01"),
+        ("直播带货主播 抖音 20-30K", "4-01-06-02"),
+        ("健身教练 私教 提成高", "4-14-05-01"),
+        ("药店店员/执业药师 包吃住", "2-05-06-01"),
+        ("幼儿园教师（持证）", "2-08-03-00"),
+        ("机器学习工程师 (NLP方向) 30-50K", "2-02-38-01"),
+        ("咖啡师 星巴克 兼职", "4-03-02-08"),
+        ("英语翻译 外企 双休", "2-10-05-00"),
+        ("装卸工 搬运工 日结200", "4-02-05-01"),
+    ];
+    let mut right = 0;
+    for (title, code) in titles {
+        let request =
+            LinkRequest { text: title.into(), kinds: vec![NodeKind::Occupation], limit: 3, ..LinkRequest::default() };
+        let found = index.link(&snapshot, &request).unwrap();
+        let got = found.first().and_then(|c| c.codes.first().cloned()).unwrap_or_default();
+        if got == code {
+            right += 1;
+        } else {
+            eprintln!("{title}: wanted {code}, got {got} {}", found.first().map(|c| c.label.as_str()).unwrap_or(""));
+        }
+    }
+    eprintln!("job titles -> CSCO occupation: top-1 {right}/{}", titles.len());
+    assert!(right * 10 >= titles.len() * 8, "{right}/{}", titles.len());
+}
