@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use oxigraph::model::{NamedOrBlankNode, Term};
+use oxigraph::model::{NamedNode, NamedOrBlankNode, Term};
 use oxigraph::store::Store;
 
 use crate::edit::{Edit, IS_REPLACED_BY, OWL_DEPRECATED};
@@ -43,6 +43,27 @@ pub struct IntegrityFinding {
 fn relation(node: &str, name: &str, target: &str, add: bool) -> Edit {
     let (node, relation, target) = (node.to_owned(), name.to_owned(), target.to_owned());
     if add { Edit::AddRelation { node, relation, target } } else { Edit::RemoveRelation { node, relation, target } }
+}
+
+/// Removes a relation between `a` and `b` in every direction it is asserted in (symmetric
+/// relations are compiled both ways whichever way they were written).
+fn unrelate(store: &Store, a: &str, name: &str, b: &str) -> Vec<Edit> {
+    let Some(predicate) = crate::edit::relation_predicate(name) else { return Vec::new() };
+    let asserted = |s: &str, o: &str| {
+        let (Ok(s), Ok(o)) = (NamedNode::new(s), NamedNode::new(o)) else { return false };
+        store
+            .quads_for_pattern(Some(s.as_ref().into()), Some(predicate), Some(o.as_ref().into()), None)
+            .next()
+            .is_some()
+    };
+    let mut out = Vec::new();
+    if asserted(a, b) {
+        out.push(relation(a, name, b, false));
+    }
+    if asserted(b, a) {
+        out.push(relation(b, name, a, false));
+    }
+    out
 }
 
 /// Every integrity finding of the committed state (`snapshot` is its compilation).
@@ -164,13 +185,13 @@ pub fn integrity(snapshot: &Snapshot, store: &Store) -> Vec<IntegrityFinding> {
                         snapshot.local_name(m)
                     ),
                     hint: "remove the related_to relation: the hierarchy already relates them".to_owned(),
-                    fix: vec![relation(&iri(n), "related_to", &iri(m), false)],
+                    fix: unrelate(store, &iri(n), "related_to", &iri(m)),
                 });
             }
         }
         let exact: BTreeSet<NodeId> = snapshot.out(n, Relation::ExactMatch).iter().map(|e| e.node).collect();
         for e in snapshot.out(n, Relation::CloseMatch) {
-            if exact.contains(&e.node) {
+            if exact.contains(&e.node) && n < e.node {
                 out.push(IntegrityFinding {
                     rule: "mapping_clash",
                     focus: iri(n),
@@ -180,11 +201,11 @@ pub fn integrity(snapshot: &Snapshot, store: &Store) -> Vec<IntegrityFinding> {
                         snapshot.local_name(e.node)
                     ),
                     hint: "keep the exact match and remove the close match".to_owned(),
-                    fix: vec![relation(&iri(n), "close_match", &iri(e.node), false)],
+                    fix: unrelate(store, &iri(n), "close_match", &iri(e.node)),
                 });
             }
         }
-        for &m in exact.intersection(&broader) {
+        for &m in exact.intersection(&broader).filter(|&&m| n < m) {
             out.push(IntegrityFinding {
                 rule: "mapping_clash",
                 focus: iri(n),
@@ -194,7 +215,7 @@ pub fn integrity(snapshot: &Snapshot, store: &Store) -> Vec<IntegrityFinding> {
                     snapshot.local_name(m)
                 ),
                 hint: "an exact match cannot be broader or narrower: remove the exact match".to_owned(),
-                fix: vec![relation(&iri(n), "exact_match", &iri(m), false)],
+                fix: unrelate(store, &iri(n), "exact_match", &iri(m)),
             });
         }
     }

@@ -210,6 +210,17 @@ async fn the_page_is_served_and_finds_nodes_by_chinese_name() {
     let found = get(&f.state, &format!("/api/v1/lookup?q={}", enc(&name))).await.expect(StatusCode::OK);
     let iris: Vec<&str> = found["nodes"].as_array().unwrap().iter().map(|x| x["iri"].as_str().unwrap()).collect();
     assert!(iris.contains(&s.iri(n)), "{found}");
+
+    // Validation: no violation on the demo graph; integrity warnings each carry a fix that the
+    // edit route applies.
+    let report = get(&f.state, "/api/v1/validate?rule=redundant_prerequisite&limit=1").await.expect(StatusCode::OK);
+    assert_eq!(report["violations"], 0);
+    let before = report["warnings"].as_u64().unwrap();
+    assert!(before > 0, "{report}");
+    let fix = report["findings"][0]["fix"].clone();
+    post_json(&f.state, "/api/v1/edits", &json!({"message": "apply a fix", "edits": fix})).await.expect(StatusCode::OK);
+    let after = get(&f.state, "/api/v1/validate?rule=redundant_prerequisite").await.expect(StatusCode::OK);
+    assert_eq!(after["warnings"].as_u64().unwrap(), before - 1);
 }
 
 #[tokio::test]

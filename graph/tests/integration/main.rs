@@ -2,4 +2,5 @@
 
 mod fixtures;
 mod history;
+mod integrity;
 mod store;
