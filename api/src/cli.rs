@@ -62,8 +62,10 @@ enum Command {
         /// Target named graph: a name (`chalkbase`) or an IRI. Default: the file's stem.
         #[arg(long)]
         graph: Option<String>,
-        /// Input format: turtle, ntriples, nquads, trig, rdfxml, jsonld or chalkbase; for
-        /// learning resources jsonl, csv or chalkbase-exercises (a ChalkBase folder's exercises).
+        /// Input format: turtle, ntriples, nquads, trig, rdfxml, jsonld, chalkbase, case (1EdTech
+        /// CASE 1.1 JSON) or csv (the designers' template: code, label_zh, label_en, parent,
+        /// prerequisites); for learning resources jsonl, resources-csv or chalkbase-exercises (a
+        /// ChalkBase folder's exercises).
         /// Default: from the file extension (a folder is read as ChalkBase).
         #[arg(long)]
         format: Option<String>,
@@ -174,7 +176,7 @@ enum Command {
         /// The named graph: a name (`chalkbase`) or an IRI.
         #[arg(long)]
         graph: String,
-        /// turtle, ntriples, nquads, trig, rdfxml or jsonld.
+        /// turtle, ntriples, nquads, trig, rdfxml, jsonld, case (1EdTech CASE 1.1 JSON) or csv.
         #[arg(long, default_value = "turtle")]
         format: String,
         /// Write to this file instead of standard output.
@@ -338,12 +340,37 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             let store = open_graph(&args.data, false)?;
             let findings = store.validate()?;
             print_diagnostics(&findings);
+            let integrity = tupu_graph::integrity(&store.snapshot(), store.store());
+            for f in &integrity {
+                eprintln!("warning[{}]: {}\n  fix: {}", f.rule, f.message, f.hint);
+            }
+            if !integrity.is_empty() {
+                eprintln!(
+                    "{} integrity warning(s); GET /api/v1/validate gives each with a fix to apply",
+                    integrity.len()
+                );
+            }
             let violations = findings.iter().filter(|d| d.is_violation()).count();
             eprintln!("{violations} violation(s), {} warning(s)", findings.len() - violations);
             Ok(if violations == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Export { graph, format, output } => {
             let store = open_graph(&args.data, false)?;
+            if format == "case" || format == "csv" {
+                let graph = graph_iri(&graph)?;
+                let text = if format == "csv" {
+                    tupu_ingest::export_csv(&store, &graph)?
+                } else {
+                    serde_json::to_string_pretty(&tupu_ingest::export_case(&store, &graph)?)?
+                };
+                match output {
+                    Some(path) => {
+                        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?
+                    }
+                    None => writeln!(std::io::stdout().lock(), "{text}")?,
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let format = parse_format(&format).with_context(|| format!("unknown RDF format '{format}'"))?;
             let graph = graph_iri(&graph)?;
             if !store.named_graphs()?.contains(&graph) {
@@ -380,9 +407,17 @@ fn import(
         None => file.extension().and_then(|e| e.to_str()).and_then(ResourceFormat::parse),
         Some(_) => None,
     });
+    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("import");
     let report = if let Some(resources) = resources {
         let graph = graph_iri(graph.unwrap_or("resources"))?;
         import_resources(store, file, resources, &graph, replace)?
+    } else if format == Some("case") {
+        tupu_ingest::import_case(store, file, &graph_iri(graph.unwrap_or(stem))?, replace)?
+    } else if format == Some("csv") || (format.is_none() && file.extension().is_some_and(|e| e == "csv")) {
+        let target = graph_iri(graph.unwrap_or(stem))?;
+        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let quads = tupu_ingest::convert_csv(&text, &file.display().to_string(), &target)?;
+        tupu_ingest::commit_quads(store, quads, &target, replace, format!("import CSV {}", file.display()))?
     } else if chalkbase {
         let graph = graph_iri(graph.unwrap_or("chalkbase"))?;
         import_chalkbase(store, file, &graph, replace)?

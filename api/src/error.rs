@@ -48,6 +48,22 @@ pub enum ApiError {
     /// The request body's media type is not supported.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// Something named in the path does not exist.
+    #[error("{message}")]
+    NotFound {
+        /// Stable code, e.g. `commit_not_found`.
+        code: &'static str,
+        /// What is missing and where to look.
+        message: String,
+    },
+    /// The request conflicts with the current state (e.g. a later commit changed the same quads).
+    #[error("{message}")]
+    Conflict {
+        /// Stable code, e.g. `revert_conflict`.
+        code: &'static str,
+        /// What conflicts and how to resolve it.
+        message: String,
+    },
     /// A fault of the server; the body does not say more.
     #[error("internal error")]
     Internal(String),
@@ -81,6 +97,8 @@ impl IntoResponse for ApiError {
             ApiError::QueryTimeout(_) => (StatusCode::SERVICE_UNAVAILABLE, "query_timeout", None),
             ApiError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not_acceptable", None),
             ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None),
+            ApiError::NotFound { code, .. } => (StatusCode::NOT_FOUND, *code, None),
+            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, *code, None),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", None)

@@ -12,6 +12,11 @@
 //!   dense [`NodeId`]s, labels, kinds, the attributes of [`NodeAttrs`] and every [`Relation`]
 //!   as compressed sparse rows in both directions. A commit compiles a new snapshot and swaps it
 //!   in atomically; a reader keeps the `Arc<Snapshot>` it loaded for as long as it needs it.
+//! - [`History`]: every commit recorded durably (author, time, message, the exact quads added
+//!   and removed) atomically with it; drafts under review ([`Draft`]) and releases
+//!   ([`Release`]) are kept beside it.
+//! - Designers' tools: node-level [`Edit`]s planned into change sets ([`plan_edits`]) and SKOS
+//!   [`integrity`] checks, each finding with a fix.
 //! - Graph algorithms on snapshots: [`prerequisite_closure`], [`prerequisite_cycles`].
 //! - [`search::SearchIndex`]: the tantivy index over every node, kept in step with the store
 //!   (search, type-ahead, text → node linking).
@@ -45,8 +50,13 @@
 mod algo;
 mod compile;
 mod diagnostic;
+mod drafts;
+mod edit;
 mod error;
+mod history;
 mod incremental;
+mod integrity;
+mod releases;
 pub mod search;
 mod shacl;
 mod snapshot;
@@ -58,8 +68,13 @@ pub mod vocab;
 pub use algo::{prerequisite_closure, prerequisite_cycles};
 pub use compile::DanglingReference;
 pub use diagnostic::{Diagnostic, DiagnosticCode, Location, Severity};
+pub use drafts::{Draft, DraftStatus};
+pub use edit::{Edit, IS_REPLACED_BY, NewNode, OWL_DEPRECATED, is_deprecated, plan_edits, relation_predicate};
 pub use error::GraphError;
+pub use history::{CommitRecord, CommitSummary, History, HistoryFilter};
+pub use integrity::{IntegrityFinding, integrity};
 pub use oxigraph;
+pub use releases::Release;
 pub use snapshot::{
     BktParams, Edge, Label, MasteryLevel, NodeAttrs, NodeId, NodeKind, Relation, ResolveError, Snapshot,
     SnapshotBuilder, Sym, local_name,

@@ -128,6 +128,7 @@ pub struct GraphStore {
     current: ArcSwap<Snapshot>,
     writer: Mutex<()>,
     listeners: Mutex<Vec<Listener>>,
+    history: crate::history::History,
 }
 
 impl std::fmt::Debug for GraphStore {
@@ -153,24 +154,34 @@ pub fn graph_iri(name: &str) -> Result<NamedNode, GraphError> {
 
 impl GraphStore {
     /// Opens (or creates) an on-disk store in `path` and compiles its snapshot.
+    /// Its [`History`](crate::History) is kept in the same directory, in `history.redb`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, GraphError> {
-        Self::from_store(Store::open(path)?)
+        let store = Store::open(path.as_ref())?;
+        let history = crate::history::History::open(&path.as_ref().join("history.redb"))?;
+        Self::from_store(store, history)
     }
 
     /// A store in memory, for tests and tools.
     pub fn in_memory() -> Result<Self, GraphError> {
-        Self::from_store(Store::new()?)
+        Self::from_store(Store::new()?, crate::history::History::in_memory()?)
     }
 
-    fn from_store(store: Store) -> Result<Self, GraphError> {
+    fn from_store(store: Store, history: crate::history::History) -> Result<Self, GraphError> {
         let version = read_version(&store)?;
+        history.reconcile(version)?;
         let compiled = compile(&store, version)?;
         Ok(Self {
             store,
             current: ArcSwap::from_pointee(compiled.snapshot),
             writer: Mutex::new(()),
             listeners: Mutex::new(Vec::new()),
+            history,
         })
+    }
+
+    /// The record of every commit: who, when, why, and the quads added and removed.
+    pub fn history(&self) -> &crate::history::History {
+        &self.history
     }
 
     /// The current snapshot. Cheap (an atomic load); hold it as long as needed.
@@ -216,7 +227,18 @@ impl GraphStore {
     /// Commits are serialised; readers are never blocked.
     pub fn commit(&self, change: ChangeSet) -> Result<CommitReport, GraphError> {
         let writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.commit_locked(&writer, change)
+        self.commit_locked(&writer, change, false)
+    }
+
+    /// Runs the commit path on a change without committing it: the findings it would
+    /// raise, violations included (the change is never written).
+    pub fn check_change(&self, change: ChangeSet) -> Result<Vec<Diagnostic>, GraphError> {
+        let writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match self.commit_locked(&writer, change, true) {
+            Ok(report) => Ok(report.warnings),
+            Err(GraphError::Rejected(findings)) => Ok(findings),
+            Err(e) => Err(e),
+        }
     }
 
     /// Runs a SPARQL 1.1 Update through the commit path (see the `update` module): the net
@@ -230,15 +252,17 @@ impl GraphStore {
             crate::update::evaluate(&mut scratch, &update)?
         };
         change.message = message.or_else(|| Some(format!("SPARQL update: {}", sparql.trim())));
-        self.commit_locked(&writer, change)
+        self.commit_locked(&writer, change, false)
     }
 
     fn commit_locked(
         &self,
         _writer: &std::sync::MutexGuard<'_, ()>,
         change: ChangeSet,
+        dry_run: bool,
     ) -> Result<CommitReport, GraphError> {
         let version = self.version() + 1;
+        let (author, message) = (change.author, change.message);
         let mut tx = self.store.start_transaction()?;
         let mut removed = Vec::new();
         for quad in change.removed {
@@ -283,8 +307,27 @@ impl GraphStore {
             // Dropping the transaction discards it: the store is exactly as it was.
             return Err(GraphError::Rejected(findings));
         }
+        if dry_run {
+            return Ok(CommitReport {
+                version: self.version(),
+                added: added.len(),
+                removed: removed.len(),
+                warnings: findings,
+            });
+        }
         write_version(&mut tx, version)?;
-        tx.commit()?;
+        let record = crate::history::CommitRecord::new(version, author, message, added, removed);
+        self.history.prepare(&record)?;
+        if let Err(e) = tx.commit() {
+            self.history.abandon(version);
+            return Err(e.into());
+        }
+        if let Err(e) = self.history.finish(version) {
+            // The commit is in the store and its record is pending: the record is finished
+            // when the store is next opened (see `History::reconcile`).
+            tracing::warn!(version, "history: the record stays pending until the store is reopened: {e}");
+        }
+        let crate::history::CommitRecord { added, removed, .. } = record;
         let snapshot = Arc::new(compiled.snapshot);
         self.current.store(snapshot.clone());
         tracing::info!(version, added = added.len(), removed = removed.len(), "committed");

@@ -9,19 +9,25 @@
 //! - [`import_chalkbase`] / [`convert_chalkbase`]: the ChalkBase primary-mathematics graph.
 //! - [`import_resources`] / [`convert_resources`]: learning resources from JSON Lines, CSV or
 //!   the ChalkBase exercises (formats and templates in `ingest/templates/`).
+//! - [`import_case`] / [`export_case`]: 1EdTech CASE 1.1 JSON, in and out.
+//! - [`convert_csv`] / [`export_csv`]: the designers' CSV template (one row per node).
 //! - [`bundled`]: the vocabulary, shapes and demo data compiled into the binary, loaded into an
 //!   empty store by [`load_bundled`].
 //!
 //! Depends on `tupu-graph` only; never on `tupu-recommend`.
 
 mod bundled;
+mod case;
 mod chalkbase;
+mod csv;
 mod error;
 mod rdf;
 mod resources;
 
 pub use bundled::{BundledFile, bundled, load_bundled};
+pub use case::{CASE_NS, convert_case, export_case, import_case};
 pub use chalkbase::{CHALKBASE_NS, convert_chalkbase, import_chalkbase};
+pub use csv::{convert_csv, export_csv};
 pub use error::ImportError;
 pub use rdf::{ImportReport, RdfImportOptions, commit_quads, format_of, import_rdf_file, parse_format, read_rdf};
 pub use resources::{RESOURCE_NS, RESOURCE_TYPES, ResourceFormat, convert_resources, import_resources, parse_csv};

@@ -42,11 +42,11 @@ pub enum ResourceFormat {
 }
 
 impl ResourceFormat {
-    /// Parses `jsonl`, `csv` or `chalkbase-exercises`.
+    /// Parses `jsonl`, `resources-csv` or `chalkbase-exercises` (plain `csv` is the designers' node template).
     pub fn parse(name: &str) -> Option<Self> {
         match name.to_ascii_lowercase().as_str() {
             "jsonl" | "jsonlines" | "json-lines" | "ndjson" => Some(Self::JsonLines),
-            "csv" => Some(Self::Csv),
+            "resources-csv" => Some(Self::Csv),
             "chalkbase-exercises" => Some(Self::ChalkbaseExercises),
             _ => None,
         }

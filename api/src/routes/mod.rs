@@ -1,11 +1,17 @@
 //! The HTTP routes, one small router per area, each handler beside its route.
 
+mod drafts;
+mod edits;
 mod graph;
 mod health;
+mod history;
 mod learners;
 pub(crate) mod nodes;
+mod releases;
 mod search;
 mod sparql;
+mod validate;
+mod web;
 
 use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -23,6 +29,12 @@ pub fn app(state: AppState) -> Router {
         .merge(graph::router())
         .merge(learners::router())
         .merge(search::router())
+        .merge(history::router())
+        .merge(edits::router())
+        .merge(drafts::router())
+        .merge(web::router())
+        .merge(validate::router())
+        .merge(releases::router())
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -1,5 +1,7 @@
 //! Integration tests of the store: on disk, across reopening, under concurrent reads.
 
 mod fixtures;
+mod history;
+mod integrity;
 mod search;
 mod store;
