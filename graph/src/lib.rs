@@ -45,6 +45,7 @@ mod compile;
 mod diagnostic;
 mod error;
 mod incremental;
+mod limits;
 mod shacl;
 mod snapshot;
 mod store;
@@ -56,9 +57,12 @@ pub use algo::{prerequisite_closure, prerequisite_cycles};
 pub use compile::DanglingReference;
 pub use diagnostic::{Diagnostic, DiagnosticCode, Location, Severity};
 pub use error::GraphError;
+pub use limits::{DEFAULT_ROW_BUDGET, GUARD_FUNCTION, RowBudget, SPARQL_LIMITS, SparqlLimits, check_shape};
 pub use oxigraph;
 pub use snapshot::{
     BktParams, Edge, Label, MasteryLevel, NodeAttrs, NodeId, NodeKind, Relation, ResolveError, Snapshot,
     SnapshotBuilder, Sym, local_name,
 };
-pub use store::{ChangeSet, CommitEvent, CommitReport, GraphStore, PREFIXES, QueryOptions, graph_iri};
+pub use store::{
+    ChangeSet, CommitEvent, CommitReport, GraphStore, PREFIXES, QueryOptions, SYSTEM_GRAPHS, UpdateOptions, graph_iri,
+};

@@ -2,6 +2,7 @@
 
 mod graph;
 mod health;
+mod learner_export;
 mod learners;
 pub(crate) mod nodes;
 mod sparql;
@@ -15,15 +16,18 @@ use crate::state::AppState;
 /// The whole HTTP API over `state`.
 pub fn app(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
-    Router::new()
+    let edge = state.clone();
+    let routes = Router::new()
         .merge(health::router())
         .merge(sparql::router())
         .merge(nodes::router())
         .merge(graph::router())
         .merge(learners::router())
+        .merge(learner_export::router())
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    crate::edge::around(routes, edge)
 }
 
 /// A value as a JSON body, serialised into a buffer of `capacity` bytes up front: a large

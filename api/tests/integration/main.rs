@@ -2,6 +2,9 @@
 
 mod cli;
 mod fixtures;
+mod fuzz;
 mod graph;
 mod learners;
+mod security;
+mod server;
 mod sparql;
