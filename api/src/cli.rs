@@ -53,6 +53,35 @@ enum Command {
         /// their evidence and the graph stay the same (0: compute every request).
         #[arg(long, env = "TUPU_NEXT_CACHE_MS", default_value_t = 5_000)]
         next_cache_ms: u64,
+        /// Largest request body, in bytes.
+        #[arg(long, env = "TUPU_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+        max_body_bytes: usize,
+        /// Most intermediate rows one SPARQL query or update may produce.
+        #[arg(long, env = "TUPU_MAX_QUERY_ROWS", default_value_t = tupu_graph::DEFAULT_ROW_BUDGET)]
+        max_query_rows: u64,
+        /// Largest SPARQL result body, in bytes.
+        #[arg(long, env = "TUPU_MAX_RESULT_BYTES", default_value_t = 64 * 1024 * 1024)]
+        max_result_bytes: usize,
+        /// Most quads one SPARQL update may add and remove together.
+        #[arg(long, env = "TUPU_MAX_UPDATE_QUADS", default_value_t = 1_000_000)]
+        max_update_quads: usize,
+        /// A name the server answers to in the Host header (repeat; default: the loopback names).
+        #[arg(long = "allowed-host", env = "TUPU_ALLOWED_HOSTS", value_delimiter = ',')]
+        allowed_hosts: Vec<String>,
+        /// Longest wait for a request's headers, in milliseconds.
+        #[arg(long, env = "TUPU_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+        header_timeout_ms: u64,
+        /// A connection idle this long (milliseconds) is closed.
+        #[arg(long, env = "TUPU_IDLE_TIMEOUT_MS", default_value_t = 60_000)]
+        idle_timeout_ms: u64,
+        /// On SIGTERM or SIGINT, longest wait (milliseconds) for the requests in flight.
+        #[arg(long, env = "TUPU_SHUTDOWN_TIMEOUT_MS", default_value_t = 30_000)]
+        shutdown_timeout_ms: u64,
+    },
+    /// Manage API keys (stored hashed in DATA/keys.json; a running server reads changes).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
     },
     /// Import a file (Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD) or a ChalkBase folder
     /// as one all-or-nothing commit.
@@ -186,6 +215,26 @@ enum Command {
 }
 
 #[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Create a key and print it (once: only its hash is stored).
+    Create {
+        /// admin, designer, reviewer, app, employment or reader.
+        #[arg(long)]
+        role: tupu_api::auth::Role,
+        /// The tenant (needed for app keys: their learners live in its namespace).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// List the keys: id, role, tenant, creation time.
+    List,
+    /// Revoke a key by its id.
+    Revoke {
+        /// The id `keys list` shows.
+        id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum LearnerCommand {
     /// Ranked, explained next steps.
     Next {
@@ -258,15 +307,52 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 
 fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        Command::Serve { addr, no_demo, read_only, query_timeout_ms, next_cache_ms } => {
+        Command::Serve {
+            addr,
+            no_demo,
+            read_only,
+            query_timeout_ms,
+            next_cache_ms,
+            max_body_bytes,
+            max_query_rows,
+            max_result_bytes,
+            max_update_quads,
+            allowed_hosts,
+            header_timeout_ms,
+            idle_timeout_ms,
+            shutdown_timeout_ms,
+        } => {
             if query_timeout_ms == 0 {
                 bail!("--query-timeout-ms must be positive");
             }
+            std::fs::create_dir_all(&args.data)
+                .with_context(|| format!("cannot create the data directory {}", args.data.display()))?;
+            let keys_file = args.data.join("keys.json");
+            let keys = tupu_api::auth::KeyStore::open(&keys_file)?;
+            if keys.is_empty() {
+                if !addr.ip().is_loopback() {
+                    bail!(
+                        "no API key is configured, so the server may only listen on loopback, not {addr}: create keys with `tupu keys create --role admin` first"
+                    );
+                }
+                eprintln!(
+                    "tupu: no API key configured: local mode, every route open on loopback only (create one with `tupu keys create`)"
+                );
+            }
             let graph = open_graph(&args.data, !no_demo)?;
+            let mut hosts = tupu_api::auth::loopback_hosts();
+            hosts.extend(allowed_hosts);
             let config = ServerConfig {
                 query_timeout: Duration::from_millis(query_timeout_ms),
                 allow_updates: !read_only,
                 next_cache: Duration::from_millis(next_cache_ms),
+                max_body_bytes,
+                max_query_rows,
+                max_result_bytes,
+                max_update_quads,
+                keys_file: Some(keys_file),
+                allowed_hosts: hosts,
+                learner_secret: Some(learner_secret(&args.data)?),
                 ..ServerConfig::default()
             };
             let learners = open_learners(&args.data, RecommendConfig::default())?;
@@ -275,7 +361,16 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
                 AppState::new(std::sync::Arc::new(graph), std::sync::Arc::new(learners), config).with_search(search);
             eprintln!("tupu: serving {} on http://{addr}", args.data.display());
             let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            runtime.block_on(tupu_api::serve(state, addr))?;
+            let options = tupu_api::ServeOptions {
+                header_timeout: Duration::from_millis(header_timeout_ms),
+                idle_timeout: Duration::from_millis(idle_timeout_ms),
+                shutdown_timeout: Duration::from_millis(shutdown_timeout_ms),
+                ..tupu_api::ServeOptions::default()
+            };
+            runtime.block_on(tupu_api::serve(state, addr, options))?;
+            // The tasks still holding the state are dropped here, which flushes the stores.
+            runtime.shutdown_timeout(Duration::from_secs(5));
+            eprintln!("tupu: stopped");
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { file, graph, format, replace } => {
@@ -292,6 +387,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             query(&store, &text, format.as_deref())
         }
         Command::Learner { command } => learner(&args.data, command),
+        Command::Keys { command } => keys(&args.data, command),
         Command::FitBkt { events, min_observations, graph } => {
             fit_bkt(&args.data, events.as_deref(), min_observations, &graph)
         }
@@ -393,6 +489,41 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The data directory's pseudonymisation secret (created on first use).
+fn learner_secret(data: &Path) -> anyhow::Result<tupu_api::privacy::LearnerSecret> {
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create the data directory {}", data.display()))?;
+    tupu_api::privacy::LearnerSecret::load_or_create(data)
+        .with_context(|| format!("cannot read or create {}", data.join("learner-secret").display()))
+}
+
+fn keys(data: &Path, command: KeysCommand) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create the data directory {}", data.display()))?;
+    let store = tupu_api::auth::KeyStore::in_dir(data)?;
+    let mut out = std::io::stdout().lock();
+    match command {
+        KeysCommand::Create { role, tenant } => {
+            let (key, entry) = store.create(role, tenant.as_deref())?;
+            writeln!(out, "{key}")?;
+            eprintln!(
+                "created key {} (role {}{}); it is shown only now: keep it secret",
+                entry.id,
+                entry.role.name(),
+                entry.tenant.as_deref().map(|t| format!(", tenant {t}")).unwrap_or_default()
+            );
+        }
+        KeysCommand::List => {
+            for k in store.list()? {
+                writeln!(out, "{}\t{}\t{}\t{}", k.id, k.role.name(), k.tenant.as_deref().unwrap_or("-"), k.created)?;
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            let entry = store.revoke(&id)?;
+            eprintln!("revoked key {} (role {})", entry.id, entry.role.name());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn import(
@@ -518,7 +649,8 @@ fn learner(data: &Path, command: LearnerCommand) -> anyhow::Result<ExitCode> {
     };
     let graph = open_graph(data, false)?;
     let learners = open_learners(data, RecommendConfig::default())?;
-    let state = AppState::new(std::sync::Arc::new(graph), std::sync::Arc::new(learners), ServerConfig::default());
+    let config = ServerConfig { learner_secret: Some(learner_secret(data)?), ..ServerConfig::default() };
+    let state = AppState::new(std::sync::Arc::new(graph), std::sync::Arc::new(learners), config);
     crate::search_cli::call_api(state, method, uri, body)
 }
 

@@ -64,6 +64,38 @@ pub enum ApiError {
         /// What conflicts and how to resolve it.
         message: String,
     },
+    /// The SPARQL text nests or branches beyond a documented limit.
+    #[error("{message}")]
+    TooComplex {
+        /// The limit's name.
+        limit: &'static str,
+        /// Its value.
+        max: usize,
+        /// What was found and how to fix it.
+        message: String,
+    },
+    /// No valid API key was given.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The key's role or tenant may not do this.
+    #[error("{message}")]
+    Forbidden {
+        /// Stable code, e.g. `forbidden` or `admin_required`.
+        code: &'static str,
+        /// What is needed.
+        message: String,
+    },
+    /// A rejection made before or instead of a handler (no route, wrong method, too large,
+    /// timeouts), with its status.
+    #[error("{message}")]
+    Http {
+        /// The status.
+        status: StatusCode,
+        /// Stable code, e.g. `route_not_found`.
+        code: &'static str,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
     /// A fault of the server; the body does not say more.
     #[error("internal error")]
     Internal(String),
@@ -73,6 +105,11 @@ impl ApiError {
     /// A 400 with a code and a message.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::BadRequest { code, message: message.into() }
+    }
+
+    /// A rejection with its status and code.
+    pub fn http(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Http { status, code, message: message.into() }
     }
 
     /// An internal error; the cause is logged, not sent.
@@ -99,6 +136,12 @@ impl IntoResponse for ApiError {
             ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", None),
             ApiError::NotFound { code, .. } => (StatusCode::NOT_FOUND, *code, None),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, *code, None),
+            ApiError::TooComplex { limit, max, .. } => {
+                (StatusCode::BAD_REQUEST, "query_too_complex", Some(json!({ "limit": limit, "max": max })))
+            }
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", None),
+            ApiError::Forbidden { code, .. } => (StatusCode::FORBIDDEN, *code, None),
+            ApiError::Http { status, code, .. } => (*status, *code, None),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
@@ -134,6 +177,14 @@ impl From<GraphError> for ApiError {
             GraphError::QuerySyntax(m) => ApiError::QuerySyntax(m),
             GraphError::QueryCancelled => ApiError::QueryTimeout(0),
             GraphError::Query(m) => ApiError::bad_request("query_failed", m),
+            GraphError::TooComplex { limit, max, message } => ApiError::TooComplex { limit, max, message },
+            GraphError::RowBudgetExceeded(_) => ApiError::bad_request("row_budget_exceeded", e.to_string()),
+            GraphError::UpdateTooLarge { .. } => ApiError::Http {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "update_too_large",
+                message: e.to_string(),
+            },
+            GraphError::Forbidden(message) => ApiError::Forbidden { code: "admin_required", message },
             GraphError::Export(_) | GraphError::Storage(_) => ApiError::internal(e),
         }
     }

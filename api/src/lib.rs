@@ -6,23 +6,26 @@
 //!
 //! Every handler error goes through [`ApiError`], whose JSON body carries a stable `code`.
 
+pub mod auth;
+mod bounded;
+mod edge;
 mod error;
 mod next_cache;
+pub mod privacy;
 mod routes;
+mod server;
 mod state;
 
 pub use error::ApiError;
 pub use routes::app;
+pub use server::{ServeOptions, serve_on, shutdown_signal};
 pub use state::{AppState, ServerConfig, initialise, open_graph, open_learners, open_search};
 
-/// Serves the API on `addr` until the process is stopped.
-pub async fn serve(state: AppState, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+/// Serves the API on `addr` until SIGTERM or SIGINT, then shuts down gracefully (see
+/// [`serve_on`]).
+pub async fn serve(state: AppState, addr: std::net::SocketAddr, options: ServeOptions) -> anyhow::Result<()> {
     use anyhow::Context;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(%addr, "serving");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await.context("the server failed")
-}
-
-async fn shutdown() {
-    let _ = tokio::signal::ctrl_c().await;
+    serve_on(listener, state, options, shutdown_signal()).await.context("the server failed")
 }

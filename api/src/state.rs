@@ -20,6 +20,19 @@ pub struct ServerConfig {
     /// How long a rendered next-step list may be served again while the learner's vector and
     /// the snapshot stay the same (zero: never).
     pub next_cache: Duration,
+    /// Most intermediate rows a SPARQL query or update may produce.
+    pub max_query_rows: u64,
+    /// Largest SPARQL result body.
+    pub max_result_bytes: usize,
+    /// Most quads a SPARQL update may add and remove together.
+    pub max_update_quads: usize,
+    /// The key file; `None` or a file without keys: local mode (see [`crate::auth`]).
+    pub keys_file: Option<std::path::PathBuf>,
+    /// The names the `Host` header may carry (without port).
+    pub allowed_hosts: Vec<String>,
+    /// Pseudonymises learner ids before handlers, storage and logs see them (see
+    /// [`crate::privacy`]); `None`: ids are stored as sent.
+    pub learner_secret: Option<crate::privacy::LearnerSecret>,
 }
 
 impl Default for ServerConfig {
@@ -29,6 +42,12 @@ impl Default for ServerConfig {
             max_body_bytes: 16 * 1024 * 1024,
             allow_updates: true,
             next_cache: Duration::from_secs(5),
+            max_query_rows: tupu_graph::DEFAULT_ROW_BUDGET,
+            max_result_bytes: 64 * 1024 * 1024,
+            max_update_quads: 1_000_000,
+            keys_file: None,
+            allowed_hosts: crate::auth::loopback_hosts(),
+            learner_secret: None,
         }
     }
 }
@@ -47,6 +66,8 @@ pub struct AppState {
     /// The search index: the one given to [`AppState::with_search`], else an index in memory
     /// made on first use and kept in step with the graph.
     search: Arc<std::sync::Mutex<Option<SearchIndex>>>,
+    /// The API keys, when a key file is configured.
+    pub keys: Option<crate::auth::Keys>,
 }
 
 impl AppState {
@@ -54,7 +75,8 @@ impl AppState {
     pub fn new(graph: Arc<GraphStore>, learners: Arc<Learners>, config: ServerConfig) -> Self {
         let next_cache =
             (!config.next_cache.is_zero()).then(|| Arc::new(crate::next_cache::NextCache::new(config.next_cache)));
-        Self { graph, learners, config: Arc::new(config), next_cache, search: Arc::default() }
+        let keys = config.keys_file.as_ref().map(|path| Arc::new(crate::auth::KeyStore::new(path.clone())));
+        Self { graph, learners, config: Arc::new(config), next_cache, search: Arc::default(), keys }
     }
 
     /// The same state searching `index` (which should follow `graph`, see [`open_search`]).

@@ -27,7 +27,7 @@ for i in $(seq 1 1000); do
   body="{\"mastery\": {"
   for j in $(seq 0 $(( k - 1 ))); do body+="\"${kp[$j]}\": 0.95,"; done
   body="${body%,}}}"
-  [ "$k" -eq 0 ] && body='{"mastery": {}}'
+  [ "$k" -eq 0 ] && body='{"mastery": {}, "clear": true}'
   curl -sf -X PUT "http://$addr/api/v1/learners/l$i/mastery" -H 'content-type: application/json' -d "$body" >/dev/null
 done
 

@@ -32,6 +32,28 @@ pub enum GraphError {
     /// The query was cancelled (timeout or client gone).
     #[error("the query was cancelled before it finished")]
     QueryCancelled,
+    /// The SPARQL text nests or branches beyond a documented limit (refused before parsing).
+    #[error("{message}")]
+    TooComplex {
+        /// The limit's name, e.g. `max_depth`.
+        limit: &'static str,
+        /// Its value.
+        max: usize,
+        /// What was found and how to fix it.
+        message: String,
+    },
+    /// The evaluation produced more intermediate rows than its budget allows.
+    #[error("the request produced more than {0} intermediate rows; make its patterns more specific or add a LIMIT")]
+    RowBudgetExceeded(u64),
+    /// An update would change more quads than allowed.
+    #[error("the update changes more than {max} quads; split it or import the data with `tupu import`")]
+    UpdateTooLarge {
+        /// The limit.
+        max: usize,
+    },
+    /// The operation needs more rights than the caller has (whole-graph operations, system graphs).
+    #[error("{0}")]
+    Forbidden(String),
     /// The query failed while it was evaluated.
     #[error("query evaluation failed: {0}")]
     Query(String),
@@ -52,6 +74,10 @@ impl GraphError {
             | GraphError::InvalidGraphName { .. }
             | GraphError::QuerySyntax(_)
             | GraphError::QueryCancelled
+            | GraphError::TooComplex { .. }
+            | GraphError::RowBudgetExceeded(_)
+            | GraphError::UpdateTooLarge { .. }
+            | GraphError::Forbidden(_)
             | GraphError::Query(_) => true,
             GraphError::Export(_) | GraphError::Storage(_) => false,
         }

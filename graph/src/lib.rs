@@ -56,6 +56,7 @@ mod error;
 mod history;
 mod incremental;
 mod integrity;
+mod limits;
 mod releases;
 pub mod search;
 mod shacl;
@@ -73,10 +74,13 @@ pub use edit::{Edit, IS_REPLACED_BY, NewNode, OWL_DEPRECATED, is_deprecated, pla
 pub use error::GraphError;
 pub use history::{CommitRecord, CommitSummary, History, HistoryFilter};
 pub use integrity::{IntegrityFinding, integrity};
+pub use limits::{DEFAULT_ROW_BUDGET, GUARD_FUNCTION, RowBudget, SPARQL_LIMITS, SparqlLimits, check_shape};
 pub use oxigraph;
 pub use releases::Release;
 pub use snapshot::{
     BktParams, Edge, Label, MasteryLevel, NodeAttrs, NodeId, NodeKind, Relation, ResolveError, Snapshot,
     SnapshotBuilder, Sym, local_name,
 };
-pub use store::{ChangeSet, CommitEvent, CommitReport, GraphStore, PREFIXES, QueryOptions, graph_iri};
+pub use store::{
+    ChangeSet, CommitEvent, CommitReport, GraphStore, PREFIXES, QueryOptions, SYSTEM_GRAPHS, UpdateOptions, graph_iri,
+};

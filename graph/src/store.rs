@@ -114,6 +114,46 @@ impl std::fmt::Debug for QueryOptions {
     }
 }
 
+/// How a SPARQL update is run by [`GraphStore::update_with`]. The default is what the local
+/// command line may do: no deadline, no size cap, every graph writable.
+#[derive(Clone)]
+pub struct UpdateOptions {
+    /// The commit message (default: the update text).
+    pub message: Option<String>,
+    /// Cancels the evaluation of `WHERE` clauses when triggered.
+    pub cancel: Option<CancellationToken>,
+    /// Waiting for the writer lock gives up at this instant.
+    pub deadline: Option<std::time::Instant>,
+    /// Most intermediate rows of the `WHERE` clauses together.
+    pub row_budget: u64,
+    /// Most quads the update may add and remove together.
+    pub max_quads: usize,
+    /// Whether `CLEAR`/`DROP` and writes to the vocabulary, shapes and meta graphs are allowed.
+    pub admin: bool,
+}
+
+impl std::fmt::Debug for UpdateOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateOptions")
+            .field("cancellable", &self.cancel.is_some())
+            .field("deadline", &self.deadline)
+            .field("row_budget", &self.row_budget)
+            .field("max_quads", &self.max_quads)
+            .field("admin", &self.admin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for UpdateOptions {
+    fn default() -> Self {
+        Self { message: None, cancel: None, deadline: None, row_budget: u64::MAX, max_quads: usize::MAX, admin: true }
+    }
+}
+
+/// The graphs only an administrator may write: the vocabulary, the shapes that validation
+/// checks against, and the meta graph holding the commit count.
+pub const SYSTEM_GRAPHS: [&str; 3] = [crate::vocab::VOCABULARY_GRAPH, SHAPES_GRAPH, META_GRAPH];
+
 /// The graph: an oxigraph store holding one named graph per framework, written only through
 /// [`GraphStore::commit`], and the compiled [`Snapshot`] of its current state.
 ///
@@ -244,15 +284,58 @@ impl GraphStore {
     /// Runs a SPARQL 1.1 Update through the commit path (see the `update` module): the net
     /// quads it adds and removes are validated and committed as one change set.
     pub fn update(&self, sparql: &str, message: Option<String>) -> Result<CommitReport, GraphError> {
+        self.update_with(sparql, &UpdateOptions { message, ..UpdateOptions::default() })
+    }
+
+    /// [`GraphStore::update`] within bounds: the text's shape is checked against
+    /// [`SPARQL_LIMITS`](crate::SPARQL_LIMITS) before parsing; the `WHERE` clauses stop at the
+    /// cancellation token or the row budget; the writer lock is waited for only until the
+    /// deadline; the net change is capped; without `admin`, `CLEAR`/`DROP` and any change to
+    /// the [`SYSTEM_GRAPHS`] are refused with [`GraphError::Forbidden`].
+    pub fn update_with(&self, sparql: &str, options: &UpdateOptions) -> Result<CommitReport, GraphError> {
+        crate::limits::check_shape(sparql, &crate::limits::SPARQL_LIMITS)?;
         let update = crate::update::parse(sparql)?;
-        let writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !options.admin {
+            crate::update::check_rights(&update)?;
+        }
+        let token = options.cancel.clone().unwrap_or_default();
+        let budget = crate::limits::RowBudget::new(options.row_budget, token.clone());
+        let writer = self.lock_writer(options.deadline)?;
         let mut change = {
             // A scratch transaction: dropped at the end of this block, never committed.
             let mut scratch = self.store.start_transaction()?;
-            crate::update::evaluate(&mut scratch, &update)?
+            crate::update::evaluate(&mut scratch, &update, &budget, options.max_quads).map_err(|e| match e {
+                GraphError::QueryCancelled if budget.exceeded() => GraphError::RowBudgetExceeded(budget.budget()),
+                other => other,
+            })?
         };
-        change.message = message.or_else(|| Some(format!("SPARQL update: {}", sparql.trim())));
+        if !options.admin {
+            if let Some(q) = change.added.iter().chain(&change.removed).find(|q| is_system_graph(&q.graph_name)) {
+                return Err(GraphError::Forbidden(format!(
+                    "the update writes to the system graph {}; only an administrator may change the vocabulary, shapes and meta graphs",
+                    q.graph_name
+                )));
+            }
+        }
+        change.message = options.message.clone().or_else(|| Some(format!("SPARQL update: {}", sparql.trim())));
         self.commit_locked(&writer, change, false)
+    }
+
+    /// The writer lock, waited for until `deadline` at most.
+    fn lock_writer(&self, deadline: Option<std::time::Instant>) -> Result<std::sync::MutexGuard<'_, ()>, GraphError> {
+        let Some(deadline) = deadline else {
+            return Ok(self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        };
+        loop {
+            match self.writer.try_lock() {
+                Ok(guard) => return Ok(guard),
+                Err(std::sync::TryLockError::Poisoned(p)) => return Ok(p.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                Err(std::sync::TryLockError::WouldBlock) => return Err(GraphError::QueryCancelled),
+            }
+        }
     }
 
     fn commit_locked(
@@ -302,7 +385,8 @@ impl GraphStore {
             .chain(&removed)
             .any(|q| matches!(&q.graph_name, GraphName::NamedNode(g) if g.as_str() == SHAPES_GRAPH));
         let scope = if shapes_changed { Scope::All } else { Scope::Nodes(touched(&added, &removed)) };
-        let findings = check(&tx, &compiled, scope, incremental.then_some(new_requires.as_slice()))?;
+        let mut findings = check(&tx, &compiled, scope, incremental.then_some(new_requires.as_slice()))?;
+        findings.extend(crate::validate::non_finite_numbers(&added));
         if findings.iter().any(Diagnostic::is_violation) {
             // Dropping the transaction discards it: the store is exactly as it was.
             return Err(GraphError::Rejected(findings));
@@ -370,11 +454,27 @@ impl GraphStore {
     /// Evaluates a SPARQL 1.1 query. Results are lazy: evaluation continues while they are
     /// iterated, and `options.cancel` stops both.
     pub fn query(&self, sparql: &str, options: &QueryOptions) -> Result<QueryResults<'static>, GraphError> {
-        let mut evaluator = SparqlEvaluator::new();
-        if let Some(token) = &options.cancel {
-            evaluator = evaluator.with_cancellation_token(token.clone());
-        }
-        let mut prepared = evaluator.parse_query(sparql).map_err(|e| GraphError::QuerySyntax(e.to_string()))?;
+        let token = options.cancel.clone().unwrap_or_default();
+        self.query_bounded(sparql, options, &crate::limits::RowBudget::new(u64::MAX, token))
+    }
+
+    /// [`GraphStore::query`] within bounds: the text's shape is checked against
+    /// [`SPARQL_LIMITS`](crate::SPARQL_LIMITS) before parsing, and evaluation stops once
+    /// `budget` is spent or its token cancelled (`budget.exceeded()` then tells which);
+    /// `options.cancel` is not used: the budget's token is.
+    pub fn query_bounded(
+        &self,
+        sparql: &str,
+        options: &QueryOptions,
+        budget: &crate::limits::RowBudget,
+    ) -> Result<QueryResults<'static>, GraphError> {
+        crate::limits::check_shape(sparql, &crate::limits::SPARQL_LIMITS)?;
+        let query =
+            spargebra::SparqlParser::new().parse_query(sparql).map_err(|e| GraphError::QuerySyntax(e.to_string()))?;
+        let evaluator = SparqlEvaluator::new()
+            .with_cancellation_token(budget.token())
+            .with_custom_function(NamedNode::new_unchecked(crate::limits::GUARD_FUNCTION), budget.function());
+        let mut prepared = evaluator.for_query(crate::limits::guard_query(query));
         let dataset = prepared.dataset_mut();
         if options.default_graphs.is_empty() {
             dataset.set_default_graph_as_union();
@@ -415,6 +515,10 @@ pub const PREFIXES: &[(&str, &str)] = &[
     ("rdfs", "http://www.w3.org/2000/01/rdf-schema#"),
     ("xsd", "http://www.w3.org/2001/XMLSchema#"),
 ];
+
+fn is_system_graph(graph: &GraphName) -> bool {
+    matches!(graph, GraphName::NamedNode(g) if SYSTEM_GRAPHS.contains(&g.as_str()))
+}
 
 /// The subjects and IRI objects of the changed quads: the nodes whose shapes may have changed.
 fn touched(added: &[Quad], removed: &[Quad]) -> Vec<NamedOrBlankNode> {

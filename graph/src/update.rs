@@ -71,9 +71,28 @@ pub(crate) fn parse(sparql: &str) -> Result<Update, GraphError> {
     Ok(update)
 }
 
-/// Evaluates every operation on `tx` and returns the net change.
-pub(crate) fn evaluate(tx: &mut Transaction<'_>, update: &Update) -> Result<ChangeSet, GraphError> {
+/// Refuses the operations only an administrator may run: `CLEAR` and `DROP` of whole graphs.
+pub(crate) fn check_rights(update: &Update) -> Result<(), GraphError> {
+    for op in &update.operations {
+        if let GraphUpdateOperation::Clear { graph, .. } | GraphUpdateOperation::Drop { graph, .. } = op {
+            return Err(GraphError::Forbidden(format!(
+                "CLEAR and DROP ({graph}) empty whole graphs: only an administrator may run them; delete the triples you mean with DELETE WHERE"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Evaluates every operation on `tx` and returns the net change. `WHERE` clauses run under
+/// `budget` (its row count and its cancellation token); the net change may hold `max_quads`.
+pub(crate) fn evaluate(
+    tx: &mut Transaction<'_>,
+    update: &Update,
+    budget: &crate::limits::RowBudget,
+    max_quads: usize,
+) -> Result<ChangeSet, GraphError> {
     let mut net = Net::default();
+    let guard = NamedNode::new_unchecked(crate::limits::GUARD_FUNCTION);
     for op in &update.operations {
         let (delete, insert) = match op {
             GraphUpdateOperation::InsertData { data } => (
@@ -98,8 +117,12 @@ pub(crate) fn evaluate(tx: &mut Transaction<'_>, update: &Update) -> Result<Chan
                 Vec::new(),
             ),
             GraphUpdateOperation::DeleteInsert { delete, insert, using, pattern } => {
-                let query = Query::Select { dataset: using.clone(), pattern: (**pattern).clone(), base_iri: None };
-                let mut prepared = SparqlEvaluator::new().for_query(query);
+                let pattern = crate::limits::guard_pattern((**pattern).clone(), &guard);
+                let query = Query::Select { dataset: using.clone(), pattern, base_iri: None };
+                let mut prepared = SparqlEvaluator::new()
+                    .with_cancellation_token(budget.token())
+                    .with_custom_function(guard.clone(), budget.function())
+                    .for_query(query);
                 if using.is_none() {
                     prepared.dataset_mut().set_default_graph_as_union();
                 }
@@ -113,6 +136,9 @@ pub(crate) fn evaluate(tx: &mut Transaction<'_>, update: &Update) -> Result<Chan
                     deleted.extend(delete.iter().filter_map(|p| ground_pattern(p, solution)));
                     let mut fresh: HashMap<BlankNode, BlankNode> = HashMap::new();
                     inserted.extend(insert.iter().filter_map(|p| instantiate(p, solution, &mut fresh)));
+                    if deleted.len() + inserted.len() > max_quads.saturating_mul(2) {
+                        return Err(GraphError::UpdateTooLarge { max: max_quads });
+                    }
                 }
                 (deleted, inserted)
             }
@@ -135,6 +161,9 @@ pub(crate) fn evaluate(tx: &mut Transaction<'_>, update: &Update) -> Result<Chan
                 tx.insert(&quad);
                 net.record(quad, true);
             }
+        }
+        if net.changes.len() > max_quads {
+            return Err(GraphError::UpdateTooLarge { max: max_quads });
         }
     }
     Ok(net.into_change_set())

@@ -160,3 +160,41 @@ fn all_targets<S: QuadSource>(source: &S, shapes: &Shapes) -> Result<Vec<NamedOr
     nodes.sort_by_key(ToString::to_string);
     Ok(nodes)
 }
+
+/// Numeric values that are not finite (`NaN`, `INF`, `-INF`): refused wherever they enter,
+/// in any numeric literal and in the value of every numeric Tupu attribute whatever its
+/// datatype. One pass over the added quads.
+pub(crate) fn non_finite_numbers(added: &[oxigraph::model::Quad]) -> Vec<Diagnostic> {
+    use crate::vocab::tupu;
+    use oxigraph::model::Term;
+    use oxigraph::model::vocab::xsd;
+    let numeric_types = [xsd::DECIMAL, xsd::DOUBLE, xsd::FLOAT, xsd::INTEGER];
+    let numeric_attrs = [
+        tupu::DIFFICULTY,
+        tupu::LEARNING_MINUTES,
+        tupu::WEIGHT,
+        tupu::LEVEL,
+        tupu::GRADE_LEVEL,
+        tupu::SEQUENCE,
+        tupu::POSITION,
+        tupu::BKT_PRIOR,
+        tupu::BKT_LEARN,
+        tupu::BKT_SLIP,
+        tupu::BKT_GUESS,
+    ];
+    let mut out = Vec::new();
+    for q in added {
+        let Term::Literal(l) = &q.object else { continue };
+        let numeric = numeric_types.contains(&l.datatype()) || numeric_attrs.contains(&q.predicate.as_ref());
+        if numeric && l.value().trim().parse::<f64>().is_ok_and(|x| !x.is_finite()) {
+            out.push(
+                Diagnostic::violation(DiagnosticCode::InvalidInput, format!("{} is not a finite number", l.value()))
+                    .with_focus(q.subject.to_string())
+                    .with_path(q.predicate.as_str())
+                    .with_value(l.value())
+                    .with_hint("give a finite number: NaN and infinities are refused"),
+            );
+        }
+    }
+    out
+}

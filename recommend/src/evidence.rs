@@ -159,10 +159,23 @@ fn check_native(
     Some((object?, score?, time?, "event".to_owned()))
 }
 
+/// How far ahead of the server's clock an event's timestamp may be (clocks drift; a
+/// timestamp further ahead would make recall never decay).
+pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
+
 fn timestamp(c: &mut Checker<'_>, value: Option<&Value>, field: &str, now: i64) -> Option<i64> {
     match value {
         None | Some(Value::Null) => Some(now),
         Some(Value::String(s)) => match parse_timestamp(s) {
+            Some(t) if t > now.saturating_add(MAX_CLOCK_SKEW_SECS) => {
+                c.fail(
+                    field,
+                    format!(
+                        "'{s}' lies in the future (more than {MAX_CLOCK_SKEW_SECS} s ahead of the server's clock); send the time the learner answered"
+                    ),
+                );
+                None
+            }
             Some(t) => Some(t),
             None => {
                 c.fail(field, format!("'{s}' is not an RFC 3339 timestamp such as 2026-09-01T08:30:00+08:00"));
@@ -282,7 +295,22 @@ mod tests {
     }
 
     fn check(events: Value) -> Result<Vec<CheckedEvent>, Vec<EventProblem>> {
-        check_events(&graph(), events.as_array().unwrap(), 1_000)
+        check_events(&graph(), events.as_array().unwrap(), NOW)
+    }
+
+    /// The server's clock in these tests: 2027-01-15.
+    const NOW: i64 = 1_800_000_000;
+
+    #[test]
+    fn timestamps_ahead_of_the_clock_are_refused() {
+        let problems = check(json!([
+            {"node": "kp", "correct": true, "timestamp": "2099-01-01T00:00:00Z"},
+            {"node": "kp", "correct": true, "timestamp": "2027-01-15T08:05:00Z"},
+        ]))
+        .unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!((problems[0].index, problems[0].field.as_str()), (0, "timestamp"));
+        assert!(problems[0].message.contains("future"), "{}", problems[0].message);
     }
 
     #[test]
@@ -298,7 +326,7 @@ mod tests {
         let scores: Vec<f32> = ok.iter().map(|e| e.stored.score).collect();
         assert_eq!(scores, vec![1.0, 0.25, 0.0, 1.0, 0.0]);
         assert_eq!(ok[0].stored.time, 1_788_222_600);
-        assert_eq!(ok[1].stored.time, 1_000);
+        assert_eq!(ok[1].stored.time, NOW);
         assert_eq!(ok[1].observations[0].node, graph().resolve("kp").unwrap());
     }
 

@@ -293,11 +293,8 @@ fn writer(db: &Database, mut wal: Wal, rx: &mpsc::Receiver<Job>) {
             },
         };
         if matches!(first.task, Task::Erase) {
-            let result = erase(db, &first.learner).and_then(|found| {
-                wal.reset().map_err(storage)?;
-                checkpointed = Instant::now();
-                Ok(found)
-            });
+            let result = erase_durably(db, &mut wal, &first.learner, &mut |_| {});
+            checkpointed = Instant::now();
             let _ = first.done.send(result);
             continue;
         }
@@ -391,6 +388,37 @@ fn commit_batch(db: &Database, wal: &mut Wal, batch: &mut [Job]) -> Result<(), S
         tx.commit().map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// The steps of [`erase_durably`], for tests that stop it at each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EraseStep {
+    /// The store file holds every write before the erasure.
+    Checkpointed,
+    /// The log is empty.
+    LogEmptied,
+    /// The erasure is committed and synced.
+    Erased,
+}
+
+/// Erases a learner so that no crash can bring it back: first a checkpoint (the store file
+/// takes every logged write, then the log is emptied), then the erasure in a synced
+/// transaction. A crash before the erasure commits leaves the learner whole (the erasure was
+/// not acknowledged); after it, the log holds nothing older to replay over it.
+fn erase_durably(
+    db: &Database,
+    wal: &mut Wal,
+    learner: &str,
+    step: &mut dyn FnMut(EraseStep),
+) -> Result<bool, LearnerStoreError> {
+    let tx = db.begin_write().map_err(storage)?;
+    tx.commit().map_err(storage)?;
+    step(EraseStep::Checkpointed);
+    wal.reset().map_err(storage)?;
+    step(EraseStep::LogEmptied);
+    let found = erase(db, learner)?;
+    step(EraseStep::Erased);
+    Ok(found)
 }
 
 /// Erases a learner in a synced transaction (which also syncs every write before it).
@@ -575,6 +603,44 @@ mod tests {
         let recovered = RedbLearnerStore::open(&copy).unwrap();
         assert!(recovered.events("ana").unwrap().is_empty());
         assert_eq!(recovered.events("bo").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_erasure_stopped_at_any_step_never_comes_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("learners.redb");
+        let db = Database::create(&path).unwrap();
+        {
+            let tx = db.begin_write().unwrap();
+            tx.open_table(MASTERY).unwrap();
+            tx.open_table(EVENTS).unwrap();
+            tx.commit().unwrap();
+        }
+        let (mut wal, _) = Wal::open(&dir.path().join("learners.redb.wal")).unwrap();
+        // Logged but not checkpointed writes, as the writer leaves them.
+        for learner in ["ana", "bo"] {
+            let mut batch = [Job {
+                learner: learner.to_owned(),
+                task: Task::Write(LearnerWrite { events: vec![event(1.0)], ..LearnerWrite::default() }),
+                done: mpsc::sync_channel(1).0,
+            }];
+            commit_batch(&db, &mut wal, &mut batch).unwrap();
+        }
+        assert!(wal.len > 0);
+        let mut crashes = Vec::new();
+        erase_durably(&db, &mut wal, "ana", &mut |step| {
+            let copy = dir.path().join(format!("crash-{step:?}.redb"));
+            crash_copy(&path, &copy);
+            crashes.push((step, copy));
+        })
+        .unwrap();
+        for (step, copy) in crashes {
+            let recovered = RedbLearnerStore::open(&copy).unwrap();
+            let ana = recovered.events("ana").unwrap().len();
+            // Before the erasure commits the learner is whole; from then on, gone for good.
+            assert_eq!(ana, if step == EraseStep::Erased { 0 } else { 1 }, "{step:?}");
+            assert_eq!(recovered.events("bo").unwrap().len(), 1, "{step:?}");
+        }
     }
 
     #[test]

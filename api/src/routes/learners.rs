@@ -103,7 +103,12 @@ async fn events(
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum MasteryBody {
-    Map { mastery: std::collections::BTreeMap<String, f32> },
+    Map {
+        mastery: std::collections::BTreeMap<String, f32>,
+        /// Must be `true` to replace the vector with an empty one (erase every belief).
+        #[serde(default)]
+        clear: bool,
+    },
     List(Vec<MasteryEntry>),
 }
 
@@ -174,10 +179,16 @@ async fn put_mastery(
     body: Result<Json<MasteryBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let body = json_body(body, "send {\"mastery\": {\"NODE\": 0.9, ...}} or [{\"node\": ..., \"mastery\": ...}]")?;
-    let entries: Vec<(String, f32)> = match body {
-        MasteryBody::Map { mastery } => mastery.into_iter().collect(),
-        MasteryBody::List(list) => list.into_iter().map(|e| (e.node, e.mastery)).collect(),
+    let (entries, clear): (Vec<(String, f32)>, bool) = match body {
+        MasteryBody::Map { mastery, clear } => (mastery.into_iter().collect(), clear),
+        MasteryBody::List(list) => (list.into_iter().map(|e| (e.node, e.mastery)).collect(), false),
     };
+    if entries.is_empty() && !clear {
+        return Err(ApiError::bad_request(
+            "empty_mastery",
+            "an empty mastery replaces every belief held about the learner: send {\"mastery\": {}, \"clear\": true} to mean it",
+        ));
+    }
     let snapshot = state.graph.snapshot();
     let learners = state.learners.clone();
     let id = learner.clone();
@@ -583,8 +594,8 @@ async fn path(
 
 async fn erase(State(state): State<AppState>, Path(learner): Path<String>) -> Result<StatusCode, ApiError> {
     let learners = state.learners.clone();
-    let id = learner.clone();
-    let found = blocking(move || Ok(learners.erase(&id)?)).await?;
-    tracing::info!(%learner, found, "erased learner");
+    let found = blocking(move || Ok(learners.erase(&learner)?)).await?;
+    // No learner id in logs, not even a pseudonym.
+    tracing::info!(found, "erased a learner");
     Ok(StatusCode::NO_CONTENT)
 }

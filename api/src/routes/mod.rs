@@ -5,6 +5,7 @@ mod edits;
 mod graph;
 mod health;
 mod history;
+mod learner_export;
 mod learners;
 pub(crate) mod nodes;
 mod releases;
@@ -22,7 +23,8 @@ use crate::state::AppState;
 /// The whole HTTP API over `state`.
 pub fn app(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
-    Router::new()
+    let edge = state.clone();
+    let routes = Router::new()
         .merge(health::router())
         .merge(sparql::router())
         .merge(nodes::router())
@@ -35,9 +37,11 @@ pub fn app(state: AppState) -> Router {
         .merge(web::router())
         .merge(validate::router())
         .merge(releases::router())
+        .merge(learner_export::router())
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    crate::edge::around(routes, edge)
 }
 
 /// A value as a JSON body, serialised into a buffer of `capacity` bytes up front: a large

@@ -8,18 +8,20 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::NamedNode;
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
-use oxigraph::sparql::{CancellationToken, QueryEvaluationError, QueryResults};
-use tupu_graph::{GraphError, QueryOptions};
+use oxigraph::sparql::{QueryEvaluationError, QueryResults};
+use tupu_graph::{GraphError, QueryOptions, RowBudget, UpdateOptions};
 
+use crate::auth::Principal;
+use crate::bounded::{CappedBuffer, Deadline, on_large_stack};
 use crate::error::ApiError;
-use crate::state::{AppState, blocking};
+use crate::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/sparql", get(sparql_get).post(sparql_post))
@@ -66,12 +68,33 @@ fn request(query: Option<String>, pairs: &[(String, String)]) -> Result<SparqlRe
 
 /// A SPARQL Update, evaluated into a change set and committed through the validated commit
 /// path (see `GraphStore::update`).
-async fn update(state: AppState, text: String) -> Result<Response, ApiError> {
+async fn update(state: AppState, text: String, principal: &Principal) -> Result<Response, ApiError> {
     if !state.config.allow_updates {
         return Err(ApiError::bad_request("read_only", "this server is read-only (started with --read-only)"));
     }
+    if !principal.may_update() {
+        return Err(ApiError::Forbidden {
+            code: "forbidden",
+            message: "SPARQL Update needs a designer or admin key".to_owned(),
+        });
+    }
+    let admin = principal.is_admin();
+    let deadline = Deadline::start(state.config.query_timeout);
+    let options = UpdateOptions {
+        cancel: Some(deadline.token()),
+        deadline: Some(deadline.at),
+        row_budget: state.config.max_query_rows,
+        max_quads: state.config.max_update_quads,
+        admin,
+        ..UpdateOptions::default()
+    };
     let graph = state.graph.clone();
-    let report = blocking(move || Ok(graph.update(&text, None)?)).await?;
+    let timeout = state.config.query_timeout;
+    let report = on_large_stack(move || Ok(graph.update_with(&text, &options)?)).await.map_err(|e| match e {
+        ApiError::QueryTimeout(_) => ApiError::QueryTimeout(timeout.as_millis()),
+        other => other,
+    })?;
+    drop(deadline);
     Ok(axum::Json(report).into_response())
 }
 
@@ -89,10 +112,12 @@ async fn sparql_get(
 
 async fn sparql_post(
     State(state): State<AppState>,
+    principal: Option<Extension<Principal>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let principal = principal.map_or(Principal { role: None, tenant: None }, |Extension(p)| p);
     let mut pairs = parse_pairs(raw.as_deref().unwrap_or(""))?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -105,11 +130,19 @@ async fn sparql_post(
     };
     let query = match content_type.as_str() {
         "application/sparql-query" => Some(utf8(&body)?),
-        "application/sparql-update" => return update(state, utf8(&body)?).await,
+        "application/sparql-update" => return update(state, utf8(&body)?, &principal).await,
         "application/x-www-form-urlencoded" => {
             pairs.extend(parse_pairs(&utf8(&body)?)?);
             if let Some((_, text)) = pairs.iter().find(|(k, _)| k == "update") {
-                return update(state, text.clone()).await;
+                if principal.role.is_none() {
+                    // What a web page's form sends: no preflight, so no key.
+                    return Err(ApiError::Forbidden {
+                        code: "cross_site_request",
+                        message: "a form-encoded update needs an API key; send it as application/sparql-update"
+                            .to_owned(),
+                    });
+                }
+                return update(state, text.clone(), &principal).await;
             }
             None
         }
@@ -166,36 +199,51 @@ fn eval_error(e: QueryEvaluationError) -> ApiError {
     GraphError::from(e).into()
 }
 
-fn serialize(results: QueryResults<'static>, accept: &[String]) -> Result<(Vec<u8>, &'static str), ApiError> {
-    let io = |e: std::io::Error| ApiError::internal(e);
+/// Serialises results into a buffer of at most `max_bytes` (`result_too_large` beyond).
+fn serialize(
+    results: QueryResults<'static>,
+    accept: &[String],
+    max_bytes: usize,
+) -> Result<(Vec<u8>, &'static str), ApiError> {
+    let io = |e: std::io::Error| {
+        if CappedBuffer::is_overflow(&e) {
+            ApiError::http(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "result_too_large",
+                format!("the results exceed {max_bytes} bytes (--max-result-bytes); add a LIMIT or page with OFFSET"),
+            )
+        } else {
+            ApiError::internal(e)
+        }
+    };
+    let buffer = CappedBuffer::new(max_bytes);
     match results {
         QueryResults::Solutions(solutions) => {
             let format =
                 negotiate(accept, QueryResultsFormat::from_media_type, QueryResultsFormat::Json, "SELECT results")?;
             let mut writer = QueryResultsSerializer::from_format(format)
-                .serialize_solutions_to_writer(Vec::new(), solutions.variables().to_vec())
+                .serialize_solutions_to_writer(buffer, solutions.variables().to_vec())
                 .map_err(io)?;
             for solution in solutions {
                 writer.serialize(&solution.map_err(eval_error)?).map_err(io)?;
             }
-            Ok((writer.finish().map_err(io)?, format.media_type()))
+            Ok((writer.finish().map_err(io)?.bytes, format.media_type()))
         }
         QueryResults::Boolean(value) => {
             let format =
                 negotiate(accept, QueryResultsFormat::from_media_type, QueryResultsFormat::Json, "ASK results")?;
-            let bytes = QueryResultsSerializer::from_format(format)
-                .serialize_boolean_to_writer(Vec::new(), value)
-                .map_err(io)?;
-            Ok((bytes, format.media_type()))
+            let bytes =
+                QueryResultsSerializer::from_format(format).serialize_boolean_to_writer(buffer, value).map_err(io)?;
+            Ok((bytes.bytes, format.media_type()))
         }
         QueryResults::Graph(triples) => {
             let format = negotiate(accept, RdfFormat::from_media_type, RdfFormat::Turtle, "CONSTRUCT results")?;
             if !format.supports_datasets() || format == RdfFormat::TriG {
-                let mut writer = RdfSerializer::from_format(format).for_writer(Vec::new());
+                let mut writer = RdfSerializer::from_format(format).for_writer(buffer);
                 for triple in triples {
                     writer.serialize_triple(&triple.map_err(eval_error)?).map_err(io)?;
                 }
-                Ok((writer.finish().map_err(io)?, format.media_type()))
+                Ok((writer.finish().map_err(io)?.bytes, format.media_type()))
             } else {
                 Err(ApiError::NotAcceptable(format!(
                     "{} holds quads; ask for a triple format such as text/turtle",
@@ -206,23 +254,24 @@ fn serialize(results: QueryResults<'static>, accept: &[String]) -> Result<(Vec<u
     }
 }
 
-async fn run(state: AppState, mut request: SparqlRequest, headers: &HeaderMap) -> Result<Response, ApiError> {
+/// Evaluates and serialises a query on a large-stack thread, under the deadline (which also
+/// fires when the client goes away), the row budget and the result size cap.
+async fn run(state: AppState, request: SparqlRequest, headers: &HeaderMap) -> Result<Response, ApiError> {
     let accept = accepted(headers);
     let timeout = state.config.query_timeout;
-    let token = CancellationToken::new();
-    request.options.cancel = Some(token.clone());
-    let timer = tokio::spawn(async move {
-        tokio::time::sleep(timeout).await;
-        token.cancel();
-    });
+    let deadline = Deadline::start(timeout);
+    let budget = RowBudget::new(state.config.max_query_rows, deadline.token());
+    let rows = budget.clone();
     let graph = state.graph.clone();
-    let result = blocking(move || {
-        let results = graph.query(&request.query, &request.options)?;
-        serialize(results, &accept)
+    let max_bytes = state.config.max_result_bytes;
+    let result = on_large_stack(move || {
+        let results = graph.query_bounded(&request.query, &request.options, &budget)?;
+        serialize(results, &accept, max_bytes)
     })
     .await;
-    timer.abort();
+    drop(deadline);
     let (body, media_type) = result.map_err(|e| match e {
+        ApiError::QueryTimeout(_) if rows.exceeded() => GraphError::RowBudgetExceeded(rows.budget()).into(),
         ApiError::QueryTimeout(_) => ApiError::QueryTimeout(timeout.as_millis()),
         other => other,
     })?;

@@ -20,7 +20,11 @@ pub struct Fixture {
 impl Fixture {
     /// A fresh on-disk data directory with the vocabulary and (when `demo`) the demo graph.
     pub fn new(demo: bool, config: ServerConfig) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::in_dir(tempfile::tempdir().unwrap(), demo, config)
+    }
+
+    /// The same in a data directory made beforehand (e.g. holding keys).
+    pub fn in_dir(dir: tempfile::TempDir, demo: bool, config: ServerConfig) -> Self {
         let graph = open_graph(dir.path(), demo).unwrap();
         let learners = open_learners(dir.path(), RecommendConfig::default()).unwrap();
         Self { state: AppState::new(Arc::new(graph), Arc::new(learners), config), _dir: dir }

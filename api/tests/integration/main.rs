@@ -3,7 +3,10 @@
 mod cli;
 mod design;
 mod fixtures;
+mod fuzz;
 mod graph;
 mod learners;
 mod search;
+mod security;
+mod server;
 mod sparql;

@@ -128,18 +128,12 @@ async fn updates_are_validated_commits() {
     assert_eq!(body["error"]["details"][0]["code"], "prerequisite_cycle");
     assert!(body["error"]["details"][0]["cycle"].as_array().unwrap().len() >= 3);
     assert_eq!(count().await, "3751");
-    // A valid edit by form.
+    // A valid edit.
     let edit = "PREFIX tupu: <https://w3id.org/tupu/ns#> PREFIX cb: <https://w3id.org/tupu/chalkbase/> \
         DELETE DATA { GRAPH <https://w3id.org/tupu/graph/chalkbase> { <https://w3id.org/tupu/chalkbase/kp.gg.四边形.angle_sum> tupu:requires <https://w3id.org/tupu/chalkbase/kp.gg.三角形.angle_sum> } }";
-    let report = send(
-        state,
-        "POST",
-        "/sparql",
-        &[("content-type", "application/x-www-form-urlencoded")],
-        format!("update={}", enc(edit)),
-    )
-    .await
-    .expect(StatusCode::OK);
+    let report = send(state, "POST", "/sparql", &[("content-type", "application/sparql-update")], edit)
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(report["removed"], 1);
     assert_eq!(count().await, "3750");
     let stats = crate::fixtures::get(state, "/api/v1/graph/stats").await.expect(StatusCode::OK);

@@ -1,0 +1,96 @@
+//! Bounded SPARQL work: a thread with a large stack per request, a deadline that cancels it
+//! (also when the client goes away), and a response buffer with a size cap.
+//!
+//! The shape limits checked before parsing keep recursion far below what the stack holds;
+//! the large stack is the second line of defence, so that no text reaching a parser can
+//! overflow it and abort the process.
+
+use std::time::Duration;
+
+use oxigraph::sparql::CancellationToken;
+
+use crate::error::ApiError;
+
+/// Stack of a SPARQL thread: reserved address space, committed only as it is used.
+pub(crate) const SPARQL_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// Runs `f` on a thread of its own with a [`SPARQL_STACK_BYTES`] stack. A panic in `f` is an
+/// internal error of this request, not of the process.
+pub(crate) async fn on_large_stack<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("tupu-sparql".to_owned())
+        .stack_size(SPARQL_STACK_BYTES)
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .map_err(ApiError::internal)?;
+    rx.await.map_err(|_| ApiError::internal("a SPARQL thread stopped without an answer"))?
+}
+
+/// A cancellation token that fires after a timeout, or when this value is dropped (the
+/// request finished, or its client went away and the handler was dropped).
+pub(crate) struct Deadline {
+    token: CancellationToken,
+    timer: tokio::task::JoinHandle<()>,
+    /// When the timeout elapses.
+    pub(crate) at: std::time::Instant,
+}
+
+impl Deadline {
+    /// Starts the timer.
+    pub(crate) fn start(timeout: Duration) -> Self {
+        let token = CancellationToken::new();
+        let fire = token.clone();
+        let timer = tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            fire.cancel();
+        });
+        Self { token, timer, at: std::time::Instant::now() + timeout }
+    }
+
+    /// The token to evaluate under.
+    pub(crate) fn token(&self) -> CancellationToken {
+        self.token.clone()
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        self.timer.abort();
+        self.token.cancel();
+    }
+}
+
+/// A response buffer that refuses to grow past `max` bytes.
+pub(crate) struct CappedBuffer {
+    pub(crate) bytes: Vec<u8>,
+    max: usize,
+}
+
+impl CappedBuffer {
+    pub(crate) fn new(max: usize) -> Self {
+        Self { bytes: Vec::new(), max }
+    }
+
+    /// Whether `error` is this buffer's refusal.
+    pub(crate) fn is_overflow(error: &std::io::Error) -> bool {
+        error.kind() == std::io::ErrorKind::FileTooLarge
+    }
+}
+
+impl std::io::Write for CappedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > self.max {
+            return Err(std::io::Error::new(std::io::ErrorKind::FileTooLarge, "result too large"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
