@@ -7,11 +7,13 @@
 //! Every handler error goes through [`ApiError`], whose JSON body carries a stable `code`.
 
 mod error;
+mod fitting;
 mod next_cache;
 mod routes;
 mod state;
 
 pub use error::ApiError;
+pub use fitting::{FitError, FitOutcome, NodeReport, fit_into_graph, stored_answers};
 pub use routes::app;
 pub use state::{AppState, ServerConfig, initialise, open_graph, open_learners};
 

@@ -4,6 +4,7 @@ mod graph;
 mod health;
 mod learners;
 pub(crate) mod nodes;
+mod predict;
 mod sparql;
 
 use axum::Router;
@@ -21,6 +22,7 @@ pub fn app(state: AppState) -> Router {
         .merge(nodes::router())
         .merge(graph::router())
         .merge(learners::router())
+        .merge(predict::router())
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

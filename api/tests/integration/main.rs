@@ -4,4 +4,6 @@ mod cli;
 mod fixtures;
 mod graph;
 mod learners;
+mod next_steps;
+mod predict;
 mod sparql;
