@@ -25,7 +25,8 @@ pub struct NodeReport {
     pub log_likelihood: f64,
     /// `converged`, `capped` (the iteration cap was reached first) or `too_little_data`.
     pub status: FitStatus,
-    /// The fitted parameters (absent when the node kept its defaults).
+    /// The fitted parameters (absent when there was too little data to fit; present but not
+    /// stored for a node the graph does not have, in a dry run).
     pub fitted: Option<BktParams>,
     /// Why the node kept its defaults, when it did.
     pub kept_defaults: Option<String>,
@@ -141,7 +142,7 @@ pub fn fit_into_graph(
             iterations: fit.iterations,
             log_likelihood: fit.log_likelihood,
             status: fit.status,
-            fitted: kept_defaults.is_none().then_some(fit.params),
+            fitted: enough.then_some(fit.params),
             kept_defaults: kept_defaults.clone(),
         });
         let Some(node) = node.filter(|_| enough) else {
