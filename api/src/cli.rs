@@ -115,16 +115,34 @@ enum Command {
         #[command(subcommand)]
         command: LearnerCommand,
     },
-    /// Fit BKT parameters per knowledge point from an answer log by expectation–maximisation
-    /// and store them in the graph (named graph `bkt`), one commit.
+    /// Fit BKT parameters (with forgetting) per knowledge point from an answer log by
+    /// expectation–maximisation and store them in the graph (named graph `bkt`), one commit;
+    /// prints a report line per node. A running server is refitted with
+    /// `POST /api/v1/admin/fit-bkt` instead.
     FitBkt {
-        /// The log: one `{"learner": ..., "node": ..., "correct": true|false, "timestamp": ...}` a
-        /// line (JSON Lines). Without it, the events the learner store holds are fitted: those on
-        /// knowledge points, a score of 0.5 or more counting as correct.
+        /// The log: one `{"learner": ..., "node": ..., "correct": true|false|1|0, "timestamp": ...}`
+        /// a line (JSON Lines, gzipped when the name ends in `.gz`; `skill` may stand for
+        /// `node`; timestamps on every line or none, then line order counts). Without it, the events the learner store holds are fitted:
+        /// those on knowledge points, a score of 0.5 or more counting as correct.
         events: Option<PathBuf>,
         /// Nodes with fewer answers than this keep their defaults.
-        #[arg(long, default_value_t = 30)]
+        #[arg(long, default_value_t = 10)]
         min_observations: usize,
+        /// Stop EM when an iteration improves the penalised log-likelihood by less than this.
+        #[arg(long, default_value_t = 1e-6)]
+        tolerance: f64,
+        /// Most EM iterations per node.
+        #[arg(long, default_value_t = 500)]
+        max_iterations: usize,
+        /// Pseudo-answers of each parameter's prior, centred on the fit of all answers pooled.
+        #[arg(long, default_value_t = 4.0)]
+        prior_strength: f64,
+        /// Textbook BKT: no forgetting.
+        #[arg(long)]
+        no_forget: bool,
+        /// Fit and report, store nothing (unknown nodes are reported, not refused).
+        #[arg(long)]
+        dry_run: bool,
         /// Named graph for the fitted parameters (replaced for the nodes fitted).
         #[arg(long, default_value = "bkt")]
         graph: String,
@@ -388,8 +406,28 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::Learner { command } => learner(&args.data, command),
         Command::Keys { command } => keys(&args.data, command),
-        Command::FitBkt { events, min_observations, graph } => {
-            fit_bkt(&args.data, events.as_deref(), min_observations, &graph)
+        Command::FitBkt {
+            events,
+            min_observations,
+            tolerance,
+            max_iterations,
+            prior_strength,
+            no_forget,
+            dry_run,
+            graph,
+        } => {
+            if !(tolerance > 0.0) || max_iterations == 0 || !(prior_strength >= 0.0) {
+                bail!("--tolerance must be above 0, --max-iterations at least 1 and --prior-strength 0 or more");
+            }
+            let config = tupu_recommend::FitConfig {
+                max_iter: max_iterations,
+                tol: tolerance,
+                forget: !no_forget,
+                prior_strength,
+                min_observations,
+                ..tupu_recommend::FitConfig::default()
+            };
+            fit_bkt(&args.data, events.as_deref(), &config, &graph, dry_run)
         }
         Command::Update { sparql } => {
             let store = open_graph(&args.data, false)?;
@@ -656,27 +694,17 @@ fn learner(data: &Path, command: LearnerCommand) -> anyhow::Result<ExitCode> {
 
 /// The answers on knowledge points that the learner store of `data` holds, for `fit-bkt`.
 fn stored_answers(data: &Path, snapshot: &tupu_graph::Snapshot) -> anyhow::Result<Vec<tupu_recommend::FitEvent>> {
-    use tupu_recommend::LearnerStore;
     let path = data.join("learners.redb");
     if !path.exists() {
         bail!("{} holds no learner store: give an answer log file, or record events first", data.display());
     }
     let store = tupu_recommend::RedbLearnerStore::open(&path).with_context(|| {
-        format!("cannot open the learner store {} (a running server holds it: stop it first)", path.display())
+        format!(
+            "cannot open the learner store {} (a running server holds it: refit through POST /api/v1/admin/fit-bkt)",
+            path.display()
+        )
     })?;
-    let (mut log, mut other, mut gone) = (Vec::new(), 0usize, 0usize);
-    store.each_event(&mut |learner, event| match snapshot.node_by_iri(&event.object) {
-        Some(node) if snapshot.kind(node) == tupu_graph::NodeKind::KnowledgePoint => {
-            log.push(tupu_recommend::FitEvent {
-                learner: learner.to_owned(),
-                node: event.object,
-                correct: event.score >= 0.5,
-                time: event.time,
-            })
-        }
-        Some(_) => other += 1,
-        None => gone += 1,
-    })?;
+    let (log, other, gone) = tupu_api::stored_answers(&store, snapshot)?;
     eprintln!(
         "{} answers on knowledge points from the learner store; left out: {other} on other nodes (resources), {gone} on nodes no longer in the graph",
         log.len()
@@ -684,79 +712,67 @@ fn stored_answers(data: &Path, snapshot: &tupu_graph::Snapshot) -> anyhow::Resul
     Ok(log)
 }
 
-/// `tupu fit-bkt`: fits, then writes `tupu:bktPrior`, `bktLearn`, `bktSlip`, `bktGuess` for every
-/// node with enough answers, replacing earlier fits of those nodes, as one commit.
-fn fit_bkt(data: &Path, events: Option<&Path>, min_observations: usize, graph: &str) -> anyhow::Result<ExitCode> {
-    use oxigraph::model::vocab::xsd;
-    use oxigraph::model::{GraphName, Literal, Quad};
-    use tupu_graph::vocab::tupu;
-
+/// `tupu fit-bkt`: checks the log, fits, prints a report line per node, then writes
+/// `tupu:bktPrior`, `bktLearn`, `bktSlip`, `bktGuess`, `bktForget` for every node with enough
+/// answers, replacing earlier fits of those nodes, as one commit.
+fn fit_bkt(
+    data: &Path,
+    events: Option<&Path>,
+    config: &tupu_recommend::FitConfig,
+    graph: &str,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
     let store = open_graph(data, false)?;
     let snapshot = store.snapshot();
-    let (log, source) = match events {
+    let log = match events {
         Some(events) => {
             let file = std::fs::File::open(events).with_context(|| format!("cannot open {}", events.display()))?;
-            let log = tupu_recommend::read_events(std::io::BufReader::new(file))
-                .with_context(|| format!("{} is not a valid answer log", events.display()))?;
-            (log, events.display().to_string())
+            let reader: Box<dyn std::io::BufRead> = if events.extension().is_some_and(|e| e == "gz") {
+                Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(file)))
+            } else {
+                Box::new(std::io::BufReader::new(file))
+            };
+            tupu_recommend::read_events(reader)
+                .with_context(|| format!("{} is not a valid answer log; nothing was fitted", events.display()))?
         }
-        None => (stored_answers(data, &snapshot)?, "the learner store".to_owned()),
+        None => stored_answers(data, &snapshot)?,
     };
-    let target = graph_iri(graph)?;
-    let g = GraphName::NamedNode(target.clone());
-    let fits = tupu_recommend::fit_events(log, &tupu_recommend::FitConfig::default());
-    let mut change = tupu_graph::ChangeSet::new().with_message(format!("fit BKT parameters from {source}"));
-    let (mut fitted, mut skipped, mut unknown) = (0, 0, Vec::new());
-    for (node, fit) in &fits {
-        let Ok(id) = snapshot.resolve(node) else {
-            unknown.push(node.clone());
-            continue;
-        };
-        if fit.observations < min_observations {
-            skipped += 1;
-            continue;
-        }
-        let subject = oxigraph::model::NamedNode::new(snapshot.iri(id))?;
-        for p in [tupu::BKT_PRIOR, tupu::BKT_LEARN, tupu::BKT_SLIP, tupu::BKT_GUESS] {
-            for old in store.store().quads_for_pattern(
-                Some(subject.as_ref().into()),
-                Some(p),
-                None,
-                Some(target.as_ref().into()),
-            ) {
-                change.removed.push(old?);
-            }
-        }
-        let value = |x: f32| Literal::new_typed_literal(format!("{:.6}", f64::from(x)), xsd::DOUBLE);
-        let params = fit.params;
-        for (p, x) in [
-            (tupu::BKT_PRIOR, params.prior),
-            (tupu::BKT_LEARN, params.learn),
-            (tupu::BKT_SLIP, params.slip),
-            (tupu::BKT_GUESS, params.guess),
-        ] {
-            change.added.push(Quad::new(subject.clone(), p, value(x), g.clone()));
-        }
-        fitted += 1;
+    let started = std::time::Instant::now();
+    let outcome = tupu_api::fit_into_graph(&store, log, config, graph, dry_run)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "node\tanswers\tlearners\titerations\tlog_likelihood\tstatus\tprior\tlearn\tforget\tslip\tguess\tnote"
+    )?;
+    for n in &outcome.nodes {
+        let params = n.fitted.map_or_else(
+            || "-\t-\t-\t-\t-".to_owned(),
+            |p| format!("{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}", p.prior, p.learn, p.forget, p.slip, p.guess),
+        );
+        let status = serde_json::to_value(n.status)?;
         writeln!(
-            std::io::stdout().lock(),
-            "{}\tprior {:.3}\tlearn {:.3}\tslip {:.3}\tguess {:.3}\t{} answers, {} learners",
-            snapshot.local_name(id),
-            params.prior,
-            params.learn,
-            params.slip,
-            params.guess,
-            fit.observations,
-            fit.sequences
+            out,
+            "{}\t{}\t{}\t{}\t{:.2}\t{}\t{params}\t{}",
+            n.node,
+            n.answers,
+            n.learners,
+            n.iterations,
+            n.log_likelihood,
+            status.as_str().unwrap_or_default(),
+            n.kept_defaults.as_deref().map_or_else(String::new, |why| format!("kept defaults: {why}"))
         )?;
     }
-    if !unknown.is_empty() {
-        bail!("{} node(s) of the log are not in the graph, e.g. '{}'; nothing was stored", unknown.len(), unknown[0]);
-    }
-    let report = store.commit(change)?;
+    let capped = outcome.nodes.iter().filter(|n| n.status == tupu_recommend::FitStatus::Capped).count();
     eprintln!(
-        "fitted {fitted} node(s), {skipped} with fewer than {min_observations} answers kept their defaults; graph {target}, snapshot version {}",
-        report.version
+        "fitted {} node(s) in {:.2} s ({capped} stopped at the iteration cap), {} kept their defaults; {}",
+        outcome.fitted,
+        started.elapsed().as_secs_f64(),
+        outcome.kept_defaults,
+        match outcome.version {
+            Some(v) => format!("graph {}, snapshot version {v}", outcome.graph),
+            None if dry_run => "dry run: nothing stored".to_owned(),
+            None => "nothing stored".to_owned(),
+        }
     );
     Ok(ExitCode::SUCCESS)
 }

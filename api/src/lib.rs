@@ -10,6 +10,7 @@ pub mod auth;
 mod bounded;
 mod edge;
 mod error;
+mod fitting;
 mod next_cache;
 pub mod privacy;
 mod routes;
@@ -17,6 +18,7 @@ mod server;
 mod state;
 
 pub use error::ApiError;
+pub use fitting::{FitError, FitOutcome, NodeReport, fit_into_graph, stored_answers};
 pub use routes::app;
 pub use server::{ServeOptions, serve_on, shutdown_signal};
 pub use state::{AppState, ServerConfig, initialise, open_graph, open_learners, open_search};

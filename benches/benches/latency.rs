@@ -1,4 +1,4 @@
-//! Latency percentiles (p50, p99, max) of `next` and `path` on a 10^5-node synthetic graph,
+//! Latency percentiles (p50, p99, max) of `next`, `path` and `predict` on a 10^5-node synthetic graph,
 //! over many different learners and goals: what a tail-latency target is about, which
 //! criterion's means do not show. Run: `cargo bench --workspace --bench latency`.
 
@@ -47,7 +47,7 @@ fn demo_next() {
             Mastery::from_entries(kps.iter().take(i % 400).map(|&x| (x, tupu_recommend::NodeMastery::belief(0.95))))
         })
         .collect();
-    let request = NextRequest { n: 5, goal: None, subject: None, now: 1_700_000_000 };
+    let request = NextRequest { n: 5, goals: Vec::new(), subject: None, now: 1_700_000_000 };
     for m in &learners {
         black_box(next_steps(&s, &index, m, &request, &config));
     }
@@ -60,6 +60,32 @@ fn demo_next() {
         }
     }
     percentiles("next, demo graph (1,000 learners, 0-399)", samples);
+}
+
+/// `Learners::predict` (what `GET /learners/{id}/predict` computes, without HTTP and JSON):
+/// 200 learners with 50 answers each in the embedded store, three nodes a request.
+fn predict(s: &tupu_graph::Snapshot) {
+    use tupu_recommend::{Learners, RedbLearnerStore};
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let store = RedbLearnerStore::open(dir.path().join("learners.redb")).expect("a learner store");
+    let learners = Learners::new(std::sync::Arc::new(store), RecommendConfig::default());
+    let kps: Vec<_> = s.nodes_of_kind(tupu_graph::NodeKind::KnowledgePoint).take(CLUSTER).collect();
+    for l in 0..200usize {
+        let events: Vec<serde_json::Value> = (0..50)
+            .map(|k| serde_json::json!({"node": s.iri(kps[(l * 7 + k * 13) % kps.len()]), "correct": (l + k) % 3 != 0}))
+            .collect();
+        learners.record(s, &format!("l{l}"), &events, 1_700_000_000).expect("valid events");
+    }
+    let mut samples = Vec::new();
+    for round in 0..25 {
+        for l in 0..200usize {
+            let nodes = [kps[(l + round) % kps.len()], kps[(l * 3 + 1) % kps.len()], kps[(l * 5 + 2) % kps.len()]];
+            samples.push(time(|| {
+                black_box(learners.predict(s, &format!("l{l}"), &nodes, 1_700_000_000).expect("a prediction"));
+            }));
+        }
+    }
+    percentiles("predict, 3 nodes (200 learners, 50 answers)", samples);
 }
 
 fn main() {
@@ -76,7 +102,7 @@ fn main() {
     let config = RecommendConfig::default();
     let learners: Vec<Mastery> =
         (0..200).map(|i| progressed_learner(&s, CLUSTER, 20 + (i * 37) % 600, i as u64)).collect();
-    let request = NextRequest { n: 5, goal: None, subject: None, now: 1_700_000_000 };
+    let request = NextRequest { n: 5, goals: Vec::new(), subject: None, now: 1_700_000_000 };
 
     if run("next") {
         // Warm up caches and the allocator.
@@ -108,7 +134,7 @@ fn main() {
         for round in 0..20 {
             for (i, m) in learners.iter().enumerate() {
                 let g = goal(&s, CLUSTER, (i + round) % (n / CLUSTER), 300 + (i * 13) % 650);
-                let req = NextRequest { goal: Some(g), ..request.clone() };
+                let req = NextRequest { goals: vec![g], ..request.clone() };
                 samples.push(time(|| {
                     black_box(next_steps(&s, &index, m, &req, &config));
                 }));
@@ -118,6 +144,9 @@ fn main() {
     }
     if run("demo") {
         demo_next();
+    }
+    if run("predict") {
+        predict(&s);
     }
     if !run("path") {
         return;

@@ -1,5 +1,6 @@
 //! The recommender on a synthetic ChalkBase-like graph of 10^5 knowledge points: next steps,
-//! learning paths, the BKT update, and durable event ingestion.
+//! learning paths, the BKT update and prediction, fitting BKT with forgetting, and durable
+//! event ingestion.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use tupu_benches::{SyntheticSpec, generate, goal, progressed_learner};
 use tupu_graph::{BktParams, NodeKind};
 use tupu_recommend::{
     LearnerState, LearnerStore, LearnerWrite, Mastery, NextRequest, NodeMastery, Observation, RecommendConfig,
-    RecommendIndex, RedbLearnerStore, StoredEvent, bkt_update, next_steps, plan_path,
+    RecommendIndex, RedbLearnerStore, StoredEvent, bkt_step_logit, bkt_update, next_steps, plan_path,
 };
 
 const N: usize = 100_000;
@@ -20,7 +21,7 @@ fn next_and_path(c: &mut Criterion) {
     let index = RecommendIndex::new(&s);
     let config = RecommendConfig::default();
     let mut group = c.benchmark_group("next_100k");
-    let request = NextRequest { n: 5, goal: None, subject: None, now: 1_700_000_000 };
+    let request = NextRequest { n: 5, goals: Vec::new(), subject: None, now: 1_700_000_000 };
     let new = Mastery::default();
     group.bench_function("new_learner", |b| b.iter(|| black_box(next_steps(&s, &index, &new, &request, &config))));
     for mastered in [50, 200, 800] {
@@ -30,7 +31,7 @@ fn next_and_path(c: &mut Criterion) {
         });
     }
     let learner = progressed_learner(&s, CLUSTER, 200, 7);
-    let with_goal = NextRequest { goal: Some(goal(&s, CLUSTER, 3, 600)), ..request.clone() };
+    let with_goal = NextRequest { goals: vec![goal(&s, CLUSTER, 3, 600)], ..request.clone() };
     group.bench_function("progressed_200_with_goal", |b| {
         b.iter(|| black_box(next_steps(&s, &index, &learner, &with_goal, &config)))
     });
@@ -52,7 +53,7 @@ fn bkt(c: &mut Criterion) {
     let kps: Vec<_> = s.nodes_of_kind(NodeKind::KnowledgePoint).collect();
     let events: Vec<(usize, f32)> =
         (0..100_000).map(|i| ((i * 7919) % kps.len(), if i % 3 == 0 { 0.0 } else { 1.0 })).collect();
-    let params = BktParams { prior: 0.1, learn: 0.2, slip: 0.1, guess: 0.2 };
+    let params = BktParams { prior: 0.1, learn: 0.2, slip: 0.1, guess: 0.2, forget: 0.0 };
     let mut group = c.benchmark_group("bkt");
     group.throughput(Throughput::Elements(events.len() as u64));
     group.bench_function("update_dense_vector", |b| {
@@ -62,6 +63,28 @@ fn bkt(c: &mut Criterion) {
                 mastery[node] = bkt_update(mastery[node], score, &params);
             }
             black_box(&mastery);
+        })
+    });
+    // The served step: log-odds, log space, with forgetting.
+    let forgetting = BktParams { forget: 0.05, ..params };
+    group.bench_function("step_logit_dense_vector", |b| {
+        let mut logits = vec![tupu_recommend::logit(0.1); kps.len()];
+        b.iter(|| {
+            for &(node, score) in &events {
+                logits[node] = bkt_step_logit(logits[node], score, &forgetting);
+            }
+            black_box(&logits);
+        })
+    });
+    let mut learner = LearnerState::default();
+    for &(node, score) in events.iter().take(5_000) {
+        learner.observe(&s, Observation { node: kps[node % CLUSTER], score, time: 0 });
+    }
+    group.bench_function("predict_one_subject", |b| {
+        b.iter(|| {
+            for &(node, _) in &events {
+                black_box(learner.predict(&s, kps[node % CLUSTER]));
+            }
         })
     });
     // One learner's realistic reach (the 1,000 points of one subject), and the whole graph.
@@ -81,6 +104,39 @@ fn bkt(c: &mut Criterion) {
                 BatchSize::LargeInput,
             )
         });
+    }
+    group.finish();
+}
+
+/// Fitting BKT with forgetting: on the ASSISTments 2009 training answers when `TUPU_DATASETS`
+/// names the datasets folder, else on 407,967 sampled answers over 123 nodes.
+fn fit(c: &mut Criterion) {
+    use tupu_recommend::{FitConfig, FitEvent, fit_events, read_events, sample_sequences};
+    let events: Vec<FitEvent> = match std::env::var_os("TUPU_DATASETS") {
+        Some(dir) => {
+            let path = std::path::Path::new(&dir).join("assistments-2009-train/train.jsonl.gz");
+            let file = std::fs::File::open(&path).expect("the ASSISTments training file");
+            read_events(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(file))).expect("a valid log")
+        }
+        None => (0..123u64)
+            .flat_map(|node| {
+                let truth = BktParams { prior: 0.3, learn: 0.15, slip: 0.1, guess: 0.2, forget: 0.05 };
+                sample_sequences(&truth, 270, 12, node).into_iter().enumerate().flat_map(move |(l, answers)| {
+                    answers.into_iter().map(move |correct| FitEvent {
+                        learner: format!("l{l}"),
+                        node: format!("n{node}"),
+                        correct,
+                        time: 0,
+                    })
+                })
+            })
+            .collect(),
+    };
+    let mut group = c.benchmark_group("fit_bkt");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(events.len() as u64));
+    for (name, config) in [("with_forgetting", FitConfig::default()), ("textbook", FitConfig::textbook())] {
+        group.bench_function(name, |b| b.iter(|| black_box(fit_events(events.clone(), &config))));
     }
     group.finish();
 }
@@ -143,5 +199,5 @@ fn ingestion(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, next_and_path, bkt, ingestion);
+criterion_group!(benches, next_and_path, bkt, fit, ingestion);
 criterion_main!(benches);

@@ -16,7 +16,10 @@ pub fn progressed_learner(snapshot: &Snapshot, cluster: usize, mastered: usize, 
     let mut entries = Vec::new();
     for (i, &node) in kps.iter().skip(start).take(mastered + 20).enumerate() {
         let p = if i < mastered { 0.9 + 0.09 * rng.random::<f32>() } else { 0.3 + 0.4 * rng.random::<f32>() };
-        entries.push((node, NodeMastery { p, last_practised: Some(1_700_000_000), attempts: 3, correct: 2 }));
+        entries.push((
+            node,
+            NodeMastery { last_practised: Some(1_700_000_000), attempts: 3, correct: 2, ..NodeMastery::belief(p) },
+        ));
     }
     Mastery::from_entries(entries)
 }

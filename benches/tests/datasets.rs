@@ -280,3 +280,217 @@ fn noisy_job_titles_link_to_csco_occupations() {
     eprintln!("job titles -> CSCO occupation: top-1 {right}/{}", titles.len());
     assert!(right * 10 >= titles.len() * 8, "{right}/{}", titles.len());
 }
+
+// ---------------------------------------------------------------------------------------
+// The learner model on real learners: ASSISTments 2009–2010 skill builder, training split.
+// ---------------------------------------------------------------------------------------
+
+mod learner_model {
+    use std::collections::BTreeMap;
+    use std::io::BufReader;
+    use std::time::Instant;
+
+    use tupu_graph::{NodeId, NodeKind, Snapshot, SnapshotBuilder};
+    use tupu_recommend::{
+        BktFit, FitConfig, FitEvent, FitStatus, LearnerState, ModelOptions, Observation, fit_sequences, read_events,
+        sequences_by_node,
+    };
+
+    /// Folds of the cross-validation, split by learner.
+    const FOLDS: usize = 5;
+
+    fn answers() -> Vec<FitEvent> {
+        let path = super::datasets().join("assistments-2009-train/train.jsonl.gz");
+        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let events = read_events(BufReader::new(flate2::read::MultiGzDecoder::new(file))).unwrap();
+        assert_eq!(events.len(), 407_967, "METADATA.txt gives 407,967 responses");
+        events
+    }
+
+    /// Learner `train-<i>` is in fold `i mod FOLDS`.
+    fn fold(learner: &str) -> usize {
+        learner.trim_start_matches("train-").parse::<usize>().expect("learners are train-<i>") % FOLDS
+    }
+
+    /// Next-response metrics over (prediction, answer) pairs.
+    #[derive(Clone, Copy, Debug)]
+    struct Metrics {
+        auc: f64,
+        rmse: f64,
+        log_loss: f64,
+    }
+
+    /// AUC as the Mann–Whitney statistic (ties count half), RMSE and log-loss. O(n log n).
+    fn metrics(mut predictions: Vec<(f32, bool)>) -> Metrics {
+        let n = predictions.len() as f64;
+        let (mut se, mut ll) = (0.0, 0.0);
+        for &(p, y) in &predictions {
+            let p = f64::from(p).clamp(1e-9, 1.0 - 1e-9);
+            let y = if y { 1.0 } else { 0.0 };
+            se += (p - y) * (p - y);
+            ll -= y * p.ln() + (1.0 - y) * (1.0 - p).ln();
+        }
+        predictions.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let positives = predictions.iter().filter(|x| x.1).count() as f64;
+        let negatives = n - positives;
+        // Sum of the ranks of the positives, tied predictions sharing their mean rank.
+        let (mut rank_sum, mut i) = (0.0, 0);
+        while i < predictions.len() {
+            let mut j = i;
+            while j < predictions.len() && predictions[j].0 == predictions[i].0 {
+                j += 1;
+            }
+            let mean_rank = (i + 1 + j) as f64 / 2.0;
+            rank_sum += mean_rank * predictions[i..j].iter().filter(|x| x.1).count() as f64;
+            i = j;
+        }
+        let auc = (rank_sum - positives * (positives + 1.0) / 2.0) / (positives * negatives);
+        Metrics { auc, rmse: (se / n).sqrt(), log_loss: ll / n }
+    }
+
+    #[test]
+    fn metrics_match_hand_computed_values() {
+        let m = metrics(vec![(0.9, true), (0.8, false), (0.7, true), (0.2, false), (0.7, false)]);
+        // Positives 0.9 and 0.7 against negatives 0.8, 0.2, 0.7: 5 of 6 pairs, one tie.
+        assert!((m.auc - 4.5 / 6.0).abs() < 1e-12, "{}", m.auc);
+        let rmse = ((0.01 + 0.64 + 0.09 + 0.04 + 0.49) / 5.0f64).sqrt();
+        assert!((m.rmse - rmse).abs() < 1e-6);
+    }
+
+    /// A graph with one knowledge point per skill, carrying the fitted parameters of the
+    /// skills that had enough answers (the others keep the defaults, as served).
+    fn graph(fits: &BTreeMap<String, BktFit>, skills: &[String]) -> (Snapshot, BTreeMap<String, NodeId>) {
+        let mut b = SnapshotBuilder::new();
+        let mut ids = BTreeMap::new();
+        for skill in skills {
+            let node = b.node(&format!("https://example.org/assistments/skill/{skill}"), NodeKind::KnowledgePoint);
+            if let Some(fit) = fits.get(skill).filter(|f| f.status != FitStatus::TooLittleData) {
+                b.attrs_mut(node).bkt = Some(fit.params);
+            }
+            ids.insert(skill.clone(), node);
+        }
+        (b.build(1), ids)
+    }
+
+    /// Replays each held-out learner's answers in order through the served model: the
+    /// prediction for each answer is made from the learner's earlier answers only.
+    fn replay(
+        snapshot: &Snapshot,
+        ids: &BTreeMap<String, NodeId>,
+        learners: &BTreeMap<&str, Vec<&FitEvent>>,
+        options: &ModelOptions,
+    ) -> Vec<(f32, bool)> {
+        let mut out = Vec::new();
+        for answers in learners.values() {
+            let mut state = LearnerState::default();
+            for (t, e) in answers.iter().enumerate() {
+                let node = ids[&e.node];
+                out.push((state.predict_with(snapshot, node, options), e.correct));
+                let score = if e.correct { 1.0 } else { 0.0 };
+                state.observe_with(snapshot, Observation { node, score, time: t as i64 }, options);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_served_model_beats_textbook_bkt_on_held_out_learners() {
+        let events = answers();
+        let mut skills: Vec<String> = events.iter().map(|e| e.node.clone()).collect();
+        skills.sort();
+        skills.dedup();
+        let plain = ModelOptions { ability_weight: 0.0 };
+        let served = ModelOptions::default();
+        let ml_forget = FitConfig { forget: true, ..FitConfig::textbook() };
+        let models: [(&str, FitConfig, ModelOptions); 3] = [
+            ("textbook BKT (ML, no forgetting)", FitConfig::textbook(), plain),
+            ("+ forgetting (ML)", ml_forget, plain),
+            ("+ priors pooled toward the global fit (served)", FitConfig::default(), served),
+        ];
+        let mut results: Vec<Vec<(f32, bool)>> = vec![Vec::new(); models.len()];
+        let mut ability_sweep: BTreeMap<u32, Vec<(f32, bool)>> = BTreeMap::new();
+        let started = Instant::now();
+        for k in 0..FOLDS {
+            let train: Vec<FitEvent> = events.iter().filter(|e| fold(&e.learner) != k).cloned().collect();
+            let mut held_out: BTreeMap<&str, Vec<&FitEvent>> = BTreeMap::new();
+            for e in events.iter().filter(|e| fold(&e.learner) == k) {
+                held_out.entry(e.learner.as_str()).or_default().push(e);
+            }
+            let grouped = sequences_by_node(train);
+            let mut fitted: Vec<(FitConfig, BTreeMap<String, BktFit>)> = Vec::new();
+            for (i, (_, config, options)) in models.iter().enumerate() {
+                let fits = match fitted.iter().find(|(c, _)| c == config) {
+                    Some((_, fits)) => fits.clone(),
+                    None => {
+                        let fits = fit_sequences(grouped.clone(), config);
+                        fitted.push((*config, fits.clone()));
+                        fits
+                    }
+                };
+                let (snapshot, ids) = graph(&fits, &skills);
+                results[i].extend(replay(&snapshot, &ids, &held_out, options));
+                if i + 1 == models.len() {
+                    for w in [3u32, 10, 25] {
+                        let options = ModelOptions { ability_weight: w as f32 };
+                        ability_sweep.entry(w).or_default().extend(replay(&snapshot, &ids, &held_out, &options));
+                    }
+                }
+            }
+        }
+        println!("\n== ASSISTments 2009 skill builder, training learners: {FOLDS}-fold cross-validation by learner");
+        println!(
+            "   next-response prediction through LearnerState::predict/observe ({:.0} s)",
+            started.elapsed().as_secs_f64()
+        );
+        println!("{:<42} {:>7} {:>7} {:>8}", "model", "AUC", "RMSE", "log-loss");
+        let table: Vec<Metrics> = results.into_iter().map(metrics).collect();
+        for ((name, _, _), m) in models.iter().zip(&table) {
+            println!("{name:<42} {:>7.4} {:>7.4} {:>8.4}", m.auc, m.rmse, m.log_loss);
+        }
+        for (w, predictions) in ability_sweep {
+            let m = metrics(predictions);
+            println!(
+                "{:<42} {:>7.4} {:>7.4} {:>8.4}",
+                format!("  + learner ability, weight {w}"),
+                m.auc,
+                m.rmse,
+                m.log_loss
+            );
+        }
+        let (textbook, served) = (table[0], table[table.len() - 1]);
+        assert!(served.auc > textbook.auc + 0.03, "served {served:?} against textbook {textbook:?}");
+        assert!(served.log_loss < textbook.log_loss && served.rmse < textbook.rmse);
+        // Each addition is kept only if it does not lose on held-out learners.
+        for pair in table.windows(2) {
+            assert!(pair[1].auc >= pair[0].auc - 1e-3, "{table:?}");
+        }
+    }
+
+    #[test]
+    fn every_skill_is_reported_and_a_bad_line_stops_the_fit() {
+        let events = answers();
+        let started = Instant::now();
+        let fits = tupu_recommend::fit_events(events, &FitConfig::default());
+        println!("\nfit with forgetting, 407,967 answers: {:.2} s (debug build)", started.elapsed().as_secs_f64());
+        assert_eq!(fits.len(), 123, "METADATA.txt gives 123 skills");
+        let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+        for fit in fits.values() {
+            *by_status.entry(format!("{:?}", fit.status)).or_default() += 1;
+            assert!(fit.log_likelihood <= 0.0 && fit.observations >= fit.sequences);
+            let p = fit.params;
+            assert!(p.slip <= 0.5 && p.guess <= 0.5 && p.forget <= 0.5, "{fit:?}");
+            if fit.status != FitStatus::TooLittleData {
+                assert!(fit.iterations >= 1);
+            }
+        }
+        println!("skills by how the fit ended: {by_status:?}");
+        // A corrupted line in the middle of the file is named, and nothing is returned.
+        let path = super::datasets().join("assistments-2009-train/train.jsonl.gz");
+        let text =
+            std::io::read_to_string(flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap())).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines[200_000] = r#"{"learner": "train-1", "skill": "7", "correct": "maybe"}"#;
+        let error = read_events(lines.join("\n").as_bytes()).unwrap_err();
+        assert_eq!(error.to_string(), "1 invalid line(s):\n  line 200001, correct: must be true or false (or 1 or 0)");
+    }
+}

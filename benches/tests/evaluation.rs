@@ -78,13 +78,13 @@ fn tupu_teaches_more_than_the_baselines() {
 #[test]
 fn em_recovers_bkt_parameters() {
     let sets = [(0.20, 0.15, 0.10, 0.20), (0.40, 0.08, 0.05, 0.25), (0.10, 0.30, 0.15, 0.10), (0.60, 0.20, 0.20, 0.30)];
-    let config = FitConfig::default();
+    let config = FitConfig::textbook();
     println!("\n== BKT recovery: 2,000 learners × 15 opportunities, EM from {:?}", config.init);
     println!("{:<4} {:<6} {:>6} {:>7} {:>9}", "set", "param", "true", "fitted", "|error|");
     for (i, &(prior, learn, slip, guess)) in sets.iter().enumerate() {
-        let truth = BktParams { prior, learn, slip, guess };
+        let truth = BktParams { prior, learn, slip, guess, forget: 0.0 };
         let sequences = sample_sequences(&truth, 2_000, 15, 1_000 + i as u64);
-        let fit = fit_bkt(&sequences, config.init, config.max_iter, config.tol);
+        let fit = fit_bkt(&sequences, &config);
         let rows = [
             ("prior", truth.prior, fit.params.prior),
             ("learn", truth.learn, fit.params.learn),

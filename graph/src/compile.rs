@@ -321,7 +321,7 @@ impl Qualification {
 }
 
 /// Predicates compiled into [`NodeAttrs`].
-pub(crate) const ATTR_PREDICATES: [NamedNodeRef<'static>; 14] = [
+pub(crate) const ATTR_PREDICATES: [NamedNodeRef<'static>; 15] = [
     tupu::GRADE_LEVEL,
     tupu::SEQUENCE,
     tupu::DIFFICULTY,
@@ -336,6 +336,7 @@ pub(crate) const ATTR_PREDICATES: [NamedNodeRef<'static>; 14] = [
     tupu::BKT_LEARN,
     tupu::BKT_SLIP,
     tupu::BKT_GUESS,
+    tupu::BKT_FORGET,
 ];
 
 /// Sets one attribute of `node` from a literal value. Text attributes are interned: many
@@ -373,14 +374,17 @@ pub(crate) fn apply_attr(b: &mut SnapshotBuilder, node: NodeId, predicate: Named
         bkt(b.attrs_mut(node)).slip = num(value).unwrap_or(f32::NAN);
     } else if predicate == tupu::BKT_GUESS {
         bkt(b.attrs_mut(node)).guess = num(value).unwrap_or(f32::NAN);
+    } else if predicate == tupu::BKT_FORGET {
+        bkt(b.attrs_mut(node)).forget = num(value).unwrap_or(f32::NAN);
     }
 }
 
-/// Drops a partial BKT parameter set: the recommender falls back to its defaults.
+/// Drops a partial BKT parameter set: the recommender falls back to its defaults. The forget
+/// rate is optional (0 when absent); the other four must all be given.
 pub(crate) fn drop_partial_bkt(b: &mut SnapshotBuilder, node: NodeId) {
     let attrs = b.attrs_mut(node);
     if let Some(p) = attrs.bkt {
-        if ![p.prior, p.learn, p.slip, p.guess].iter().all(|x| (0.0..=1.0).contains(x)) {
+        if ![p.prior, p.learn, p.slip, p.guess, p.forget].iter().all(|x| (0.0..=1.0).contains(x)) {
             attrs.bkt = None;
         }
     }
@@ -405,5 +409,11 @@ fn compile_attrs<S: QuadSource>(source: &S, b: &mut SnapshotBuilder) -> Result<(
 }
 
 fn bkt(attrs: &mut NodeAttrs) -> &mut BktParams {
-    attrs.bkt.get_or_insert(BktParams { prior: f32::NAN, learn: f32::NAN, slip: f32::NAN, guess: f32::NAN })
+    attrs.bkt.get_or_insert(BktParams {
+        prior: f32::NAN,
+        learn: f32::NAN,
+        slip: f32::NAN,
+        guess: f32::NAN,
+        forget: 0.0,
+    })
 }

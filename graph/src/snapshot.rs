@@ -293,6 +293,9 @@ pub struct BktParams {
     pub slip: f32,
     /// Probability of a right answer without mastery.
     pub guess: f32,
+    /// Probability of losing mastery at each practice opportunity (0 in textbook BKT).
+    #[serde(default)]
+    pub forget: f32,
 }
 
 /// The attributes of a node that algorithms need; everything else stays in the store.

@@ -128,6 +128,8 @@ pub mod tupu {
         BKT_SLIP = "bktSlip",
         /// BKT probability of a right answer without mastery.
         BKT_GUESS = "bktGuess",
+        /// BKT probability of losing mastery at each opportunity (0 when absent).
+        BKT_FORGET = "bktForget",
     }
 }
 

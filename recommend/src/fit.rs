@@ -1,33 +1,39 @@
 //! Fitting BKT parameters to logged answers by expectation–maximisation (Baum–Welch).
 //!
-//! The BKT model of [`bkt_update`](crate::bkt_update) is a two-state hidden Markov model
-//! without forgetting:
+//! The model is the one served (equations in the `bkt` module): a two-state hidden Markov
+//! model with learning and, optionally, forgetting:
 //!
 //! ```text
 //!   start:  P(known) = prior
-//!   unknown ──learn──▶ known ──1──▶ known          (one transition per opportunity)
+//!   unknown ──learn──▶ known,   known ──forget──▶ unknown     (one transition per opportunity)
 //!   answer: P(correct | known) = 1 − slip,  P(correct | unknown) = guess
 //! ```
 //! Each answer is emitted by the state before the opportunity's transition. [`fit_bkt`] fits
-//! the four parameters of one node to the answer sequences of many learners: the E-step runs
-//! the scaled forward–backward algorithm on every sequence, the M-step sets each parameter to
-//! its expected frequency:
+//! the parameters of one node to the answer sequences of many learners: the E-step runs the
+//! scaled forward–backward algorithm on every sequence, the M-step sets each parameter to its
+//! expected frequency, with `k` pseudo-answers at the centre `m` of a Beta prior
+//! ([`FitConfig::prior_strength`]; maximum a posteriori, so that a node with two answers
+//! stays near the centre instead of running to 0.001 or 0.999):
 //!
 //! ```text
-//! prior = mean of P(known at the first answer)
-//! learn = Σ P(unknown at t, known at t+1) / Σ P(unknown at t)    (t before the last answer)
-//! guess = Σ P(unknown at t) · [correct at t] / Σ P(unknown at t)
-//! slip  = Σ P(known at t) · [wrong at t] / Σ P(known at t)
+//! prior  = (Σ P(known at the first answer) + k·m) / (sequences + k)
+//! learn  = (Σ P(unknown at t, known at t+1) + k·m) / (Σ P(unknown at t) + k)   (t before the last answer)
+//! forget = (Σ P(known at t, unknown at t+1) + k·m) / (Σ P(known at t) + k)     (0 when not fitted)
+//! guess  = (Σ P(unknown at t) · [correct at t] + k·m) / (Σ P(unknown at t) + k)
+//! slip   = (Σ P(known at t) · [wrong at t] + k·m) / (Σ P(known at t) + k)
 //! ```
-//! Each result is then clamped into [`PRIOR_LEARN_BOUNDS`] or [`GUESS_SLIP_BOUNDS`]: guess and
-//! slip at most 0.5 rule out the mirror solution where "known" means answering wrongly, and
-//! the margins away from 0 and 1 keep every sequence possible. Each parameter has its own
-//! term in the expected complete-data log-likelihood, concave in that parameter, so the
-//! clamped value is still the constrained maximum and the log-likelihood never decreases from
-//! one iteration to the next.
+//! Each result is then clamped into [`PRIOR_LEARN_BOUNDS`], [`FORGET_BOUNDS`] or
+//! [`GUESS_SLIP_BOUNDS`]: guess and slip at most 0.5 rule out the mirror solution where
+//! "known" means answering wrongly, and the margins away from 0 and 1 keep every sequence
+//! possible. Each parameter has its own term in the expected complete-data log-posterior,
+//! concave in that parameter, so the clamped value is still the constrained maximum and the
+//! penalised log-likelihood never decreases from one iteration to the next; EM stops when it
+//! improves by less than the tolerance (converged) or at the iteration cap (capped).
 //!
-//! [`fit_events`] groups logged events by node and by learner (in time order) and fits every
-//! node; [`read_events`] reads them from a JSON Lines file.
+//! [`fit_events`] groups logged events by node and by learner (in time order, or line order
+//! without timestamps), fits all answers pooled into one model first, and then every node
+//! with its prior centred on the pooled fit: shrinkage toward the global means, so a node
+//! with little data looks like the average node. [`read_events`] reads a JSON Lines log.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -39,102 +45,181 @@ use rayon::prelude::*;
 use serde_json::Value;
 use tupu_graph::BktParams;
 
+use crate::bkt::Params;
 use crate::evidence::parse_timestamp;
 
 /// Bounds of the fitted prior and learning rate.
 pub const PRIOR_LEARN_BOUNDS: (f32, f32) = (0.001, 0.999);
 /// Bounds of the fitted guess and slip.
 pub const GUESS_SLIP_BOUNDS: (f32, f32) = (0.001, 0.5);
+/// Bounds of the fitted forgetting rate.
+pub const FORGET_BOUNDS: (f32, f32) = (0.0, 0.5);
+
+/// Where EM starts the forgetting rate when the start given has none.
+const FORGET_START: f64 = 0.05;
+
+/// How fitting one node ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FitStatus {
+    /// An iteration improved the penalised log-likelihood by less than the tolerance.
+    Converged,
+    /// The iteration cap was reached first.
+    Capped,
+    /// Fewer answers than [`FitConfig::min_observations`]: not fitted, the node keeps its
+    /// defaults.
+    TooLittleData,
+}
 
 /// The result of fitting one node.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub struct BktFit {
-    /// The fitted parameters.
+    /// The fitted parameters (the start, for a node with too little data).
     pub params: BktParams,
     /// Log-likelihood of the sequences under `params` (natural log).
     pub log_likelihood: f64,
     /// EM iterations run.
     pub iterations: usize,
-    /// Whether the last iteration improved the log-likelihood by less than the tolerance.
+    /// Whether the last iteration improved the penalised log-likelihood by less than the
+    /// tolerance.
     pub converged: bool,
+    /// How the fit ended.
+    pub status: FitStatus,
     /// Answers fitted.
     pub observations: usize,
     /// Sequences (learners) fitted.
     pub sequences: usize,
 }
 
-/// Settings of [`fit_events`].
+/// Settings of [`fit_bkt`] and [`fit_events`].
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub struct FitConfig {
-    /// Where EM starts.
+    /// Where EM starts, and the centre of the parameters' priors (for [`fit_events`] with
+    /// `pool`, the pooled fit replaces it).
     pub init: BktParams,
     /// Most EM iterations per node.
     pub max_iter: usize,
-    /// Stop when an iteration improves the log-likelihood by less than this.
+    /// Stop when an iteration improves the penalised log-likelihood by less than this.
     pub tol: f64,
+    /// Fit the forgetting rate (otherwise it is 0: textbook BKT).
+    pub forget: bool,
+    /// Pseudo-answers of each parameter's Beta prior (0: maximum likelihood).
+    pub prior_strength: f64,
+    /// Nodes with fewer answers are not fitted ([`FitStatus::TooLittleData`]).
+    pub min_observations: usize,
+    /// [`fit_events`]: fit all answers pooled first and centre every node's prior on it.
+    pub pool: bool,
 }
 
 impl Default for FitConfig {
-    /// Starts from a learner who may or may not know the node (prior 0.5), learns slowly and
-    /// answers with moderate noise; up to 500 iterations, tolerance 10⁻⁶.
+    /// Starts from a learner who may or may not know the node (prior 0.5), learns slowly,
+    /// rarely forgets and answers with moderate noise; forgetting fitted; priors worth 4
+    /// answers, centred on the pooled fit; at least 10 answers a node; up to 500 iterations,
+    /// tolerance 10⁻⁶.
     fn default() -> Self {
-        Self { init: BktParams { prior: 0.5, learn: 0.1, slip: 0.2, guess: 0.2 }, max_iter: 500, tol: 1e-6 }
-    }
-}
-
-/// The parameters in double precision, clamped into their bounds.
-#[derive(Copy, Clone, Debug)]
-struct Params {
-    prior: f64,
-    learn: f64,
-    slip: f64,
-    guess: f64,
-}
-
-impl Params {
-    fn new(prior: f64, learn: f64, slip: f64, guess: f64) -> Self {
-        let (lo, hi) = (f64::from(PRIOR_LEARN_BOUNDS.0), f64::from(PRIOR_LEARN_BOUNDS.1));
-        let (glo, ghi) = (f64::from(GUESS_SLIP_BOUNDS.0), f64::from(GUESS_SLIP_BOUNDS.1));
         Self {
-            prior: prior.clamp(lo, hi),
-            learn: learn.clamp(lo, hi),
-            slip: slip.clamp(glo, ghi),
-            guess: guess.clamp(glo, ghi),
+            init: BktParams { prior: 0.5, learn: 0.1, slip: 0.2, guess: 0.2, forget: 0.05 },
+            max_iter: 500,
+            tol: 1e-6,
+            forget: true,
+            prior_strength: 4.0,
+            min_observations: 10,
+            pool: true,
         }
     }
+}
 
-    fn from_bkt(p: &BktParams) -> Self {
-        Self::new(f64::from(p.prior), f64::from(p.learn), f64::from(p.slip), f64::from(p.guess))
-    }
-
-    fn to_bkt(self) -> BktParams {
-        BktParams {
-            prior: self.prior as f32,
-            learn: self.learn as f32,
-            slip: self.slip as f32,
-            guess: self.guess as f32,
+impl FitConfig {
+    /// Textbook BKT by maximum likelihood: no forgetting, no prior, no pooling.
+    pub fn textbook() -> Self {
+        Self {
+            init: BktParams { forget: 0.0, ..Self::default().init },
+            forget: false,
+            prior_strength: 0.0,
+            pool: false,
+            min_observations: 1,
+            ..Self::default()
         }
     }
+}
 
-    /// P(answer | unknown), P(answer | known).
-    #[inline]
-    fn emit(&self, correct: bool) -> (f64, f64) {
-        if correct { (self.guess, 1.0 - self.slip) } else { (1.0 - self.guess, self.slip) }
+/// Clamps parameters into their bounds (forget to 0 when it is not fitted).
+fn bounded(p: Params, forget: bool) -> Params {
+    let b = |x: f64, (lo, hi): (f32, f32)| x.clamp(f64::from(lo), f64::from(hi));
+    Params {
+        prior: b(p.prior, PRIOR_LEARN_BOUNDS),
+        learn: b(p.learn, PRIOR_LEARN_BOUNDS),
+        forget: if forget { b(p.forget, FORGET_BOUNDS) } else { 0.0 },
+        slip: b(p.slip, GUESS_SLIP_BOUNDS),
+        guess: b(p.guess, GUESS_SLIP_BOUNDS),
     }
 }
 
 /// Expected counts of one E-step, and the log-likelihood it was computed at.
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 struct Counts {
     first_known: f64,
     sequences: f64,
     learnt: f64,
     could_learn: f64,
+    forgot: f64,
+    could_forget: f64,
     guessed: f64,
     unknown: f64,
     slipped: f64,
     known: f64,
     log_likelihood: f64,
+}
+
+impl Counts {
+    fn add(mut self, o: Self) -> Self {
+        self.first_known += o.first_known;
+        self.sequences += o.sequences;
+        self.learnt += o.learnt;
+        self.could_learn += o.could_learn;
+        self.forgot += o.forgot;
+        self.could_forget += o.could_forget;
+        self.guessed += o.guessed;
+        self.unknown += o.unknown;
+        self.slipped += o.slipped;
+        self.known += o.known;
+        self.log_likelihood += o.log_likelihood;
+        self
+    }
+}
+
+/// One step of the forward algorithm: from `P(state before answer t | earlier answers)` to the
+/// filtered `P(state at t | answers up to t)` and the answer's probability. The state is
+/// `[unknown, known]`.
+#[inline]
+fn filter(predicted: [f64; 2], answer: bool, p: &Params) -> ([f64; 2], f64) {
+    let (e0, e1) = p.emit(answer);
+    let (u0, u1) = (predicted[0] * e0, predicted[1] * e1);
+    let z = u0 + u1;
+    ([u0 / z, u1 / z], z)
+}
+
+/// The transition after an opportunity.
+#[inline]
+fn advance(filtered: [f64; 2], p: &Params) -> [f64; 2] {
+    let [a0, a1] = filtered;
+    [a0 * (1.0 - p.learn) + a1 * p.forget, a0 * p.learn + a1 * (1.0 - p.forget)]
+}
+
+/// The fitted model's forward pass over one sequence: for each answer, the probability that it
+/// is correct given the answers before it. What [`crate::LearnerState::observe`] serves for the
+/// same sequence (checked to 10⁻⁶ in the tests). O(answers).
+pub fn forward_predictions(answers: &[bool], params: &BktParams) -> Vec<f64> {
+    let p = Params::from(params);
+    let mut state = [1.0 - p.prior, p.prior];
+    answers
+        .iter()
+        .map(|&answer| {
+            let predicted = state[0] * p.guess + state[1] * (1.0 - p.slip);
+            state = advance(filter(state, answer, &p).0, &p);
+            predicted
+        })
+        .collect()
 }
 
 /// Scaled forward–backward over every sequence. O(total answers).
@@ -148,20 +233,13 @@ fn e_step(sequences: &[Vec<bool>], p: Params) -> Counts {
         let n = seq.len();
         alpha.clear();
         scale.clear();
-        for (t, &answer) in seq.iter().enumerate() {
-            let (e0, e1) = p.emit(answer);
-            let (s0, s1) = match t {
-                0 => (1.0 - p.prior, p.prior),
-                _ => {
-                    let [a0, a1] = alpha[t - 1];
-                    (a0 * (1.0 - p.learn), a0 * p.learn + a1)
-                }
-            };
-            let (u0, u1) = (s0 * e0, s1 * e1);
-            let z = u0 + u1;
-            alpha.push([u0 / z, u1 / z]);
+        let mut predicted = [1.0 - p.prior, p.prior];
+        for &answer in seq {
+            let (filtered, z) = filter(predicted, answer, &p);
+            alpha.push(filtered);
             scale.push(z);
             c.log_likelihood += z.ln();
+            predicted = advance(filtered, &p);
         }
         beta.clear();
         beta.resize(n, [1.0, 1.0]);
@@ -169,7 +247,10 @@ fn e_step(sequences: &[Vec<bool>], p: Params) -> Counts {
             let (e0, e1) = p.emit(seq[t + 1]);
             let [b0, b1] = beta[t + 1];
             let z = scale[t + 1];
-            beta[t] = [((1.0 - p.learn) * e0 * b0 + p.learn * e1 * b1) / z, e1 * b1 / z];
+            beta[t] = [
+                ((1.0 - p.learn) * e0 * b0 + p.learn * e1 * b1) / z,
+                (p.forget * e0 * b0 + (1.0 - p.forget) * e1 * b1) / z,
+            ];
         }
         c.sequences += 1.0;
         for t in 0..n {
@@ -188,31 +269,55 @@ fn e_step(sequences: &[Vec<bool>], p: Params) -> Counts {
             c.unknown += g0;
             c.known += g1;
             if t + 1 < n {
-                let (_, e1) = p.emit(seq[t + 1]);
-                c.learnt += alpha[t][0] * p.learn * e1 * beta[t + 1][1] / scale[t + 1];
+                let (e0, e1) = p.emit(seq[t + 1]);
+                let [b0, b1] = beta[t + 1];
+                c.learnt += alpha[t][0] * p.learn * e1 * b1 / scale[t + 1];
+                c.forgot += alpha[t][1] * p.forget * e0 * b0 / scale[t + 1];
                 c.could_learn += g0;
+                c.could_forget += g1;
             }
         }
     }
     c
 }
 
-/// The M-step: each parameter at its expected frequency (the old value where there is no
-/// evidence for it), clamped.
-fn m_step(c: &Counts, old: Params) -> Params {
-    let ratio = |num: f64, den: f64, old: f64| if den > 1e-12 { num / den } else { old };
-    Params::new(
-        ratio(c.first_known, c.sequences, old.prior),
-        ratio(c.learnt, c.could_learn, old.learn),
-        ratio(c.slipped, c.known, old.slip),
-        ratio(c.guessed, c.unknown, old.guess),
+/// The M-step: each parameter at its posterior mode under a Beta prior of `k` pseudo-answers
+/// centred on `centre` (the old value where there is neither evidence nor prior), clamped.
+fn m_step(c: &Counts, old: Params, centre: Params, k: f64, forget: bool) -> Params {
+    let ratio = |num: f64, den: f64, m: f64, old: f64| {
+        if den + k > 1e-12 { (num + k * m) / (den + k) } else { old }
+    };
+    bounded(
+        Params {
+            prior: ratio(c.first_known, c.sequences, centre.prior, old.prior),
+            learn: ratio(c.learnt, c.could_learn, centre.learn, old.learn),
+            forget: ratio(c.forgot, c.could_forget, centre.forget, old.forget),
+            slip: ratio(c.slipped, c.known, centre.slip, old.slip),
+            guess: ratio(c.guessed, c.unknown, centre.guess, old.guess),
+        },
+        forget,
     )
+}
+
+/// The log density of the Beta priors (up to a constant): what EM maximises beside the
+/// log-likelihood.
+fn log_prior(p: Params, centre: Params, k: f64, forget: bool) -> f64 {
+    if k == 0.0 {
+        return 0.0;
+    }
+    let term = |x: f64, m: f64| k * (m * x.max(1e-300).ln() + (1.0 - m) * (1.0 - x).max(1e-300).ln());
+    let mut sum = term(p.prior, centre.prior) + term(p.learn, centre.learn) + term(p.slip, centre.slip);
+    sum += term(p.guess, centre.guess);
+    if forget {
+        sum += term(p.forget, centre.forget);
+    }
+    sum
 }
 
 /// The log-likelihood of answer sequences under BKT parameters (clamped into the fitting
 /// bounds first). O(total answers).
 pub fn bkt_log_likelihood(sequences: &[Vec<bool>], params: &BktParams) -> f64 {
-    e_step(sequences, Params::from_bkt(params)).log_likelihood
+    e_step(sequences, bounded(Params::from(params), true)).log_likelihood
 }
 
 /// Fits the BKT parameters of one node by expectation–maximisation.
@@ -220,53 +325,60 @@ pub fn bkt_log_likelihood(sequences: &[Vec<bool>], params: &BktParams) -> f64 {
 /// # Arguments
 /// * `sequences`: one sequence of answers per learner (true = correct), in time order; empty
 ///   sequences are ignored.
-/// * `init`: where EM starts (clamped into the bounds).
-/// * `max_iter`: most iterations.
-/// * `tol`: stop once an iteration improves the log-likelihood by less than this.
+/// * `config`: where EM starts and the centre of the priors (`init`), their strength, whether
+///   forgetting is fitted, the iteration cap, the tolerance and the least data to fit.
 ///
 /// # Returns
-/// The parameters after the last iteration and their log-likelihood. Without any answer, the
-/// clamped `init` with log-likelihood 0 and no iteration.
+/// The parameters after the last iteration and their log-likelihood. With fewer answers than
+/// `config.min_observations` (or none), the clamped `init` with no iteration and
+/// [`FitStatus::TooLittleData`].
 ///
 /// # Complexity
 /// O(iterations · total answers) time, O(longest sequence) extra space.
 ///
 /// ```
 /// use tupu_graph::BktParams;
-/// use tupu_recommend::{fit_bkt, sample_sequences};
+/// use tupu_recommend::{FitConfig, fit_bkt, sample_sequences};
 ///
-/// let truth = BktParams { prior: 0.2, learn: 0.15, slip: 0.1, guess: 0.2 };
+/// let truth = BktParams { prior: 0.2, learn: 0.15, slip: 0.1, guess: 0.2, forget: 0.0 };
 /// let sequences = sample_sequences(&truth, 500, 10, 1);
-/// let start = BktParams { prior: 0.5, learn: 0.1, slip: 0.2, guess: 0.2 };
-/// let fit = fit_bkt(&sequences, start, 200, 1e-6);
+/// let fit = fit_bkt(&sequences, &FitConfig::textbook());
 /// assert_eq!(fit.observations, 5_000);
 /// assert!((fit.params.guess - truth.guess).abs() < 0.1);
 /// ```
-pub fn fit_bkt(sequences: &[Vec<bool>], init: BktParams, max_iter: usize, tol: f64) -> BktFit {
+pub fn fit_bkt(sequences: &[Vec<bool>], config: &FitConfig) -> BktFit {
     let observations = sequences.iter().map(Vec::len).sum();
     let count = sequences.iter().filter(|s| !s.is_empty()).count();
-    let mut params = Params::from_bkt(&init);
-    if observations == 0 {
+    let centre = bounded(Params::from(&config.init), config.forget);
+    let mut params = centre;
+    if observations == 0 || observations < config.min_observations {
         return BktFit {
             params: params.to_bkt(),
-            log_likelihood: 0.0,
+            log_likelihood: if observations == 0 { 0.0 } else { e_step(sequences, params).log_likelihood },
             iterations: 0,
-            converged: true,
+            converged: false,
+            status: FitStatus::TooLittleData,
             observations,
             sequences: count,
         };
     }
+    // EM cannot leave a forgetting rate of exactly 0 (no expected forgetting is ever counted).
+    if config.forget && params.forget <= 0.0 {
+        params.forget = FORGET_START;
+    }
+    let k = config.prior_strength;
+    let objective = |c: &Counts, p: Params| c.log_likelihood + log_prior(p, centre, k, config.forget);
     let mut counts = e_step(sequences, params);
     let mut iterations = 0;
     let mut converged = false;
-    while iterations < max_iter {
-        let next = m_step(&counts, params);
+    while iterations < config.max_iter {
+        let next = m_step(&counts, params, centre, k, config.forget);
         let next_counts = e_step(sequences, next);
         iterations += 1;
-        let improvement = next_counts.log_likelihood - counts.log_likelihood;
+        let improvement = objective(&next_counts, next) - objective(&counts, params);
         params = next;
         counts = next_counts;
-        if improvement < tol {
+        if improvement < config.tol {
             converged = true;
             break;
         }
@@ -276,15 +388,46 @@ pub fn fit_bkt(sequences: &[Vec<bool>], init: BktParams, max_iter: usize, tol: f
         log_likelihood: counts.log_likelihood,
         iterations,
         converged,
+        status: if converged { FitStatus::Converged } else { FitStatus::Capped },
         observations,
         sequences: count,
     }
 }
 
+/// Fits one model to the sequences of every node together (the centre of the shrinkage),
+/// the E-step split over threads, at most 100 iterations. O(iterations · total answers).
+fn fit_pooled(nodes: &[(String, Vec<Vec<bool>>)], config: &FitConfig) -> Params {
+    let all: Vec<&Vec<bool>> = nodes.iter().flat_map(|(_, s)| s).collect();
+    let e = |p: Params| {
+        all.par_chunks(256)
+            .map(|chunk| chunk.iter().fold(Counts::default(), |c, s| c.add(e_step(std::slice::from_ref(*s), p))))
+            .reduce(Counts::default, Counts::add)
+    };
+    let centre = bounded(Params::from(&config.init), config.forget);
+    let mut params = centre;
+    if config.forget && params.forget <= 0.0 {
+        params.forget = FORGET_START;
+    }
+    let mut counts = e(params);
+    for _ in 0..config.max_iter.min(100) {
+        // The pooled fit has the same prior, centred on `init`: a tiny log stays near it.
+        let next = m_step(&counts, params, centre, config.prior_strength, config.forget);
+        let next_counts = e(next);
+        let improvement = next_counts.log_likelihood - counts.log_likelihood;
+        params = next;
+        counts = next_counts;
+        if improvement < config.tol {
+            break;
+        }
+    }
+    params
+}
+
 /// Answer sequences drawn from BKT's generative process: each learner starts knowing the node
 /// with probability `prior`; at each opportunity they answer (correct with probability
 /// `1 − slip` if they know it, `guess` if not) and then, if they did not know it, learn it
-/// with probability `learn`. Deterministic for a seed. O(learners · opportunities).
+/// with probability `learn`, or if they did, forget it with probability `forget`.
+/// Deterministic for a seed. O(learners · opportunities).
 pub fn sample_sequences(params: &BktParams, learners: usize, opportunities: usize, seed: u64) -> Vec<Vec<bool>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     (0..learners)
@@ -294,9 +437,11 @@ pub fn sample_sequences(params: &BktParams, learners: usize, opportunities: usiz
                 .map(|_| {
                     let p = if known { 1.0 - params.slip } else { params.guess };
                     let correct = rng.random::<f32>() < p;
-                    if !known {
-                        known = rng.random::<f32>() < params.learn;
-                    }
+                    known = if known {
+                        params.forget <= 0.0 || rng.random::<f32>() >= params.forget
+                    } else {
+                        rng.random::<f32>() < params.learn
+                    };
                     correct
                 })
                 .collect()
@@ -313,27 +458,19 @@ pub struct FitEvent {
     pub node: String,
     /// Whether the answer was correct.
     pub correct: bool,
-    /// Unix time in seconds.
+    /// Unix time in seconds (equal times, such as 0 in a log without timestamps, keep the
+    /// order of the log).
     pub time: i64,
 }
 
-/// Fits every node of an event log.
-///
-/// Events are grouped by node, then by learner; a learner's answers are put in time order
-/// (equal times keep the order of the log) and fitted with [`fit_bkt`] from `config.init`.
-/// Nodes are fitted in parallel.
-///
-/// # Returns
-/// One fit per node, keyed and ordered by node.
-///
-/// # Complexity
-/// O(e log e) to group and sort e events, then O(iterations · e) to fit.
-pub fn fit_events(events: impl IntoIterator<Item = FitEvent>, config: &FitConfig) -> BTreeMap<String, BktFit> {
+/// Groups events by node, then by learner, each learner's answers in time order (equal times
+/// in log order). O(e log e).
+pub fn sequences_by_node(events: impl IntoIterator<Item = FitEvent>) -> Vec<(String, Vec<Vec<bool>>)> {
     let mut by_node: BTreeMap<String, BTreeMap<String, Vec<(i64, usize, bool)>>> = BTreeMap::new();
     for (i, e) in events.into_iter().enumerate() {
         by_node.entry(e.node).or_default().entry(e.learner).or_default().push((e.time, i, e.correct));
     }
-    let nodes: Vec<(String, Vec<Vec<bool>>)> = by_node
+    by_node
         .into_iter()
         .map(|(node, learners)| {
             let sequences = learners
@@ -345,14 +482,32 @@ pub fn fit_events(events: impl IntoIterator<Item = FitEvent>, config: &FitConfig
                 .collect();
             (node, sequences)
         })
-        .collect();
-    nodes
-        .into_par_iter()
-        .map(|(node, sequences)| {
-            let fit = fit_bkt(&sequences, config.init, config.max_iter, config.tol);
-            (node, fit)
-        })
         .collect()
+}
+
+/// Fits every node of an event log.
+///
+/// Events are grouped by node, then by learner ([`sequences_by_node`]). With `config.pool`,
+/// all answers are first fitted as one model, which becomes every node's start and prior
+/// centre (shrinkage toward the global means); then each node is fitted with [`fit_bkt`],
+/// in parallel.
+///
+/// # Returns
+/// One fit per node, keyed and ordered by node.
+///
+/// # Complexity
+/// O(e log e) to group and sort e events, then O(iterations · e) to fit.
+pub fn fit_events(events: impl IntoIterator<Item = FitEvent>, config: &FitConfig) -> BTreeMap<String, BktFit> {
+    fit_sequences(sequences_by_node(events), config)
+}
+
+/// [`fit_events`] on sequences already grouped by node.
+pub fn fit_sequences(nodes: Vec<(String, Vec<Vec<bool>>)>, config: &FitConfig) -> BTreeMap<String, BktFit> {
+    let mut config = *config;
+    if config.pool && !nodes.is_empty() {
+        config.init = fit_pooled(&nodes, &config).to_bkt();
+    }
+    nodes.into_par_iter().map(|(node, sequences)| (node, fit_bkt(&sequences, &config))).collect()
 }
 
 /// A problem on one line of an events file.
@@ -402,9 +557,12 @@ fn list(problems: &[LineProblem]) -> String {
 /// ```text
 /// {"learner": "s1", "node": "add_within_10", "correct": true, "timestamp": "2024-03-01T09:30:00Z"}
 /// {"learner": "s1", "node": "add_within_10", "score": 0.4, "timestamp": "2024-03-01T09:35:00+08:00"}
+/// {"learner": "s2", "skill": "12", "correct": 0}
 /// ```
-/// `correct` is a boolean; `score`, a number in [0, 1], may stand in for it (≥ 0.5 counts as
-/// correct). Other fields are ignored, and so are blank lines.
+/// `node` (or `skill`) names what the answer is evidence for; `correct` is true/false or 1/0;
+/// `score`, a number in [0, 1], may stand in for it (≥ 0.5 counts as correct); `timestamp`
+/// (RFC 3339) is given on every line or on none: without timestamps a learner's answers are
+/// in the order of the lines. Other fields are ignored, and so are blank lines.
 ///
 /// # Errors
 /// [`EventsFileError::Invalid`] with every bad line (its number, the field, what is wrong)
@@ -413,14 +571,16 @@ fn list(problems: &[LineProblem]) -> String {
 /// ```
 /// use tupu_recommend::read_events;
 ///
-/// let text = "{\"learner\": \"s1\", \"node\": \"n\", \"correct\": true, \"timestamp\": \"2024-03-01T09:30:00Z\"}\n\
-///             {\"learner\": \"s1\", \"node\": \"n\", \"score\": \"high\", \"timestamp\": \"2024-03-01T09:40:00Z\"}\n";
+/// let text = "{\"learner\": \"s1\", \"node\": \"n\", \"correct\": 1}\n\
+///             {\"learner\": \"s1\", \"node\": \"n\", \"score\": \"high\"}\n";
 /// let error = read_events(text.as_bytes()).unwrap_err();
 /// assert_eq!(error.to_string(), "1 invalid line(s):\n  line 2, score: must be a number from 0 to 1");
 /// ```
 pub fn read_events(reader: impl BufRead) -> Result<Vec<FitEvent>, EventsFileError> {
     let mut events = Vec::new();
     let mut problems = Vec::new();
+    // Lines with and without a timestamp: the minority is named if both occur.
+    let (mut timed, mut untimed) = (Vec::new(), Vec::new());
     for (i, line) in reader.lines().enumerate() {
         let line_no = i + 1;
         let text = line.map_err(|source| EventsFileError::Io { line: line_no, source })?;
@@ -428,7 +588,14 @@ pub fn read_events(reader: impl BufRead) -> Result<Vec<FitEvent>, EventsFileErro
             continue;
         }
         match parse_line(&text) {
-            Ok(event) => events.push(event),
+            Ok((event, has_time)) => {
+                if has_time {
+                    timed.push(line_no)
+                } else {
+                    untimed.push(line_no)
+                }
+                events.push(event);
+            }
             Err(found) => problems.extend(found.into_iter().map(|(field, message)| LineProblem {
                 line: line_no,
                 field: field.to_owned(),
@@ -436,11 +603,22 @@ pub fn read_events(reader: impl BufRead) -> Result<Vec<FitEvent>, EventsFileErro
             })),
         }
     }
+    if !timed.is_empty() && !untimed.is_empty() {
+        let (odd, other) = if untimed.len() <= timed.len() { (&untimed, "missing") } else { (&timed, "present") };
+        for &line in odd {
+            problems.push(LineProblem {
+                line,
+                field: "timestamp".to_owned(),
+                message: format!("{other} here but not on other lines: give a timestamp on every line or on none"),
+            });
+        }
+        problems.sort_by_key(|p| p.line);
+    }
     if problems.is_empty() { Ok(events) } else { Err(EventsFileError::Invalid(problems)) }
 }
 
-/// One line: the event, or every problem as (field, message).
-fn parse_line(text: &str) -> Result<FitEvent, Vec<(&'static str, String)>> {
+/// One line: the event and whether it had a timestamp, or every problem as (field, message).
+fn parse_line(text: &str) -> Result<(FitEvent, bool), Vec<(&'static str, String)>> {
     let object = match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => map,
         Ok(_) => {
@@ -449,7 +627,7 @@ fn parse_line(text: &str) -> Result<FitEvent, Vec<(&'static str, String)>> {
         Err(e) => return Err(vec![("json", format!("not valid JSON: {e}"))]),
     };
     let mut problems = Vec::new();
-    let mut text_field = |name: &'static str| match object.get(name) {
+    let mut text_field = |name: &'static str, required: bool| match object.get(name) {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
         Some(Value::String(_)) => {
             problems.push((name, "must not be empty".to_owned()));
@@ -460,24 +638,37 @@ fn parse_line(text: &str) -> Result<FitEvent, Vec<(&'static str, String)>> {
             None
         }
         None => {
-            problems.push((name, "missing".to_owned()));
+            if required {
+                problems.push((name, "missing".to_owned()));
+            }
             None
         }
     };
-    let learner = text_field("learner");
-    let node = text_field("node");
-    let timestamp = text_field("timestamp");
-    let time = timestamp.and_then(|t| {
-        let parsed = parse_timestamp(&t);
-        if parsed.is_none() {
-            problems.push(("timestamp", format!("'{t}' is not an RFC 3339 timestamp such as 2024-03-01T09:30:00Z")));
+    let learner = text_field("learner", true);
+    let node = if object.contains_key("skill") && !object.contains_key("node") {
+        text_field("skill", true)
+    } else {
+        text_field("node", true)
+    };
+    let timestamp = text_field("timestamp", false);
+    let has_time = timestamp.is_some();
+    let time = match timestamp {
+        Some(t) => {
+            let parsed = parse_timestamp(&t);
+            if parsed.is_none() {
+                problems
+                    .push(("timestamp", format!("'{t}' is not an RFC 3339 timestamp such as 2024-03-01T09:30:00Z")));
+            }
+            parsed
         }
-        parsed
-    });
+        None if object.contains_key("timestamp") => None,
+        None => Some(0),
+    };
     let correct = match (object.get("correct"), object.get("score")) {
         (Some(Value::Bool(b)), None) => Some(*b),
+        (Some(Value::Number(n)), None) if n.as_u64() == Some(0) || n.as_u64() == Some(1) => Some(n.as_u64() == Some(1)),
         (Some(_), None) => {
-            problems.push(("correct", "must be true or false".to_owned()));
+            problems.push(("correct", "must be true or false (or 1 or 0)".to_owned()));
             None
         }
         (None, Some(score)) => match score.as_f64() {
@@ -498,7 +689,7 @@ fn parse_line(text: &str) -> Result<FitEvent, Vec<(&'static str, String)>> {
     };
     match (learner, node, time, correct) {
         (Some(learner), Some(node), Some(time), Some(correct)) if problems.is_empty() => {
-            Ok(FitEvent { learner, node, correct, time })
+            Ok((FitEvent { learner, node, correct, time }, has_time))
         }
         _ => Err(problems),
     }
@@ -509,72 +700,132 @@ mod tests {
     use super::*;
 
     fn params(prior: f32, learn: f32, slip: f32, guess: f32) -> BktParams {
-        BktParams { prior, learn, slip, guess }
+        BktParams { prior, learn, slip, guess, forget: 0.0 }
+    }
+
+    fn ml(forget: bool) -> FitConfig {
+        FitConfig { forget, min_observations: 1, ..FitConfig::textbook() }
     }
 
     #[test]
-    fn em_never_lowers_the_likelihood() {
-        let sequences = sample_sequences(&params(0.3, 0.2, 0.1, 0.25), 300, 12, 5);
-        let mut p = Params::from_bkt(&FitConfig::default().init);
-        let mut last = f64::NEG_INFINITY;
-        for _ in 0..60 {
-            let counts = e_step(&sequences, p);
-            assert!(counts.log_likelihood >= last - 1e-9, "{} < {last}", counts.log_likelihood);
-            last = counts.log_likelihood;
-            p = m_step(&counts, p);
+    fn em_never_lowers_the_objective() {
+        for (config, truth) in [
+            (FitConfig::textbook(), params(0.3, 0.2, 0.1, 0.25)),
+            (FitConfig::default(), BktParams { forget: 0.1, ..params(0.3, 0.2, 0.1, 0.25) }),
+        ] {
+            let sequences = sample_sequences(&truth, 300, 12, 5);
+            let centre = bounded(Params::from(&config.init), config.forget);
+            let k = config.prior_strength;
+            let mut p = centre;
+            let mut last = f64::NEG_INFINITY;
+            for _ in 0..60 {
+                let counts = e_step(&sequences, p);
+                let objective = counts.log_likelihood + log_prior(p, centre, k, config.forget);
+                assert!(objective >= last - 1e-9, "{objective} < {last}");
+                last = objective;
+                p = m_step(&counts, p, centre, k, config.forget);
+            }
+            // It also improved on the start.
+            let start = bkt_log_likelihood(&sequences, &config.init);
+            let fit = fit_bkt(&sequences, &FitConfig { tol: 1e-9, ..config });
+            assert!(fit.log_likelihood > start + 1.0);
         }
-        // It also improved on the start, and the public fit agrees with the loop.
-        let start = bkt_log_likelihood(&sequences, &FitConfig::default().init);
-        let fit = fit_bkt(&sequences, FitConfig::default().init, 500, 1e-9);
-        assert!(fit.log_likelihood > start + 1.0);
-        assert!(fit.log_likelihood >= last - 1e-6);
     }
 
     #[test]
     fn likelihood_matches_enumeration() {
-        // Two answers: sum over the four hidden paths by hand.
-        let p = params(0.3, 0.2, 0.1, 0.25);
-        let (l0, t, s, g) = (0.3f64, 0.2f64, 0.1f64, 0.25f64);
+        // Two answers: sum over the four hidden paths by hand, with forgetting.
+        let p = BktParams { forget: 0.05, ..params(0.3, 0.2, 0.1, 0.25) };
+        let (l0, t, f, s, g) = (0.3f64, 0.2f64, 0.05f64, 0.1f64, 0.25f64);
         // Answers: correct, then wrong.
-        let known_known = l0 * (1.0 - s) * s;
+        let known_known = l0 * (1.0 - s) * (1.0 - f) * s;
+        let known_unknown = l0 * (1.0 - s) * f * (1.0 - g);
         let unknown_known = (1.0 - l0) * g * t * s;
         let unknown_unknown = (1.0 - l0) * g * (1.0 - t) * (1.0 - g);
-        let expected = (known_known + unknown_known + unknown_unknown).ln();
+        let expected = (known_known + known_unknown + unknown_known + unknown_unknown).ln();
         let got = bkt_log_likelihood(&[vec![true, false]], &p);
         assert!((got - expected).abs() < 1e-6, "{got} vs {expected}");
+        // The forward pass predicts the same two probabilities.
+        let predictions = forward_predictions(&[true, false], &p);
+        let first = l0 * (1.0 - s) + (1.0 - l0) * g;
+        let second_wrong = (known_unknown + unknown_unknown + known_known + unknown_known) / first;
+        assert!((predictions[0] - first).abs() < 1e-6);
+        assert!(((1.0 - predictions[1]) - second_wrong).abs() < 1e-6);
     }
 
     #[test]
     fn known_parameters_are_recovered() {
-        for (i, truth) in [params(0.2, 0.15, 0.10, 0.20), params(0.4, 0.08, 0.05, 0.25), params(0.1, 0.30, 0.15, 0.10)]
-            .iter()
-            .enumerate()
-        {
+        let sets = [
+            params(0.2, 0.15, 0.10, 0.20),
+            params(0.4, 0.08, 0.05, 0.25),
+            params(0.1, 0.30, 0.15, 0.10),
+            BktParams { forget: 0.1, ..params(0.3, 0.2, 0.1, 0.2) },
+        ];
+        for (i, truth) in sets.iter().enumerate() {
             let sequences = sample_sequences(truth, 2_000, 15, 100 + i as u64);
-            let config = FitConfig::default();
-            let fit = fit_bkt(&sequences, config.init, config.max_iter, config.tol);
+            let fit = fit_bkt(&sequences, &ml(truth.forget > 0.0));
             let got = fit.params;
             for (name, want, have) in [
                 ("prior", truth.prior, got.prior),
                 ("learn", truth.learn, got.learn),
+                ("forget", truth.forget, got.forget),
                 ("slip", truth.slip, got.slip),
                 ("guess", truth.guess, got.guess),
             ] {
                 assert!((want - have).abs() < 0.05, "{name}: fitted {have}, true {want} ({fit:?})");
             }
-            assert!(fit.converged);
+            assert!(fit.converged && fit.status == FitStatus::Converged);
         }
     }
 
     #[test]
     fn bounds_hold_on_degenerate_data() {
         // Everyone always right: the fit must not run to slip = 0 or guess = 1.
-        let fit = fit_bkt(&[vec![true, true], vec![true]], FitConfig::default().init, 100, 1e-9);
+        let fit = fit_bkt(&[vec![true, true], vec![true]], &FitConfig { tol: 1e-9, ..ml(true) });
         let p = fit.params;
         assert!(p.slip >= GUESS_SLIP_BOUNDS.0 && p.guess <= GUESS_SLIP_BOUNDS.1);
         assert!(p.prior <= PRIOR_LEARN_BOUNDS.1 && p.learn >= PRIOR_LEARN_BOUNDS.0);
-        let empty = fit_bkt(&[vec![]], FitConfig::default().init, 100, 1e-9);
+        assert!(p.forget <= FORGET_BOUNDS.1);
+        let empty = fit_bkt(&[vec![]], &FitConfig::default());
         assert_eq!((empty.iterations, empty.observations, empty.sequences), (0, 0, 0));
+        assert_eq!(empty.status, FitStatus::TooLittleData);
+    }
+
+    #[test]
+    fn two_answers_do_not_give_an_extreme_fit() {
+        // Maximum likelihood runs to the bounds on two right answers; the prior keeps the
+        // fit near its centre.
+        let two = [vec![true, true]];
+        let wild = fit_bkt(&two, &ml(false)).params;
+        assert!(wild.prior > 0.95 || wild.slip < 0.01, "{wild:?}");
+        let config = FitConfig { min_observations: 1, ..FitConfig::default() };
+        let fit = fit_bkt(&two, &config).params;
+        let centre = config.init;
+        for (have, want) in [
+            (fit.prior, centre.prior),
+            (fit.learn, centre.learn),
+            (fit.slip, centre.slip),
+            (fit.guess, centre.guess),
+            (fit.forget, centre.forget),
+        ] {
+            assert!((have - want).abs() < 0.3, "{fit:?} vs {centre:?}");
+        }
+        // Below the least data, nothing is fitted and the report says so.
+        let few = fit_bkt(&two, &FitConfig { min_observations: 3, ..config });
+        assert_eq!((few.status, few.iterations), (FitStatus::TooLittleData, 0));
+    }
+
+    #[test]
+    fn pooling_centres_small_nodes_on_the_global_fit() {
+        let truth = BktParams { forget: 0.05, ..params(0.3, 0.2, 0.1, 0.2) };
+        let big = sample_sequences(&truth, 1_000, 12, 9);
+        let small = vec![vec![true, true]];
+        let fits = fit_sequences(
+            vec![("big".into(), big), ("small".into(), small)],
+            &FitConfig { min_observations: 1, ..FitConfig::default() },
+        );
+        let (b, s) = (fits["big"].params, fits["small"].params);
+        assert!((b.guess - s.guess).abs() < 0.1 && (b.slip - s.slip).abs() < 0.1, "{b:?} {s:?}");
     }
 
     #[test]
@@ -592,11 +843,11 @@ mod tests {
             event("s1", "n1", false, 1),
             event("s1", "n2", true, 3),
         ];
-        let fits = fit_events(events, &FitConfig::default());
+        let config = FitConfig { min_observations: 1, pool: false, ..FitConfig::default() };
+        let fits = fit_events(events, &config);
         assert_eq!(fits.keys().collect::<Vec<_>>(), ["n1", "n2"]);
         assert_eq!((fits["n1"].observations, fits["n1"].sequences), (3, 2));
-        let init = FitConfig::default().init;
-        let ordered = fit_bkt(&[vec![false, true], vec![true]], init, 500, 1e-6);
+        let ordered = fit_bkt(&[vec![false, true], vec![true]], &config);
         assert_eq!(fits["n1"], ordered);
     }
 
@@ -639,10 +890,62 @@ not json
                 (3, "correct"),
                 (4, "score"),
                 (5, "score"),
-                (6, "timestamp"),
                 (6, "correct"),
                 (7, "json"),
             ]),
         );
+        // 0/1 for correct, `skill` for node, and no timestamps: line order.
+        let plain = "{\"learner\": \"a\", \"skill\": \"7\", \"correct\": 1, \"t\": 0}\n\
+                     {\"learner\": \"a\", \"skill\": \"7\", \"correct\": 0, \"t\": 1}\n";
+        let events = read_events(plain.as_bytes()).unwrap();
+        assert_eq!(
+            events.iter().map(|e| (e.node.as_str(), e.correct)).collect::<Vec<_>>(),
+            [("7", true), ("7", false)]
+        );
+        check_file("{\"learner\": \"a\", \"node\": \"n\", \"correct\": 2}", Err(&[(1, "correct")]));
+        // Timestamps on some lines only: the lines that differ are named.
+        let mixed = "{\"learner\": \"a\", \"node\": \"n\", \"correct\": 1}\n\
+                     {\"learner\": \"a\", \"node\": \"n\", \"correct\": 1, \"timestamp\": \"2024-03-01T09:30:00Z\"}\n\
+                     {\"learner\": \"a\", \"node\": \"n\", \"correct\": 1, \"timestamp\": \"2024-03-01T09:31:00Z\"}\n";
+        check_file(mixed, Err(&[(1, "timestamp")]));
+    }
+
+    #[test]
+    fn the_served_model_is_the_fitted_forward_pass() {
+        use tupu_graph::{NodeKind, SnapshotBuilder};
+        // Random parameters and sequences, long runs of one answer included.
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for case in 0..40 {
+            let p = BktParams {
+                prior: rng.random_range(0.01..0.9),
+                learn: rng.random_range(0.001..0.5),
+                slip: rng.random_range(0.001..0.4),
+                guess: rng.random_range(0.001..0.45),
+                forget: if case % 3 == 0 { 0.0 } else { rng.random_range(0.0..0.3) },
+            };
+            let mut b = SnapshotBuilder::new();
+            let node = b.node("https://e.org/skill", NodeKind::KnowledgePoint);
+            b.attrs_mut(node).bkt = Some(p);
+            let snapshot = b.build(1);
+            let len = if case % 5 == 0 { 1_500 } else { 60 };
+            let answers: Vec<bool> = (0..len)
+                .map(|t| match case % 4 {
+                    0 => t % 500 != 499,
+                    _ => rng.random::<f32>() < 0.7,
+                })
+                .collect();
+            let fitted = forward_predictions(&answers, &p);
+            let mut state = crate::LearnerState::default();
+            for (t, &answer) in answers.iter().enumerate() {
+                let served = state.predict(&snapshot, node);
+                assert!(
+                    (f64::from(served) - fitted[t]).abs() < 1e-6,
+                    "case {case}, answer {t}: {served} vs {}",
+                    fitted[t]
+                );
+                let score = if answer { 1.0 } else { 0.0 };
+                state.observe(&snapshot, crate::Observation { node, score, time: t as i64 });
+            }
+        }
     }
 }

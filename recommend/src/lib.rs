@@ -3,14 +3,16 @@
 //! Turns a learner's evidence into a mastery vector and the vector into recommendations, over
 //! a [`tupu_graph::Snapshot`]:
 //!
-//! - [`bkt_update`]: Bayesian Knowledge Tracing per node, with defaults derived from a node's
-//!   target level and difficulty ([`default_params`]);
+//! - [`bkt_step_logit`]: Bayesian Knowledge Tracing with forgetting per node, in log space,
+//!   with defaults derived from a node's target level and difficulty ([`default_params`]);
 //! - [`LearnerState::observe`]: one observation, propagated through the prerequisite graph
 //!   (knowledge is closed under prerequisites, as in knowledge-space theory) by the rule
 //!   documented in the `model` module;
 //! - [`check_events`]: native events and xAPI statements, checked as a batch;
-//! - [`fit_bkt`] and [`fit_events`]: BKT parameters fitted to logged answers by
-//!   expectation–maximisation, from a JSON Lines log read by [`read_events`];
+//! - [`fit_bkt`] and [`fit_events`]: the same model's parameters fitted to logged answers by
+//!   expectation–maximisation with priors and pooling, from a JSON Lines log read by
+//!   [`read_events`]; [`forward_predictions`] is the fitted model's forward pass, which
+//!   [`LearnerState::predict`] serves;
 //! - [`next_steps`]: the ready-to-learn fringe, ranked, diversified and explained, with at most
 //!   one check beyond it for a learner who is ahead;
 //! - [`plan_path`]: an ordered, staged plan to goals;
@@ -35,20 +37,25 @@ mod service;
 mod sim;
 mod store;
 
-pub use bkt::{bkt_update, default_params, p_correct, posterior};
+pub use bkt::{Belief, Params, bkt_step_logit, bkt_update, default_params, logit, p_correct, posterior, sigmoid};
 pub use evidence::{CheckedEvent, EventProblem, StoredEvent, check_events, parse_timestamp};
 pub use fit::{
-    BktFit, EventsFileError, FitConfig, FitEvent, GUESS_SLIP_BOUNDS, LineProblem, PRIOR_LEARN_BOUNDS,
-    bkt_log_likelihood, fit_bkt, fit_events, read_events, sample_sequences,
+    BktFit, EventsFileError, FORGET_BOUNDS, FitConfig, FitEvent, FitStatus, GUESS_SLIP_BOUNDS, LineProblem,
+    PRIOR_LEARN_BOUNDS, bkt_log_likelihood, fit_bkt, fit_events, fit_sequences, forward_predictions, read_events,
+    sample_sequences, sequences_by_node,
 };
 pub use index::{RecommendIndex, resources_for};
 pub use material::{MaterialCounts, step_materials};
-pub use model::{CLOSURE, DAY, LearnerState, MAX_PROPAGATION, Mastery, NodeMastery, Observation};
+pub use model::{
+    ABILITY_KEY, ABILITY_PSEUDO_ANSWERS, ABILITY_WEIGHT, CLOSURE, DAY, LearnerState, MAX_PROPAGATION, Mastery,
+    ModelOptions, NodeMastery, Observation,
+};
 pub use next::{
-    Explanation, ItemKind, NextRequest, PROBE_SCALE, RecommendConfig, Recommendation, ScoreParts, ScoreWeights,
-    is_ready, next_steps, ready_fringe, remaining_for_goal,
+    CONFIRMED, Explanation, ItemKind, ListStatus, NextRequest, PROBE_SCALE, RecommendConfig, Recommendation,
+    STUCK_PENALTY, STUCK_RIGHT_SHARE, STUCK_WRONG, ScoreParts, ScoreWeights, is_ready, is_stuck, list_status,
+    next_steps, ready_fringe, remaining_for_goal,
 };
 pub use path::{LearningPath, PathError, PathStep, Stage, expand_goal, plan_path, typical_minutes};
-pub use service::{LearnerError, Learners, RecordReport};
+pub use service::{EventPrediction, LearnerError, Learners, Prediction, RecordReport};
 pub use sim::{EvalConfig, EvalReport, LearnerModel, Policy, PolicyResult, SimError, evaluate};
 pub use store::{LearnerStore, LearnerStoreError, LearnerWrite, RedbLearnerStore, check_learner_id};

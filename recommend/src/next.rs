@@ -6,7 +6,7 @@ use tupu_graph::{NodeId, Snapshot, Sym, prerequisite_closure};
 
 use crate::bkt::{default_params, p_correct};
 use crate::index::RecommendIndex;
-use crate::model::{DAY, MAX_PROPAGATION, Mastery};
+use crate::model::{DAY, MAX_PROPAGATION, Mastery, NodeMastery};
 
 /// Weights of the ranking score (see [`next_steps`]).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -72,8 +72,9 @@ impl Default for RecommendConfig {
 pub struct NextRequest {
     /// How many items.
     pub n: usize,
-    /// Rank progress toward this node first.
-    pub goal: Option<NodeId>,
+    /// Rank progress toward these nodes first (steps are counted to the nearest); empty for
+    /// no goal.
+    pub goals: Vec<NodeId>,
     /// Only nodes of this subject.
     pub subject: Option<Sym>,
     /// Unix time (seconds) for review scheduling.
@@ -110,9 +111,11 @@ pub struct ScoreParts {
     pub unlock: f32,
     /// exp(−((difficulty − learner level − 0.05) / 0.12)²): highest just above the learner's
     /// level (the mean difficulty of what they mastered, or for a learner with nothing mastered,
-    /// the easiest candidate).
+    /// the easiest candidate); for a review, centred on the level itself.
     pub fit: f32,
-    /// Decay of recall: 1 − recall / belief.
+    /// For a review only, 0 otherwise: `0.5 + 0.5 · (1 − recall / belief)`, half for being due
+    /// and half for how far recall has decayed; 1 for a prerequisite offered in place of a
+    /// point the learner is stuck on.
     pub review: f32,
     /// exp(−(position − earliest candidate position) / 0.1), positions in [0, 1] along the
     /// curriculum's teaching order: the designers' sequence, relative to the learner's frontier.
@@ -144,6 +147,34 @@ pub const PROBE_SCALE: f32 = 2.0;
 /// Most candidates for a check: nearest the fringe first without a goal, then highest `π`.
 const PROBE_CANDIDATES: usize = 64;
 
+/// Wrong answers on one knowledge point from which a learner who rarely gets it right is taken
+/// to be stuck on it (wheel-spinning: more practice of the same point is unlikely to help).
+pub const STUCK_WRONG: u32 = 4;
+
+/// A learner with [`STUCK_WRONG`] wrong answers on a point is stuck on it while fewer than
+/// this share of their answers on it are right.
+pub const STUCK_RIGHT_SHARE: f32 = 0.25;
+
+/// What the score of a point the learner is stuck on loses: more than all the parts of a
+/// point to learn can add (their weights sum to under 2.5 with the defaults, see
+/// [`ScoreWeights`]), so every other ready point ranks first.
+pub const STUCK_PENALTY: f32 = 3.0;
+
+/// Whether a learner with this record on a point is stuck on it: at least [`STUCK_WRONG`]
+/// wrong answers and fewer than [`STUCK_RIGHT_SHARE`] of them right.
+///
+/// ```
+/// use tupu_recommend::{NodeMastery, is_stuck};
+///
+/// let record = |attempts, correct| NodeMastery { attempts, correct, ..NodeMastery::belief(0.2) };
+/// assert!(is_stuck(&record(20, 0)) && is_stuck(&record(5, 1)));
+/// assert!(!is_stuck(&record(3, 0)) && !is_stuck(&record(12, 8)));
+/// ```
+pub fn is_stuck(m: &NodeMastery) -> bool {
+    let wrong = m.attempts.saturating_sub(m.correct);
+    wrong >= STUCK_WRONG && (m.correct as f32) < STUCK_RIGHT_SHARE * m.attempts as f32
+}
+
 /// The largest learning rate [`default_params`] gives, which scales [`ScoreParts::gain`].
 const LEARN_SCALE: f32 = 0.30;
 
@@ -170,6 +201,13 @@ pub struct Explanation {
     pub recall: Option<f32>,
     /// Practice opportunities observed for the node.
     pub attempts: u32,
+    /// Wrong answers on the node.
+    pub wrong: u32,
+    /// The learner is stuck on this node ([`is_stuck`]): it ranks below every other ready
+    /// point, and a teacher may want to know.
+    pub stuck: bool,
+    /// For a review of a prerequisite: the node the learner is stuck on that requires it.
+    pub instead_of: Option<NodeId>,
 }
 
 /// One recommended node.
@@ -269,6 +307,8 @@ struct Candidate {
     /// For a check: what it would confirm, and the probability of a correct answer.
     confirms: Vec<NodeId>,
     expected: Option<f32>,
+    /// For a review offered because the learner is stuck on a node that requires it: that node.
+    instead_of: Option<NodeId>,
 }
 
 impl Candidate {
@@ -285,21 +325,29 @@ impl Candidate {
             topic: self.topic,
             confirms: std::mem::take(&mut self.confirms),
             expected: self.expected,
+            instead_of: self.instead_of,
         }
     }
 }
 
-/// Ranks what a learner should do next.
+/// Ranks what a learner should do next, in four named stages: **fringe** (what is ready),
+/// **score**, **probe** (at most one check), **pick** (diversity rule or consolidation).
 ///
 /// Candidates are the **ready-to-learn fringe** (knowledge points not mastered whose direct
 /// prerequisites are all mastered, found from the roots, from what the learner started, and
-/// from the knowledge points whose first prerequisite the learner mastered) and **reviews** (mastered points whose recall has decayed
-/// below the threshold). Each gets
-/// `score = w_goal·goal + w_unlock·unlock + w_fit·fit + w_order·order + w_gain·gain` for a
-/// node to learn and `w_review·(0.5 + 0.5·review) + w_fit·fit + w_order·order + w_gain·gain`
-/// for a review
-/// (see [`ScoreParts`]); with a goal, only fringe nodes among the goal's prerequisites (or the
-/// goal itself) are ranked.
+/// from the knowledge points whose first prerequisite the learner mastered) and **reviews**
+/// (mastered points whose recall has decayed below the threshold). Every candidate gets one
+/// formula, `score = Σ w_part · part` over the parts of [`ScoreParts`] (goal, unlock, fit,
+/// review, order, gain, probe), each part 0 where it does not apply; with goals, only fringe
+/// nodes among the goals' prerequisites (or the goals themselves) are ranked, steps counted to
+/// the nearest goal.
+///
+/// **Repeated failure changes course.** A ready point the learner is stuck on ([`is_stuck`]:
+/// at least [`STUCK_WRONG`] wrong answers and under [`STUCK_RIGHT_SHARE`] right) loses
+/// [`STUCK_PENALTY`], so every other ready point ranks first, and is flagged
+/// ([`Explanation::stuck`]); its prerequisites are offered for review in its place
+/// ([`Explanation::instead_of`]). A wrong answer alone cannot do this: under BKT's learning
+/// transition it may even raise the belief.
 ///
 /// **Checks** ([`ItemKind::Probe`]) skip ahead, as knowledge-space assessment does. They are
 /// offered to a learner with at least one knowledge point answered right every time (*clean*).
@@ -315,17 +363,21 @@ impl Candidate {
 /// ```
 /// The candidates are the knowledge points beyond the fringe (in the goal's closure with a
 /// goal; one or two `requires` steps beyond the fringe without), neither mastered nor ever
-/// answered wrong, at most 64 (highest `π` first). Each is scored like a node to learn, with
+/// answered wrong, reached by the learner's own evidence (a point they answered lies at most
+/// three `requires` steps below, and the candidate is in a framework and a subject they
+/// answered in), at most 64 (highest `π` first). Each is scored like a node to learn, with
 /// no unlock part and with `w_probe·probe`: `gain` is the expected learning from practising
 /// it and `probe` the expected number of prerequisites a correct answer would confirm (see
 /// [`ScoreParts`]). The best one joins the candidates, so a list holds at most one check, and
 /// a learner with no practice at all gets none.
 ///
-/// With a goal whose every knowledge point is believed mastered (the goal and its whole
-/// closure), nothing is left to learn or check: the list then holds **consolidation** items
-/// ([`ItemKind::Consolidate`]), the points of the closure with the fewest practice attempts,
-/// lowest belief first among equals. Points mastered by inference alone come first: practising
-/// them confirms what the goal rests on.
+/// With goals whose every knowledge point is believed mastered (the goals and their whole
+/// closures), nothing is left to learn or check: the list then holds **consolidation** items
+/// ([`ItemKind::Consolidate`]), the points of the closures with the fewest practice attempts,
+/// lowest belief first among equals, and [`list_status`] says so. Points mastered by
+/// inference alone come first: practising them confirms what the goals rest on. (Ending
+/// consolidation once every point is confirmed lowered the simulated learning gain below the
+/// promised 1.2×, so it goes on.)
 ///
 /// Otherwise the list is picked greedily with a diversity rule: at most `per_thread` items per
 /// learning thread and a penalty of 0.1 per item already taken from the same topic, so one
@@ -362,7 +414,7 @@ impl Candidate {
 /// let s = b.build(1);
 /// let index = RecommendIndex::new(&s);
 /// let mastery = Mastery::from_entries([(count, NodeMastery::belief(0.95))]);
-/// let request = NextRequest { n: 5, goal: None, subject: None, now: 0 };
+/// let request = NextRequest { n: 5, goals: Vec::new(), subject: None, now: 0 };
 /// let items = next_steps(&s, &index, &mastery, &request, &RecommendConfig::default());
 /// let mut nodes: Vec<_> = items.iter().map(|i| i.node).collect();
 /// nodes.sort();
@@ -378,225 +430,25 @@ pub fn next_steps(
     if request.n == 0 {
         return Vec::new();
     }
-    let threshold = config.mastery_threshold;
     let mut scratch = SCRATCH.with(std::cell::Cell::take).unwrap_or_default();
-    let mut mastered = BitSet::reuse(std::mem::take(&mut scratch.mastered), snapshot.node_count());
-    let mut level_sum = 0.0f32;
-    let mut level_count = 0usize;
-    for (node, p) in mastery.beliefs() {
-        if p >= threshold {
-            mastered.set(node.index());
-            if index.learnable(node) {
-                level_sum += index.difficulty(node);
-                level_count += 1;
-            }
-        }
-    }
-    let subject_ok = |x: NodeId| request.subject.is_none() || snapshot.attrs(x).subject == request.subject;
-
-    // Goal: steps from the goal down to each node of its closure (breadth-first).
-    let goal_steps: Option<GoalSteps> = request.goal.map(|goal| {
-        let mut marks = BitSet::reuse(std::mem::take(&mut scratch.goal_marks), snapshot.node_count());
-        let mut steps = std::mem::take(&mut scratch.goal_steps);
-        steps.clear();
-        steps.push((goal, 0u32));
-        marks.set(goal.index());
-        let mut head = 0;
-        while let Some(&(x, depth)) = steps.get(head) {
-            head += 1;
-            for q in snapshot.prerequisites(x) {
-                if !mastered.get(q.index()) && !marks.get(q.index()) {
-                    marks.set(q.index());
-                    steps.push((q, depth + 1));
-                }
-            }
-        }
-        steps.sort_unstable();
-        scratch.goal_marks = marks.0;
-        GoalSteps(steps)
-    });
-
-    let mut seen = BitSet::reuse(std::mem::take(&mut scratch.seen), snapshot.node_count());
-    let mut fringe: Vec<NodeId> = std::mem::take(&mut scratch.fringe);
-    // `(u, d)`: knowledge point `d` waits only for `u`, which is not its first prerequisite
-    // (the nodes waiting for their first prerequisite are in its `first_dependents` row).
-    let mut waits_for: Vec<(NodeId, NodeId)> = std::mem::take(&mut scratch.waits_for);
-    // Most dependents of mastered nodes are mastered themselves: that test comes first, on the
-    // small bit set, before anything that touches per-node arrays.
-    let mut consider = |x: NodeId, fringe: &mut Vec<NodeId>, waits_for: &mut Vec<(NodeId, NodeId)>| {
-        let i = x.index();
-        if mastered.get(i) || seen.get(i) {
-            return;
-        }
-        seen.set(i);
-        if !index.learnable(x) {
-            return;
-        }
-        let mut missing = snapshot.prerequisites(x).enumerate().filter(|(_, q)| !mastered.get(q.index()));
-        match (missing.next(), missing.next()) {
-            (None, _) if subject_ok(x) => fringe.push(x),
-            // Only the search without a goal reads them (see `unlocks_of`).
-            (Some((k, u)), None) if k > 0 && goal_steps.is_none() => waits_for.push((u, x)),
-            _ => {}
-        }
-    };
-    match &goal_steps {
-        Some(steps) => {
-            for x in steps.nodes() {
-                consider(x, &mut fringe, &mut waits_for);
-            }
-        }
-        None => {
-            for (node, p) in mastery.beliefs() {
-                if p >= threshold {
-                    // A node is reached from its first prerequisite, which must be mastered.
-                    for &d in index.first_dependents(node) {
-                        consider(d, &mut fringe, &mut waits_for);
-                    }
-                } else {
-                    consider(node, &mut fringe, &mut waits_for);
-                }
-            }
-            // Roots in teaching order: enough to fill the list several times over.
-            let wanted = fringe.len() + 4 * request.n + 8;
-            for &root in index.roots() {
-                if fringe.len() >= wanted {
-                    break;
-                }
-                consider(root, &mut fringe, &mut waits_for);
-            }
-        }
-    }
-
-    let w = &config.weights;
-    let learner_level = if level_count == 0 {
-        fringe.iter().map(|&x| index.difficulty(x)).fold(f32::INFINITY, f32::min).min(1.0)
-    } else {
-        level_sum / level_count as f32
-    };
-    let earliest = fringe.iter().map(|&x| index.position(x)).fold(1.0f32, f32::min);
-    let fit = |x: NodeId, target: f32| (-((index.difficulty(x) - target) / 0.12).powi(2)).exp();
-    let order = |x: NodeId| (-(index.position(x) - earliest).max(0.0) / 0.1).exp();
+    // Stage 0: what the learner masters, and what the goals rest on.
+    let (mastered, level) = mastered_nodes(snapshot, index, mastery, config.mastery_threshold, &mut scratch);
+    let goal_steps =
+        (!request.goals.is_empty()).then(|| goal_closure(snapshot, &request.goals, &mastered, &mut scratch));
+    let ctx = Ctx { snapshot, index, mastery, request, config, mastered: &mastered, goal_steps: goal_steps.as_ref() };
+    // Stage 1, fringe: the points ready to learn.
+    let (mut fringe, mut waits_for, seen) = ctx.fringe(&mut scratch);
+    // Stage 2, score: each ready point, each stuck point's prerequisites, each review.
+    let scorer = Scorer::new(index, &config.weights, &fringe, level);
     let mut candidates: Vec<Candidate> = std::mem::take(&mut scratch.candidates);
-    waits_for.sort_unstable();
-    // The nodes that wait for `x` alone, in no particular order.
-    let unlocks_of = |x: NodeId, out: &mut Vec<NodeId>| match goal_steps {
-        // Without a goal, the search above met every node waiting only for `x` whose first
-        // prerequisite is mastered; the others wait for `x` as their first.
-        None => {
-            out.extend(index.first_dependents(x).iter().copied().filter(|&d| {
-                !mastered.get(d.index()) && snapshot.prerequisites(d).skip(1).all(|q| mastered.get(q.index()))
-            }));
-            let from = waits_for.partition_point(|&(u, _)| u < x);
-            out.extend(waits_for[from..].iter().take_while(|&&(u, _)| u == x).map(|&(_, d)| d));
-        }
-        // With one, the search stayed in the goal's closure: read the dependents.
-        Some(_) => out.extend(snapshot.dependents(x).filter(|&d| {
-            index.learnable(d)
-                && !mastered.get(d.index())
-                && snapshot.prerequisites(d).all(|q| q == x || mastered.get(q.index()))
-        })),
-    };
-    // Every fringe node's unlocks, one after the other: counted for the score, listed for the
-    // items picked.
     let mut unlock_pool: Vec<NodeId> = std::mem::take(&mut scratch.unlock_pool);
-    for &x in &fringe {
-        let start = unlock_pool.len();
-        unlocks_of(x, &mut unlock_pool);
-        let unlock_count = unlock_pool.len() - start;
-        let goal = goal_steps.as_ref().and_then(|s| s.get(x)).map_or(0.0, |d| 1.0 / (1.0 + d as f32));
-        let parts = ScoreParts {
-            goal,
-            unlock: ((1.0 + unlock_count as f32).ln() / 9f32.ln()).min(1.0),
-            fit: fit(x, learner_level + 0.05),
-            review: 0.0,
-            order: order(x),
-            gain: ((1.0 - mastery.p(snapshot, x)) * default_params(snapshot.attrs(x)).learn / LEARN_SCALE)
-                .clamp(0.0, 1.0),
-            probe: 0.0,
-        };
-        let score = w.goal * parts.goal
-            + w.unlock * parts.unlock
-            + w.fit * parts.fit
-            + w.order * parts.order
-            + w.gain * parts.gain;
-        let a = snapshot.attrs(x);
-        candidates.push(Candidate {
-            node: x,
-            kind: ItemKind::Learn,
-            score,
-            parts,
-            unlocks: Vec::new(),
-            unlock_span: (start as u32, unlock_count as u32),
-            thread: a.thread,
-            topic: a.topic,
-            confirms: Vec::new(),
-            expected: None,
-        });
-    }
-    if request.goal.is_none() {
-        for (x, m) in mastery.entries() {
-            if m.p < threshold || !index.learnable(x) || !subject_ok(x) {
-                continue;
-            }
-            if m.recalls_at_least(request.now, threshold) {
-                continue;
-            }
-            let recall = m.recall(request.now);
-            let parts = ScoreParts {
-                review: (1.0 - recall / m.p.max(1e-6)).clamp(0.0, 1.0),
-                fit: fit(x, learner_level),
-                order: order(x),
-                gain: ((1.0 - recall) * default_params(snapshot.attrs(x)).learn / LEARN_SCALE).clamp(0.0, 1.0),
-                ..ScoreParts::default()
-            };
-            let score =
-                w.review * (0.5 + 0.5 * parts.review) + w.fit * parts.fit + w.order * parts.order + w.gain * parts.gain;
-            let a = snapshot.attrs(x);
-            candidates.push(Candidate {
-                node: x,
-                kind: ItemKind::Review,
-                score,
-                parts,
-                unlocks: Vec::new(),
-                unlock_span: (0, 0),
-                thread: a.thread,
-                topic: a.topic,
-                confirms: Vec::new(),
-                expected: None,
-            });
-        }
-    }
-    if let Some(alpha) = ahead_rate(index, mastery) {
-        let region: Vec<NodeId> = match &goal_steps {
-            Some(steps) => steps.nodes().collect(),
-            None => beyond_fringe(snapshot, index, &fringe, &mastered),
-        };
-        let probe = Probe { snapshot, mastery, mastered: &mastered, alpha, threshold };
-        let score = |x: NodeId, gain: f32, value: f32| {
-            let parts = ScoreParts {
-                goal: goal_steps.as_ref().and_then(|s| s.get(x)).map_or(0.0, |d| 1.0 / (1.0 + d as f32)),
-                fit: fit(x, learner_level + 0.05),
-                order: order(x),
-                gain,
-                probe: (value / PROBE_SCALE).min(1.0),
-                ..ScoreParts::default()
-            };
-            let score = w.goal * parts.goal
-                + w.fit * parts.fit
-                + w.order * parts.order
-                + w.gain * parts.gain
-                + w.probe * parts.probe;
-            (score, parts)
-        };
-        candidates.extend(probe.best(index, &region, &fringe, &subject_ok, &score));
-    }
-    let mut picked = match (request.goal, &goal_steps) {
-        (Some(goal), Some(steps)) if candidates.is_empty() && steps.nodes().all(|x| mastered.get(x.index())) => {
-            consolidation(snapshot, index, mastery, goal, request.n, &subject_ok)
-        }
-        _ => diversify(&mut candidates, request.n, config.per_thread, &mut scratch.picking),
-    };
+    waits_for.sort_unstable();
+    ctx.score_fringe(&scorer, &fringe, &waits_for, &mut unlock_pool, &mut candidates);
+    ctx.score_reviews(&scorer, &mut candidates);
+    // Stage 3, probe: at most one check beyond the fringe.
+    candidates.extend(ctx.probe(&scorer, &fringe));
+    // Stage 4, pick: consolidation once the goals are believed mastered, else the diversity rule.
+    let mut picked = ctx.pick(&mut candidates, &mut scratch.picking);
     for c in picked.iter_mut() {
         let (start, len) = (c.unlock_span.0 as usize, c.unlock_span.1 as usize);
         c.unlocks.extend_from_slice(&unlock_pool[start..start + len]);
@@ -624,20 +476,367 @@ pub fn next_steps(
     items
 }
 
-/// Consolidation items (see [`next_steps`]): the goal and its transitive prerequisites, fewest
-/// practice attempts first and lowest belief among equals, scored
+/// The bit set of mastered nodes and the learner's level: the mean difficulty of the learnable
+/// nodes they master (`None` when they master none). O(n/64 + m).
+fn mastered_nodes(
+    snapshot: &Snapshot,
+    index: &RecommendIndex,
+    mastery: &Mastery,
+    threshold: f32,
+    scratch: &mut Scratch,
+) -> (BitSet, Option<f32>) {
+    let mut mastered = BitSet::reuse(std::mem::take(&mut scratch.mastered), snapshot.node_count());
+    let (mut sum, mut count) = (0.0f32, 0usize);
+    for (node, p) in mastery.beliefs() {
+        if p >= threshold {
+            mastered.set(node.index());
+            if index.learnable(node) {
+                sum += index.difficulty(node);
+                count += 1;
+            }
+        }
+    }
+    (mastered, (count > 0).then(|| sum / count as f32))
+}
+
+/// Steps from the nearest goal down to each node of the goals' closures that is not mastered
+/// (and to the goals themselves): breadth-first from all goals at once. O(C + edges in C).
+fn goal_closure(snapshot: &Snapshot, goals: &[NodeId], mastered: &BitSet, scratch: &mut Scratch) -> GoalSteps {
+    let mut marks = BitSet::reuse(std::mem::take(&mut scratch.goal_marks), snapshot.node_count());
+    let mut steps = std::mem::take(&mut scratch.goal_steps);
+    steps.clear();
+    for &goal in goals {
+        if !marks.get(goal.index()) {
+            steps.push((goal, 0u32));
+            marks.set(goal.index());
+        }
+    }
+    let mut head = 0;
+    while let Some(&(x, depth)) = steps.get(head) {
+        head += 1;
+        for q in snapshot.prerequisites(x) {
+            if !mastered.get(q.index()) && !marks.get(q.index()) {
+                marks.set(q.index());
+                steps.push((q, depth + 1));
+            }
+        }
+    }
+    steps.sort_unstable();
+    scratch.goal_marks = marks.0;
+    GoalSteps(steps)
+}
+
+/// Where [`ScoreParts::fit`] peaks, above the learner's level.
+const FIT_AHEAD: f32 = 0.05;
+/// Width of [`ScoreParts::fit`] in difficulty.
+const FIT_WIDTH: f32 = 0.12;
+/// Decay length of [`ScoreParts::order`] in teaching-order position.
+const ORDER_SCALE: f32 = 0.1;
+/// Unlocks at which [`ScoreParts::unlock`] is full.
+const UNLOCK_SCALE: f32 = 8.0;
+/// The part of [`ScoreParts::review`] a review gets for being due at all.
+const REVIEW_BASE: f32 = 0.5;
+
+/// The one score formula and its parts' shapes (see [`ScoreParts`]).
+struct Scorer<'a> {
+    index: &'a RecommendIndex,
+    weights: &'a ScoreWeights,
+    /// The learner's level: mean difficulty of what they master, else the easiest candidate.
+    level: f32,
+    /// Earliest teaching-order position among the fringe.
+    earliest: f32,
+}
+
+impl<'a> Scorer<'a> {
+    fn new(index: &'a RecommendIndex, weights: &'a ScoreWeights, fringe: &[NodeId], level: Option<f32>) -> Self {
+        let level =
+            level.unwrap_or_else(|| fringe.iter().map(|&x| index.difficulty(x)).fold(f32::INFINITY, f32::min).min(1.0));
+        let earliest = fringe.iter().map(|&x| index.position(x)).fold(1.0f32, f32::min);
+        Self { index, weights, level, earliest }
+    }
+
+    /// `score = Σ w_part · part` over every part of [`ScoreParts`].
+    fn total(&self, p: &ScoreParts) -> f32 {
+        let w = self.weights;
+        w.goal * p.goal
+            + w.unlock * p.unlock
+            + w.fit * p.fit
+            + w.review * p.review
+            + w.order * p.order
+            + w.gain * p.gain
+            + w.probe * p.probe
+    }
+
+    /// Fit of `x`'s difficulty to the learner's level, `ahead` above it.
+    fn fit(&self, x: NodeId, ahead: f32) -> f32 {
+        (-((self.index.difficulty(x) - self.level - ahead) / FIT_WIDTH).powi(2)).exp()
+    }
+
+    fn order(&self, x: NodeId) -> f32 {
+        (-(self.index.position(x) - self.earliest).max(0.0) / ORDER_SCALE).exp()
+    }
+
+    fn unlock(unlocks: usize) -> f32 {
+        ((1.0 + unlocks as f32).ln() / (1.0 + UNLOCK_SCALE).ln()).min(1.0)
+    }
+
+    /// Expected learning from one practice with belief (or recall) `p` and learning rate `t`.
+    fn gain(p: f32, t: f32) -> f32 {
+        ((1.0 - p) * t / LEARN_SCALE).clamp(0.0, 1.0)
+    }
+}
+
+/// What every stage of one [`next_steps`] call reads.
+struct Ctx<'a> {
+    snapshot: &'a Snapshot,
+    index: &'a RecommendIndex,
+    mastery: &'a Mastery,
+    request: &'a NextRequest,
+    config: &'a RecommendConfig,
+    mastered: &'a BitSet,
+    goal_steps: Option<&'a GoalSteps>,
+}
+
+impl Ctx<'_> {
+    fn subject_ok(&self, x: NodeId) -> bool {
+        self.request.subject.is_none() || self.snapshot.attrs(x).subject == self.request.subject
+    }
+
+    fn goal_part(&self, x: NodeId) -> f32 {
+        self.goal_steps.and_then(|s| s.get(x)).map_or(0.0, |d| 1.0 / (1.0 + d as f32))
+    }
+
+    fn candidate(&self, node: NodeId, kind: ItemKind, parts: ScoreParts, score: f32) -> Candidate {
+        let a = self.snapshot.attrs(node);
+        Candidate {
+            node,
+            kind,
+            score,
+            parts,
+            unlocks: Vec::new(),
+            unlock_span: (0, 0),
+            thread: a.thread,
+            topic: a.topic,
+            confirms: Vec::new(),
+            expected: None,
+            instead_of: None,
+        }
+    }
+
+    /// The fringe: with goals, the ready points of their closures; without, the points reached
+    /// from what the learner started or mastered (through `first_dependents`) and roots in
+    /// teaching order. Also `(u, d)` pairs: `d` waits only for `u`, not its first
+    /// prerequisite (what the unlock counts read), and the visited set.
+    fn fringe(&self, scratch: &mut Scratch) -> (Vec<NodeId>, Vec<(NodeId, NodeId)>, BitSet) {
+        let (snapshot, index, mastered) = (self.snapshot, self.index, self.mastered);
+        let mut seen = BitSet::reuse(std::mem::take(&mut scratch.seen), snapshot.node_count());
+        let mut fringe: Vec<NodeId> = std::mem::take(&mut scratch.fringe);
+        let mut waits_for: Vec<(NodeId, NodeId)> = std::mem::take(&mut scratch.waits_for);
+        // Most dependents of mastered nodes are mastered themselves: that test comes first, on
+        // the small bit set, before anything that touches per-node arrays.
+        let mut consider = |x: NodeId, fringe: &mut Vec<NodeId>, waits_for: &mut Vec<(NodeId, NodeId)>| {
+            let i = x.index();
+            if mastered.get(i) || seen.get(i) {
+                return;
+            }
+            seen.set(i);
+            if !index.learnable(x) {
+                return;
+            }
+            let mut missing = snapshot.prerequisites(x).enumerate().filter(|(_, q)| !mastered.get(q.index()));
+            match (missing.next(), missing.next()) {
+                (None, _) if self.subject_ok(x) => fringe.push(x),
+                // Only the search without a goal reads them (see `unlocks_of`).
+                (Some((k, u)), None) if k > 0 && self.goal_steps.is_none() => waits_for.push((u, x)),
+                _ => {}
+            }
+        };
+        match self.goal_steps {
+            Some(steps) => {
+                for x in steps.nodes() {
+                    consider(x, &mut fringe, &mut waits_for);
+                }
+            }
+            None => {
+                let threshold = self.config.mastery_threshold;
+                for (node, p) in self.mastery.beliefs() {
+                    if p >= threshold {
+                        // A node is reached from its first prerequisite, which must be mastered.
+                        for &d in index.first_dependents(node) {
+                            consider(d, &mut fringe, &mut waits_for);
+                        }
+                    } else {
+                        consider(node, &mut fringe, &mut waits_for);
+                    }
+                }
+                // Roots in teaching order: enough to fill the list several times over.
+                let wanted = fringe.len() + 4 * self.request.n + 8;
+                for &root in index.roots() {
+                    if fringe.len() >= wanted {
+                        break;
+                    }
+                    consider(root, &mut fringe, &mut waits_for);
+                }
+            }
+        }
+        (fringe, waits_for, seen)
+    }
+
+    /// The nodes that wait for `x` alone, in no particular order, appended to `out`.
+    fn unlocks_of(&self, x: NodeId, waits_for: &[(NodeId, NodeId)], out: &mut Vec<NodeId>) {
+        let (snapshot, index, mastered) = (self.snapshot, self.index, self.mastered);
+        match self.goal_steps {
+            // Without a goal, the fringe search met every node waiting only for `x` whose
+            // first prerequisite is mastered; the others wait for `x` as their first.
+            None => {
+                out.extend(index.first_dependents(x).iter().copied().filter(|&d| {
+                    !mastered.get(d.index()) && snapshot.prerequisites(d).skip(1).all(|q| mastered.get(q.index()))
+                }));
+                let from = waits_for.partition_point(|&(u, _)| u < x);
+                out.extend(waits_for[from..].iter().take_while(|&&(u, _)| u == x).map(|&(_, d)| d));
+            }
+            // With one, the search stayed in the goal's closure: read the dependents.
+            Some(_) => out.extend(snapshot.dependents(x).filter(|&d| {
+                index.learnable(d)
+                    && !mastered.get(d.index())
+                    && snapshot.prerequisites(d).all(|q| q == x || mastered.get(q.index()))
+            })),
+        }
+    }
+
+    /// Scores every fringe point (its unlocks appended to `pool`), and for each point the
+    /// learner is stuck on ([`is_stuck`]), lowers it by [`STUCK_PENALTY`] and offers its
+    /// prerequisites for review in its place: with its goal, unlock and gain parts and a full
+    /// review part.
+    fn score_fringe(
+        &self,
+        scorer: &Scorer<'_>,
+        fringe: &[NodeId],
+        waits_for: &[(NodeId, NodeId)],
+        pool: &mut Vec<NodeId>,
+        candidates: &mut Vec<Candidate>,
+    ) {
+        let (snapshot, mastery) = (self.snapshot, self.mastery);
+        let mut stuck_on: Vec<(NodeId, ScoreParts)> = Vec::new();
+        for &x in fringe {
+            let start = pool.len();
+            self.unlocks_of(x, waits_for, pool);
+            let unlock_count = pool.len() - start;
+            let parts = ScoreParts {
+                goal: self.goal_part(x),
+                unlock: Scorer::unlock(unlock_count),
+                fit: scorer.fit(x, FIT_AHEAD),
+                order: scorer.order(x),
+                gain: Scorer::gain(mastery.p(snapshot, x), default_params(snapshot.attrs(x)).learn),
+                ..ScoreParts::default()
+            };
+            let mut score = scorer.total(&parts);
+            if mastery.entry(x).is_some_and(is_stuck) {
+                stuck_on.push((x, parts));
+                score -= STUCK_PENALTY;
+            }
+            let mut c = self.candidate(x, ItemKind::Learn, parts, score);
+            c.unlock_span = (start as u32, unlock_count as u32);
+            candidates.push(c);
+        }
+        for (x, stuck) in stuck_on {
+            for q in snapshot.prerequisites(x) {
+                if !self.index.learnable(q) || candidates.iter().any(|c| c.node == q) {
+                    continue;
+                }
+                let parts = ScoreParts {
+                    goal: stuck.goal,
+                    unlock: stuck.unlock,
+                    fit: scorer.fit(q, 0.0),
+                    review: 1.0,
+                    order: scorer.order(q),
+                    gain: stuck.gain,
+                    probe: 0.0,
+                };
+                let mut c = self.candidate(q, ItemKind::Review, parts, scorer.total(&parts));
+                c.instead_of = Some(x);
+                candidates.push(c);
+            }
+        }
+    }
+
+    /// Without goals, every mastered point whose recall has decayed below the threshold.
+    fn score_reviews(&self, scorer: &Scorer<'_>, candidates: &mut Vec<Candidate>) {
+        if !self.request.goals.is_empty() {
+            return;
+        }
+        let (threshold, now) = (self.config.mastery_threshold, self.request.now);
+        for (x, m) in self.mastery.entries() {
+            if m.p < threshold || !self.index.learnable(x) || !self.subject_ok(x) {
+                continue;
+            }
+            if m.recalls_at_least(now, threshold) {
+                continue;
+            }
+            let recall = m.recall(now);
+            let decay = (1.0 - recall / m.p.max(1e-6)).clamp(0.0, 1.0);
+            let parts = ScoreParts {
+                review: REVIEW_BASE + (1.0 - REVIEW_BASE) * decay,
+                fit: scorer.fit(x, 0.0),
+                order: scorer.order(x),
+                gain: Scorer::gain(recall, default_params(self.snapshot.attrs(x)).learn),
+                ..ScoreParts::default()
+            };
+            candidates.push(self.candidate(x, ItemKind::Review, parts, scorer.total(&parts)));
+        }
+    }
+
+    /// The best check, for a learner with an ahead rate (see [`next_steps`]).
+    fn probe(&self, scorer: &Scorer<'_>, fringe: &[NodeId]) -> Option<Candidate> {
+        let alpha = ahead_rate(self.index, self.mastery)?;
+        let region: Vec<NodeId> = match self.goal_steps {
+            Some(steps) => steps.nodes().collect(),
+            None => beyond_fringe(self.snapshot, self.index, fringe, self.mastered),
+        };
+        let probe = Probe::new(self.snapshot, self.mastery, self.mastered, alpha, self.config.mastery_threshold);
+        let score = |x: NodeId, gain: f32, value: f32| {
+            let parts = ScoreParts {
+                goal: self.goal_part(x),
+                fit: scorer.fit(x, FIT_AHEAD),
+                order: scorer.order(x),
+                gain,
+                probe: (value / PROBE_SCALE).min(1.0),
+                ..ScoreParts::default()
+            };
+            (scorer.total(&parts), parts)
+        };
+        probe.best(self.index, &region, fringe, &|x| self.subject_ok(x), &score)
+    }
+
+    /// Consolidation when nothing is left to learn for goals believed mastered, otherwise
+    /// the diversity rule over the candidates.
+    fn pick(&self, candidates: &mut [Candidate], picking: &mut Picking) -> Vec<Candidate> {
+        match self.goal_steps {
+            Some(steps) if candidates.is_empty() && steps.nodes().all(|x| self.mastered.get(x.index())) => {
+                let n = self.request.n;
+                consolidation(self.snapshot, self.index, self.mastery, &self.request.goals, n, &|x| self.subject_ok(x))
+            }
+            _ => diversify(candidates, self.request.n, self.config.per_thread, picking),
+        }
+    }
+}
+
+/// Consolidation items (see [`next_steps`]): the points of the goals and their transitive
+/// prerequisites, fewest practice attempts first and lowest belief among equals, scored
 /// `(1 + (1 − p) / (a + 3)) / (a + 2)` for `a` attempts and belief `p`, which keeps that
 /// order. O(C log C) for a closure of C nodes.
 fn consolidation(
     snapshot: &Snapshot,
     index: &RecommendIndex,
     mastery: &Mastery,
-    goal: NodeId,
+    goals: &[NodeId],
     n: usize,
     subject_ok: &dyn Fn(NodeId) -> bool,
 ) -> Vec<Candidate> {
-    let mut nodes = prerequisite_closure(snapshot, goal);
-    nodes.push(goal);
+    let mut nodes: Vec<NodeId> = goals.iter().flat_map(|&g| prerequisite_closure(snapshot, g)).collect();
+    nodes.extend_from_slice(goals);
+    nodes.sort_unstable();
+    nodes.dedup();
     let mut ranked: Vec<(u32, f32, NodeId)> = nodes
         .into_iter()
         .filter(|&x| index.learnable(x) && subject_ok(x))
@@ -661,9 +860,71 @@ fn consolidation(
                 topic: attrs.topic,
                 confirms: Vec::new(),
                 expected: None,
+                instead_of: None,
             }
         })
         .collect()
+}
+
+/// Belief from which a point of a goal needs no consolidation: the goal is confirmed when all
+/// its points reach it (and each goal itself was answered right at least once).
+pub const CONFIRMED: f32 = 0.95;
+
+/// Whether `x`, a point of the goals' closures, is confirmed: believed at [`CONFIRMED`] or
+/// more, and, if it is one of the goals, answered right at least once.
+fn is_confirmed(snapshot: &Snapshot, mastery: &Mastery, goals: &[NodeId], x: NodeId) -> bool {
+    mastery.p(snapshot, x) >= CONFIRMED && (!goals.contains(&x) || mastery.entry(x).is_some_and(|m| m.correct > 0))
+}
+
+/// What a next-step list is, and for an empty one, why it is empty.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListStatus {
+    /// Points to learn, review or check.
+    Learning,
+    /// Every goal is believed mastered; the list confirms it ([`ItemKind::Consolidate`]).
+    Consolidating,
+    /// Every goal is confirmed: nothing is left to do for them (an empty list).
+    GoalConfirmed,
+    /// Without a goal, every learnable point (of the subject asked for) is mastered.
+    AllMastered,
+    /// Nothing is ready: every remaining point waits for prerequisites outside the request
+    /// (another subject), or the graph has no knowledge points.
+    NothingReady,
+}
+
+/// The status of a list [`next_steps`] returned for `request` (see [`ListStatus`]).
+/// O(items) for a non-empty list; O(C) for the goals' closures, or O(n) without goals, for an
+/// empty one.
+pub fn list_status(
+    snapshot: &Snapshot,
+    index: &RecommendIndex,
+    mastery: &Mastery,
+    request: &NextRequest,
+    items: &[Recommendation],
+    threshold: f32,
+) -> ListStatus {
+    if !items.is_empty() {
+        return if items.iter().all(|i| i.kind == ItemKind::Consolidate) {
+            ListStatus::Consolidating
+        } else {
+            ListStatus::Learning
+        };
+    }
+    let subject_ok = |x: NodeId| request.subject.is_none() || snapshot.attrs(x).subject == request.subject;
+    if !request.goals.is_empty() {
+        let goals = &request.goals;
+        let mut nodes: Vec<NodeId> = goals.iter().flat_map(|&g| prerequisite_closure(snapshot, g)).collect();
+        nodes.extend_from_slice(goals);
+        let done = nodes
+            .into_iter()
+            .filter(|&x| index.learnable(x) && subject_ok(x))
+            .all(|x| is_confirmed(snapshot, mastery, goals, x));
+        return if done { ListStatus::GoalConfirmed } else { ListStatus::NothingReady };
+    }
+    let all =
+        snapshot.nodes().filter(|&x| index.learnable(x) && subject_ok(x)).all(|x| mastery.p(snapshot, x) >= threshold);
+    if all { ListStatus::AllMastered } else { ListStatus::NothingReady }
 }
 
 /// A candidate's place in the ranking: higher score first, then the smaller node.
@@ -683,6 +944,11 @@ impl PartialOrd for Ranked {
         Some(self.cmp(other))
     }
 }
+
+/// What an item loses per item already picked from its topic.
+const TOPIC_PENALTY: f32 = 0.1;
+/// What an item loses per item already picked from its thread.
+const THREAD_PENALTY: f32 = 0.2;
 
 /// Greedy selection under the diversity rule (see [`next_steps`]).
 ///
@@ -744,7 +1010,7 @@ fn diversify(candidates: &mut [Candidate], n: usize, per_thread: usize, bufs: &m
                     continue;
                 }
                 let in_topic = count(topic_count, c.topic);
-                let effective = c.score - 0.1 * in_topic as f32 - 0.2 * in_thread as f32;
+                let effective = c.score - TOPIC_PENALTY * in_topic as f32 - THREAD_PENALTY * in_thread as f32;
                 if best.is_none_or(|(_, s)| effective > s) {
                     best = Some((i, effective));
                 }
@@ -803,6 +1069,12 @@ fn beyond_fringe(snapshot: &Snapshot, index: &RecommendIndex, fringe: &[NodeId],
     out
 }
 
+/// `requires` steps below a check within which the learner must have answered a point.
+const EVIDENCE_REACH: usize = 3;
+
+/// Most prerequisites read to decide whether evidence reaches a check.
+const EVIDENCE_VISITS: usize = 256;
+
 /// Most nodes whose estimate `π` one request computes; a node beyond is no candidate, and a
 /// prerequisite beyond counts as unknown.
 const KNOWN_BUDGET: usize = 512;
@@ -814,9 +1086,64 @@ struct Probe<'a> {
     mastered: &'a BitSet,
     alpha: f32,
     threshold: f32,
+    /// Frameworks and subjects of the points the learner answered.
+    frameworks: Vec<&'a str>,
+    subjects: Vec<Sym>,
 }
 
-impl Probe<'_> {
+impl<'a> Probe<'a> {
+    fn new(snapshot: &'a Snapshot, mastery: &'a Mastery, mastered: &'a BitSet, alpha: f32, threshold: f32) -> Self {
+        let mut frameworks: Vec<&'a str> = Vec::new();
+        let mut subjects: Vec<Sym> = Vec::new();
+        for (x, m) in mastery.entries() {
+            if m.attempts == 0 {
+                continue;
+            }
+            if let Some(f) = snapshot.framework(x) {
+                if !frameworks.contains(&f) {
+                    frameworks.push(f);
+                }
+            }
+            if let Some(subject) = snapshot.attrs(x).subject {
+                if !subjects.contains(&subject) {
+                    subjects.push(subject);
+                }
+            }
+        }
+        Self { snapshot, mastery, mastered, alpha, threshold, frameworks, subjects }
+    }
+
+    /// Whether the learner's own evidence reaches `x`: a point they answered lies within
+    /// [`EVIDENCE_REACH`] `requires` steps below it, and `x` is in a framework and a subject
+    /// they answered in. A check never lands on an untouched branch or in another curriculum.
+    /// O(d^EVIDENCE_REACH) for in-degree d, at most [`EVIDENCE_VISITS`] nodes.
+    fn reached(&self, x: NodeId) -> bool {
+        let framework_ok = self.snapshot.framework(x).is_none_or(|f| self.frameworks.contains(&f));
+        let subject_ok = self.snapshot.attrs(x).subject.is_none_or(|s| self.subjects.contains(&s));
+        if !(framework_ok && subject_ok) {
+            return false;
+        }
+        let mut layer = vec![x];
+        let mut visits = 0;
+        for _ in 0..EVIDENCE_REACH {
+            let mut next = Vec::new();
+            for &y in &layer {
+                for q in self.snapshot.prerequisites(y) {
+                    if self.mastery.entry(q).is_some_and(|m| m.attempts > 0) {
+                        return true;
+                    }
+                    visits += 1;
+                    if visits >= EVIDENCE_VISITS {
+                        return false;
+                    }
+                    next.push(q);
+                }
+            }
+            layer = next;
+        }
+        false
+    }
+
     /// `π(x)`, the estimate that the learner knows `x` (see [`next_steps`]), memoised and
     /// recursive over the prerequisites; `None` past the budget. A node enters the memo before
     /// its prerequisites are visited, so at most [`KNOWN_BUDGET`] nodes are estimated and the
@@ -892,6 +1219,7 @@ impl Probe<'_> {
                     && !fringe.contains(&x)
                     && subject_ok(x)
                     && self.mastery.entry(x).is_none_or(|m| m.correct == m.attempts)
+                    && self.reached(x)
             })
             .filter_map(|x| Some((x, self.known(x, &mut memo)?)))
             .collect();
@@ -924,6 +1252,7 @@ impl Probe<'_> {
                     topic: a.topic,
                     confirms,
                     expected: Some(p_correct(known, &params)),
+                    instead_of: None,
                 });
             }
         }
@@ -963,6 +1292,9 @@ fn explain(
             days_since_practice: if review { last.map(|t| (now - t) as f32 / DAY as f32) } else { None },
             recall: if review { entry.map(|m| m.recall(now)) } else { None },
             attempts: entry.map_or(0, |m| m.attempts),
+            wrong: entry.map_or(0, |m| m.attempts.saturating_sub(m.correct)),
+            stuck: entry.is_some_and(|m| is_stuck(&m)),
+            instead_of: c.instead_of,
         },
         resources: index.resources(c.node).iter().take(config.resources_per_item).copied().collect(),
     }
@@ -1014,7 +1346,42 @@ mod tests {
     }
 
     fn request(n: usize) -> NextRequest {
-        NextRequest { n, goal: None, subject: None, now: 0 }
+        NextRequest { n, goals: Vec::new(), subject: None, now: 0 }
+    }
+
+    #[test]
+    fn twenty_wrong_answers_change_course() {
+        let (s, ids) = graph();
+        let index = RecommendIndex::new(&s);
+        let config = RecommendConfig::default();
+        // a0 and b0 mastered: a1 and b1 are ready.
+        let mut state = LearnerState::default();
+        for x in ["a0", "b0"] {
+            for t in 0..6 {
+                state.observe(&s, Observation { node: ids[x], score: 1.0, time: t });
+            }
+        }
+        let before = next_steps(&s, &index, &state.resolve(&s), &request(3), &config);
+        let top = before.iter().find(|i| i.kind == ItemKind::Learn).expect("a point to learn").node;
+        for t in 0..20 {
+            state.observe(&s, Observation { node: top, score: 0.0, time: 100 + t });
+        }
+        let after = next_steps(&s, &index, &state.resolve(&s), &request(6), &config);
+        assert_ne!(after[0].node, top, "{after:#?}");
+        // The stuck point is flagged wherever it is listed, below everything else.
+        let stuck = after.iter().position(|i| i.node == top).expect("still listed, last");
+        assert!(after[stuck].explanation.stuck && after[stuck].explanation.wrong == 20);
+        assert!(after[..stuck].iter().all(|i| !i.explanation.stuck));
+        // Its prerequisites come back for review in its place.
+        let reviews: Vec<&Recommendation> = after.iter().filter(|i| i.explanation.instead_of == Some(top)).collect();
+        assert!(!reviews.is_empty(), "{after:#?}");
+        for r in reviews {
+            assert_eq!(r.kind, ItemKind::Review);
+            assert!(s.prerequisites(top).any(|q| q == r.node));
+        }
+        // A few wrong answers among right ones are not being stuck.
+        let record = NodeMastery { attempts: 12, correct: 8, ..NodeMastery::belief(0.6) };
+        assert!(!is_stuck(&record));
     }
 
     #[test]
@@ -1053,7 +1420,7 @@ mod tests {
     fn goal_restricts_to_its_prerequisites() {
         let (s, ids) = graph();
         let index = RecommendIndex::new(&s);
-        let req = NextRequest { goal: Some(ids["a2"]), ..request(5) };
+        let req = NextRequest { goals: vec![ids["a2"]], ..request(5) };
         let items = next_steps(&s, &index, &Mastery::default(), &req, &RecommendConfig::default());
         let mut got: Vec<NodeId> = items.iter().map(|i| i.node).collect();
         got.sort();
@@ -1067,7 +1434,7 @@ mod tests {
     fn faded_mastery_comes_back_for_review() {
         let (s, ids) = graph();
         let index = RecommendIndex::new(&s);
-        let m = NodeMastery { p: 0.95, last_practised: Some(0), attempts: 1, correct: 1 };
+        let m = NodeMastery { last_practised: Some(0), attempts: 1, correct: 1, ..NodeMastery::belief(0.95) };
         let mastery = Mastery::from_entries([(ids["c0"], m)]);
         let req = NextRequest { now: 60 * DAY, ..request(10) };
         let items = next_steps(&s, &index, &mastery, &req, &RecommendConfig::default());
@@ -1107,7 +1474,7 @@ mod tests {
         // already teaches less per practice, so its gain part is smaller, by (1 − p).
         let (s, ids) = graph();
         let index = RecommendIndex::new(&s);
-        let half = NodeMastery { p: 0.6, last_practised: Some(0), attempts: 2, correct: 1 };
+        let half = NodeMastery { last_practised: Some(0), attempts: 2, correct: 1, ..NodeMastery::belief(0.6) };
         let mastery = Mastery::from_entries([(ids["b0"], half)]);
         let items = next_steps(&s, &index, &mastery, &request(3), &RecommendConfig::default());
         let gain = |name: &str| items.iter().find(|i| i.node == ids[name]).unwrap().parts.gain;
@@ -1226,7 +1593,12 @@ mod tests {
         let (s, ids) = chain();
         let index = RecommendIndex::new(&s);
         let config = RecommendConfig::default();
-        let m = |p: f32, attempts: u32| NodeMastery { p, last_practised: Some(0), attempts, correct: attempts };
+        let m = |p: f32, attempts: u32| NodeMastery {
+            last_practised: Some(0),
+            attempts,
+            correct: attempts,
+            ..NodeMastery::belief(p)
+        };
         // a0 … a3 believed mastered: a3 practised twice, a1 once, a0 and a2 only inferred.
         let mastery = Mastery::from_entries([
             (ids[0], m(0.97, 0)),
@@ -1234,17 +1606,58 @@ mod tests {
             (ids[2], m(0.92, 0)),
             (ids[3], m(0.95, 2)),
         ]);
-        let goal = NextRequest { goal: Some(ids[3]), ..request(3) };
+        let goal = NextRequest { goals: vec![ids[3]], ..request(3) };
         let items = next_steps(&s, &index, &mastery, &goal, &config);
         assert!(items.iter().all(|i| i.kind == ItemKind::Consolidate), "{items:#?}");
         let nodes: Vec<NodeId> = items.iter().map(|i| i.node).collect();
         assert_eq!(nodes, vec![ids[2], ids[0], ids[1]]);
         assert!(items.windows(2).all(|w| w[0].score > w[1].score));
         assert_eq!(items[2].explanation.attempts, 1);
+        let status = |m: &Mastery, req: &NextRequest, items: &[Recommendation]| {
+            list_status(&s, &index, m, req, items, config.mastery_threshold)
+        };
+        assert_eq!(status(&mastery, &goal, &items), ListStatus::Consolidating);
+        // An empty list says why: with everything confirmed, the goal is.
+        let mut state = LearnerState::default();
+        for &x in &ids[..4] {
+            answer(&mut state, &s, x, true, 8);
+        }
+        assert_eq!(status(&state.resolve(&s), &goal, &[]), ListStatus::GoalConfirmed);
         // While something of the closure is left to learn, there is none.
-        let further = NextRequest { goal: Some(ids[4]), ..request(3) };
+        let further = NextRequest { goals: vec![ids[4]], ..request(3) };
         let items = next_steps(&s, &index, &mastery, &further, &config);
         assert!(items.iter().all(|i| i.kind != ItemKind::Consolidate) && !items.is_empty());
+    }
+
+    #[test]
+    fn a_check_stays_where_the_evidence_is() {
+        // Two chains in two frameworks: p0 ◀ p1 ◀ p2 ◀ p3 and q0 ◀ q1 ◀ q2 ◀ q3; and a third
+        // chain r0 ◀ r1 ◀ r2 ◀ r3 in the first framework that the learner never touches.
+        let mut b = SnapshotBuilder::new();
+        let mut chains = Vec::new();
+        for (name, graph) in [("p", "https://e.org/g/one"), ("q", "https://e.org/g/two"), ("r", "https://e.org/g/one")]
+        {
+            let ids: Vec<NodeId> = (0..4)
+                .map(|i| {
+                    let id = b.node(&format!("https://e.org/{name}{i}"), NodeKind::KnowledgePoint);
+                    b.framework(id, graph);
+                    id
+                })
+                .collect();
+            for w in ids.windows(2) {
+                b.edge(Relation::Requires, w[1], w[0], 1.0);
+            }
+            chains.push(ids);
+        }
+        let s = b.build(1);
+        let index = RecommendIndex::new(&s);
+        let mut state = LearnerState::default();
+        answer(&mut state, &s, chains[0][0], true, 3);
+        let items = next_steps(&s, &index, &state.resolve(&s), &request(8), &RecommendConfig::default());
+        for check in checks(&items) {
+            assert!(chains[0].contains(&check.node), "a check off the answered branch: {check:#?}");
+        }
+        assert!(!checks(&items).is_empty(), "{items:#?}");
     }
 
     #[test]
@@ -1279,7 +1692,7 @@ mod tests {
         let mut state = LearnerState::default();
         answer(&mut state, &s, ids[0], true, 3);
         answer(&mut state, &s, ids[6], true, 1);
-        let req = NextRequest { goal: Some(ids[5]), ..request(3) };
+        let req = NextRequest { goals: vec![ids[5]], ..request(3) };
         let items = next_steps(&s, &index, &state.resolve(&s), &req, &config);
         let check = checks(&items)[0].clone();
         assert!(prerequisite_closure(&s, ids[5]).contains(&check.node) || check.node == ids[5]);
@@ -1331,7 +1744,7 @@ mod tests {
         let index = RecommendIndex::new(&s);
         let mut state = LearnerState::default();
         answer(&mut state, &s, ids[0], true, 3);
-        let req = NextRequest { goal: Some(ids[2_999]), ..request(3) };
+        let req = NextRequest { goals: vec![ids[2_999]], ..request(3) };
         let items = next_steps(&s, &index, &state.resolve(&s), &req, &RecommendConfig::default());
         assert!(items.iter().any(|i| i.node == ids[1] && i.kind == ItemKind::Learn));
         // A check goes only a few steps past what the learner showed: π falls by α per step.
@@ -1399,6 +1812,7 @@ mod tests {
                         topic: (topic > 0).then(|| syms[usize::from(topic)]),
                         confirms: Vec::new(),
                         expected: None,
+                        instead_of: None,
                     })
                     .collect()
             };

@@ -183,7 +183,7 @@ pub fn expand_goal(snapshot: &Snapshot, goal: NodeId) -> Result<Vec<NodeId>, Pat
 /// as known). They are ordered by Kahn's algorithm with a preference: continue the current
 /// thread while one of its nodes is available, else take the available node earliest in the
 /// teaching order. Every step's prerequisites are therefore earlier steps or mastered. A stage
-/// is a maximal run of steps in one thread (or topic).
+/// is a maximal run of steps in one thread (or topic); steps with neither form one stage.
 ///
 /// ```text
 ///   a0 ◀── a1 ◀── a2        thread a       (x ◀── y: y requires x)
@@ -365,7 +365,9 @@ pub fn plan_path(
         let g = group(x);
         let new_stage = match stages.last() {
             None => true,
-            Some(s) => s.thread != g || g.is_none(),
+            // Steps without a thread (or topic) share their stage: a graph without threads is
+            // one stage, not one stage a step.
+            Some(s) => s.thread != g,
         };
         if new_stage {
             if !stages.is_empty() {
@@ -443,6 +445,21 @@ mod tests {
             done.insert(step.node);
             ok
         })
+    }
+
+    #[test]
+    fn a_graph_without_threads_is_one_stage() {
+        let mut b = SnapshotBuilder::new();
+        let ids: Vec<NodeId> =
+            (0..8).map(|i| b.node(&format!("https://e.org/n{i}"), NodeKind::KnowledgePoint)).collect();
+        for w in ids.windows(2) {
+            b.edge(Relation::Requires, w[1], w[0], 1.0);
+        }
+        let s = b.build(1);
+        let index = RecommendIndex::new(&s);
+        let path = plan_path(&s, &index, &Mastery::default(), &[ids[7]], None, &RecommendConfig::default()).unwrap();
+        assert_eq!(path.steps.len(), 8);
+        assert_eq!((path.stages.len(), path.thread_switches), (1, 0));
     }
 
     #[test]

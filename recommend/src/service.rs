@@ -46,6 +46,41 @@ pub struct RecordReport {
     pub accepted: usize,
     /// Nodes whose belief changed (IRIs), with the new belief.
     pub updated: Vec<(String, f32)>,
+    /// For each observation of each event, in order, what the model predicted just before it.
+    pub predictions: Vec<EventPrediction>,
+}
+
+/// What the model predicted for one observation just before applying it.
+#[derive(Copy, Clone, Debug, PartialEq, serde::Serialize)]
+pub struct EventPrediction {
+    /// Index of the event in the batch.
+    pub event: usize,
+    /// The node observed.
+    pub node: NodeId,
+    /// Probability of a correct answer, from the evidence before this event.
+    pub p_correct: f32,
+    /// Probability of mastery before this event.
+    pub mastery: f32,
+}
+
+/// The model's prediction for one node of a learner, now.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Prediction {
+    /// The node.
+    pub node: NodeId,
+    /// Probability of a correct answer now.
+    pub p_correct: f32,
+    /// Probability of mastery after the last evidence.
+    pub mastery: f32,
+    /// Estimated mastery still held now, after the time since the last practice
+    /// ([`NodeMastery::recall`]): what next steps schedule reviews from.
+    pub recall: f32,
+    /// The node's effective BKT parameters.
+    pub params: tupu_graph::BktParams,
+    /// Whether they were fitted (stored in the graph) rather than defaults.
+    pub fitted: bool,
+    /// Answers the learner gave on the node.
+    pub attempts: u32,
 }
 
 /// Learner operations: evidence in, mastery, next steps, paths. Writes for one learner are
@@ -168,22 +203,33 @@ impl Learners {
         let _guard = self.lock(learner);
         let mut state = self.store.load(learner)?;
         let mut touched: Vec<NodeId> = Vec::new();
-        for event in &checked {
+        let mut predictions = Vec::new();
+        for (i, event) in checked.iter().enumerate() {
             for obs in &event.observations {
+                predictions.push(EventPrediction {
+                    event: i,
+                    node: obs.node,
+                    p_correct: state.predict(snapshot, obs.node),
+                    mastery: state.get(snapshot, obs.node).p,
+                });
                 touched.extend(state.observe(snapshot, *obs));
             }
         }
         touched.sort();
         touched.dedup();
-        let mastery: Vec<(String, NodeMastery)> =
+        let mut mastery: Vec<(String, NodeMastery)> =
             touched.iter().map(|&n| (snapshot.iri(n).to_owned(), state.get(snapshot, n))).collect();
         let updated = mastery.iter().map(|(iri, m)| (iri.clone(), m.p)).collect();
+        // The learner-level ability entry is stored beside the beliefs.
+        if let Some(ability) = state.nodes.get(crate::model::ABILITY_KEY) {
+            mastery.push((crate::model::ABILITY_KEY.to_owned(), *ability));
+        }
         let write =
             LearnerWrite { events: checked.into_iter().map(|e| e.stored).collect(), mastery, replace_mastery: false };
         let accepted = write.events.len();
         self.store.write(learner, write)?;
         self.invalidate(learner);
-        Ok(RecordReport { accepted, updated })
+        Ok(RecordReport { accepted, updated, predictions })
     }
 
     /// Replaces the learner's mastery vector (placement tests, imports). Every node id must
@@ -207,7 +253,7 @@ impl Learners {
                     message: format!("{p} is not a probability in [0, 1]"),
                 });
             }
-            let m = NodeMastery { p: *p, last_practised: Some(now), attempts: 0, correct: 0 };
+            let m = NodeMastery { last_practised: Some(now), ..NodeMastery::belief(*p) };
             rows.push((snapshot.iri(node).to_owned(), m));
         }
         let _guard = self.lock(learner);
@@ -220,6 +266,35 @@ impl Learners {
     /// The learner's mastery vector.
     pub fn mastery(&self, learner: &str) -> Result<LearnerState, LearnerError> {
         Ok(self.store.load(learner)?)
+    }
+
+    /// What the model predicts now for the learner on each node: the probability of a correct
+    /// answer (BKT's forward prediction), of mastery, the recall at `now`, and the parameters
+    /// behind them. O(nodes) after loading the learner.
+    pub fn predict(
+        &self,
+        snapshot: &Snapshot,
+        learner: &str,
+        nodes: &[NodeId],
+        now: i64,
+    ) -> Result<Vec<Prediction>, LearnerError> {
+        crate::store::check_learner_id(learner)?;
+        let state = self.store.load(learner)?;
+        Ok(nodes
+            .iter()
+            .map(|&node| {
+                let m = state.get(snapshot, node);
+                Prediction {
+                    node,
+                    p_correct: state.predict(snapshot, node),
+                    mastery: m.p,
+                    recall: m.recall(now),
+                    params: crate::bkt::default_params(snapshot.attrs(node)),
+                    fitted: snapshot.attrs(node).bkt.is_some(),
+                    attempts: m.attempts,
+                }
+            })
+            .collect())
     }
 
     /// Next steps for a learner whose vector was resolved with [`Learners::resolved`] (see

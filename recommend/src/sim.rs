@@ -446,7 +446,7 @@ impl Context<'_> {
         let ready = |i: &usize| is_ready(snapshot, mastery, goal.targets[*i], threshold);
         let picked = match policy {
             Policy::Tupu => {
-                let request = NextRequest { n: 1, goal: Some(goal.node), subject: None, now };
+                let request = NextRequest { n: 1, goals: vec![goal.node], subject: None, now };
                 next_steps(snapshot, self.index, mastery, &request, config)
                     .first()
                     .and_then(|r| goal.slot.get(&r.node).copied())

@@ -73,12 +73,15 @@ const MASTERY: TableDefinition<'_, (&str, &str), &[u8]> = TableDefinition::new("
 /// (learner, sequence number) → JSON of a [`StoredEvent`].
 const EVENTS: TableDefinition<'_, (&str, u64), &[u8]> = TableDefinition::new("events");
 
-fn encode(m: &NodeMastery) -> [u8; 20] {
-    let mut out = [0u8; 20];
+/// Belief, last practice, attempts, correct answers, then the log-odds (rows written before
+/// the log-odds were kept have 20 bytes: their belief is read from `p`).
+fn encode(m: &NodeMastery) -> [u8; 24] {
+    let mut out = [0u8; 24];
     out[0..4].copy_from_slice(&m.p.to_le_bytes());
     out[4..12].copy_from_slice(&m.last_practised.unwrap_or(i64::MIN).to_le_bytes());
     out[12..16].copy_from_slice(&m.attempts.to_le_bytes());
     out[16..20].copy_from_slice(&m.correct.to_le_bytes());
+    out[20..24].copy_from_slice(&m.logit.to_le_bytes());
     out
 }
 
@@ -87,7 +90,8 @@ fn decode(bytes: &[u8]) -> Option<NodeMastery> {
     let last = i64::from_le_bytes(bytes.get(4..12)?.try_into().ok()?);
     let attempts = u32::from_le_bytes(bytes.get(12..16)?.try_into().ok()?);
     let correct = u32::from_le_bytes(bytes.get(16..20)?.try_into().ok()?);
-    Some(NodeMastery { p, last_practised: (last != i64::MIN).then_some(last), attempts, correct })
+    let logit = bytes.get(20..24).map_or(f32::NAN, |b| f32::from_le_bytes(b.try_into().unwrap_or_default()));
+    Some(NodeMastery { p, logit, last_practised: (last != i64::MIN).then_some(last), attempts, correct })
 }
 
 /// What the writer thread is asked to do.
@@ -505,7 +509,7 @@ mod tests {
         let path = dir.path().join("learners.redb");
         {
             let store = RedbLearnerStore::open(&path).unwrap();
-            let m = NodeMastery { p: 0.7, last_practised: Some(5), attempts: 2, correct: 1 };
+            let m = NodeMastery { last_practised: Some(5), attempts: 2, correct: 1, ..NodeMastery::belief(0.7) };
             store
                 .write(
                     "ana",

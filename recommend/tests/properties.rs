@@ -38,7 +38,7 @@ proptest! {
     fn next_learns_exactly_the_ready_fringe((s, mastery) in case()) {
         let index = RecommendIndex::new(&s);
         let config = RecommendConfig { per_thread: 1_000, ..RecommendConfig::default() };
-        let request = NextRequest { n: 100, goal: None, subject: None, now: 0 };
+        let request = NextRequest { n: 100, goals: Vec::new(), subject: None, now: 0 };
         let items = next_steps(&s, &index, &mastery, &request, &config);
         let learn: HashSet<NodeId> = items.iter().filter(|i| i.kind == ItemKind::Learn).map(|i| i.node).collect();
         let naive: HashSet<NodeId> = ready_fringe(&s, &index, &mastery, config.mastery_threshold).into_iter().collect();

@@ -2,7 +2,8 @@
 //!
 //! - `POST /api/v1/learners/{id}/events`: a batch of events (native or xAPI), all or nothing;
 //! - `PUT|GET /api/v1/learners/{id}/mastery`: set or read the mastery vector;
-//! - `GET /api/v1/learners/{id}/next?n=5[&goal=NODE][&subject=S][&lang=en|zh]`;
+//! - `GET /api/v1/learners/{id}/next?n=5[&goal=NODE]...[&subject=S][&lang=en|zh]`, with a
+//!   `status` that says what the list is (and why an empty one is empty);
 //! - `POST /api/v1/learners/{id}/path` with `{"goals": [...], "budget_minutes": 120}`;
 //! - `DELETE /api/v1/learners/{id}`: erase everything stored about the learner.
 
@@ -73,11 +74,21 @@ struct Updated {
     mastery: f32,
 }
 
+/// The model's prediction just before one observation of the batch.
+#[derive(Serialize)]
+struct Predicted {
+    event: usize,
+    node: String,
+    p_correct: f32,
+    mastery: f32,
+}
+
 #[derive(Serialize)]
 struct EventsResponse {
     learner: String,
     accepted: usize,
     updated: Vec<Updated>,
+    predictions: Vec<Predicted>,
 }
 
 async fn events(
@@ -92,11 +103,23 @@ async fn events(
     let snapshot = state.graph.snapshot();
     let learners = state.learners.clone();
     let id = learner.clone();
-    let report = blocking(move || Ok(learners.record(&snapshot, &id, &events, now())?)).await?;
+    let batch_snapshot = snapshot.clone();
+    let report = blocking(move || Ok(learners.record(&batch_snapshot, &id, &events, now())?)).await?;
+    let predictions = report
+        .predictions
+        .iter()
+        .map(|p| Predicted {
+            event: p.event,
+            node: snapshot.iri(p.node).to_owned(),
+            p_correct: p.p_correct,
+            mastery: p.mastery,
+        })
+        .collect();
     Ok(Json(EventsResponse {
         learner,
         accepted: report.accepted,
         updated: report.updated.into_iter().map(|(node, mastery)| Updated { node, mastery }).collect(),
+        predictions,
     }))
 }
 
@@ -200,7 +223,6 @@ async fn put_mastery(
 #[derive(Deserialize)]
 struct NextParams {
     n: Option<usize>,
-    goal: Option<String>,
     subject: Option<String>,
     lang: Option<String>,
 }
@@ -238,6 +260,12 @@ struct ExplanationView<'a> {
     days_since_practice: Option<f32>,
     recall: Option<f32>,
     attempts: u32,
+    /// Wrong answers on the node.
+    wrong: u32,
+    /// The learner is stuck on the node (many wrong answers, few right): a flag for a teacher.
+    stuck: bool,
+    /// For a review offered because the learner is stuck on a node that requires it.
+    instead_of: Option<NodeBrief<'a>>,
 }
 
 #[derive(Serialize)]
@@ -260,7 +288,11 @@ struct ItemView<'a> {
 struct NextView<'a> {
     learner: String,
     snapshot_version: u64,
+    /// The first goal (kept for clients that send one).
     goal: Option<NodeRef<'a>>,
+    goals: Vec<NodeRef<'a>>,
+    /// What the list is: learning, consolidating, or why it is empty.
+    status: tupu_recommend::ListStatus,
     items: Vec<ItemView<'a>>,
 }
 
@@ -300,50 +332,58 @@ fn explanation_text(
     snapshot: &Snapshot,
     item: &Recommendation,
     goal: Option<NodeId>,
+    several_goals: bool,
     threshold: f32,
     lang: Lang,
 ) -> String {
     let e = &item.explanation;
     let pct = |x: f32| (x * 100.0).round() as i32;
     let mut parts: Vec<String> = Vec::new();
-    match (item.kind, lang) {
-        (ItemKind::Review, Lang::En) => parts.push(format!(
+    match (item.kind, lang, e.instead_of) {
+        (ItemKind::Review, Lang::En, Some(x)) => parts.push(format!(
+            "Change of course: you answered {} wrong many times; it rests on this point, so review it first.",
+            snapshot.label(x, Some(lang.code()))
+        )),
+        (ItemKind::Review, Lang::Zh, Some(x)) => {
+            parts.push(format!("换个方向：“{}”已多次答错；它建立在这个知识点之上，先复习这里。", snapshot.label(x, Some(lang.code()))))
+        }
+        (ItemKind::Review, Lang::En, None) => parts.push(format!(
             "Review: mastered before, last practised {:.0} days ago; estimated recall {}% is below the {}% mastery threshold.",
             e.days_since_practice.unwrap_or(0.0),
             pct(e.recall.unwrap_or(0.0)),
             pct(threshold)
         )),
-        (ItemKind::Review, Lang::Zh) => parts.push(format!(
+        (ItemKind::Review, Lang::Zh, None) => parts.push(format!(
             "复习：曾经掌握，上次练习在{:.0}天前；估计保持率{}%，已低于掌握阈值{}%。",
             e.days_since_practice.unwrap_or(0.0),
             pct(e.recall.unwrap_or(0.0)),
             pct(threshold)
         )),
-        (ItemKind::Learn, Lang::En) if e.mastered_prerequisites.is_empty() => {
+        (ItemKind::Learn, Lang::En, _) if e.mastered_prerequisites.is_empty() => {
             parts.push("A starting point: it has no prerequisites.".to_owned())
         }
-        (ItemKind::Learn, Lang::Zh) if e.mastered_prerequisites.is_empty() => parts.push("起点：没有先修知识点。".to_owned()),
-        (ItemKind::Learn, Lang::En) => parts.push(format!(
+        (ItemKind::Learn, Lang::Zh, _) if e.mastered_prerequisites.is_empty() => parts.push("起点：没有先修知识点。".to_owned()),
+        (ItemKind::Learn, Lang::En, _) => parts.push(format!(
             "Ready: all {} prerequisites are mastered ({}).",
             e.mastered_prerequisites.len(),
             names(snapshot, &e.mastered_prerequisites, lang)
         )),
-        (ItemKind::Learn, Lang::Zh) => parts.push(format!(
+        (ItemKind::Learn, Lang::Zh, _) => parts.push(format!(
             "可以学了：{}个先修知识点都已掌握（{}）。",
             e.mastered_prerequisites.len(),
             names(snapshot, &e.mastered_prerequisites, lang)
         )),
-        (ItemKind::Probe, Lang::En) => parts.push(format!(
+        (ItemKind::Probe, Lang::En, _) => parts.push(format!(
             "Check: your answers suggest you may know this already; a correct answer confirms {} prerequisite(s) at once ({}).",
             e.confirms.len(),
             names(snapshot, &e.confirms, lang)
         )),
-        (ItemKind::Probe, Lang::Zh) => parts.push(format!(
+        (ItemKind::Probe, Lang::Zh, _) => parts.push(format!(
             "检测：你的作答表明你可能已经会了；答对即可一次确认{}个先修知识点（{}）。",
             e.confirms.len(),
             names(snapshot, &e.confirms, lang)
         )),
-        (ItemKind::Consolidate, Lang::En) => parts.push(match (goal, e.attempts) {
+        (ItemKind::Consolidate, Lang::En, _) => parts.push(match (goal, e.attempts) {
             (Some(g), 0) => format!(
                 "Goal {} reached on the evidence so far; this point was never practised, only inferred (mastery {}%): practise it to confirm.",
                 snapshot.label(g, Some(lang.code())),
@@ -354,7 +394,7 @@ fn explanation_text(
                 pct(e.mastery)
             ),
         }),
-        (ItemKind::Consolidate, Lang::Zh) => parts.push(match (goal, e.attempts) {
+        (ItemKind::Consolidate, Lang::Zh, _) => parts.push(match (goal, e.attempts) {
             (Some(g), 0) => format!(
                 "按目前的证据，目标“{}”已达成；这个知识点从未练习，只是推断为掌握（掌握度{}%）：练一练以确认。",
                 snapshot.label(g, Some(lang.code())),
@@ -366,6 +406,15 @@ fn explanation_text(
             ),
         }),
     }
+    if e.stuck {
+        parts.push(match lang {
+            Lang::En => format!(
+                "Flagged: {} wrong answer(s) out of {}; practising it again alone is unlikely to help: review what it rests on, or ask a teacher.",
+                e.wrong, e.attempts
+            ),
+            Lang::Zh => format!("提示：{}次作答中{}次答错；单靠重复练习可能无济于事：先复习它的基础，或请老师帮助。", e.attempts, e.wrong),
+        });
+    }
     if !e.unlocks.is_empty() {
         parts.push(match lang {
             Lang::En => format!(
@@ -376,7 +425,14 @@ fn explanation_text(
             Lang::Zh => format!("掌握后可解锁{}个知识点（{}）。", e.unlocks.len(), names(snapshot, &e.unlocks, lang)),
         });
     }
-    if let (Some(steps), Some(goal)) = (e.steps_to_goal, goal) {
+    if let (Some(steps), true) = (e.steps_to_goal, several_goals) {
+        parts.push(match (steps, lang) {
+            (0, Lang::En) => "It is one of your goals.".to_owned(),
+            (0, Lang::Zh) => "这是你的目标之一。".to_owned(),
+            (n, Lang::En) => format!("It is {n} step(s) below the nearest of your goals."),
+            (n, Lang::Zh) => format!("距离最近的目标还有{n}步。"),
+        });
+    } else if let (Some(steps), Some(goal)) = (e.steps_to_goal, goal) {
         let label = snapshot.label(goal, Some(lang.code()));
         parts.push(match (steps, lang) {
             (0, Lang::En) => format!("It is your goal, {label}."),
@@ -412,7 +468,15 @@ async fn next(
         }
     };
     let snapshot = state.graph.snapshot();
-    let goal = params.goal.as_deref().map(|g| snapshot.resolve(g)).transpose()?;
+    // Goals may repeat: `goal=A&goal=B`.
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::bad_request("invalid_parameter", format!("cannot read the query string: {e}")))?;
+    let goals = pairs
+        .iter()
+        .filter(|(k, _)| k == "goal")
+        .map(|(_, g)| snapshot.resolve(g))
+        .collect::<Result<Vec<NodeId>, _>>()?;
+    let goal = goals.first().copied();
     let subject = match params.subject.as_deref() {
         Some(s) => Some(
             snapshot
@@ -421,7 +485,7 @@ async fn next(
         ),
         None => None,
     };
-    let request = NextRequest { n, goal, subject, now: now() };
+    let request = NextRequest { n, goals, subject, now: now() };
     // In memory once the learner's vector is cached, and fast either way: no blocking pool.
     let mastery = state.learners.resolved(&snapshot, &learner)?;
     let key = state.next_cache.as_ref().map(|cache| {
@@ -435,6 +499,8 @@ async fn next(
     }
     let items = state.learners.next(&snapshot, &mastery, &request);
     let threshold = state.learners.config().mastery_threshold;
+    let index = state.learners.index(&snapshot);
+    let status = tupu_recommend::list_status(&snapshot, &index, &mastery, &request, &items, threshold);
     let refs = |nodes: &[NodeId]| nodes.iter().map(|&x| NodeRef::new(&snapshot, x)).collect::<Vec<_>>();
     let items = items
         .iter()
@@ -446,7 +512,7 @@ async fn next(
             score: item.score,
             score_parts: item.parts,
             explanation: ExplanationView {
-                text: explanation_text(&snapshot, item, goal, threshold, lang),
+                text: explanation_text(&snapshot, item, goal, request.goals.len() > 1, threshold, lang),
                 mastered_prerequisites: briefs(&snapshot, &item.explanation.mastered_prerequisites),
                 prerequisite_count: item.explanation.mastered_prerequisites.len(),
                 unlocks: briefs(&snapshot, &item.explanation.unlocks),
@@ -457,6 +523,9 @@ async fn next(
                 days_since_practice: item.explanation.days_since_practice,
                 recall: item.explanation.recall,
                 attempts: item.explanation.attempts,
+                wrong: item.explanation.wrong,
+                stuck: item.explanation.stuck,
+                instead_of: item.explanation.instead_of.and_then(|x| briefs(&snapshot, &[x]).pop()),
             },
             resources: refs(&item.resources),
             materials: super::search::materials(state.search_index().as_ref(), &snapshot, item.node),
@@ -466,6 +535,8 @@ async fn next(
         learner,
         snapshot_version: snapshot.version(),
         goal: goal.map(|g| NodeRef::new(&snapshot, g)),
+        goals: refs(&request.goals),
+        status,
         items,
     };
     // About 1.5 KB an item.

@@ -8,6 +8,7 @@ mod history;
 mod learner_export;
 mod learners;
 pub(crate) mod nodes;
+mod predict;
 mod releases;
 mod search;
 mod sparql;
@@ -38,6 +39,7 @@ pub fn app(state: AppState) -> Router {
         .merge(validate::router())
         .merge(releases::router())
         .merge(learner_export::router())
+        .merge(predict::router())
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state);

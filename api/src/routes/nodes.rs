@@ -99,7 +99,12 @@ fn attributes(s: &Snapshot, n: NodeId) -> BTreeMap<&'static str, serde_json::Val
     put("domain", a.domain.map(|x| json!(s.symbol(x))));
     put("subject", a.subject.map(|x| json!(s.symbol(x))));
     put("resource_type", a.resource_type.map(|x| json!(s.symbol(x))));
-    put("bkt", a.bkt.map(|x| json!(x)));
+    // The BKT parameters the learner model uses for a knowledge point: fitted, or its defaults.
+    if s.kind(n) == tupu_graph::NodeKind::KnowledgePoint || a.bkt.is_some() {
+        let mut bkt = json!(tupu_recommend::default_params(a));
+        bkt["source"] = json!(if a.bkt.is_some() { "fitted" } else { "default" });
+        put("bkt", Some(bkt));
+    }
     out
 }
 

@@ -164,7 +164,7 @@ fn fit_bkt_reads_the_learner_store_without_a_file() {
     let good = dir.path().join("tiny.ttl");
     std::fs::write(&good, TINY).unwrap();
     assert!(tupu(&data, &["import", good.to_str().unwrap(), "--graph", "tiny"]).status.success());
-    let truth = tupu_graph::BktParams { prior: 0.3, learn: 0.2, slip: 0.1, guess: 0.2 };
+    let truth = tupu_graph::BktParams { prior: 0.3, learn: 0.2, slip: 0.1, guess: 0.2, forget: 0.0 };
     {
         let store = RedbLearnerStore::open(data.join("learners.redb")).unwrap();
         let event = |object: &str, correct: bool, time: i64| StoredEvent {
@@ -197,7 +197,7 @@ fn fit_bkt_stores_parameters_in_the_graph() {
     std::fs::write(&good, TINY).unwrap();
     assert!(tupu(&data, &["import", good.to_str().unwrap(), "--graph", "tiny"]).status.success());
     // 200 learners answering `add` 8 times each, from true parameters the fit should find.
-    let truth = tupu_graph::BktParams { prior: 0.3, learn: 0.2, slip: 0.1, guess: 0.2 };
+    let truth = tupu_graph::BktParams { prior: 0.3, learn: 0.2, slip: 0.1, guess: 0.2, forget: 0.0 };
     let mut log = String::new();
     for (l, answers) in tupu_recommend::sample_sequences(&truth, 400, 8, 5).iter().enumerate() {
         for (t, correct) in answers.iter().enumerate() {
@@ -223,7 +223,37 @@ fn fit_bkt_stores_parameters_in_the_graph() {
             "csv",
         ],
     );
-    assert!(String::from_utf8(o.stdout).unwrap().contains("\n4"));
+    assert!(String::from_utf8(o.stdout).unwrap().contains("\n5"));
+    // The report has a line per node: answers, learners, iterations, status, parameters.
+    let o = tupu(&data, &["fit-bkt", events.to_str().unwrap(), "--dry-run"]);
+    let report = String::from_utf8(o.stdout.clone()).unwrap();
+    let line: Vec<&str> = report.lines().nth(1).unwrap().split('\t').collect();
+    assert_eq!(&line[..3], ["add", "3200", "400"], "{report}");
+    assert!(line[5] == "converged" || line[5] == "capped", "{report}");
+    assert!(stderr(&o).contains("dry run: nothing stored"), "{}", stderr(&o));
+    // A bad line stops everything before any fitting, named by its number.
+    let mut broken = log.clone();
+    broken.push_str(
+        "{\"learner\": \"s1\", \"node\": \"add\", \"correct\": \"yes\", \"timestamp\": \"2026-09-01T09:00:00Z\"}\n",
+    );
+    std::fs::write(&events, &broken).unwrap();
+    let o = tupu(&data, &["fit-bkt", events.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("line 3201, correct"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "nothing was fitted");
+    // Two answers do not give an extreme fit, even when allowed to fit at all.
+    std::fs::write(
+        &events,
+        "{\"learner\": \"a\", \"node\": \"add\", \"correct\": 1}\n{\"learner\": \"a\", \"node\": \"add\", \"correct\": 1}\n",
+    )
+    .unwrap();
+    let o = tupu(&data, &["fit-bkt", events.to_str().unwrap(), "--min-observations", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let prior = fitted_prior(&data);
+    assert!((0.05..=0.95).contains(&prior), "fitted prior {prior} from two answers");
+    // With the default minimum, the node keeps its defaults and the report says why.
+    let o = tupu(&data, &["fit-bkt", events.to_str().unwrap(), "--dry-run"]);
+    assert!(String::from_utf8(o.stdout).unwrap().contains("kept defaults: 2 answer(s), fewer than the 10 required"));
     // A log naming an unknown node stores nothing.
     std::fs::write(
         &events,

@@ -6,6 +6,8 @@ mod fixtures;
 mod fuzz;
 mod graph;
 mod learners;
+mod next_steps;
+mod predict;
 mod search;
 mod security;
 mod server;
