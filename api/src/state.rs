@@ -43,6 +43,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Rendered next-step lists, unless the configuration turns the cache off.
     pub(crate) next_cache: Option<Arc<crate::next_cache::NextCache>>,
+    /// The matching index of the latest snapshot.
+    pub(crate) matching: Arc<tupu_recommend::matching::IndexCache>,
 }
 
 impl AppState {
@@ -50,7 +52,7 @@ impl AppState {
     pub fn new(graph: Arc<GraphStore>, learners: Arc<Learners>, config: ServerConfig) -> Self {
         let next_cache =
             (!config.next_cache.is_zero()).then(|| Arc::new(crate::next_cache::NextCache::new(config.next_cache)));
-        Self { graph, learners, config: Arc::new(config), next_cache }
+        Self { graph, learners, config: Arc::new(config), next_cache, matching: Arc::default() }
     }
 }
 

@@ -14,8 +14,10 @@
 //! store and the compiler). Generation is deterministic for a seed.
 
 mod learners;
+mod matching;
 
 pub use learners::{goal, progressed_learner};
+pub use matching::zipf_profiles;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

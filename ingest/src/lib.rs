@@ -7,6 +7,10 @@
 //!
 //! - [`import_rdf_file`] / [`read_rdf`]: Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD.
 //! - [`import_chalkbase`] / [`convert_chalkbase`]: the ChalkBase primary-mathematics graph.
+//! - [`import_esco`]: ESCO's CSV downloads (inside their ZIP archives) or its SKOS RDF model.
+//! - [`import_csco`], [`import_cn_majors`]: China's 2022 occupational classification and its
+//!   catalogue of majors.
+//! - [`import_onet`]: O*NET's tables: rated skills and knowledge, detailed work activities.
 //! - [`bundled`]: the vocabulary, shapes and demo data compiled into the binary, loaded into an
 //!   empty store by [`load_bundled`].
 //!
@@ -14,10 +18,20 @@
 
 mod bundled;
 mod chalkbase;
+mod cn;
+mod demo;
 mod error;
+mod esco;
+mod onet;
 mod rdf;
+mod table;
+mod zip;
 
 pub use bundled::{BundledFile, bundled, load_bundled};
 pub use chalkbase::{CHALKBASE_NS, convert_chalkbase, import_chalkbase};
+pub use cn::{CN_MAJOR_NS, CSCO_NS, convert_cn_majors, convert_csco, csco_marks, import_cn_majors, import_csco};
+pub use demo::{DEMO_NS, EmploymentDemo, employment_demo};
 pub use error::ImportError;
+pub use esco::{EscoData, EscoReport, convert_esco_csv, convert_esco_rdf, import_esco, requirement_iri};
+pub use onet::{ONET_NS, OnetCounts, convert_onet, import_onet};
 pub use rdf::{ImportReport, RdfImportOptions, commit_quads, format_of, import_rdf_file, parse_format, read_rdf};

@@ -16,6 +16,8 @@
 //! - [`plan_path`]: an ordered, staged plan to goals;
 //! - [`LearnerStore`] with the embedded [`RedbLearnerStore`], and [`Learners`], the operations
 //!   the API calls;
+//! - [`matching`]: graduates, posts, occupations and programmes matched by competencies on
+//!   sparse vectors (inverted index, rayon batches), every match explained;
 //! - [`evaluate`]: simulated learners (after EduSim's knowledge-structure environment) taught by
 //!   [`next_steps`] and by baseline policies, compared by normalised learning gain.
 //!
@@ -25,6 +27,7 @@ mod bkt;
 mod evidence;
 mod fit;
 mod index;
+pub mod matching;
 mod model;
 mod next;
 mod path;

@@ -1,5 +1,6 @@
 //! The HTTP routes, one small router per area, each handler beside its route.
 
+mod employment;
 mod graph;
 mod health;
 mod learners;
@@ -21,6 +22,7 @@ pub fn app(state: AppState) -> Router {
         .merge(nodes::router())
         .merge(graph::router())
         .merge(learners::router())
+        .merge(employment::router())
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
