@@ -82,16 +82,30 @@ pub fn convert_csco(path: &Path, graph: &NamedNode) -> Result<(Vec<oxigraph::mod
                 sink.problem(&file, line, "code", format!("'{code}' is not a CSCO code"), "write codes as 2-02-01-02");
                 continue;
             }
-            if !codes.insert(code.to_owned()) {
-                sink.problem(&file, line, "code", format!("the code {code} appears twice"), "keep one row per code");
+            // A class that is also its only occupation repeats its code one level down: the
+            // deeper row gets its level after the code.
+            let iri = if codes.insert((code.to_owned(), level)) {
+                if codes.iter().filter(|(c, _)| c == code).count() > 1 {
+                    format!("{CSCO_NS}{code}/{level}")
+                } else {
+                    format!("{CSCO_NS}{code}")
+                }
+            } else {
+                sink.problem(
+                    &file,
+                    line,
+                    "code",
+                    format!("the code {code} appears twice at level {level}"),
+                    "keep one row per code and level",
+                );
                 continue;
-            }
+            };
             let (name, digital, green) = csco_marks(row.get("name"));
             if name.is_empty() {
                 sink.problem(&file, line, "name", "the name is empty".into(), "give the occupation's name");
                 continue;
             }
-            let Some(node) = sink.iri(&format!("{CSCO_NS}{code}"), &file, line, "code") else { continue };
+            let Some(node) = sink.iri(&iri, &file, line, "code") else { continue };
             sink.add(&node, rdf::TYPE, tupu::OCCUPATION);
             sink.text(&node, skos::PREF_LABEL, name, "zh");
             sink.plain(&node, skos::NOTATION, code);
@@ -312,7 +326,7 @@ mod tests {
 
         std::fs::write(
             &path,
-            "level,code,name\n1,2-00-00-00,专业技术人员\n5,2-01-00-00,x\n4,3-01-00-01,孤儿\n2,2-00-00-00,重复\n",
+            "level,code,name\n1,2-00-00-00,专业技术人员\n5,2-01-00-00,x\n4,3-01-00-01,孤儿\n1,2-00-00-00,重复\n",
         )
         .unwrap();
         let err = convert_csco(&path, &graph).unwrap_err();
