@@ -14,8 +14,9 @@ use crate::error::ApiError;
 /// Stack of a SPARQL thread: reserved address space, committed only as it is used.
 pub(crate) const SPARQL_STACK_BYTES: usize = 256 * 1024 * 1024;
 
-/// Runs `f` on a thread of its own with a [`SPARQL_STACK_BYTES`] stack. A panic in `f` is an
-/// internal error of this request, not of the process.
+/// Runs `f` on a thread of its own with a [`SPARQL_STACK_BYTES`] stack. An evaluation stopped
+/// by its row guard (deadline or budget) answers `QueryTimeout`; the caller tells which. A
+/// panic in `f` is an internal error of this request, not of the process.
 pub(crate) async fn on_large_stack<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -24,7 +25,7 @@ pub(crate) async fn on_large_stack<T: Send + 'static>(
         .name("tupu-sparql".to_owned())
         .stack_size(SPARQL_STACK_BYTES)
         .spawn(move || {
-            let _ = tx.send(f());
+            let _ = tx.send(tupu_graph::catch_cancelled(f).unwrap_or(Err(ApiError::QueryTimeout(0))));
         })
         .map_err(ApiError::internal)?;
     rx.await.map_err(|_| ApiError::internal("a SPARQL thread stopped without an answer"))?

@@ -94,13 +94,34 @@ enum Command {
         /// Input format: turtle, ntriples, nquads, trig, rdfxml, jsonld, chalkbase, case (1EdTech
         /// CASE 1.1 JSON) or csv (the designers' template: code, label_zh, label_en, parent,
         /// prerequisites); for learning resources jsonl, resources-csv or chalkbase-exercises (a
-        /// ChalkBase folder's exercises).
+        /// ChalkBase folder's exercises); for employment data esco (ESCO's CSV downloads, zipped
+        /// or not, or an RDF file in ESCO's model), onet (a folder of O*NET tables), csco (the
+        /// CSCO 2022 CSV) or cn-majors (the catalogue of majors, JSON).
         /// Default: from the file extension (a folder is read as ChalkBase).
         #[arg(long)]
         format: Option<String>,
         /// Replace the target graph's content instead of adding to it.
         #[arg(long)]
         replace: bool,
+    },
+    /// Match graduates to posts (JSON Lines in and out), top k per graduate, streamed; prints
+    /// how evenly posts were recommended.
+    Match {
+        /// Graduates, one JSON object a line.
+        #[arg(long)]
+        graduates: PathBuf,
+        /// Posts, one JSON object a line.
+        #[arg(long)]
+        posts: PathBuf,
+        /// How many posts per graduate.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Scoring rule.
+        #[arg(long, value_enum, default_value = "employment")]
+        rule: crate::match_cli::MatchRule,
+        /// Write the results here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
     /// Run a SPARQL query over the union of all graphs and print the results.
     Query {
@@ -395,6 +416,10 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             let store = open_graph(&args.data, false)?;
             import(&store, &file, graph.as_deref(), format.as_deref(), replace)
         }
+        Command::Match { graduates, posts, top, rule, output } => {
+            crate::match_cli::run(&graduates, &posts, top, rule, output.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Query { sparql, format } => {
             let store = open_graph(&args.data, false)?;
             let text = if sparql == "-" {
@@ -571,6 +596,51 @@ fn import(
     format: Option<&str>,
     replace: bool,
 ) -> anyhow::Result<ExitCode> {
+    if format == Some("esco") {
+        let graph = graph_iri(graph.unwrap_or("esco"))?;
+        let report = tupu_ingest::import_esco(store, file, &graph, replace, std::io::stderr().is_terminal())?;
+        print_diagnostics(&report.warnings);
+        print_diagnostics(&report.commit.warnings);
+        eprintln!(
+            "imported ESCO from {}: {} occupations, {} ISCO groups, {} skills, {} skill groups, {} occupation→skill links ({} essential), {} broader, {} skill relations; {} quads added; snapshot version {}",
+            file.display(),
+            report.occupations,
+            report.isco_groups,
+            report.skills,
+            report.skill_groups,
+            report.links,
+            report.essential,
+            report.broader,
+            report.skill_relations,
+            report.commit.added,
+            report.commit.version
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let table = match format {
+        Some("onet") => {
+            let graph = graph_iri(graph.unwrap_or("onet"))?;
+            let (report, counts) = tupu_ingest::import_onet(store, file, &graph, replace)?;
+            eprintln!("O*NET: {}", serde_json::to_string(&counts)?);
+            Some(report)
+        }
+        Some("csco") => Some(tupu_ingest::import_csco(store, file, &graph_iri(graph.unwrap_or("csco"))?, replace)?),
+        Some("cn-majors") => {
+            Some(tupu_ingest::import_cn_majors(store, file, &graph_iri(graph.unwrap_or("cn-majors"))?, replace)?)
+        }
+        _ => None,
+    };
+    if let Some(report) = table {
+        print_diagnostics(&report.commit.warnings);
+        eprintln!(
+            "imported {}: added {} quads into {}; snapshot version {}",
+            file.display(),
+            report.commit.added,
+            report.graphs.join(", "),
+            report.commit.version
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let chalkbase = format == Some("chalkbase") || (format.is_none() && file.is_dir());
     let resources = format.and_then(ResourceFormat::parse).or_else(|| match format {
         None => file.extension().and_then(|e| e.to_str()).and_then(ResourceFormat::parse),

@@ -68,6 +68,8 @@ pub struct AppState {
     search: Arc<std::sync::Mutex<Option<SearchIndex>>>,
     /// The API keys, when a key file is configured.
     pub keys: Option<crate::auth::Keys>,
+    /// The matching index of the latest snapshot.
+    pub(crate) matching: Arc<tupu_recommend::matching::IndexCache>,
 }
 
 impl AppState {
@@ -76,7 +78,15 @@ impl AppState {
         let next_cache =
             (!config.next_cache.is_zero()).then(|| Arc::new(crate::next_cache::NextCache::new(config.next_cache)));
         let keys = config.keys_file.as_ref().map(|path| Arc::new(crate::auth::KeyStore::new(path.clone())));
-        Self { graph, learners, config: Arc::new(config), next_cache, search: Arc::default(), keys }
+        Self {
+            graph,
+            learners,
+            config: Arc::new(config),
+            next_cache,
+            search: Arc::default(),
+            keys,
+            matching: Arc::default(),
+        }
     }
 
     /// The same state searching `index` (which should follow `graph`, see [`open_search`]).

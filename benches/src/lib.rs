@@ -14,9 +14,11 @@
 //! store and the compiler). Generation is deterministic for a seed.
 
 mod learners;
+mod matching;
 pub mod search;
 
 pub use learners::{goal, progressed_learner};
+pub use matching::zipf_profiles;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -494,3 +494,131 @@ mod learner_model {
         assert_eq!(error.to_string(), "1 invalid line(s):\n  line 200001, correct: must be true or false (or 1 or 0)");
     }
 }
+
+#[test]
+fn esco_imports_every_occupation_skill_and_link_from_the_official_zips() {
+    use tupu_graph::QueryOptions;
+    use tupu_graph::oxigraph::sparql::QueryResults;
+
+    let store = GraphStore::in_memory().unwrap();
+    load_bundled(&store, false).unwrap();
+    let started = std::time::Instant::now();
+    let report =
+        tupu_ingest::import_esco(&store, &datasets().join("esco-v1.1.1"), &graph_iri("esco").unwrap(), false, false)
+            .unwrap();
+    eprintln!("ESCO v1.1.1 import: {:.2} s, {} quads", started.elapsed().as_secs_f64(), report.quads);
+    // 3,007 described occupations, and the one that only the relation file names.
+    assert_eq!(report.occupations, 3_008);
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    assert_eq!(report.skills, 13_896);
+    assert_eq!(report.links, 123_855);
+    assert_eq!(report.essential, 64_946);
+    assert_eq!(report.isco_groups, 619);
+    let s = store.snapshot();
+    assert_eq!(s.edge_count(Relation::RequiresCompetency), 123_855);
+    assert_eq!(s.nodes_of_kind(NodeKind::Occupation).count(), 3_008 + 619);
+    // Every occupation of the described file has an ISCO-08 group above it.
+    let dev = s.node_by_iri("http://data.europa.eu/esco/occupation/f2b15a0e-e65a-438a-affb-29b9d50b77d1").unwrap();
+    assert_eq!(s.label(dev, Some("en")), "software developer");
+    assert!(s.out(dev, Relation::Broader).iter().any(|e| s.iri(e.node) == "http://data.europa.eu/esco/isco/C2512"));
+    // Its essential skills through SPARQL.
+    let q = "PREFIX tupu: <https://w3id.org/tupu/ns#> SELECT (COUNT(?s) AS ?n) WHERE { \
+             <http://data.europa.eu/esco/occupation/f2b15a0e-e65a-438a-affb-29b9d50b77d1> tupu:qualifiedRequirement ?q . \
+             ?q tupu:competency ?s ; tupu:essential true }";
+    let QueryResults::Solutions(mut rows) = store.query(q, &QueryOptions::default()).unwrap() else { panic!() };
+    let n = rows.next().unwrap().unwrap().get("n").unwrap().to_string();
+    let essential = s.out(dev, Relation::RequiresCompetency).iter().filter(|e| e.essential).count();
+    assert!(essential > 5);
+    assert_eq!(n, format!("\"{essential}\"^^<http://www.w3.org/2001/XMLSchema#integer>"));
+    assert!(store.validate().unwrap().iter().all(|d| !d.is_violation()));
+}
+
+#[test]
+fn escos_rdf_sample_is_read_in_its_own_model() {
+    let store = GraphStore::in_memory().unwrap();
+    load_bundled(&store, false).unwrap();
+    let path = datasets().join("esco-ict-sample/esco-padding.ttl");
+    let report = tupu_ingest::import_esco(&store, &path, &graph_iri("esco-sample").unwrap(), false, false).unwrap();
+    assert_eq!(report.skills, 1);
+    let s = store.snapshot();
+    let mongo = s.node_by_iri("http://par-tec.it/esco/skill/8534efcf-7e31-4e56-bcfc-4f380cec7ab0").unwrap();
+    assert_eq!(s.kind(mongo), NodeKind::Competency);
+    assert_eq!(s.label(mongo, Some("en")), "MongoDB");
+    // Its occupations and broader groups are not in the sample: reported, not invented.
+    assert_eq!(report.links, 0);
+    assert_eq!(report.warnings.len(), 2);
+}
+
+#[test]
+fn onet_rated_occupations_load_with_levels_and_weights() {
+    let store = GraphStore::in_memory().unwrap();
+    load_bundled(&store, false).unwrap();
+    let (_, counts) =
+        tupu_ingest::import_onet(&store, &datasets().join("onet-29.3"), &graph_iri("onet").unwrap(), false).unwrap();
+    assert_eq!(counts.occupations, 1_016);
+    assert_eq!(counts.rated_occupations, 879);
+    assert_eq!(counts.elements, 35 + 33);
+    assert!(counts.dwas >= 2_082);
+    assert!(counts.flagged > 0);
+    let s = store.snapshot();
+    // Software developers (15-1252.00) carry no ratings in this release; systems analysts do.
+    let dev = s.node_by_iri(&format!("{}occupation/15-1211.00", tupu_ingest::ONET_NS)).unwrap();
+    let rated: Vec<_> = s.out(dev, Relation::RequiresCompetency).iter().filter(|e| e.level > 0).collect();
+    assert!(!rated.is_empty());
+    assert!(rated.iter().all(|e| (0.0..=1.0).contains(&e.weight) && (1..=8).contains(&e.level)));
+    assert!(store.validate().unwrap().iter().all(|d| !d.is_violation()));
+}
+
+#[test]
+fn csco_rows_form_four_levels() {
+    let store = GraphStore::in_memory().unwrap();
+    load_bundled(&store, false).unwrap();
+    let path = datasets().join("csco2022/csco22.csv");
+    let (quads, rows) = tupu_ingest::convert_csco(&path, &graph_iri("csco").unwrap()).unwrap();
+    assert_eq!(rows, 2_051);
+    let report = tupu_ingest::import_csco(&store, &path, &graph_iri("csco").unwrap(), false).unwrap();
+    // Three rows of the official file repeat another row word for word (lines 1053, 1152,
+    // 1761): merged, each with a warning naming both lines.
+    let repeats: Vec<_> = report.commit.warnings.iter().filter(|w| w.message.contains("word for word")).collect();
+    assert_eq!(repeats.len(), 3, "{repeats:?}");
+    let s = store.snapshot();
+    let occupations: Vec<_> = s.nodes_of_kind(NodeKind::Occupation).collect();
+    assert_eq!(occupations.len(), 2_048);
+    // Depth in the hierarchy: 8 major groups, 73, 336 and 1,634 rows below them.
+    let depth = |mut n| {
+        let mut d = 1;
+        while let Some(e) = s.out(n, Relation::Broader).first() {
+            n = e.node;
+            d += 1;
+        }
+        d
+    };
+    let mut by_level = [0usize; 5];
+    for &o in &occupations {
+        by_level[depth(o)] += 1;
+    }
+    // Level-4 rows directly under a level-2 row (major group 1 has no small classes) sit at depth 3.
+    assert_eq!(by_level[1], 8);
+    assert_eq!(by_level.iter().sum::<usize>(), 2_048);
+    let digital = quads.iter().filter(|q| q.predicate == tupu_graph::vocab::tupu::DIGITAL).count();
+    let green = quads.iter().filter(|q| q.predicate == tupu_graph::vocab::tupu::GREEN).count();
+    assert!(digital > 90 && green > 100, "{digital} digital, {green} green");
+    assert!(s.labels(occupations[0]).iter().all(|l| !l.text.ends_with('S') && !l.text.ends_with('L')));
+}
+
+#[test]
+fn every_chinese_major_loads_with_its_code() {
+    let store = GraphStore::in_memory().unwrap();
+    load_bundled(&store, false).unwrap();
+    tupu_ingest::import_cn_majors(
+        &store,
+        &datasets().join("cn-majors/majors.json"),
+        &graph_iri("cn-majors").unwrap(),
+        false,
+    )
+    .unwrap();
+    let s = store.snapshot();
+    assert_eq!(s.nodes_of_kind(NodeKind::Major).count(), 1_914);
+    let se = s.resolve("080902").unwrap();
+    assert_eq!(s.label(se, Some("zh")), "软件工程");
+}

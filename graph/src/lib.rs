@@ -74,7 +74,9 @@ pub use edit::{Edit, IS_REPLACED_BY, NewNode, OWL_DEPRECATED, is_deprecated, pla
 pub use error::GraphError;
 pub use history::{CommitRecord, CommitSummary, History, HistoryFilter};
 pub use integrity::{IntegrityFinding, integrity};
-pub use limits::{DEFAULT_ROW_BUDGET, GUARD_FUNCTION, RowBudget, SPARQL_LIMITS, SparqlLimits, check_shape};
+pub use limits::{
+    Cancelled, DEFAULT_ROW_BUDGET, GUARD_FUNCTION, RowBudget, SPARQL_LIMITS, SparqlLimits, catch_cancelled, check_shape,
+};
 pub use oxigraph;
 pub use releases::Release;
 pub use snapshot::{

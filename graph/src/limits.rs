@@ -19,9 +19,15 @@
 //! allocating after the deadline. [`guard_query`] therefore puts a cheap filter, a call of
 //! [`GUARD_FUNCTION`], above every basic graph pattern and join, over variables those patterns
 //! always bind (so the optimiser cannot push it below the join). [`RowBudget`] evaluates the
-//! call: it counts the rows, and once the budget is spent or the token cancelled it drops
-//! every further row and cancels the token, so the reads upstream stop too. Memory is then
-//! bounded by the budget, and work after a deadline by one pass over the quads being read.
+//! call: it counts the rows, and once the budget is spent or the token cancelled it cancels
+//! the token and unwinds the evaluation (a panic with the [`Cancelled`] payload, raised with
+//! `resume_unwind`, so no panic message is printed) — dropping rows instead would leave a
+//! product of rows already read running to its end. [`catch_cancelled`] turns that unwinding
+//! back into a value wherever results are evaluated. A basic graph pattern whose triple
+//! patterns fall into several groups sharing no variable (a cartesian product) is split into a
+//! join of one pattern per group, so that the product itself passes a guard, whichever side
+//! the evaluator builds first. Memory is then bounded by the budget, and work after a deadline
+//! by the rows one guard sees.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -165,6 +171,20 @@ pub fn check_shape(text: &str, limits: &SparqlLimits) -> Result<(), GraphError> 
     Ok(())
 }
 
+/// The payload with which a guard unwinds an evaluation that is cancelled or over budget.
+#[derive(Debug)]
+pub struct Cancelled;
+
+/// Runs `f`, which evaluates or iterates guarded SPARQL results; `None` if a guard stopped it
+/// (see the module documentation). Other panics continue to unwind.
+pub fn catch_cancelled<R>(f: impl FnOnce() -> R) -> Option<R> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => Some(r),
+        Err(payload) if payload.is::<Cancelled>() => None,
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
 /// Counts the intermediate rows of one evaluation (see the module documentation).
 #[derive(Clone)]
 pub struct RowBudget {
@@ -204,18 +224,19 @@ impl RowBudget {
         self.budget
     }
 
-    /// The guard function: `true` while rows may flow, an error (the row is dropped) after.
+    /// The guard function: `true` while rows may flow; once the budget is spent or the token
+    /// cancelled, it unwinds the evaluation with [`Cancelled`] (see [`catch_cancelled`]).
     pub(crate) fn function(&self) -> impl Fn(&[Term]) -> Option<Term> + Send + Sync + 'static {
         let this = self.clone();
         let yes: Term = Literal::from(true).into();
         move |_| {
             if this.token.is_cancelled() {
-                return None;
+                std::panic::resume_unwind(Box::new(Cancelled));
             }
             if this.rows.fetch_add(1, Ordering::Relaxed) >= this.budget {
                 this.exceeded.store(true, Ordering::Relaxed);
                 this.token.cancel();
-                return None;
+                std::panic::resume_unwind(Box::new(Cancelled));
             }
             Some(yes.clone())
         }
@@ -246,6 +267,15 @@ pub(crate) fn guard_query(query: Query) -> Query {
 pub(crate) fn guard_pattern(pattern: GraphPattern, guard: &NamedNode) -> GraphPattern {
     let g = |p: Box<GraphPattern>| Box::new(guard_pattern(*p, guard));
     let pattern = match pattern {
+        GraphPattern::Bgp { patterns } => {
+            let mut groups = connected_groups(patterns).into_iter();
+            let first = GraphPattern::Bgp { patterns: groups.next().unwrap_or_default() };
+            let first = if groups.len() > 0 { guard_pattern(first, guard) } else { first };
+            groups.fold(first, |left, group| GraphPattern::Join {
+                left: Box::new(left),
+                right: Box::new(guard_pattern(GraphPattern::Bgp { patterns: group }, guard)),
+            })
+        }
         GraphPattern::Join { left, right } => GraphPattern::Join { left: g(left), right: g(right) },
         GraphPattern::LeftJoin { left, right, expression } => {
             GraphPattern::LeftJoin { left: g(left), right: g(right), expression }
@@ -279,6 +309,52 @@ pub(crate) fn guard_pattern(pattern: GraphPattern, guard: &NamedNode) -> GraphPa
         ),
         inner: Box::new(pattern),
     }
+}
+
+/// The triple patterns in groups that share no variable or blank node with each other (the
+/// factors of a cartesian product), each group in the patterns' order. Union-find over the
+/// patterns: *O(n² α)* for *n* patterns, which the shape limits keep small.
+fn connected_groups(patterns: Vec<spargebra::term::TriplePattern>) -> Vec<Vec<spargebra::term::TriplePattern>> {
+    fn names(t: &spargebra::term::TriplePattern) -> Vec<String> {
+        let mut out = Vec::new();
+        for term in [&t.subject, &t.object] {
+            match term {
+                TermPattern::Variable(v) => out.push(format!("?{}", v.as_str())),
+                TermPattern::BlankNode(b) => out.push(format!("_:{}", b.as_str())),
+                _ => {}
+            }
+        }
+        if let NamedNodePattern::Variable(v) = &t.predicate {
+            out.push(format!("?{}", v.as_str()));
+        }
+        out
+    }
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let named: Vec<Vec<String>> = patterns.iter().map(names).collect();
+    let mut parent: Vec<usize> = (0..patterns.len()).collect();
+    for i in 0..patterns.len() {
+        for j in 0..i {
+            if named[i].iter().any(|n| named[j].contains(n)) {
+                let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                parent[a] = b;
+            }
+        }
+    }
+    let mut groups: Vec<(usize, Vec<spargebra::term::TriplePattern>)> = Vec::new();
+    for (i, t) in patterns.into_iter().enumerate() {
+        let r = root(&mut parent, i);
+        match groups.iter_mut().find(|(g, _)| *g == r) {
+            Some((_, group)) => group.push(t),
+            None => groups.push((r, vec![t])),
+        }
+    }
+    groups.into_iter().map(|(_, g)| g).collect()
 }
 
 /// Variables bound in every solution of `pattern` (a subset is enough: the guard's arguments

@@ -304,7 +304,11 @@ impl GraphStore {
         let mut change = {
             // A scratch transaction: dropped at the end of this block, never committed.
             let mut scratch = self.store.start_transaction()?;
-            crate::update::evaluate(&mut scratch, &update, &budget, options.max_quads).map_err(|e| match e {
+            crate::limits::catch_cancelled(|| {
+                crate::update::evaluate(&mut scratch, &update, &budget, options.max_quads)
+            })
+            .unwrap_or(Err(GraphError::QueryCancelled))
+            .map_err(|e| match e {
                 GraphError::QueryCancelled if budget.exceeded() => GraphError::RowBudgetExceeded(budget.budget()),
                 other => other,
             })?

@@ -120,6 +120,10 @@ pub mod tupu {
         COMMIT_COUNT = "commitCount",
         /// Where a framework came from.
         SOURCE = "source",
+        /// Whether an occupation is a digital occupation.
+        DIGITAL = "digital",
+        /// Whether an occupation is a green occupation.
+        GREEN = "green",
         /// BKT prior probability of mastery.
         BKT_PRIOR = "bktPrior",
         /// BKT probability of learning at each opportunity.

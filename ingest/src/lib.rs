@@ -11,6 +11,10 @@
 //!   the ChalkBase exercises (formats and templates in `ingest/templates/`).
 //! - [`import_case`] / [`export_case`]: 1EdTech CASE 1.1 JSON, in and out.
 //! - [`convert_csv`] / [`export_csv`]: the designers' CSV template (one row per node).
+//! - [`import_esco`]: ESCO's CSV downloads (inside their ZIP archives) or its SKOS RDF model.
+//! - [`import_csco`], [`import_cn_majors`]: China's 2022 occupational classification and its
+//!   catalogue of majors.
+//! - [`import_onet`]: O*NET's tables: rated skills and knowledge, detailed work activities.
 //! - [`bundled`]: the vocabulary, shapes and demo data compiled into the binary, loaded into an
 //!   empty store by [`load_bundled`].
 //!
@@ -19,15 +23,25 @@
 mod bundled;
 mod case;
 mod chalkbase;
+mod cn;
 mod csv;
+mod demo;
 mod error;
+mod esco;
+mod onet;
 mod rdf;
 mod resources;
+mod table;
+mod zip;
 
 pub use bundled::{BundledFile, bundled, load_bundled};
 pub use case::{CASE_NS, convert_case, export_case, import_case};
 pub use chalkbase::{CHALKBASE_NS, convert_chalkbase, import_chalkbase};
+pub use cn::{CN_MAJOR_NS, CSCO_NS, convert_cn_majors, convert_csco, csco_marks, import_cn_majors, import_csco};
 pub use csv::{convert_csv, export_csv};
+pub use demo::{DEMO_NS, EmploymentDemo, employment_demo};
 pub use error::ImportError;
+pub use esco::{EscoData, EscoReport, convert_esco_csv, convert_esco_rdf, import_esco, requirement_iri};
+pub use onet::{ONET_NS, OnetCounts, convert_onet, import_onet};
 pub use rdf::{ImportReport, RdfImportOptions, commit_quads, format_of, import_rdf_file, parse_format, read_rdf};
 pub use resources::{RESOURCE_NS, RESOURCE_TYPES, ResourceFormat, convert_resources, import_resources, parse_csv};

@@ -172,3 +172,14 @@ pub(crate) fn progress_bar(enabled: bool, total: u64, what: &'static str) -> Pro
     bar.set_message(what);
     bar
 }
+
+/// A spinner with a message, drawn on stderr only when it is a terminal and `enabled`.
+pub(crate) fn spinner(enabled: bool, what: &'static str) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_message(what);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}

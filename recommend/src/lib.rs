@@ -20,6 +20,8 @@
 //!   learner's level;
 //! - [`LearnerStore`] with the embedded [`RedbLearnerStore`], and [`Learners`], the operations
 //!   the API calls;
+//! - [`matching`]: graduates, posts, occupations and programmes matched by competencies on
+//!   sparse vectors (inverted index, rayon batches), every match explained;
 //! - [`evaluate`]: simulated learners (after EduSim's knowledge-structure environment) taught by
 //!   [`next_steps`] and by baseline policies, compared by normalised learning gain.
 //!
@@ -29,6 +31,7 @@ mod bkt;
 mod evidence;
 mod fit;
 mod index;
+pub mod matching;
 mod material;
 mod model;
 mod next;

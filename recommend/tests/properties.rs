@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use proptest::prelude::*;
 use tupu_graph::{NodeId, NodeKind, Relation, Snapshot, SnapshotBuilder};
+use tupu_recommend::matching::{Cell, Matcher, Profile, Rule, Scored};
 use tupu_recommend::{
     ItemKind, Mastery, NextRequest, NodeMastery, RecommendConfig, RecommendIndex, next_steps, plan_path, ready_fringe,
 };
@@ -83,5 +84,53 @@ proptest! {
             prop_assert!(path.resources(step).len() <= config.resources_per_item);
             done.insert(x);
         }
+    }
+}
+
+/// Random sparse profiles over `comps` competencies: values in (0, 1], levels 0–8, some
+/// essential.
+fn profiles(comps: u32, count: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Profile>> {
+    let cell = (0..comps, 0.001f32..1.0, 0u8..9, any::<bool>()).prop_map(|(comp, value, level, essential)| Cell {
+        comp,
+        value,
+        level,
+        essential,
+    });
+    proptest::collection::vec(proptest::collection::vec(cell, 0..12).prop_map(Profile::new), count)
+}
+
+fn rules() -> impl Strategy<Value = Rule> {
+    prop_oneof![
+        Just(Rule::Dot),
+        (0.0f32..1.0).prop_map(|penalty| Rule::Requirements { penalty }),
+        (0.0f32..1.0).prop_map(|penalty| Rule::Abilities { penalty }),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn batch_top_k_equals_a_naive_loop(
+        queries in profiles(30, 1..40),
+        targets in profiles(30, 0..60),
+        rule in rules(),
+        k in 0usize..8,
+    ) {
+        let matcher = Matcher::new(rule, 30, &targets);
+        let mut batch: Vec<Vec<Scored>> = vec![Vec::new(); queries.len()];
+        let exposure = matcher.top_k_batch(&queries, k, |i, top| batch[i] = top);
+        for (i, q) in queries.iter().enumerate() {
+            // Naive: every pair scored by the definition, sorted best first, ties by index.
+            let mut naive: Vec<Scored> = targets
+                .iter()
+                .enumerate()
+                .map(|(t, p)| Scored { target: t as u32, score: Matcher::score_pair(rule, q, p) })
+                .filter(|s| s.score > 0.0)
+                .collect();
+            naive.sort();
+            naive.truncate(k);
+            prop_assert_eq!(&batch[i], &naive);
+        }
+        let total: usize = batch.iter().map(Vec::len).sum();
+        prop_assert_eq!(exposure.report().recommendations, total as u64);
     }
 }

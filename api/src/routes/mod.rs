@@ -2,6 +2,7 @@
 
 mod drafts;
 mod edits;
+mod employment;
 mod graph;
 mod health;
 mod history;
@@ -40,6 +41,7 @@ pub fn app(state: AppState) -> Router {
         .merge(releases::router())
         .merge(learner_export::router())
         .merge(predict::router())
+        .merge(employment::router())
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state);

@@ -1,0 +1,309 @@
+//! `tupu match`: graduates × posts from JSON Lines files, top k per graduate, streamed.
+//!
+//! Each line of either file is one object with an `id` and its competencies, in one of two
+//! shapes:
+//!
+//! ```text
+//! {"id": 7, "comp": [12, 40], "w": [0.9, 0.3]}
+//! {"id": "p7", "competencies": [{"id": "sql", "weight": 0.9, "level": 3, "essential": true}]}
+//! ```
+//!
+//! (graduates give `strength` instead of `weight`, and no `essential`). Competency ids are
+//! opaque keys shared by the two files. Any other field (gender, age, region...) is ignored:
+//! only competencies enter a score.
+//!
+//! Posts are read whole and indexed; graduates are read and matched 4,096 lines at a time, so
+//! memory stays at the posts' index plus one chunk whatever the number of graduates.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use tupu_recommend::matching::{Cell, Exposure, Matcher, Profile, Rule};
+
+#[derive(Deserialize)]
+struct Line {
+    id: serde_json::Value,
+    #[serde(default)]
+    comp: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    w: Option<Vec<f32>>,
+    #[serde(default)]
+    competencies: Option<Vec<Entry>>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    id: serde_json::Value,
+    #[serde(default)]
+    weight: Option<f32>,
+    #[serde(default)]
+    strength: Option<f32>,
+    #[serde(default)]
+    level: Option<u8>,
+    #[serde(default)]
+    essential: Option<bool>,
+}
+
+/// The scoring rule of `tupu match`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum MatchRule {
+    /// Requirements weighted by essential/optional and idf, levels compared, missing
+    /// essentials penalised (the rule of the API).
+    Employment,
+    /// Cosine of the two weight vectors.
+    Cosine,
+}
+
+/// Competency keys → dense indices.
+#[derive(Default)]
+struct Keys(HashMap<String, u32>);
+
+impl Keys {
+    fn key(value: &serde_json::Value) -> String {
+        match value {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    fn get_or_insert(&mut self, value: &serde_json::Value) -> u32 {
+        let next = self.0.len() as u32;
+        *self.0.entry(Self::key(value)).or_insert(next)
+    }
+
+    fn get(&self, value: &serde_json::Value) -> Option<u32> {
+        self.0.get(&Self::key(value)).copied()
+    }
+}
+
+/// One parsed line: its id and cells (competencies not among the posts' are left out).
+fn parse_line(
+    text: &str,
+    file: &Path,
+    number: usize,
+    keys: &mut Keys,
+    insert: bool,
+    problems: &mut Vec<String>,
+) -> Option<(String, Vec<Cell>)> {
+    let at = |field: &str, what: String| format!("{}:{number}: {field}: {what}", file.display());
+    let line: Line = match serde_json::from_str(text) {
+        Ok(l) => l,
+        Err(e) => {
+            problems.push(at("line", format!("{e}")));
+            return None;
+        }
+    };
+    let mut cells = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut push =
+        |comp: Option<u32>, value: f32, level: u8, essential: bool, field: String, problems: &mut Vec<String>| {
+            if !(0.0..=1.0).contains(&value) || value.is_nan() {
+                problems.push(at(&field, format!("{value} is outside [0, 1]")));
+            } else if level > 8 {
+                problems.push(at(&field, format!("level {level} is out of range 1–8")));
+            } else if let Some(comp) = comp {
+                if !seen.insert(comp) {
+                    problems.push(at(&field, "the competency is listed twice".into()));
+                }
+                cells.push(Cell { comp, value, level, essential });
+            }
+        };
+    match (&line.comp, &line.w, &line.competencies) {
+        (Some(comp), w, None) => {
+            if let Some(w) = w {
+                if w.len() != comp.len() {
+                    problems.push(at("w", format!("{} weights for {} competencies", w.len(), comp.len())));
+                    return None;
+                }
+            }
+            for (i, c) in comp.iter().enumerate() {
+                let id = if insert { Some(keys.get_or_insert(c)) } else { keys.get(c) };
+                let value = w.as_ref().map_or(1.0, |w| w[i]);
+                push(id, value, 0, true, format!("w[{i}]"), problems);
+            }
+        }
+        (None, None, Some(list)) => {
+            for (i, e) in list.iter().enumerate() {
+                let id = if insert { Some(keys.get_or_insert(&e.id)) } else { keys.get(&e.id) };
+                let value = e.weight.or(e.strength).unwrap_or(1.0);
+                push(
+                    id,
+                    value,
+                    e.level.unwrap_or(0),
+                    e.essential.unwrap_or(true),
+                    format!("competencies[{i}]"),
+                    problems,
+                );
+            }
+        }
+        _ => {
+            problems.push(at("comp", "give either \"comp\" (with \"w\") or \"competencies\"".into()));
+            return None;
+        }
+    }
+    Some((Keys::key(&line.id), cells))
+}
+
+fn open(path: &Path) -> anyhow::Result<BufReader<std::fs::File>> {
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(BufReader::with_capacity(1 << 20, file))
+}
+
+/// Runs `tupu match`.
+pub(crate) fn run(
+    graduates: &Path,
+    posts: &Path,
+    k: usize,
+    rule: MatchRule,
+    output: Option<&Path>,
+) -> anyhow::Result<()> {
+    if k == 0 {
+        bail!("--top must be at least 1");
+    }
+    // Posts: read whole, every problem reported before anything is written.
+    let mut keys = Keys::default();
+    let mut problems = Vec::new();
+    let mut post_ids = Vec::new();
+    let mut post_cells = Vec::new();
+    for (i, line) in open(posts)?.lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", posts.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Some((id, cells)) = parse_line(&line, posts, i + 1, &mut keys, true, &mut problems) {
+            post_ids.push(id);
+            post_cells.push(cells);
+        }
+    }
+    if !problems.is_empty() {
+        for p in problems.iter().take(50) {
+            eprintln!("{p}");
+        }
+        bail!("{} problem(s) in {}; nothing was matched", problems.len(), posts.display());
+    }
+    let comps = keys.0.len();
+    let (profiles, rule): (Vec<Profile>, Rule) = match rule {
+        MatchRule::Cosine => (post_cells.into_iter().map(|c| Profile::new(c).unit()).collect(), Rule::Dot),
+        MatchRule::Employment => {
+            // idf over the posts: a competency most posts ask for counts for little.
+            let mut df = vec![0u32; comps];
+            for cells in &post_cells {
+                for c in cells {
+                    df[c.comp as usize] += 1;
+                }
+            }
+            let n = post_cells.len() as f32;
+            let profiles = post_cells
+                .into_iter()
+                .map(|cells| {
+                    let cells = cells
+                        .into_iter()
+                        .map(|mut c| {
+                            let base = if c.essential { 1.0 } else { tupu_recommend::matching::OPTIONAL_FACTOR };
+                            c.value *= base * (((1.0 + n) / (1.0 + df[c.comp as usize] as f32)).ln() + 0.1);
+                            c
+                        })
+                        .collect();
+                    Profile::new(cells).normalised()
+                })
+                .collect();
+            (profiles, Rule::Requirements { penalty: tupu_recommend::matching::ESSENTIAL_PENALTY })
+        }
+    };
+    let matcher = Matcher::new(rule, comps, &profiles);
+
+    // Graduates: streamed in chunks. A malformed line stops the run before its chunk is written.
+    let size = std::fs::metadata(graduates).map(|m| m.len()).unwrap_or(0);
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(size);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("matching [{bar:40}] {bytes}/{total_bytes} ({eta})")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let out: Box<dyn Write> = match output {
+        Some(path) => {
+            Box::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?)
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = BufWriter::with_capacity(1 << 20, out);
+    let mut exposure = Exposure::new(matcher.len());
+    let mut chunk_ids: Vec<String> = Vec::new();
+    let mut chunk: Vec<Profile> = Vec::new();
+    let started = std::time::Instant::now();
+    let mut total = 0usize;
+    let mut top1 = 0.0f64;
+    let mut flush = |ids: &mut Vec<String>,
+                     chunk: &mut Vec<Profile>,
+                     exposure: &mut Exposure,
+                     out: &mut BufWriter<Box<dyn Write>>|
+     -> anyhow::Result<()> {
+        let mut lines: Vec<String> = vec![String::new(); chunk.len()];
+        let part = matcher.top_k_batch(chunk, k, |i, top| {
+            top1 += top.first().map_or(0.0, |s| f64::from(s.score));
+            let list: Vec<serde_json::Value> = top
+                .iter()
+                .map(|s| serde_json::json!({"post": post_ids[s.target as usize], "score": s.score}))
+                .collect();
+            lines[i] = serde_json::json!({"graduate": ids[i], "top": list}).to_string();
+        });
+        exposure.merge(&part);
+        for line in lines {
+            out.write_all(line.as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        ids.clear();
+        chunk.clear();
+        Ok(())
+    };
+    let mut reader = open(graduates)?;
+    let mut text = String::new();
+    let mut number = 0usize;
+    loop {
+        text.clear();
+        let read = reader.read_line(&mut text).with_context(|| format!("cannot read {}", graduates.display()))?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        bar.inc(read as u64);
+        if text.trim().is_empty() {
+            continue;
+        }
+        let Some((id, cells)) = parse_line(&text, graduates, number, &mut keys, false, &mut problems) else { continue };
+        if !problems.is_empty() {
+            continue;
+        }
+        let profile = Profile::new(cells);
+        chunk_ids.push(id);
+        chunk.push(if rule == Rule::Dot { profile.unit() } else { profile });
+        total += 1;
+        if chunk.len() == 4_096 {
+            flush(&mut chunk_ids, &mut chunk, &mut exposure, &mut out)?;
+        }
+    }
+    if !problems.is_empty() {
+        for p in problems.iter().take(50) {
+            eprintln!("{p}");
+        }
+        bail!("{} problem(s) in {}; matching stopped at the first bad chunk", problems.len(), graduates.display());
+    }
+    flush(&mut chunk_ids, &mut chunk, &mut exposure, &mut out)?;
+    out.flush()?;
+    bar.finish_and_clear();
+    let report = exposure.report();
+    eprintln!(
+        "matched {total} graduates against {} posts in {:.2} s; sum of top-1 scores {top1:.3}; exposure: {}",
+        matcher.len(),
+        started.elapsed().as_secs_f64(),
+        serde_json::to_string(&report)?
+    );
+    Ok(())
+}

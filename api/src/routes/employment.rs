@@ -1,0 +1,632 @@
+//! Employment services: graduates matched to posts and posts to graduates, related
+//! occupations, majors ↔ occupations, and the gap to a target with the programmes that close it.
+//!
+//! `POST /api/v1/match/graduate-posts`, `POST /api/v1/match/post-graduates`,
+//! `GET /api/v1/occupations/{id}/related`, `GET /api/v1/occupations/{id}/competencies`,
+//! `GET /api/v1/occupations/{id}/majors`, `GET /api/v1/majors/{id}/occupations`,
+//! `POST /api/v1/gap`.
+
+use std::collections::HashSet;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tupu_graph::{Diagnostic, DiagnosticCode, Location, NodeId, NodeKind, Relation, Snapshot};
+use tupu_recommend::matching::{self, Ability, Breakdown, Item, MatchIndex, Matcher, Profile, Requirement, Rule, Via};
+
+use crate::error::ApiError;
+use crate::routes::nodes::NodeRef;
+use crate::state::AppState;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/match/graduate-posts", post(graduate_posts))
+        .route("/api/v1/match/post-graduates", post(post_graduates))
+        .route("/api/v1/occupations/{id}/related", get(related))
+        .route("/api/v1/occupations/{id}/competencies", get(competencies))
+        .route("/api/v1/occupations/{id}/majors", get(occupation_majors))
+        .route("/api/v1/majors/{id}/occupations", get(major_occupations))
+        .route("/api/v1/gap", post(gap))
+}
+
+/// Most results one request may ask for.
+const MAX_K: usize = 200;
+
+/// One competency a graduate holds.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HeldCompetency {
+    id: String,
+    /// Level reached, 1–8.
+    #[serde(default)]
+    level: Option<u8>,
+    /// Strength in [0, 1]; 1 by default.
+    #[serde(default)]
+    strength: Option<f32>,
+}
+
+/// A graduate as sent to the API. Only competencies (held, or developed by the programmes
+/// taken) enter a score; other fields (institution, region, gender, age...) are accepted and
+/// never read.
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct Graduate {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    competencies: Vec<HeldCompetency>,
+    /// A major, micro-major or course id: what it develops counts as held.
+    #[serde(default)]
+    major: Option<String>,
+    /// More programmes taken.
+    #[serde(default)]
+    programmes: Vec<String>,
+}
+
+/// One requirement given inline.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RequiredCompetency {
+    id: String,
+    #[serde(default = "yes")]
+    essential: bool,
+    #[serde(default)]
+    level: Option<u8>,
+    #[serde(default)]
+    weight: Option<f32>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Collects every problem of a request body, each named by its JSON path.
+struct Problems(Vec<Diagnostic>);
+
+impl Problems {
+    fn add(&mut self, field: String, message: String, hint: &str) {
+        self.0.push(Diagnostic::violation(DiagnosticCode::InvalidInput, message).with_hint(hint).with_location(
+            Location { file: "request body".into(), line: None, column: None, record: None, field: Some(field) },
+        ));
+    }
+
+    fn node(&mut self, s: &Snapshot, id: &str, field: String, kinds: &[NodeKind]) -> Option<NodeId> {
+        match s.resolve(id) {
+            Ok(n) if kinds.contains(&s.kind(n)) => Some(n),
+            Ok(n) => {
+                let wanted: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+                self.add(
+                    field,
+                    format!("'{id}' is a {}, not a {}", s.kind(n).as_str(), wanted.join(" or ")),
+                    "give the id of a node of the kind asked for",
+                );
+                None
+            }
+            Err(e) => {
+                self.add(field, e.to_string(), "give the IRI or local name of a node of the graph");
+                None
+            }
+        }
+    }
+
+    fn level(&mut self, level: Option<u8>, field: String) -> u8 {
+        match level {
+            None => 0,
+            Some(l @ 1..=8) => l,
+            Some(l) => {
+                self.add(field, format!("level {l} is out of range"), "give a level from 1 to 8");
+                0
+            }
+        }
+    }
+
+    fn unit(&mut self, value: Option<f32>, field: String) -> f32 {
+        match value {
+            None => 1.0,
+            Some(v) if (0.0..=1.0).contains(&v) => v,
+            Some(v) => {
+                self.add(field, format!("{v} is outside [0, 1]"), "give a number from 0 to 1");
+                1.0
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Unprocessable {
+                code: "invalid_input",
+                message: format!("{} problem(s) in the request; nothing was computed", self.0.len()),
+                details: self.0,
+            })
+        }
+    }
+}
+
+const PROGRAMMES: [NodeKind; 3] = [NodeKind::Major, NodeKind::MicroMajor, NodeKind::Course];
+
+/// A graduate's abilities: held competencies and what the programmes taken develop.
+fn abilities(s: &Snapshot, index: &MatchIndex, g: &Graduate, path: &str, problems: &mut Problems) -> Vec<Ability> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, c) in g.competencies.iter().enumerate() {
+        let field = format!("{path}.competencies[{i}]");
+        let level = problems.level(c.level, format!("{field}.level"));
+        let strength = problems.unit(c.strength, format!("{field}.strength"));
+        if let Some(n) = problems.node(s, &c.id, format!("{field}.id"), &[NodeKind::Competency]) {
+            if !seen.insert(n) {
+                problems.add(format!("{field}.id"), format!("'{}' is listed twice", c.id), "list each competency once");
+            }
+            out.push(Ability { competency: n, strength, level });
+        }
+    }
+    let programmes = g
+        .major
+        .iter()
+        .map(|m| (format!("{path}.major"), m))
+        .chain(g.programmes.iter().enumerate().map(|(i, p)| (format!("{path}.programmes[{i}]"), p)));
+    for (field, id) in programmes {
+        if let Some(p) = problems.node(s, id, field, &PROGRAMMES) {
+            out.extend(matching::programme_abilities(index, p));
+        }
+    }
+    out
+}
+
+fn requirements(s: &Snapshot, list: &[RequiredCompetency], path: &str, problems: &mut Problems) -> Vec<Requirement> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, r) in list.iter().enumerate() {
+        let field = format!("{path}[{i}]");
+        let level = problems.level(r.level, format!("{field}.level"));
+        let weight = problems.unit(r.weight, format!("{field}.weight"));
+        if let Some(n) = problems.node(s, &r.id, format!("{field}.id"), &[NodeKind::Competency]) {
+            if !seen.insert(n) {
+                problems.add(format!("{field}.id"), format!("'{}' is listed twice", r.id), "list each competency once");
+            }
+            out.push(Requirement { competency: n, essential: r.essential, level, weight });
+        }
+    }
+    out
+}
+
+fn check_k(k: Option<usize>) -> Result<usize, ApiError> {
+    match k.unwrap_or(10) {
+        0 => Err(ApiError::bad_request("invalid_parameter", "k must be at least 1")),
+        k if k > MAX_K => Err(ApiError::bad_request("invalid_parameter", format!("k must be at most {MAX_K}"))),
+        k => Ok(k),
+    }
+}
+
+fn json_body<T>(body: Result<Json<T>, JsonRejection>, expected: &str) -> Result<T, ApiError> {
+    body.map(|Json(value)| value).map_err(|e| ApiError::bad_request("invalid_body", format!("{e}; {expected}")))
+}
+
+/// A node with both labels.
+#[derive(Serialize)]
+struct Named<'a> {
+    #[serde(flatten)]
+    node: NodeRef<'a>,
+    label_en: &'a str,
+    label_zh: &'a str,
+}
+
+fn named(s: &Snapshot, n: NodeId) -> Named<'_> {
+    Named { node: NodeRef::new(s, n), label_en: s.label(n, Some("en")), label_zh: s.label(n, Some("zh")) }
+}
+
+#[derive(Serialize)]
+struct ItemView<'a> {
+    competency: Named<'a>,
+    essential: bool,
+    weight: f32,
+    credit: f32,
+    #[serde(skip_serializing_if = "is_zero")]
+    required_level: u8,
+    #[serde(skip_serializing_if = "is_zero")]
+    level: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    via: Option<ViaView<'a>>,
+}
+
+fn is_zero(x: &u8) -> bool {
+    *x == 0
+}
+
+#[derive(Serialize)]
+struct ViaView<'a> {
+    relation: Via,
+    en: &'static str,
+    zh: &'static str,
+    through: Named<'a>,
+}
+
+#[derive(Serialize)]
+struct BreakdownView<'a> {
+    score: f32,
+    coverage: f32,
+    essential_total: usize,
+    essential_met: usize,
+    matched: Vec<ItemView<'a>>,
+    partial: Vec<ItemView<'a>>,
+    missing: Vec<ItemView<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    en: String,
+    zh: String,
+}
+
+fn items<'a>(s: &'a Snapshot, items: &[Item]) -> Vec<ItemView<'a>> {
+    items
+        .iter()
+        .map(|i| ItemView {
+            competency: named(s, i.competency),
+            essential: i.essential,
+            weight: i.weight,
+            credit: i.credit,
+            required_level: i.required_level,
+            level: i.level,
+            via: match (i.via, i.through) {
+                (Some(via), Some(through)) if via != Via::Direct => {
+                    let (en, zh) = via.names();
+                    Some(ViaView { relation: via, en, zh, through: named(s, through) })
+                }
+                _ => None,
+            },
+        })
+        .collect()
+}
+
+fn breakdown_view<'a>(s: &'a Snapshot, b: &Breakdown) -> BreakdownView<'a> {
+    BreakdownView {
+        score: b.score,
+        coverage: b.coverage,
+        essential_total: b.essential_total,
+        essential_met: b.essential_met,
+        matched: items(s, &b.matched),
+        partial: items(s, &b.partial),
+        missing: items(s, &b.missing),
+        summary: Summary { en: b.summary_en.clone(), zh: b.summary_zh.clone() },
+    }
+}
+
+#[derive(Serialize)]
+struct MatchView<'a> {
+    target: Named<'a>,
+    score: f32,
+    breakdown: BreakdownView<'a>,
+}
+
+#[derive(Serialize)]
+struct MatchList<'a> {
+    snapshot_version: u64,
+    count: usize,
+    matches: Vec<MatchView<'a>>,
+}
+
+fn match_list<'a>(s: &'a Snapshot, matches: &[matching::Match]) -> MatchList<'a> {
+    MatchList {
+        snapshot_version: s.version(),
+        count: matches.len(),
+        matches: matches
+            .iter()
+            .map(|m| MatchView {
+                target: named(s, m.target),
+                score: m.score,
+                breakdown: breakdown_view(s, &m.breakdown),
+            })
+            .collect(),
+    }
+}
+
+fn kinds(names: &[String], default: &[NodeKind]) -> Result<Vec<NodeKind>, ApiError> {
+    if names.is_empty() {
+        return Ok(default.to_vec());
+    }
+    names
+        .iter()
+        .map(|n| {
+            NodeKind::ALL.into_iter().find(|k| k.as_str() == n.as_str()).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_parameter",
+                    format!("unknown kind '{n}'; use post, occupation, major, micro_major or course"),
+                )
+            })
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct GraduatePostsBody {
+    graduate: Graduate,
+    #[serde(default)]
+    k: Option<usize>,
+    /// `post` (default) and/or `occupation`.
+    #[serde(default)]
+    kinds: Vec<String>,
+}
+
+async fn graduate_posts(
+    State(state): State<AppState>,
+    body: Result<Json<GraduatePostsBody>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let body =
+        json_body(body, "expected {\"graduate\": {\"competencies\": [{\"id\": ...}], \"major\": ...}, \"k\": 10}")?;
+    let k = check_k(body.k)?;
+    let kinds = kinds(&body.kinds, &[NodeKind::Post])?;
+    let s = state.graph.snapshot();
+    let index = state.matching.get(&s);
+    let mut problems = Problems(Vec::new());
+    let abilities = abilities(&s, &index, &body.graduate, "graduate", &mut problems);
+    problems.finish()?;
+    let matches = matching::match_holders(&index, &s, &abilities, &kinds, k);
+    serde_json::to_value(match_list(&s, &matches)).map(Json).map_err(ApiError::internal)
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PostSpec {
+    Id(String),
+    Inline { competencies: Vec<RequiredCompetency> },
+}
+
+#[derive(Deserialize)]
+struct PostGraduatesBody {
+    post: PostSpec,
+    graduates: Vec<Graduate>,
+    #[serde(default)]
+    k: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct GraduateMatch<'a> {
+    graduate: String,
+    index: usize,
+    score: f32,
+    breakdown: BreakdownView<'a>,
+}
+
+async fn post_graduates(
+    State(state): State<AppState>,
+    body: Result<Json<PostGraduatesBody>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let body =
+        json_body(body, "expected {\"post\": ID or {\"competencies\": [...]}, \"graduates\": [...], \"k\": 10}")?;
+    let k = check_k(body.k)?;
+    let s = state.graph.snapshot();
+    let index = state.matching.get(&s);
+    let mut problems = Problems(Vec::new());
+    let profile: Option<Profile> = match &body.post {
+        PostSpec::Id(id) => problems
+            .node(&s, id, "post".into(), &[NodeKind::Post, NodeKind::Occupation])
+            .and_then(|p| index.requirements(p).cloned()),
+        PostSpec::Inline { competencies } => {
+            let list = requirements(&s, competencies, "post.competencies", &mut problems);
+            Some(index.requirement_profile(&list))
+        }
+    };
+    let graduates: Vec<Vec<Ability>> = body
+        .graduates
+        .iter()
+        .enumerate()
+        .map(|(i, g)| abilities(&s, &index, g, &format!("graduates[{i}]"), &mut problems))
+        .collect();
+    problems.finish()?;
+    let profile = profile.unwrap_or_default();
+    let expanded: Vec<Profile> = graduates.iter().map(|a| index.expand(a)).collect();
+    let matcher =
+        Matcher::new(Rule::Abilities { penalty: matching::ESSENTIAL_PENALTY }, index.competency_count(), &expanded);
+    let top = matcher.top_k(&profile, k, &mut matcher.scratch());
+    let matches: Vec<GraduateMatch<'_>> = top
+        .iter()
+        .map(|t| {
+            let i = t.target as usize;
+            let b = matching::explain_profile(&index, &s, &graduates[i], &profile);
+            GraduateMatch {
+                graduate: body.graduates[i].id.clone().unwrap_or_else(|| i.to_string()),
+                index: i,
+                score: t.score,
+                breakdown: breakdown_view(&s, &b),
+            }
+        })
+        .collect();
+    Ok(Json(serde_json::json!({
+        "snapshot_version": s.version(),
+        "count": matches.len(),
+        "matches": matches,
+    })))
+}
+
+#[derive(Deserialize)]
+struct KParams {
+    #[serde(default)]
+    k: Option<usize>,
+    /// Comma-separated node kinds.
+    #[serde(default)]
+    kinds: Option<String>,
+}
+
+impl KParams {
+    fn kinds(&self, default: &[NodeKind]) -> Result<Vec<NodeKind>, ApiError> {
+        let names: Vec<String> =
+            self.kinds.as_deref().unwrap_or("").split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect();
+        kinds(&names, default)
+    }
+}
+
+fn resolve_kind(s: &Snapshot, id: &str, wanted: &[NodeKind]) -> Result<NodeId, ApiError> {
+    let n = s.resolve(id)?;
+    if wanted.contains(&s.kind(n)) {
+        Ok(n)
+    } else {
+        Err(ApiError::bad_request(
+            "wrong_kind",
+            format!("'{id}' is a {}, not a {}", s.kind(n).as_str(), wanted[0].as_str()),
+        ))
+    }
+}
+
+#[derive(Serialize)]
+struct RelatedView<'a> {
+    occupation: Named<'a>,
+    score: f32,
+    similarity: f32,
+    same_group: bool,
+    shared_count: usize,
+    shared: Vec<SharedView<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct SharedView<'a> {
+    competency: Named<'a>,
+    contribution: f32,
+}
+
+async fn related(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<KParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let k = check_k(params.k)?;
+    let s = state.graph.snapshot();
+    let occupation = resolve_kind(&s, &id, &[NodeKind::Occupation])?;
+    let index = state.matching.get(&s);
+    let related = matching::related_occupations(&index, &s, occupation, k);
+    let list: Vec<RelatedView<'_>> = related
+        .iter()
+        .map(|r| RelatedView {
+            occupation: named(&s, r.occupation),
+            score: r.score,
+            similarity: r.similarity,
+            same_group: r.same_group,
+            shared_count: r.shared_count,
+            shared: r.shared.iter().map(|&(c, x)| SharedView { competency: named(&s, c), contribution: x }).collect(),
+            summary: Summary { en: r.summary_en.clone(), zh: r.summary_zh.clone() },
+        })
+        .collect();
+    Ok(Json(serde_json::json!({
+        "snapshot_version": s.version(),
+        "occupation": named(&s, occupation),
+        "method": {
+            "en": "cosine similarity of the occupations' requirement vectors (essential 1, optional 0.5, times idf so that skills most occupations ask for count little; a quarter of each weight also on the skill's broader concept), plus 0.05 for the same broader group",
+            "zh": "按职业能力要求向量的余弦相似度排序（必备权重1、可选0.5，乘以逆文档频率以降低几乎所有职业都要求的通用能力的权重；每项能力四分之一的权重计入其上位概念），同一上位职业组另加0.05",
+        },
+        "count": list.len(),
+        "related": list,
+    })))
+}
+
+#[derive(Deserialize)]
+struct CompetencyParams {
+    #[serde(default)]
+    essential: Option<bool>,
+}
+
+async fn competencies(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<CompetencyParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let s = state.graph.snapshot();
+    let holder = resolve_kind(&s, &id, &[NodeKind::Occupation, NodeKind::Post])?;
+    let list: Vec<serde_json::Value> = s
+        .out(holder, Relation::RequiresCompetency)
+        .iter()
+        .filter(|e| params.essential.is_none_or(|want| e.essential == want))
+        .map(|e| {
+            serde_json::json!({
+                "competency": named(&s, e.node),
+                "essential": e.essential,
+                "level": e.level,
+                "weight": e.weight,
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({
+        "snapshot_version": s.version(),
+        "occupation": named(&s, holder),
+        "count": list.len(),
+        "competencies": list,
+    })))
+}
+
+async fn occupation_majors(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<KParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let k = check_k(params.k)?;
+    let kinds = params.kinds(&[NodeKind::Major])?;
+    let s = state.graph.snapshot();
+    let holder = resolve_kind(&s, &id, &[NodeKind::Occupation, NodeKind::Post])?;
+    let index = state.matching.get(&s);
+    let matches = matching::match_programmes(&index, &s, holder, &kinds, k);
+    serde_json::to_value(match_list(&s, &matches)).map(Json).map_err(ApiError::internal)
+}
+
+async fn major_occupations(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<KParams>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let k = check_k(params.k)?;
+    let kinds = params.kinds(&[NodeKind::Occupation])?;
+    let s = state.graph.snapshot();
+    let programme = resolve_kind(&s, &id, &PROGRAMMES)?;
+    let index = state.matching.get(&s);
+    let abilities = matching::programme_abilities(&index, programme);
+    let matches = matching::match_holders(&index, &s, &abilities, &kinds, k);
+    serde_json::to_value(match_list(&s, &matches)).map(Json).map_err(ApiError::internal)
+}
+
+#[derive(Deserialize)]
+struct GapBody {
+    graduate: Graduate,
+    target: String,
+    #[serde(default)]
+    k: Option<usize>,
+}
+
+async fn gap(
+    State(state): State<AppState>,
+    body: Result<Json<GapBody>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let body = json_body(body, "expected {\"graduate\": {...}, \"target\": OCCUPATION_OR_POST_ID, \"k\": 5}")?;
+    let k = check_k(body.k)?;
+    let s = state.graph.snapshot();
+    let index = state.matching.get(&s);
+    let mut problems = Problems(Vec::new());
+    let abilities = abilities(&s, &index, &body.graduate, "graduate", &mut problems);
+    let target = problems.node(&s, &body.target, "target".into(), &[NodeKind::Occupation, NodeKind::Post]);
+    problems.finish()?;
+    let Some(target) = target else { return Err(ApiError::internal("unresolved target")) };
+    let Some(gap) = matching::gap(&index, &s, &abilities, target, k) else {
+        return Err(ApiError::bad_request("no_requirements", format!("'{}' requires no competency", body.target)));
+    };
+    let options: Vec<serde_json::Value> = gap
+        .options
+        .iter()
+        .map(|o| {
+            serde_json::json!({
+                "programme": named(&s, o.programme),
+                "hours": o.hours,
+                "gain": o.gain,
+                "gain_per_hour": o.gain_per_hour,
+                "closes": o.closes.iter().map(|&c| named(&s, c)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({
+        "snapshot_version": s.version(),
+        "target": named(&s, target),
+        "current": breakdown_view(&s, &gap.breakdown),
+        "options": options,
+        "knowledge_points": gap.knowledge_points.iter().map(|&n| named(&s, n)).collect::<Vec<_>>(),
+    })))
+}

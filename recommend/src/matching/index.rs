@@ -1,0 +1,422 @@
+//! [`MatchIndex`]: the competency profiles of one snapshot, ready for matching.
+//!
+//! Built once per snapshot version. O(N + E) in the nodes and the requirement, development and
+//! competency edges of the snapshot.
+//!
+//! - **Requirement profiles** of occupations and posts (`tupu:requiresCompetency` with its
+//!   qualification): each requirement's importance is
+//!   `(1 if essential else 0.5) × weight × idf(c)`, normalised to sum to 1 per holder, where
+//!   `idf(c) = ln((1 + H) / (1 + df(c))) + 0.1` over the H holders and the df(c) of them that
+//!   require c: a competency nearly every occupation asks for (communication, teamwork) counts
+//!   for little next to a specific one.
+//! - **Development profiles** of majors, micro-majors and courses (`tupu:develops`): the
+//!   abilities a holder of the programme brings, at the programme's weight and level.
+//! - **Neighbours** of each competency, for partial credit: `skos:exactMatch` (full credit),
+//!   `skos:closeMatch` (0.8), the broader concept and `tupu:relatedTo` (0.5), narrower concepts
+//!   (0.3, when it has at most 64) and competencies supported by a shared knowledge point (0.3).
+
+use std::collections::HashMap;
+
+use tupu_graph::{NodeId, NodeKind, Relation, Snapshot};
+
+use super::sparse::{Cell, Matcher, Profile, Rule};
+
+/// Share of a score lost when every essential requirement is missing.
+pub const ESSENTIAL_PENALTY: f32 = 0.5;
+/// Importance of an optional requirement relative to an essential one.
+pub const OPTIONAL_FACTOR: f32 = 0.5;
+
+/// How a competency credits another one.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// The same competency.
+    Direct,
+    /// `skos:exactMatch` (another framework's same competency).
+    ExactMatch,
+    /// `skos:closeMatch`.
+    CloseMatch,
+    /// The required competency is broader than one held.
+    Narrower,
+    /// The required competency is narrower than one held.
+    Broader,
+    /// `tupu:relatedTo`.
+    Related,
+    /// Both are supported by a knowledge point.
+    SharedKnowledgePoint,
+}
+
+impl Via {
+    /// Credit factor of the relation.
+    pub fn factor(self) -> f32 {
+        match self {
+            Via::Direct | Via::ExactMatch => 1.0,
+            Via::CloseMatch => 0.8,
+            Via::Narrower | Via::Related => 0.5,
+            Via::Broader | Via::SharedKnowledgePoint => 0.3,
+        }
+    }
+
+    /// English and Chinese names.
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Via::Direct => ("held", "已具备"),
+            Via::ExactMatch => ("same competency in another framework", "其他框架中的相同能力"),
+            Via::CloseMatch => ("nearly the same competency", "相近能力"),
+            Via::Narrower => ("a more specific competency", "更具体的能力"),
+            Via::Broader => ("a broader competency", "更宽泛的能力"),
+            Via::Related => ("a related competency", "相关能力"),
+            Via::SharedKnowledgePoint => ("a competency sharing knowledge points", "共享知识点的能力"),
+        }
+    }
+}
+
+/// Largest number of narrower concepts through which a broad concept credits them.
+const MAX_NARROWER: usize = 64;
+
+/// An ability before expansion: a competency held at a strength and level.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Ability {
+    /// The competency.
+    pub competency: NodeId,
+    /// Strength in [0, 1] (a mastery probability, or 1 for evidence taken at face value).
+    pub strength: f32,
+    /// Level reached, 1–8, 0 when unknown.
+    pub level: u8,
+}
+
+/// A requirement given inline.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Requirement {
+    /// The competency.
+    pub competency: NodeId,
+    /// Essential or optional.
+    pub essential: bool,
+    /// Level required, 1–8, 0 when not given.
+    pub level: u8,
+    /// Weight in [0, 1].
+    pub weight: f32,
+}
+
+/// The index of the latest snapshot, rebuilt when the version changes.
+#[derive(Debug, Default)]
+pub struct IndexCache {
+    index: arc_swap::ArcSwapOption<MatchIndex>,
+}
+
+impl IndexCache {
+    /// The index of `snapshot`, built once per snapshot version.
+    pub fn get(&self, snapshot: &Snapshot) -> std::sync::Arc<MatchIndex> {
+        if let Some(index) = self.index.load_full() {
+            if index.version() == snapshot.version() {
+                return index;
+            }
+        }
+        let index = std::sync::Arc::new(MatchIndex::new(snapshot));
+        self.index.store(Some(index.clone()));
+        index
+    }
+}
+
+/// The competency profiles of one snapshot. See the module documentation.
+#[derive(Debug)]
+pub struct MatchIndex {
+    version: u64,
+    dense: Vec<u32>,
+    competencies: Vec<NodeId>,
+    idf: Vec<f32>,
+    neighbours: Vec<Vec<(u32, Via)>>,
+    /// Occupations and posts with at least one requirement.
+    holders: Vec<NodeId>,
+    holder_of: HashMap<NodeId, u32>,
+    requirements: Vec<Profile>,
+    /// Majors, micro-majors and courses with at least one developed competency.
+    programmes: Vec<NodeId>,
+    programme_of: HashMap<NodeId, u32>,
+    developments: Vec<Vec<Ability>>,
+    expanded_programmes: Vec<Profile>,
+    by_requirements: Matcher,
+    by_similarity: Matcher,
+    similarity: Vec<Profile>,
+    by_programme: Matcher,
+}
+
+impl MatchIndex {
+    /// Indexes `snapshot`.
+    pub fn new(snapshot: &Snapshot) -> Self {
+        let n = snapshot.node_count();
+        let mut dense = vec![u32::MAX; n];
+        let competencies: Vec<NodeId> = snapshot.nodes_of_kind(NodeKind::Competency).collect();
+        for (i, &c) in competencies.iter().enumerate() {
+            dense[c.index()] = i as u32;
+        }
+        let neighbours = neighbours(snapshot, &competencies, &dense);
+
+        let mut holders = Vec::new();
+        for kind in [NodeKind::Occupation, NodeKind::Post] {
+            holders.extend(snapshot.nodes_of_kind(kind).filter(|&o| {
+                snapshot.out(o, Relation::RequiresCompetency).iter().any(|e| dense[e.node.index()] != u32::MAX)
+            }));
+        }
+        let mut df = vec![0u32; competencies.len()];
+        for &h in &holders {
+            for e in snapshot.out(h, Relation::RequiresCompetency) {
+                if let Some(&d) = dense.get(e.node.index()).filter(|&&d| d != u32::MAX) {
+                    df[d as usize] += 1;
+                }
+            }
+        }
+        let total = holders.len() as f32;
+        let idf: Vec<f32> = df.iter().map(|&d| ((1.0 + total) / (1.0 + d as f32)).ln() + 0.1).collect();
+
+        let mut requirements = Vec::with_capacity(holders.len());
+        let mut similarity = Vec::with_capacity(holders.len());
+        for &h in &holders {
+            let mut cells = Vec::new();
+            for e in snapshot.out(h, Relation::RequiresCompetency) {
+                let d = dense[e.node.index()];
+                if d == u32::MAX {
+                    continue;
+                }
+                let base = if e.essential { 1.0 } else { OPTIONAL_FACTOR };
+                cells.push(Cell {
+                    comp: d,
+                    value: base * e.weight * idf[d as usize],
+                    level: e.level,
+                    essential: e.essential,
+                });
+            }
+            let profile = Profile::new(cells);
+            similarity.push(similarity_vector(&profile, &neighbours));
+            requirements.push(profile.normalised());
+        }
+        let holder_of = holders.iter().enumerate().map(|(i, &h)| (h, i as u32)).collect();
+
+        let mut programmes = Vec::new();
+        let mut developments = Vec::new();
+        for kind in [NodeKind::Major, NodeKind::MicroMajor, NodeKind::Course] {
+            for p in snapshot.nodes_of_kind(kind) {
+                let abilities: Vec<Ability> = snapshot
+                    .out(p, Relation::Develops)
+                    .iter()
+                    .filter(|e| dense[e.node.index()] != u32::MAX)
+                    .map(|e| Ability { competency: e.node, strength: e.weight, level: e.level })
+                    .collect();
+                if !abilities.is_empty() {
+                    programmes.push(p);
+                    developments.push(abilities);
+                }
+            }
+        }
+        let programme_of = programmes.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect();
+
+        let mut index = Self {
+            version: snapshot.version(),
+            dense,
+            competencies,
+            idf,
+            neighbours,
+            holders,
+            holder_of,
+            requirements,
+            programmes,
+            programme_of,
+            developments,
+            expanded_programmes: Vec::new(),
+            by_requirements: Matcher::new(Rule::Dot, 0, &[]),
+            by_similarity: Matcher::new(Rule::Dot, 0, &[]),
+            similarity,
+            by_programme: Matcher::new(Rule::Dot, 0, &[]),
+        };
+        let c = index.competencies.len();
+        index.expanded_programmes = index.developments.iter().map(|a| index.expand(a)).collect();
+        index.by_requirements = Matcher::new(Rule::Requirements { penalty: ESSENTIAL_PENALTY }, c, &index.requirements);
+        index.by_similarity = Matcher::new(Rule::Dot, c, &index.similarity);
+        index.by_programme =
+            Matcher::new(Rule::Abilities { penalty: ESSENTIAL_PENALTY }, c, &index.expanded_programmes);
+        index
+    }
+
+    /// The snapshot version indexed.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Number of competencies.
+    pub fn competency_count(&self) -> usize {
+        self.competencies.len()
+    }
+
+    /// The dense index of a competency node.
+    pub fn dense(&self, node: NodeId) -> Option<u32> {
+        self.dense.get(node.index()).copied().filter(|&d| d != u32::MAX)
+    }
+
+    /// The node of a dense competency index.
+    pub fn competency(&self, dense: u32) -> NodeId {
+        self.competencies[dense as usize]
+    }
+
+    /// The idf of a dense competency.
+    pub fn idf(&self, dense: u32) -> f32 {
+        self.idf[dense as usize]
+    }
+
+    /// Occupations and posts that require at least one competency.
+    pub fn holders(&self) -> &[NodeId] {
+        &self.holders
+    }
+
+    /// Majors, micro-majors and courses that develop at least one competency.
+    pub fn programmes(&self) -> &[NodeId] {
+        &self.programmes
+    }
+
+    /// The requirement profile of an occupation or post (importances summing to 1).
+    pub fn requirements(&self, holder: NodeId) -> Option<&Profile> {
+        self.holder_of.get(&holder).map(|&i| &self.requirements[i as usize])
+    }
+
+    /// The abilities a programme develops.
+    pub fn developments(&self, programme: NodeId) -> Option<&[Ability]> {
+        self.programme_of.get(&programme).map(|&i| self.developments[i as usize].as_slice())
+    }
+
+    /// The neighbours of a dense competency, with how they credit it.
+    pub fn neighbours(&self, dense: u32) -> &[(u32, Via)] {
+        &self.neighbours[dense as usize]
+    }
+
+    /// Abilities as a query vector: each held competency at `strength`, and each neighbour at
+    /// `strength × factor` (the best source wins). O(Σ neighbours).
+    pub fn expand(&self, abilities: &[Ability]) -> Profile {
+        Profile::new(self.sources(abilities).into_values().map(|(cell, _, _)| cell).collect())
+    }
+
+    /// Like [`MatchIndex::expand`], with the held competency and relation behind each cell.
+    pub fn sources(&self, abilities: &[Ability]) -> HashMap<u32, (Cell, Via, NodeId)> {
+        let mut cells: HashMap<u32, (Cell, Via, NodeId)> = HashMap::new();
+        let mut put = |comp: u32, value: f32, level: u8, via: Via, from: NodeId| {
+            let entry = cells.entry(comp).or_insert((Cell { comp, value: 0.0, level: 0, essential: false }, via, from));
+            if value > entry.0.value {
+                *entry = (Cell { comp, value, level, essential: false }, via, from);
+            }
+        };
+        for a in abilities {
+            let Some(d) = self.dense(a.competency) else { continue };
+            let strength = a.strength.clamp(0.0, 1.0);
+            put(d, strength, a.level, Via::Direct, a.competency);
+            for &(other, via) in &self.neighbours[d as usize] {
+                put(other, strength * via.factor(), a.level, via, a.competency);
+            }
+        }
+        cells
+    }
+
+    /// A requirement profile for requirements given inline (a post not in the graph), weighted
+    /// as the holders' profiles are.
+    pub fn requirement_profile(&self, requirements: &[Requirement]) -> Profile {
+        let cells = requirements
+            .iter()
+            .filter_map(|r| {
+                let d = self.dense(r.competency)?;
+                let base = if r.essential { 1.0 } else { OPTIONAL_FACTOR };
+                Some(Cell {
+                    comp: d,
+                    value: base * r.weight * self.idf[d as usize],
+                    level: r.level,
+                    essential: r.essential,
+                })
+            })
+            .collect();
+        Profile::new(cells).normalised()
+    }
+
+    /// The matcher of abilities against every holder's requirements (graduate → posts).
+    pub fn by_requirements(&self) -> &Matcher {
+        &self.by_requirements
+    }
+
+    /// The matcher of requirements against every programme's abilities (occupation → majors).
+    pub fn by_programme(&self) -> &Matcher {
+        &self.by_programme
+    }
+
+    /// The matcher of occupation similarity (occupation → related occupations).
+    pub fn by_similarity(&self) -> &Matcher {
+        &self.by_similarity
+    }
+
+    /// A holder's unit similarity vector.
+    pub fn similarity_vector(&self, holder: NodeId) -> Option<&Profile> {
+        self.holder_of.get(&holder).map(|&i| &self.similarity[i as usize])
+    }
+
+    /// The holder at a matcher index of [`MatchIndex::by_requirements`] or
+    /// [`MatchIndex::by_similarity`].
+    pub fn holder(&self, index: u32) -> NodeId {
+        self.holders[index as usize]
+    }
+
+    /// The programme at a matcher index of [`MatchIndex::by_programme`].
+    pub fn programme(&self, index: u32) -> NodeId {
+        self.programmes[index as usize]
+    }
+
+    /// The expanded ability vector of a programme.
+    pub fn programme_profile(&self, programme: NodeId) -> Option<&Profile> {
+        self.programme_of.get(&programme).map(|&i| &self.expanded_programmes[i as usize])
+    }
+}
+
+/// A holder's vector for occupation similarity: its idf-weighted requirements plus, at a
+/// quarter of their weight, the broader concepts of each (so two occupations asking for
+/// different skills of one group are a little alike), scaled to unit length.
+fn similarity_vector(profile: &Profile, neighbours: &[Vec<(u32, Via)>]) -> Profile {
+    let mut cells: HashMap<u32, f32> = HashMap::new();
+    for c in profile.cells() {
+        *cells.entry(c.comp).or_default() += c.value;
+        for &(other, via) in &neighbours[c.comp as usize] {
+            if via == Via::Narrower || via == Via::ExactMatch {
+                *cells.entry(other).or_default() += 0.25 * c.value;
+            }
+        }
+    }
+    Profile::new(cells.into_iter().map(|(comp, value)| Cell { comp, value, level: 0, essential: false }).collect())
+        .unit()
+}
+
+fn neighbours(s: &Snapshot, competencies: &[NodeId], dense: &[u32]) -> Vec<Vec<(u32, Via)>> {
+    let d = |n: NodeId| dense.get(n.index()).copied().filter(|&x| x != u32::MAX);
+    let mut out: Vec<Vec<(u32, Via)>> = vec![Vec::new(); competencies.len()];
+    for (i, &c) in competencies.iter().enumerate() {
+        let mut list = Vec::new();
+        for (relation, via) in [
+            (Relation::ExactMatch, Via::ExactMatch),
+            (Relation::CloseMatch, Via::CloseMatch),
+            (Relation::RelatedTo, Via::Related),
+        ] {
+            list.extend(s.out(c, relation).iter().filter_map(|e| d(e.node)).map(|o| (o, via)));
+        }
+        // Holding c credits its broader concept (c is narrower than what is required).
+        list.extend(s.out(c, Relation::Broader).iter().filter_map(|e| d(e.node)).map(|o| (o, Via::Narrower)));
+        let narrower = s.inc(c, Relation::Broader);
+        if narrower.len() <= MAX_NARROWER {
+            list.extend(narrower.iter().filter_map(|e| d(e.node)).map(|o| (o, Via::Broader)));
+        }
+        for kp in s.inc(c, Relation::Supports) {
+            list.extend(
+                s.out(kp.node, Relation::Supports)
+                    .iter()
+                    .filter_map(|e| d(e.node))
+                    .map(|o| (o, Via::SharedKnowledgePoint)),
+            );
+        }
+        // The strongest relation to each other competency.
+        list.retain(|&(o, _)| o != i as u32);
+        list.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.factor().total_cmp(&a.1.factor())));
+        list.dedup_by_key(|x| x.0);
+        out[i] = list;
+    }
+    out
+}

@@ -1,0 +1,250 @@
+//! Matching people, programmes and jobs by competencies.
+//!
+//! - [`sparse`]: sparse competency vectors ([`Profile`]) and the inverted-index top-k
+//!   [`Matcher`], single and batch (rayon), with the exposure report of a batch;
+//! - [`index`]: [`MatchIndex`], the requirement and development profiles of one snapshot, with
+//!   idf weights and the neighbours that give partial credit;
+//! - [`explain`]: the breakdown of one match (met, partly met, missing) in English and Chinese;
+//! - this module: the questions the API asks — graduate → posts and occupations,
+//!   occupation → related occupations, programme → occupations, occupation → programmes, and
+//!   the gap between a graduate and a target with the programmes that close it.
+//!
+//! Only competencies enter a score: a graduate's major, institution, region or any personal
+//! attribute is never an input of these functions (a major counts only through the
+//! competencies it develops).
+
+mod explain;
+mod index;
+mod sparse;
+
+use tupu_graph::{NodeId, NodeKind, Relation, Snapshot};
+
+pub use explain::{Breakdown, Item, explain, explain_profile};
+pub use index::{Ability, ESSENTIAL_PENALTY, IndexCache, MatchIndex, OPTIONAL_FACTOR, Requirement, Via};
+pub use sparse::{Cell, Exposure, ExposureReport, Matcher, Profile, Rule, Scored, credit};
+
+/// One ranked, explained match.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Match {
+    /// The post, occupation or programme matched.
+    pub target: NodeId,
+    /// Its score in [0, 1].
+    pub score: f32,
+    /// Why.
+    pub breakdown: Breakdown,
+}
+
+/// The best `k` occupations or posts (`kinds`) for `abilities`, best first, each explained.
+/// Cost: one sparse pass over the index plus a breakdown per result.
+pub fn match_holders(
+    index: &MatchIndex,
+    snapshot: &Snapshot,
+    abilities: &[Ability],
+    kinds: &[NodeKind],
+    k: usize,
+) -> Vec<Match> {
+    let query = index.expand(abilities);
+    let matcher = index.by_requirements();
+    let all = matcher.top_k(&query, matcher.len(), &mut matcher.scratch());
+    let sources = index.sources(abilities);
+    all.into_iter()
+        .map(|s| index.holder(s.target))
+        .filter(|&h| kinds.contains(&snapshot.kind(h)))
+        .take(k)
+        .filter_map(|h| {
+            let requirements = index.requirements(h)?;
+            let breakdown = explain::breakdown(index, snapshot, &query, requirements, |c| {
+                sources.get(&c).map(|&(_, via, from)| (via, from))
+            });
+            Some(Match { target: h, score: breakdown.score, breakdown })
+        })
+        .collect()
+}
+
+/// The abilities a programme (major, micro-major, course) develops.
+pub fn programme_abilities(index: &MatchIndex, programme: NodeId) -> Vec<Ability> {
+    index.developments(programme).map(<[Ability]>::to_vec).unwrap_or_default()
+}
+
+/// The best `k` programmes (`kinds`) for the requirements of an occupation or post, each
+/// explained as the match of the programme's graduates to it.
+pub fn match_programmes(
+    index: &MatchIndex,
+    snapshot: &Snapshot,
+    holder: NodeId,
+    kinds: &[NodeKind],
+    k: usize,
+) -> Vec<Match> {
+    let Some(requirements) = index.requirements(holder) else { return Vec::new() };
+    let matcher = index.by_programme();
+    let all = matcher.top_k(requirements, matcher.len(), &mut matcher.scratch());
+    all.into_iter()
+        .map(|s| index.programme(s.target))
+        .filter(|&p| kinds.contains(&snapshot.kind(p)))
+        .take(k)
+        .filter_map(|p| {
+            let abilities = programme_abilities(index, p);
+            let breakdown = explain(index, snapshot, &abilities, holder)?;
+            Some(Match { target: p, score: breakdown.score, breakdown })
+        })
+        .collect()
+}
+
+/// An occupation related to another, and why.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Related {
+    /// The related occupation.
+    pub occupation: NodeId,
+    /// Cosine similarity of the idf-weighted requirement vectors, plus
+    /// [`SAME_GROUP_BONUS`] when both sit under the same broader group.
+    pub score: f32,
+    /// The cosine part alone.
+    pub similarity: f32,
+    /// Whether both have the same broader occupation group.
+    pub same_group: bool,
+    /// Competencies both require, with their share of the similarity, largest first (at most 10).
+    pub shared: Vec<(NodeId, f32)>,
+    /// Competencies both require.
+    pub shared_count: usize,
+    /// One line in English.
+    pub summary_en: String,
+    /// One line in Chinese.
+    pub summary_zh: String,
+}
+
+/// Added to the similarity of two occupations under the same broader group (ISCO unit group,
+/// CSCO small class): a tie-breaker, smaller than most differences in what they require.
+pub const SAME_GROUP_BONUS: f32 = 0.05;
+
+/// Occupations ranked by how alike their requirements are to those of `occupation`.
+///
+/// Each occupation is a unit vector of its requirements, weighted by essential (1) or optional
+/// (0.5) times idf, with a quarter of each weight also on the requirement's broader concept;
+/// the score is the cosine of two such vectors, plus [`SAME_GROUP_BONUS`] for a shared broader
+/// group. Cost: one sparse pass over the index, O(Σ df) plus the candidates' sort.
+pub fn related_occupations(index: &MatchIndex, snapshot: &Snapshot, occupation: NodeId, k: usize) -> Vec<Related> {
+    let Some(query) = index.similarity_vector(occupation) else { return Vec::new() };
+    let matcher = index.by_similarity();
+    let groups = |o: NodeId| -> Vec<NodeId> { snapshot.out(o, Relation::Broader).iter().map(|e| e.node).collect() };
+    let mine = groups(occupation);
+    let mut candidates: Vec<Related> = matcher
+        .top_k(query, (4 * k + 8).min(matcher.len()), &mut matcher.scratch())
+        .into_iter()
+        .map(|s| (index.holder(s.target), s.score))
+        .filter(|&(o, _)| o != occupation && snapshot.kind(o) == NodeKind::Occupation)
+        .map(|(o, similarity)| {
+            let same_group = groups(o).iter().any(|g| mine.contains(g));
+            let other = index.similarity_vector(o);
+            let mut shared: Vec<(NodeId, f32)> = Vec::new();
+            let (mine_req, other_req) = (index.requirements(occupation), index.requirements(o));
+            let mut shared_count = 0;
+            if let (Some(a), Some(b), Some(va)) = (mine_req, other_req, other) {
+                for c in a.cells() {
+                    if b.get(c.comp).is_some() {
+                        shared_count += 1;
+                        let contribution =
+                            query.get(c.comp).map_or(0.0, |x| x.value) * va.get(c.comp).map_or(0.0, |y| y.value);
+                        shared.push((index.competency(c.comp), contribution));
+                    }
+                }
+            }
+            shared.sort_by(|a, b| b.1.total_cmp(&a.1));
+            shared.truncate(10);
+            let score = similarity + if same_group { SAME_GROUP_BONUS } else { 0.0 };
+            let top = |lang: &str| -> String {
+                shared
+                    .iter()
+                    .take(3)
+                    .map(|&(c, _)| snapshot.label(c, Some(lang)))
+                    .collect::<Vec<_>>()
+                    .join(if lang == "zh" { "、" } else { ", " })
+            };
+            let summary_en = format!(
+                "{shared_count} shared requirements (cosine {similarity:.2}{}); most telling: {}",
+                if same_group { ", same group" } else { "" },
+                top("en")
+            );
+            let summary_zh = format!(
+                "共同要求 {shared_count} 项（余弦相似度 {similarity:.2}{}）；最具区分度的：{}",
+                if same_group { "，同属一个职业小类" } else { "" },
+                top("zh")
+            );
+            Related { occupation: o, score, similarity, same_group, shared, shared_count, summary_en, summary_zh }
+        })
+        .collect();
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.occupation.cmp(&b.occupation)));
+    candidates.truncate(k);
+    candidates
+}
+
+/// A programme that would close part of a gap.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct GapOption {
+    /// The course, micro-major or major.
+    pub programme: NodeId,
+    /// Hours of study (its `tupu:learningMinutes`, else 48 for a course, 160 for a
+    /// micro-major, 2,400 for a major).
+    pub hours: f32,
+    /// Score gained if the graduate added what it develops.
+    pub gain: f32,
+    /// Gain per hour of study (the ranking key).
+    pub gain_per_hour: f32,
+    /// Required competencies it develops that are now missing or partly met.
+    pub closes: Vec<NodeId>,
+}
+
+/// The gap between a graduate and an occupation or post, and the programmes that close it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Gap {
+    /// The current match.
+    pub breakdown: Breakdown,
+    /// Programmes that raise the score, by gain per hour, best first.
+    pub options: Vec<GapOption>,
+    /// Knowledge points that support the missing or partly met competencies (goals for a
+    /// learning path).
+    pub knowledge_points: Vec<NodeId>,
+}
+
+/// Hours of study of a programme.
+pub fn programme_hours(snapshot: &Snapshot, programme: NodeId) -> f32 {
+    match snapshot.attrs(programme).learning_minutes {
+        Some(m) if m > 0.0 => m / 60.0,
+        _ => match snapshot.kind(programme) {
+            NodeKind::Major => 2_400.0,
+            NodeKind::MicroMajor => 160.0,
+            _ => 48.0,
+        },
+    }
+}
+
+/// The gap of `abilities` to `holder`. Each programme is tried by adding what it develops to
+/// the abilities and rescoring: O(programmes × requirements).
+pub fn gap(index: &MatchIndex, snapshot: &Snapshot, abilities: &[Ability], holder: NodeId, k: usize) -> Option<Gap> {
+    let breakdown = explain(index, snapshot, abilities, holder)?;
+    let requirements = index.requirements(holder)?;
+    let rule = Rule::Requirements { penalty: ESSENTIAL_PENALTY };
+    let open: Vec<NodeId> = breakdown.missing.iter().chain(&breakdown.partial).map(|i| i.competency).collect();
+    let mut options = Vec::new();
+    for &p in index.programmes() {
+        let develops = programme_abilities(index, p);
+        let mut combined = abilities.to_vec();
+        combined.extend_from_slice(&develops);
+        let after = Matcher::score_pair(rule, &index.expand(&combined), requirements);
+        let gain = after - breakdown.score;
+        if gain <= 1e-6 {
+            continue;
+        }
+        let expanded = index.expand(&develops);
+        let closes: Vec<NodeId> =
+            open.iter().copied().filter(|&c| index.dense(c).is_some_and(|d| expanded.get(d).is_some())).collect();
+        let hours = programme_hours(snapshot, p);
+        options.push(GapOption { programme: p, hours, gain, gain_per_hour: gain / hours, closes });
+    }
+    options.sort_by(|a, b| b.gain_per_hour.total_cmp(&a.gain_per_hour).then(a.programme.cmp(&b.programme)));
+    options.truncate(k);
+    let mut knowledge_points: Vec<NodeId> =
+        open.iter().flat_map(|&c| snapshot.inc(c, Relation::Supports).iter().map(|e| e.node)).collect();
+    knowledge_points.sort();
+    knowledge_points.dedup();
+    Some(Gap { breakdown, options, knowledge_points })
+}

@@ -1,0 +1,469 @@
+//! Sparse competency vectors and the top-k matcher over them.
+//!
+//! A [`Profile`] is a sparse vector over dense competency indices: each [`Cell`] says how
+//! strongly (`value`), at which level and, for a requirement, whether it is essential. A
+//! [`Matcher`] holds the target profiles (posts, occupations, graduates) as an inverted index
+//! (competency → targets that mention it) and scores one query against all targets by walking
+//! only the postings of the query's competencies:
+//!
+//! ```text
+//!   query  q = {c1: .9, c4: .5}          postings   c1 → [(p0, .4), (p2, .3)]
+//!                                                  c4 → [(p2, .7)]
+//!   acc[p0] += .9·.4     acc[p2] += .9·.3 + .5·.7      (p1 is never touched)
+//! ```
+//!
+//! The score matrix is never materialised: a batch keeps one accumulator of length
+//! `targets` per worker thread (rayon) and hands each query's top k to a callback as soon as it
+//! is known. Cost per query: O(Σ df(c) over the query's competencies + T) for T targets; memory
+//! O(nnz + T · threads).
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use rayon::prelude::*;
+
+/// One entry of a sparse competency vector.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Cell {
+    /// Dense competency index.
+    pub comp: u32,
+    /// Strength: a requirement's normalised importance, or an ability in [0, 1].
+    pub value: f32,
+    /// Proficiency level 1–8, 0 when not given.
+    pub level: u8,
+    /// For requirements: essential (true) or optional.
+    pub essential: bool,
+}
+
+/// A sparse vector, cells sorted by competency, one cell per competency.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Profile {
+    cells: Vec<Cell>,
+}
+
+impl Profile {
+    /// A profile from cells in any order; of two cells on one competency the stronger is kept.
+    pub fn new(mut cells: Vec<Cell>) -> Self {
+        cells.sort_by(|a, b| a.comp.cmp(&b.comp).then(b.value.total_cmp(&a.value)));
+        cells.dedup_by_key(|c| c.comp);
+        Self { cells }
+    }
+
+    /// The cells, sorted by competency.
+    pub fn cells(&self) -> &[Cell] {
+        &self.cells
+    }
+
+    /// The cell of `comp`, if any. O(log n).
+    pub fn get(&self, comp: u32) -> Option<&Cell> {
+        self.cells.binary_search_by_key(&comp, |c| c.comp).ok().map(|i| &self.cells[i])
+    }
+
+    /// Number of essential cells.
+    pub fn essentials(&self) -> usize {
+        self.cells.iter().filter(|c| c.essential).count()
+    }
+
+    /// The same profile scaled to unit Euclidean length (unchanged when all zero).
+    pub fn unit(mut self) -> Self {
+        let norm = self.cells.iter().map(|c| c.value * c.value).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            for c in &mut self.cells {
+                c.value /= norm;
+            }
+        }
+        self
+    }
+
+    /// The same profile with values scaled to sum to 1 (unchanged when all zero).
+    pub fn normalised(mut self) -> Self {
+        let total: f32 = self.cells.iter().map(|c| c.value).sum();
+        if total > 0.0 {
+            for c in &mut self.cells {
+                c.value /= total;
+            }
+        }
+        self
+    }
+}
+
+/// How a query cell and a target cell combine.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum Rule {
+    /// Dot product of the two values (cosine when both profiles are unit vectors).
+    Dot,
+    /// Query = abilities, target = requirements with values summing to 1: each requirement
+    /// contributes `value × ability × min(1, level reached / level required)`, and the sum is
+    /// multiplied by `1 − penalty × (missing essentials / essentials)`, where an essential
+    /// requirement is missing when its credit is zero.
+    Requirements {
+        /// Share of the score lost when every essential requirement is missing.
+        penalty: f32,
+    },
+    /// Query = requirements with values summing to 1, target = abilities: the same score as
+    /// [`Rule::Requirements`] seen from the other side (post → graduates).
+    Abilities {
+        /// As in [`Rule::Requirements`].
+        penalty: f32,
+    },
+}
+
+/// Credit of an ability cell for a requirement cell, in [0, 1]: the ability times the share of
+/// the required level reached (1 when either level is unknown).
+#[inline]
+pub fn credit(ability: &Cell, requirement: &Cell) -> f32 {
+    let level = if requirement.level == 0 || ability.level == 0 || ability.level >= requirement.level {
+        1.0
+    } else {
+        f32::from(ability.level) / f32::from(requirement.level)
+    };
+    ability.value.min(1.0) * level
+}
+
+impl Rule {
+    #[inline]
+    fn term(self, query: &Cell, target: &Cell) -> (f32, bool) {
+        match self {
+            Rule::Dot => (query.value * target.value, false),
+            Rule::Requirements { .. } => {
+                let c = credit(query, target);
+                (target.value * c, target.essential && c > 0.0)
+            }
+            Rule::Abilities { .. } => {
+                let c = credit(target, query);
+                (query.value * c, query.essential && c > 0.0)
+            }
+        }
+    }
+
+    #[inline]
+    fn finish(self, sum: f32, met: u32, essentials: u32) -> f32 {
+        match self {
+            Rule::Dot => sum,
+            Rule::Requirements { penalty } | Rule::Abilities { penalty } => {
+                if essentials == 0 {
+                    sum
+                } else {
+                    let missing = (essentials - met.min(essentials)) as f32 / essentials as f32;
+                    sum * (1.0 - penalty * missing)
+                }
+            }
+        }
+    }
+}
+
+/// A scored target.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Scored {
+    /// Index of the target.
+    pub target: u32,
+    /// Its score.
+    pub score: f32,
+}
+
+impl Eq for Scored {}
+
+impl Ord for Scored {
+    /// Better first: higher score, then lower index.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.score.total_cmp(&self.score).then(self.target.cmp(&other.target))
+    }
+}
+
+impl PartialOrd for Scored {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Targets as an inverted index. See the module documentation.
+#[derive(Clone, Debug)]
+pub struct Matcher {
+    rule: Rule,
+    targets: usize,
+    offsets: Vec<u32>,
+    posting_target: Vec<u32>,
+    posting_cell: Vec<Cell>,
+    essentials: Vec<u32>,
+}
+
+/// Per-thread working memory of a [`Matcher`].
+#[derive(Clone, Debug, Default)]
+pub struct Scratch {
+    acc: Vec<f32>,
+    met: Vec<u32>,
+    touched: Vec<u32>,
+}
+
+impl Matcher {
+    /// Indexes `targets` over `competencies` dense indices. O(nnz + competencies).
+    pub fn new(rule: Rule, competencies: usize, targets: &[Profile]) -> Self {
+        let mut offsets = vec![0u32; competencies + 1];
+        for t in targets {
+            for c in t.cells() {
+                offsets[c.comp as usize + 1] += 1;
+            }
+        }
+        for i in 0..competencies {
+            offsets[i + 1] += offsets[i];
+        }
+        let nnz = offsets[competencies] as usize;
+        let mut cursor = offsets.clone();
+        let mut posting_target = vec![0u32; nnz];
+        let filler = Cell { comp: 0, value: 0.0, level: 0, essential: false };
+        let mut posting_cell = vec![filler; nnz];
+        for (i, t) in targets.iter().enumerate() {
+            for c in t.cells() {
+                let slot = &mut cursor[c.comp as usize];
+                posting_target[*slot as usize] = i as u32;
+                posting_cell[*slot as usize] = *c;
+                *slot += 1;
+            }
+        }
+        let essentials = targets.iter().map(|t| t.essentials() as u32).collect();
+        Self { rule, targets: targets.len(), offsets, posting_target, posting_cell, essentials }
+    }
+
+    /// Number of targets.
+    pub fn len(&self) -> usize {
+        self.targets
+    }
+
+    /// Whether there are no targets.
+    pub fn is_empty(&self) -> bool {
+        self.targets == 0
+    }
+
+    /// The rule.
+    pub fn rule(&self) -> Rule {
+        self.rule
+    }
+
+    /// Fresh working memory for one thread.
+    pub fn scratch(&self) -> Scratch {
+        Scratch { acc: vec![0.0; self.targets], met: vec![0; self.targets], touched: Vec::new() }
+    }
+
+    /// The `k` best targets for `query` with a positive score, best first (ties: lower index).
+    /// Reuses `scratch`, which is left clean.
+    pub fn top_k(&self, query: &Profile, k: usize, scratch: &mut Scratch) -> Vec<Scored> {
+        if scratch.acc.len() != self.targets {
+            *scratch = self.scratch();
+        }
+        let Scratch { acc, met, touched } = scratch;
+        for q in query.cells() {
+            let c = q.comp as usize;
+            let (Some(&start), Some(&end)) = (self.offsets.get(c), self.offsets.get(c + 1)) else { continue };
+            let (start, end) = (start as usize, end as usize);
+            for (&t, cell) in self.posting_target[start..end].iter().zip(&self.posting_cell[start..end]) {
+                let (add, hit) = self.rule.term(q, cell);
+                let slot = &mut acc[t as usize];
+                if *slot == 0.0 && met[t as usize] == 0 {
+                    touched.push(t);
+                }
+                *slot += add;
+                met[t as usize] += u32::from(hit);
+            }
+        }
+        let query_essentials = query.essentials() as u32;
+        let mut heap: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
+        for &t in touched.iter() {
+            let i = t as usize;
+            let essentials = match self.rule {
+                Rule::Abilities { .. } => query_essentials,
+                _ => self.essentials[i],
+            };
+            let score = self.rule.finish(acc[i], met[i], essentials);
+            acc[i] = 0.0;
+            met[i] = 0;
+            if score > 0.0 && k > 0 {
+                let s = Scored { target: t, score };
+                if heap.len() < k {
+                    heap.push(s);
+                } else if heap.peek().is_some_and(|worst| s < *worst) {
+                    heap.pop();
+                    heap.push(s);
+                }
+            }
+        }
+        touched.clear();
+        let mut out = heap.into_vec();
+        out.sort();
+        out
+    }
+
+    /// The top `k` of every query, computed on rayon's threads in chunks and handed to `sink`
+    /// (query index, its top k) in query order, one chunk at a time: memory stays at one
+    /// scratch per thread and one chunk of results. Also counts how often each target was
+    /// recommended.
+    pub fn top_k_batch(&self, queries: &[Profile], k: usize, mut sink: impl FnMut(usize, Vec<Scored>)) -> Exposure {
+        let mut exposure = Exposure::new(self.targets);
+        const CHUNK: usize = 4_096;
+        for (chunk_index, chunk) in queries.chunks(CHUNK).enumerate() {
+            let results: Vec<Vec<Scored>> =
+                chunk.par_iter().map_init(|| self.scratch(), |scratch, q| self.top_k(q, k, scratch)).collect();
+            for (i, top) in results.into_iter().enumerate() {
+                exposure.record(&top);
+                sink(chunk_index * CHUNK + i, top);
+            }
+        }
+        exposure
+    }
+
+    /// The score of one pair by a direct merge of the two sorted vectors: the definition the
+    /// index must agree with. O(|query| + |target|).
+    pub fn score_pair(rule: Rule, query: &Profile, target: &Profile) -> f32 {
+        let (mut sum, mut met) = (0.0f32, 0u32);
+        let (a, b) = (query.cells(), target.cells());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            match a[i].comp.cmp(&b[j].comp) {
+                Ordering::Less => i += 1,
+                Ordering::Greater => j += 1,
+                Ordering::Equal => {
+                    let (add, hit) = rule.term(&a[i], &b[j]);
+                    sum += add;
+                    met += u32::from(hit);
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        let essentials = match rule {
+            Rule::Abilities { .. } => query.essentials(),
+            _ => target.essentials(),
+        } as u32;
+        rule.finish(sum, met, essentials)
+    }
+}
+
+/// How evenly targets are recommended across a batch: each target's count of appearances in
+/// the top-k lists.
+#[derive(Clone, Debug)]
+pub struct Exposure {
+    counts: Vec<u32>,
+    lists: usize,
+}
+
+/// Summary of an [`Exposure`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ExposureReport {
+    /// Top-k lists produced.
+    pub lists: usize,
+    /// Recommendations made (sum of list lengths).
+    pub recommendations: u64,
+    /// Targets recommended at least once.
+    pub targets_recommended: usize,
+    /// Share of all targets recommended at least once.
+    pub coverage: f64,
+    /// Gini coefficient of the counts over all targets: 0 when every target is recommended
+    /// equally often, near 1 when a few take every slot.
+    pub gini: f64,
+    /// Largest share of all recommendations that one target took.
+    pub top_share: f64,
+}
+
+impl Exposure {
+    /// No recommendation yet over `targets` targets.
+    pub fn new(targets: usize) -> Self {
+        Self { counts: vec![0; targets], lists: 0 }
+    }
+
+    /// Counts one top-k list.
+    pub fn record(&mut self, top: &[Scored]) {
+        self.lists += 1;
+        for s in top {
+            self.counts[s.target as usize] += 1;
+        }
+    }
+
+    /// Adds the counts of another batch over the same targets.
+    pub fn merge(&mut self, other: &Exposure) {
+        self.lists += other.lists;
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+    }
+
+    /// Per-target counts.
+    pub fn counts(&self) -> &[u32] {
+        &self.counts
+    }
+
+    /// The summary. O(T log T).
+    pub fn report(&self) -> ExposureReport {
+        let n = self.counts.len();
+        let total: u64 = self.counts.iter().map(|&c| u64::from(c)).sum();
+        let mut sorted: Vec<u64> = self.counts.iter().map(|&c| u64::from(c)).collect();
+        sorted.sort_unstable();
+        let gini = if total == 0 || n == 0 {
+            0.0
+        } else {
+            // G = Σ (2i − n − 1) x_i / (n Σ x), i from 1, x ascending.
+            let weighted: f64 =
+                sorted.iter().enumerate().map(|(i, &x)| (2.0 * (i as f64 + 1.0) - n as f64 - 1.0) * x as f64).sum();
+            weighted / (n as f64 * total as f64)
+        };
+        let recommended = self.counts.iter().filter(|&&c| c > 0).count();
+        ExposureReport {
+            lists: self.lists,
+            recommendations: total,
+            targets_recommended: recommended,
+            coverage: if n == 0 { 0.0 } else { recommended as f64 / n as f64 },
+            gini,
+            top_share: if total == 0 { 0.0 } else { sorted.last().copied().unwrap_or(0) as f64 / total as f64 },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(cells: &[(u32, f32, u8, bool)]) -> Profile {
+        Profile::new(
+            cells.iter().map(|&(comp, value, level, essential)| Cell { comp, value, level, essential }).collect(),
+        )
+    }
+
+    #[test]
+    fn a_missing_essential_costs_more_than_a_missing_optional() {
+        let post = p(&[(0, 0.5, 0, true), (1, 0.5, 0, false)]);
+        let rule = Rule::Requirements { penalty: 0.5 };
+        let has_essential = Matcher::score_pair(rule, &p(&[(0, 1.0, 0, false)]), &post);
+        let has_optional = Matcher::score_pair(rule, &p(&[(1, 1.0, 0, false)]), &post);
+        assert_eq!(has_essential, 0.5);
+        assert_eq!(has_optional, 0.25);
+    }
+
+    #[test]
+    fn a_level_below_the_required_one_earns_its_share() {
+        let post = p(&[(0, 1.0, 4, false)]);
+        let rule = Rule::Requirements { penalty: 0.5 };
+        assert_eq!(Matcher::score_pair(rule, &p(&[(0, 1.0, 2, false)]), &post), 0.5);
+        assert_eq!(Matcher::score_pair(rule, &p(&[(0, 1.0, 6, false)]), &post), 1.0);
+    }
+
+    #[test]
+    fn both_directions_give_the_same_score() {
+        let post = p(&[(0, 0.6, 3, true), (2, 0.4, 0, false)]);
+        let grad = p(&[(0, 0.8, 2, false), (1, 1.0, 0, false)]);
+        let forward = Matcher::score_pair(Rule::Requirements { penalty: 0.5 }, &grad, &post);
+        let backward = Matcher::score_pair(Rule::Abilities { penalty: 0.5 }, &post, &grad);
+        assert_eq!(forward, backward);
+        let m = Matcher::new(Rule::Abilities { penalty: 0.5 }, 3, std::slice::from_ref(&grad));
+        assert_eq!(m.top_k(&post, 1, &mut m.scratch())[0].score, forward);
+    }
+
+    #[test]
+    fn exposure_is_even_when_every_target_is_recommended_equally() {
+        let mut e = Exposure::new(2);
+        e.record(&[Scored { target: 0, score: 1.0 }, Scored { target: 1, score: 0.5 }]);
+        let r = e.report();
+        assert_eq!((r.coverage, r.gini, r.top_share), (1.0, 0.0, 0.5));
+        let mut skewed = Exposure::new(4);
+        skewed.record(&[Scored { target: 0, score: 1.0 }]);
+        skewed.record(&[Scored { target: 0, score: 1.0 }]);
+        assert_eq!(skewed.report().gini, 0.75);
+    }
+}
