@@ -6,12 +6,21 @@
 //!
 //! Every handler error goes through [`ApiError`], whose JSON body carries a stable `code`.
 
+mod audit;
+mod backup;
+mod config;
 mod error;
+mod metrics;
 mod next_cache;
+mod openapi;
 mod routes;
 mod state;
 
+pub use audit::{Actor, AuditEntry, AuditError, AuditLog, verify as verify_audit};
+pub use backup::{backup, restore};
+pub use config::{Overrides, Settings};
 pub use error::ApiError;
+pub use metrics::Metrics;
 pub use routes::app;
 pub use state::{AppState, ServerConfig, initialise, open_graph, open_learners};
 

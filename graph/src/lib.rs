@@ -47,6 +47,7 @@ mod error;
 mod incremental;
 mod shacl;
 mod snapshot;
+mod sparql_text;
 mod store;
 mod update;
 mod validate;

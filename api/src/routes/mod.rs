@@ -1,12 +1,15 @@
 //! The HTTP routes, one small router per area, each handler beside its route.
 
+mod docs;
 mod graph;
 mod health;
+mod lang;
 mod learners;
 pub(crate) mod nodes;
 mod sparql;
 
 use axum::Router;
+use axum::middleware::from_fn_with_state;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
@@ -17,10 +20,14 @@ pub fn app(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     Router::new()
         .merge(health::router())
-        .merge(sparql::router())
+        .merge(docs::router())
+        .merge(sparql::router().route_layer(from_fn_with_state(state.clone(), crate::audit::graph_updates)))
         .merge(nodes::router())
         .merge(graph::router())
-        .merge(learners::router())
+        .merge(learners::router().route_layer(from_fn_with_state(state.clone(), crate::audit::learners)))
+        .merge(crate::metrics::router())
+        .merge(crate::backup::router())
+        .layer(from_fn_with_state(state.clone(), crate::metrics::track))
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -1,4 +1,5 @@
 //! Integration tests of the store: on disk, across reopening, under concurrent reads.
 
+mod bulk;
 mod fixtures;
 mod store;
