@@ -47,6 +47,9 @@ use crate::vocab::{SHAPES_GRAPH, tupu};
 /// Changes of at least this many net quads are written by the bulk loader.
 pub(super) const BULK_MIN: usize = 20_000;
 
+/// Stack of the thread that validates a large change.
+const VALIDATION_STACK: usize = 1 << 30;
+
 /// Where the journal of the store in `path` lives: beside it, `graph` → `graph.journal`.
 pub(super) fn journal_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_else(|| "graph".into());
@@ -160,8 +163,33 @@ impl GraphStore {
         removed: Vec<Quad>,
         version: u64,
     ) -> Result<CommitReport, GraphError> {
+        // Validation searches prerequisite cycles with petgraph's recursive Tarjan, whose depth
+        // grows with the longest chain of a large import: it runs on a thread with room for it.
+        let validated = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .stack_size(VALIDATION_STACK)
+                .spawn_scoped(scope, || self.validate_bulk(&added, &removed, version))
+                .map_err(StorageError::Io)?
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        let (snapshot, findings) = validated?;
+        if findings.iter().any(Diagnostic::is_violation) {
+            return Err(GraphError::Rejected(findings));
+        }
+        self.write_bulk(journal, &added, &removed, version)?;
+        Ok(self.publish(snapshot, &added, &removed, findings))
+    }
+
+    /// Compiles and checks the would-be state of a large change (step 1 of the module docs).
+    fn validate_bulk(
+        &self,
+        added: &[Quad],
+        removed: &[Quad],
+        version: u64,
+    ) -> Result<(crate::snapshot::Snapshot, Vec<Diagnostic>), GraphError> {
         let (snapshot, findings) = {
-            let overlay = Overlay::new(&self.store, &added, &removed);
+            let overlay = Overlay::new(&self.store, added, removed);
             let compiled = compile(&overlay, version)?;
             let shapes_changed = added
                 .iter()
@@ -172,16 +200,12 @@ impl GraphStore {
             let scope = if shapes_changed || added.len() + removed.len() > 250_000 {
                 Scope::All
             } else {
-                Scope::Nodes(touched(&added, &removed))
+                Scope::Nodes(touched(added, removed))
             };
             let findings = check(&overlay, &compiled, scope, None)?;
             (compiled.snapshot, findings)
         };
-        if findings.iter().any(Diagnostic::is_violation) {
-            return Err(GraphError::Rejected(findings));
-        }
-        self.write_bulk(journal, &added, &removed, version)?;
-        Ok(self.publish(snapshot, &added, &removed, findings))
+        Ok((snapshot, findings))
     }
 
     fn write_bulk(&self, journal: &Path, added: &[Quad], removed: &[Quad], version: u64) -> Result<(), StorageError> {
