@@ -21,7 +21,16 @@ use tupu_recommend::RecommendConfig;
 
 /// Tupu (图谱): a knowledge-graph and competency-graph engine for education.
 #[derive(Parser, Debug)]
-#[command(name = "tupu", version, about, long_about = None)]
+#[command(
+    name = "tupu",
+    version,
+    about = "Tupu (图谱): knowledge and competency graphs for education — import curricula, query them \
+             with SPARQL, serve recommendations over HTTP",
+    long_about = None,
+    after_help = "Start with `tupu serve` (an empty data directory gets the demo curriculum), then \
+                  `curl localhost:7878/api/v1/graph/stats`. A data directory is used by one process at a \
+                  time: while a server runs, send changes through its HTTP API."
+)]
 struct Args {
     /// Data directory (created when missing; an empty one gets the bundled vocabulary).
     #[arg(long, global = true, env = "TUPU_DATA", default_value = "./tupu-data")]
@@ -37,25 +46,29 @@ struct Args {
 enum Command {
     /// Serve the HTTP API (a fresh data directory gets the vocabulary and the demo curriculum).
     Serve {
-        /// Address to listen on.
-        #[arg(long, env = "TUPU_ADDR", default_value = "127.0.0.1:7878")]
-        addr: SocketAddr,
+        /// A JSON settings file (every knob below, and the recommender's under "recommend");
+        /// flags and TUPU_* variables override it.
+        #[arg(long, env = "TUPU_CONFIG")]
+        config: Option<PathBuf>,
+        /// Address to listen on [default: 127.0.0.1:7878].
+        #[arg(long, env = "TUPU_ADDR")]
+        addr: Option<SocketAddr>,
         /// Do not load the demo curriculum into an empty data directory.
         #[arg(long)]
         no_demo: bool,
         /// Refuse SPARQL updates at /sparql.
         #[arg(long)]
         read_only: bool,
-        /// Longest a SPARQL query may run, in milliseconds.
-        #[arg(long, env = "TUPU_QUERY_TIMEOUT_MS", default_value_t = 10_000)]
-        query_timeout_ms: u64,
+        /// Longest a SPARQL query may run, in milliseconds [default: 10000].
+        #[arg(long, env = "TUPU_QUERY_TIMEOUT_MS")]
+        query_timeout_ms: Option<u64>,
+        /// Largest request body, in bytes [default: 16777216].
+        #[arg(long, env = "TUPU_MAX_BODY_BYTES")]
+        max_body_bytes: Option<usize>,
         /// How long, in milliseconds, a learner's rendered next-step list is served again while
-        /// their evidence and the graph stay the same (0: compute every request).
-        #[arg(long, env = "TUPU_NEXT_CACHE_MS", default_value_t = 5_000)]
-        next_cache_ms: u64,
-        /// Largest request body, in bytes.
-        #[arg(long, env = "TUPU_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
-        max_body_bytes: usize,
+        /// their evidence and the graph stay the same (0: compute every request) [default: 5000].
+        #[arg(long, env = "TUPU_NEXT_CACHE_MS")]
+        next_cache_ms: Option<u64>,
         /// Most intermediate rows one SPARQL query or update may produce.
         #[arg(long, env = "TUPU_MAX_QUERY_ROWS", default_value_t = tupu_graph::DEFAULT_ROW_BUDGET)]
         max_query_rows: u64,
@@ -239,6 +252,26 @@ enum Command {
     },
     /// Rebuild the search index from the store.
     Reindex,
+    /// Write a backup of the data directory (graph store, learner store, other files) into DIR.
+    /// With --server, the running server writes it (the data directory stays in use).
+    Backup {
+        /// A directory that does not exist yet.
+        dir: PathBuf,
+        /// The running server's address, e.g. http://127.0.0.1:7878.
+        #[arg(long)]
+        server: Option<String>,
+    },
+    /// Copy a backup into the data directory, which must hold no store yet (stop the server
+    /// and move the old directory aside first).
+    Restore {
+        /// The backup directory.
+        dir: PathBuf,
+    },
+    /// The audit trail (`DATA/audit.log`): who changed the graph, who read or changed learner data.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Write one named graph to standard output (or a file).
     Export {
         /// The named graph: a name (`chalkbase`) or an IRI.
@@ -271,6 +304,12 @@ enum KeysCommand {
         /// The id `keys list` shows.
         id: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Check the hash chain of every entry; exits with 1 and names the first altered entry.
+    Verify,
 }
 
 #[derive(Subcommand, Debug)]
@@ -332,10 +371,14 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Logs on stderr: human-readable with colours on a terminal, else one JSON object a line
+/// with no colour codes (for log collectors).
 fn init_logging(filter: &str) {
     let filter =
         tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ =
+        if std::io::stderr().is_terminal() { builder.try_init() } else { builder.json().with_ansi(false).try_init() };
 }
 
 fn print_diagnostics(diagnostics: &[Diagnostic]) {
@@ -347,12 +390,13 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Serve {
+            config,
             addr,
             no_demo,
             read_only,
             query_timeout_ms,
-            next_cache_ms,
             max_body_bytes,
+            next_cache_ms,
             max_query_rows,
             max_result_bytes,
             max_update_quads,
@@ -361,9 +405,10 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             idle_timeout_ms,
             shutdown_timeout_ms,
         } => {
-            if query_timeout_ms == 0 {
-                bail!("--query-timeout-ms must be positive");
-            }
+            let overrides =
+                tupu_api::Overrides { addr, read_only, no_demo, query_timeout_ms, max_body_bytes, next_cache_ms };
+            let settings = tupu_api::Settings::load(config.as_deref(), &overrides)?;
+            let addr = settings.addr;
             std::fs::create_dir_all(&args.data)
                 .with_context(|| format!("cannot create the data directory {}", args.data.display()))?;
             let keys_file = args.data.join("keys.json");
@@ -378,26 +423,25 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
                     "tupu: no API key configured: local mode, every route open on loopback only (create one with `tupu keys create`)"
                 );
             }
-            let graph = open_graph(&args.data, !no_demo)?;
+            let graph = open_graph(&args.data, !settings.no_demo)?;
             let mut hosts = tupu_api::auth::loopback_hosts();
             hosts.extend(allowed_hosts);
             let config = ServerConfig {
-                query_timeout: Duration::from_millis(query_timeout_ms),
-                allow_updates: !read_only,
-                next_cache: Duration::from_millis(next_cache_ms),
-                max_body_bytes,
                 max_query_rows,
                 max_result_bytes,
                 max_update_quads,
                 keys_file: Some(keys_file),
                 allowed_hosts: hosts,
                 learner_secret: Some(learner_secret(&args.data)?),
-                ..ServerConfig::default()
+                ..settings.server_config()
             };
-            let learners = open_learners(&args.data, RecommendConfig::default())?;
+            let learners = open_learners(&args.data, settings.recommend.clone())?;
             let search = tupu_api::open_search(&args.data, &graph)?;
-            let state =
-                AppState::new(std::sync::Arc::new(graph), std::sync::Arc::new(learners), config).with_search(search);
+            let audit = tupu_api::AuditLog::open(&args.data.join("audit.log"))?;
+            let state = AppState::new(std::sync::Arc::new(graph), std::sync::Arc::new(learners), config)
+                .with_search(search)
+                .with_audit(std::sync::Arc::new(audit))
+                .with_data_dir(&args.data);
             eprintln!("tupu: serving {} on http://{addr}", args.data.display());
             let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             let options = tupu_api::ServeOptions {
@@ -414,7 +458,9 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::Import { file, graph, format, replace } => {
             let store = open_graph(&args.data, false)?;
-            import(&store, &file, graph.as_deref(), format.as_deref(), replace)
+            let code = import(&store, &file, graph.as_deref(), format.as_deref(), replace)?;
+            audit(&args.data, "graph.import", &file.display().to_string())?;
+            Ok(code)
         }
         Command::Match { graduates, posts, top, rule, output } => {
             crate::match_cli::run(&graduates, &posts, top, rule, output.as_deref())?;
@@ -462,6 +508,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
                 sparql
             };
             let report = store.update(&text, None)?;
+            audit(&args.data, "graph.update", &format!("version {}", report.version))?;
             print_diagnostics(&report.warnings);
             eprintln!("added {}, removed {}; snapshot version {}", report.added, report.removed, report.version);
             Ok(ExitCode::SUCCESS)
@@ -495,6 +542,33 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Reindex => crate::search_cli::reindex(&args.data),
+        Command::Backup { dir, server: Some(server) } => {
+            let made = request_backup(&server)?;
+            move_dir(&made, &dir)?;
+            eprintln!("backup of {} written to {}", args.data.display(), dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { dir, server: None } => {
+            let graph = open_graph(&args.data, false).context("to back up while a server runs, add --server URL")?;
+            let learners = open_learners(&args.data, RecommendConfig::default())?;
+            tupu_api::backup(&graph, &learners, &args.data, &dir)?;
+            eprintln!("backup of {} written to {}", args.data.display(), dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { dir } => {
+            tupu_api::restore(&dir, &args.data)?;
+            eprintln!("restored {} into {}", dir.display(), args.data.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let path = args.data.join("audit.log");
+            if !path.exists() {
+                bail!("{} holds no audit log yet", args.data.display());
+            }
+            let entries = tupu_api::verify_audit(&path)?;
+            eprintln!("{}: {entries} entries, the hash chain is intact", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Validate => {
             let store = open_graph(&args.data, false)?;
             let findings = store.validate()?;
@@ -587,6 +661,54 @@ fn keys(data: &Path, command: KeysCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Asks the server at `base` (`http://HOST:PORT`) for a backup; returns the directory it wrote.
+/// A plain HTTP/1.1 request over a socket: the CLI has no HTTP client otherwise.
+fn request_backup(base: &str) -> anyhow::Result<PathBuf> {
+    use std::io::Read;
+    let host = base
+        .trim_end_matches('/')
+        .strip_prefix("http://")
+        .with_context(|| format!("--server {base}: give the server's http:// address, e.g. http://127.0.0.1:7878"))?;
+    let mut stream =
+        std::net::TcpStream::connect(host).with_context(|| format!("cannot reach the server at {base}"))?;
+    write!(
+        stream,
+        "POST /api/v1/admin/backup HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).context("the server's answer is not readable")?;
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let ok = head.lines().next().is_some_and(|status| status.split(' ').nth(1) == Some("200"));
+    // Bodies of `Connection: close` answers from this server are not chunked.
+    let json: serde_json::Value =
+        serde_json::from_str(body.trim()).with_context(|| format!("the server answered: {head}"))?;
+    if !ok {
+        bail!("the server refused the backup: {json}");
+    }
+    let path = json["path"].as_str().context("the server's answer names no backup")?;
+    Ok(PathBuf::from(path))
+}
+
+/// Moves a directory, copying it where a rename is not possible (another file system).
+fn move_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    if to.exists() {
+        bail!("{} exists already: name a new directory for the backup", to.display());
+    }
+    if std::fs::rename(from, to).is_ok() {
+        return Ok(());
+    }
+    tupu_api::restore(from, to)?;
+    std::fs::remove_dir_all(from).with_context(|| format!("cannot remove {}", from.display()))?;
+    Ok(())
+}
+
+/// Appends an entry for a command that changed the graph, by `cli:$USER`.
+fn audit(data: &Path, action: &str, target: &str) -> anyhow::Result<()> {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+    tupu_api::AuditLog::open(&data.join("audit.log"))?.record(&format!("cli:{user}"), action, target, 0)?;
+    Ok(())
 }
 
 fn import(

@@ -175,6 +175,7 @@ impl From<GraphError> for ApiError {
             GraphError::Resolve(r) => r.into(),
             GraphError::InvalidGraphName { .. } => ApiError::bad_request("invalid_graph_name", e.to_string()),
             GraphError::QuerySyntax(m) => ApiError::QuerySyntax(m),
+            GraphError::Unsupported(m) => ApiError::bad_request("unsupported_operation", m),
             GraphError::QueryCancelled => ApiError::QueryTimeout(0),
             GraphError::Query(m) => ApiError::bad_request("query_failed", m),
             GraphError::TooComplex { limit, max, message } => ApiError::TooComplex { limit, max, message },

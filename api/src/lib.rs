@@ -6,19 +6,28 @@
 //!
 //! Every handler error goes through [`ApiError`], whose JSON body carries a stable `code`.
 
+mod audit;
 pub mod auth;
+mod backup;
 mod bounded;
+mod config;
 mod edge;
 mod error;
 mod fitting;
+mod metrics;
 mod next_cache;
+mod openapi;
 pub mod privacy;
 mod routes;
 mod server;
 mod state;
 
+pub use audit::{Actor, AuditEntry, AuditError, AuditLog, verify as verify_audit};
+pub use backup::{backup, restore};
+pub use config::{Overrides, Settings};
 pub use error::ApiError;
 pub use fitting::{FitError, FitOutcome, NodeReport, fit_into_graph, stored_answers};
+pub use metrics::Metrics;
 pub use routes::app;
 pub use server::{ServeOptions, serve_on, shutdown_signal};
 pub use state::{AppState, ServerConfig, initialise, open_graph, open_learners, open_search};

@@ -70,6 +70,12 @@ pub struct AppState {
     pub keys: Option<crate::auth::Keys>,
     /// The matching index of the latest snapshot.
     pub(crate) matching: Arc<tupu_recommend::matching::IndexCache>,
+    /// Request counters and graph gauges for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// The audit trail, when the server keeps one (see `AppState::with_audit`).
+    pub audit: Option<Arc<crate::audit::AuditLog>>,
+    /// The data directory, for backups (see `AppState::with_data_dir`).
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -78,6 +84,7 @@ impl AppState {
         let next_cache =
             (!config.next_cache.is_zero()).then(|| Arc::new(crate::next_cache::NextCache::new(config.next_cache)));
         let keys = config.keys_file.as_ref().map(|path| Arc::new(crate::auth::KeyStore::new(path.clone())));
+        let metrics = crate::metrics::Metrics::new(&graph);
         Self {
             graph,
             learners,
@@ -86,7 +93,22 @@ impl AppState {
             search: Arc::default(),
             keys,
             matching: Arc::default(),
+            metrics,
+            audit: None,
+            data_dir: None,
         }
+    }
+
+    /// Lets `POST /api/v1/admin/backup` write backups of `data` (into `data/backups/`).
+    pub fn with_data_dir(mut self, data: &Path) -> Self {
+        self.data_dir = Some(data.to_owned());
+        self
+    }
+
+    /// Records graph updates and learner-data access in `log`.
+    pub fn with_audit(mut self, log: Arc<crate::audit::AuditLog>) -> Self {
+        self.audit = Some(log);
+        self
     }
 
     /// The same state searching `index` (which should follow `graph`, see [`open_search`]).
@@ -131,9 +153,22 @@ pub fn open_learners(data: &Path, config: RecommendConfig) -> anyhow::Result<Lea
     use anyhow::Context;
     std::fs::create_dir_all(data).with_context(|| format!("cannot create the data directory {}", data.display()))?;
     let path = data.join("learners.redb");
-    let store =
-        RedbLearnerStore::open(&path).with_context(|| format!("cannot open the learner store {}", path.display()))?;
+    let store = match RedbLearnerStore::open(&path) {
+        Ok(store) => store,
+        Err(e) if e.to_string().contains("already open") => return Err(in_use(data)),
+        Err(e) => return Err(e).with_context(|| format!("cannot open the learner store {}", path.display())),
+    };
     Ok(Learners::new(Arc::new(store), config))
+}
+
+/// The error for a data directory that another process (a running server) holds: one
+/// sentence, with what to do instead.
+fn in_use(data: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "the data directory {} is in use by another tupu process (a running `tupu serve`?): stop it first, \
+         or make the change through that server's HTTP API (SPARQL updates: POST /sparql; learners: /api/v1/learners/...)",
+        data.display()
+    )
 }
 
 /// Opens the graph of a data directory (`DIR/graph`). A store that is empty gets the bundled
@@ -142,9 +177,11 @@ pub fn open_graph(data: &Path, demo: bool) -> anyhow::Result<GraphStore> {
     use anyhow::Context;
     std::fs::create_dir_all(data).with_context(|| format!("cannot create the data directory {}", data.display()))?;
     let path = data.join("graph");
-    let graph = GraphStore::open(&path).with_context(|| {
-        format!("cannot open the graph store in {} (is another tupu process using it?)", path.display())
-    })?;
+    let graph = match GraphStore::open(&path) {
+        Ok(graph) => graph,
+        Err(e) if e.to_string().contains("lock file") => return Err(in_use(data)),
+        Err(e) => return Err(e).with_context(|| format!("cannot open the graph store in {}", path.display())),
+    };
     initialise(&graph, demo)?;
     Ok(graph)
 }

@@ -13,16 +13,23 @@ use crate::vocab::{rdfs, schema, skos, tupu};
 
 /// Anything quads can be read from: the store itself, or a transaction that has not committed.
 pub(crate) trait QuadSource {
+    /// The iterator of quads matching a pattern.
+    type Quads<'a>: Iterator<Item = Result<Quad, StorageError>> + 'a
+    where
+        Self: 'a;
+
     fn quads<'a>(
         &'a self,
         subject: Option<NamedOrBlankNodeRef<'_>>,
         predicate: Option<NamedNodeRef<'_>>,
         object: Option<TermRef<'_>>,
         graph: Option<GraphNameRef<'_>>,
-    ) -> QuadIter<'a>;
+    ) -> Self::Quads<'a>;
 }
 
 impl QuadSource for Store {
+    type Quads<'a> = QuadIter<'a>;
+
     fn quads<'a>(
         &'a self,
         subject: Option<NamedOrBlankNodeRef<'_>>,
@@ -35,6 +42,11 @@ impl QuadSource for Store {
 }
 
 impl QuadSource for Transaction<'_> {
+    type Quads<'a>
+        = QuadIter<'a>
+    where
+        Self: 'a;
+
     fn quads<'a>(
         &'a self,
         subject: Option<NamedOrBlankNodeRef<'_>>,

@@ -29,6 +29,9 @@ pub enum GraphError {
     /// The SPARQL text does not parse.
     #[error("SPARQL syntax error: {0}")]
     QuerySyntax(String),
+    /// A valid request for an operation Tupu does not perform (e.g. SPARQL `LOAD`).
+    #[error("{0}")]
+    Unsupported(String),
     /// The query was cancelled (timeout or client gone).
     #[error("the query was cancelled before it finished")]
     QueryCancelled,
@@ -73,6 +76,7 @@ impl GraphError {
             | GraphError::Resolve(_)
             | GraphError::InvalidGraphName { .. }
             | GraphError::QuerySyntax(_)
+            | GraphError::Unsupported(_)
             | GraphError::QueryCancelled
             | GraphError::TooComplex { .. }
             | GraphError::RowBudgetExceeded(_)

@@ -61,6 +61,7 @@ mod releases;
 pub mod search;
 mod shacl;
 mod snapshot;
+mod sparql_text;
 mod store;
 mod update;
 mod validate;

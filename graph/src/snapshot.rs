@@ -493,13 +493,18 @@ impl Snapshot {
         &self.labels[node.index()]
     }
 
-    /// The label in `lang` if there is one, else the best other one: Chinese, English, any.
+    /// The label in `lang`, chosen in this order: a label in the requested language (compared
+    /// by primary subtag, ignoring case: `zh-Hans` matches `zh` and `zh-CN`), else English, else
+    /// Chinese, else the first label, else the local name. A language no label has falls back.
     pub fn label(&self, node: NodeId, lang: Option<&str>) -> &str {
         let labels = &self.labels[node.index()];
-        let find = |l: &str| labels.iter().find(|x| x.lang.starts_with(l));
+        fn primary(tag: &str) -> &str {
+            tag.split('-').next().unwrap_or(tag)
+        }
+        let find = |l: &str| labels.iter().find(|x| primary(&x.lang).eq_ignore_ascii_case(primary(l)));
         lang.and_then(find)
-            .or_else(|| find("zh"))
             .or_else(|| find("en"))
+            .or_else(|| find("zh"))
             .or_else(|| labels.first())
             .map_or_else(|| self.local_name(node), |l| &l.text)
     }
@@ -887,7 +892,10 @@ mod tests {
         b.label(x, "zh", "加法");
         let s = b.build(1);
         assert_eq!(s.label(x, Some("en")), "addition");
-        assert_eq!(s.label(x, None), "加法");
+        assert_eq!(s.label(x, Some("zh-Hans")), "加法");
+        // Requested, then English, then Chinese, then any.
+        assert_eq!(s.label(x, None), "addition");
+        assert_eq!(s.label(x, Some("pt")), "addition");
         assert_eq!(s.label(y, None), "y");
     }
 

@@ -1,6 +1,7 @@
 //! [`GraphStore`]: the oxigraph store, its single commit path and the current snapshot.
 
-use std::path::Path;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -18,6 +19,8 @@ use crate::error::GraphError;
 use crate::snapshot::Snapshot;
 use crate::validate::{Scope, check};
 use crate::vocab::{GRAPH_NS, META_GRAPH, SHAPES_GRAPH, tupu};
+
+mod bulk;
 
 /// A set of quads to add and remove, applied together or not at all.
 ///
@@ -169,6 +172,8 @@ pub struct GraphStore {
     writer: Mutex<()>,
     listeners: Mutex<Vec<Listener>>,
     history: crate::history::History,
+    /// Where large commits keep their journal (on-disk stores only; see the `bulk` module).
+    journal: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for GraphStore {
@@ -196,9 +201,14 @@ impl GraphStore {
     /// Opens (or creates) an on-disk store in `path` and compiles its snapshot.
     /// Its [`History`](crate::History) is kept in the same directory, in `history.redb`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, GraphError> {
-        let store = Store::open(path.as_ref())?;
-        let history = crate::history::History::open(&path.as_ref().join("history.redb"))?;
-        Self::from_store(store, history)
+        let path = path.as_ref();
+        let store = Store::open(path)?;
+        let journal = bulk::journal_path(path);
+        bulk::recover(&store, &journal)?;
+        let history = crate::history::History::open(&path.join("history.redb"))?;
+        let mut graph = Self::from_store(store, history)?;
+        graph.journal = Some(journal);
+        Ok(graph)
     }
 
     /// A store in memory, for tests and tools.
@@ -216,6 +226,7 @@ impl GraphStore {
             writer: Mutex::new(()),
             listeners: Mutex::new(Vec::new()),
             history,
+            journal: None,
         })
     }
 
@@ -348,22 +359,24 @@ impl GraphStore {
         change: ChangeSet,
         dry_run: bool,
     ) -> Result<CommitReport, GraphError> {
-        let version = self.version() + 1;
         let (author, message) = (change.author, change.message);
-        let mut tx = self.store.start_transaction()?;
-        let mut removed = Vec::new();
-        for quad in change.removed {
-            if tx.contains(&quad)? {
-                tx.remove(&quad);
-                removed.push(quad);
-            }
+        let (added, removed) = net_change(&self.store, change.added, change.removed)?;
+        if added.is_empty() && removed.is_empty() {
+            // Nothing would change: no new version, no history record, no listener called.
+            return Ok(CommitReport { version: self.version(), added: 0, removed: 0, warnings: Vec::new() });
         }
-        let mut added = Vec::new();
-        for quad in change.added {
-            if !tx.contains(&quad)? {
-                tx.insert(&quad);
-                added.push(quad);
-            }
+        let version = self.version() + 1;
+        if let Some(journal) =
+            self.journal.as_deref().filter(|_| !dry_run && added.len() + removed.len() >= bulk::BULK_MIN)
+        {
+            return self.commit_bulk(journal, added, removed, version, author, message);
+        }
+        let mut tx = self.store.start_transaction()?;
+        for quad in &removed {
+            tx.remove(quad);
+        }
+        for quad in &added {
+            tx.insert(quad);
         }
         let previous = self.current.load_full();
         let incremental = added.len() + removed.len() <= crate::incremental::INCREMENTAL_LIMIT;
@@ -410,20 +423,29 @@ impl GraphStore {
             self.history.abandon(version);
             return Err(e.into());
         }
+        self.finish_record(version);
+        Ok(self.publish(compiled.snapshot, &record.added, &record.removed, findings))
+    }
+
+    /// Marks the history record of a written commit done; if that fails, the record stays
+    /// pending and is finished when the store is next opened (see `History::reconcile`).
+    fn finish_record(&self, version: u64) {
         if let Err(e) = self.history.finish(version) {
-            // The commit is in the store and its record is pending: the record is finished
-            // when the store is next opened (see `History::reconcile`).
             tracing::warn!(version, "history: the record stays pending until the store is reopened: {e}");
         }
-        let crate::history::CommitRecord { added, removed, .. } = record;
-        let snapshot = Arc::new(compiled.snapshot);
+    }
+
+    /// Swaps in the snapshot of a commit that is written, and tells the listeners.
+    fn publish(&self, snapshot: Snapshot, added: &[Quad], removed: &[Quad], warnings: Vec<Diagnostic>) -> CommitReport {
+        let version = snapshot.version();
+        let snapshot = Arc::new(snapshot);
         self.current.store(snapshot.clone());
         tracing::info!(version, added = added.len(), removed = removed.len(), "committed");
-        let event = CommitEvent { version, added: &added, removed: &removed, snapshot: &snapshot };
+        let event = CommitEvent { version, added, removed, snapshot: &snapshot };
         for listener in self.lock_listeners().iter() {
             listener(&event);
         }
-        Ok(CommitReport { version, added: added.len(), removed: removed.len(), warnings: findings })
+        CommitReport { version, added: added.len(), removed: removed.len(), warnings }
     }
 
     /// Compiles a snapshot of the committed state without swapping it in (for tools and
@@ -473,15 +495,20 @@ impl GraphStore {
         budget: &crate::limits::RowBudget,
     ) -> Result<QueryResults<'static>, GraphError> {
         crate::limits::check_shape(sparql, &crate::limits::SPARQL_LIMITS)?;
+        let sparql = crate::sparql_text::escape_local_dots(sparql);
         let query =
-            spargebra::SparqlParser::new().parse_query(sparql).map_err(|e| GraphError::QuerySyntax(e.to_string()))?;
+            spargebra::SparqlParser::new().parse_query(&sparql).map_err(|e| GraphError::QuerySyntax(e.to_string()))?;
         let evaluator = SparqlEvaluator::new()
             .with_cancellation_token(budget.token())
             .with_custom_function(NamedNode::new_unchecked(crate::limits::GUARD_FUNCTION), budget.function());
         let mut prepared = evaluator.for_query(crate::limits::guard_query(query));
         let dataset = prepared.dataset_mut();
         if options.default_graphs.is_empty() {
-            dataset.set_default_graph_as_union();
+            // A query's own `FROM` / `FROM NAMED` are honoured; without them the default graph
+            // is the union of every graph.
+            if dataset.is_default_dataset() {
+                dataset.set_default_graph_as_union();
+            }
         } else {
             dataset.set_default_graph(options.default_graphs.iter().cloned().map(Into::into).collect());
         }
@@ -524,6 +551,43 @@ fn is_system_graph(graph: &GraphName) -> bool {
     matches!(graph, GraphName::NamedNode(g) if SYSTEM_GRAPHS.contains(&g.as_str()))
 }
 
+/// The net effect of a change on `store`: the quads to remove that are present and not added
+/// back, and the quads to add (each once) that are absent. A quad both removed and added stays
+/// as it is. Quads of a graph that holds nothing yet are absent without a lookup, so a first
+/// import reads nothing from the store. O((a + r) · lookup).
+fn net_change(store: &Store, added: Vec<Quad>, removed: Vec<Quad>) -> Result<(Vec<Quad>, Vec<Quad>), StorageError> {
+    let mut net_removed = Vec::new();
+    let mut keep = vec![false; added.len()];
+    {
+        let in_added: HashSet<&Quad> = added.iter().collect();
+        let mut seen = HashSet::new();
+        for quad in &removed {
+            if !in_added.contains(quad) && seen.insert(quad) && store.contains(quad)? {
+                net_removed.push(quad.clone());
+            }
+        }
+        let mut graph_empty: HashMap<&GraphName, bool> = HashMap::new();
+        let mut seen = HashSet::with_capacity(added.len());
+        for (i, quad) in added.iter().enumerate() {
+            if !seen.insert(quad) {
+                continue;
+            }
+            let empty = match graph_empty.get(&quad.graph_name) {
+                Some(empty) => *empty,
+                None => {
+                    let empty =
+                        store.quads_for_pattern(None, None, None, Some(quad.graph_name.as_ref())).next().is_none();
+                    graph_empty.insert(&quad.graph_name, empty);
+                    empty
+                }
+            };
+            keep[i] = empty || !store.contains(quad)?;
+        }
+    }
+    let net_added = added.into_iter().zip(keep).filter_map(|(q, k)| k.then_some(q)).collect();
+    Ok((net_added, net_removed))
+}
+
 /// The subjects and IRI objects of the changed quads: the nodes whose shapes may have changed.
 fn touched(added: &[Quad], removed: &[Quad]) -> Vec<NamedOrBlankNode> {
     let mut nodes: Vec<NamedOrBlankNode> = Vec::new();
@@ -540,15 +604,19 @@ fn touched(added: &[Quad], removed: &[Quad]) -> Vec<NamedOrBlankNode> {
     nodes
 }
 
+/// The commit count: the largest one recorded (a bulk commit writes its count beside the old
+/// one before a transaction removes the old one).
 fn read_version(store: &Store) -> Result<u64, StorageError> {
-    for quad in store.quads(Some(meta_subject().into()), Some(tupu::COMMIT_COUNT), None, Some(meta_graph())) {
+    let mut version = 0;
+    for quad in store.quads_for_pattern(Some(meta_subject().into()), Some(tupu::COMMIT_COUNT), None, Some(meta_graph()))
+    {
         if let Term::Literal(l) = quad?.object {
-            if let Ok(v) = l.value().parse() {
-                return Ok(v);
+            if let Ok(v) = l.value().parse::<u64>() {
+                version = version.max(v);
             }
         }
     }
-    Ok(0)
+    Ok(version)
 }
 
 fn write_version(tx: &mut oxigraph::store::Transaction<'_>, version: u64) -> Result<(), StorageError> {

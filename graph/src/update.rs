@@ -61,10 +61,11 @@ impl Net {
 
 /// Parses an update, rejecting what the commit path does not take.
 pub(crate) fn parse(sparql: &str) -> Result<Update, GraphError> {
-    let update =
-        spargebra::SparqlParser::new().parse_update(sparql).map_err(|e| GraphError::QuerySyntax(e.to_string()))?;
+    let update = spargebra::SparqlParser::new()
+        .parse_update(&crate::sparql_text::escape_local_dots(sparql))
+        .map_err(|e| GraphError::QuerySyntax(e.to_string()))?;
     if update.operations.iter().any(|op| matches!(op, GraphUpdateOperation::Load { .. })) {
-        return Err(GraphError::QuerySyntax(
+        return Err(GraphError::Unsupported(
             "LOAD is not supported: import files with `tupu import` so that they are validated".to_owned(),
         ));
     }
@@ -147,7 +148,7 @@ pub(crate) fn evaluate(
             }
             GraphUpdateOperation::Create { .. } => (Vec::new(), Vec::new()),
             GraphUpdateOperation::Load { .. } => {
-                return Err(GraphError::QuerySyntax("LOAD is not supported".to_owned()));
+                return Err(GraphError::Unsupported("LOAD is not supported".to_owned()));
             }
         };
         for quad in delete {

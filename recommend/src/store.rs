@@ -66,6 +66,11 @@ pub trait LearnerStore: Send + Sync + 'static {
     fn each_event(&self, visit: &mut dyn FnMut(&str, StoredEvent)) -> Result<(), LearnerStoreError>;
     /// Erases everything stored about the learner; returns whether there was anything.
     fn erase(&self, learner: &str) -> Result<bool, LearnerStoreError>;
+    /// Writes a consistent copy of the whole store to a new file `target`, while the store
+    /// stays in use. A backend with backups of its own keeps the default, which refuses.
+    fn backup(&self, target: &Path) -> Result<(), LearnerStoreError> {
+        Err(storage(format!("this learner store does not write backups (asked for {})", target.display())))
+    }
 }
 
 /// (learner, node IRI) → encoded [`NodeMastery`].
@@ -492,6 +497,27 @@ impl LearnerStore for RedbLearnerStore {
 
     fn erase(&self, learner: &str) -> Result<bool, LearnerStoreError> {
         self.submit(learner, Task::Erase)
+    }
+
+    /// One read transaction (every acknowledged write is committed in the store, so it is
+    /// seen) copied table by table into a new store file, committed durably. O(entries).
+    fn backup(&self, target: &Path) -> Result<(), LearnerStoreError> {
+        let source = self.db.begin_read().map_err(storage)?;
+        let copy = Database::create(target).map_err(storage)?;
+        let tx = copy.begin_write().map_err(storage)?;
+        {
+            let mut mastery = tx.open_table(MASTERY).map_err(storage)?;
+            for entry in source.open_table(MASTERY).map_err(storage)?.iter().map_err(storage)? {
+                let (key, value) = entry.map_err(storage)?;
+                mastery.insert(key.value(), value.value()).map_err(storage)?;
+            }
+            let mut events = tx.open_table(EVENTS).map_err(storage)?;
+            for entry in source.open_table(EVENTS).map_err(storage)?.iter().map_err(storage)? {
+                let (key, value) = entry.map_err(storage)?;
+                events.insert(key.value(), value.value()).map_err(storage)?;
+            }
+        }
+        tx.commit().map_err(storage)
     }
 }
 

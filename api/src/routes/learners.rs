@@ -2,8 +2,9 @@
 //!
 //! - `POST /api/v1/learners/{id}/events`: a batch of events (native or xAPI), all or nothing;
 //! - `PUT|GET /api/v1/learners/{id}/mastery`: set or read the mastery vector;
-//! - `GET /api/v1/learners/{id}/next?n=5[&goal=NODE]...[&subject=S][&lang=en|zh]`, with a
-//!   `status` that says what the list is (and why an empty one is empty);
+//! - `GET /api/v1/learners/{id}/next?n=5[&goal=NODE]...[&subject=S][&lang=TAG]`, with a
+//!   `status` that says what the list is (and why an empty one is empty); labels in `TAG`,
+//!   explanations in Chinese or English (see `lang`);
 //! - `POST /api/v1/learners/{id}/path` with `{"goals": [...], "budget_minutes": 120}`;
 //! - `DELETE /api/v1/learners/{id}`: erase everything stored about the learner.
 
@@ -234,11 +235,11 @@ struct NodeBrief<'a> {
     label: &'a str,
 }
 
-fn briefs<'a>(snapshot: &'a Snapshot, nodes: &[NodeId]) -> Vec<NodeBrief<'a>> {
+fn briefs<'a>(snapshot: &'a Snapshot, nodes: &[NodeId], labels: &str) -> Vec<NodeBrief<'a>> {
     nodes
         .iter()
         .take(LISTED)
-        .map(|&x| NodeBrief { id: snapshot.local_name(x), label: snapshot.label(x, None) })
+        .map(|&x| NodeBrief { id: snapshot.local_name(x), label: snapshot.label(x, Some(labels)) })
         .collect()
 }
 
@@ -296,8 +297,8 @@ struct NextView<'a> {
     items: Vec<ItemView<'a>>,
 }
 
-fn names(snapshot: &Snapshot, nodes: &[NodeId], lang: Lang) -> String {
-    let shown: Vec<&str> = nodes.iter().take(3).map(|&n| snapshot.label(n, Some(lang.code()))).collect();
+fn names(snapshot: &Snapshot, nodes: &[NodeId], lang: Lang, labels: &str) -> String {
+    let shown: Vec<&str> = nodes.iter().take(3).map(|&n| snapshot.label(n, Some(labels))).collect();
     let more = nodes.len().saturating_sub(3);
     match (more, lang) {
         (0, _) => shown.join(lang.separator()),
@@ -313,12 +314,6 @@ enum Lang {
 }
 
 impl Lang {
-    fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Zh => "zh",
-        }
-    }
     fn separator(self) -> &'static str {
         match self {
             Lang::En => ", ",
@@ -335,6 +330,7 @@ fn explanation_text(
     several_goals: bool,
     threshold: f32,
     lang: Lang,
+    labels: &str,
 ) -> String {
     let e = &item.explanation;
     let pct = |x: f32| (x * 100.0).round() as i32;
@@ -342,10 +338,10 @@ fn explanation_text(
     match (item.kind, lang, e.instead_of) {
         (ItemKind::Review, Lang::En, Some(x)) => parts.push(format!(
             "Change of course: you answered {} wrong many times; it rests on this point, so review it first.",
-            snapshot.label(x, Some(lang.code()))
+            snapshot.label(x, Some(labels))
         )),
         (ItemKind::Review, Lang::Zh, Some(x)) => {
-            parts.push(format!("换个方向：“{}”已多次答错；它建立在这个知识点之上，先复习这里。", snapshot.label(x, Some(lang.code()))))
+            parts.push(format!("换个方向：“{}”已多次答错；它建立在这个知识点之上，先复习这里。", snapshot.label(x, Some(labels))))
         }
         (ItemKind::Review, Lang::En, None) => parts.push(format!(
             "Review: mastered before, last practised {:.0} days ago; estimated recall {}% is below the {}% mastery threshold.",
@@ -366,27 +362,27 @@ fn explanation_text(
         (ItemKind::Learn, Lang::En, _) => parts.push(format!(
             "Ready: all {} prerequisites are mastered ({}).",
             e.mastered_prerequisites.len(),
-            names(snapshot, &e.mastered_prerequisites, lang)
+            names(snapshot, &e.mastered_prerequisites, lang, labels)
         )),
         (ItemKind::Learn, Lang::Zh, _) => parts.push(format!(
             "可以学了：{}个先修知识点都已掌握（{}）。",
             e.mastered_prerequisites.len(),
-            names(snapshot, &e.mastered_prerequisites, lang)
+            names(snapshot, &e.mastered_prerequisites, lang, labels)
         )),
         (ItemKind::Probe, Lang::En, _) => parts.push(format!(
             "Check: your answers suggest you may know this already; a correct answer confirms {} prerequisite(s) at once ({}).",
             e.confirms.len(),
-            names(snapshot, &e.confirms, lang)
+            names(snapshot, &e.confirms, lang, labels)
         )),
         (ItemKind::Probe, Lang::Zh, _) => parts.push(format!(
             "检测：你的作答表明你可能已经会了；答对即可一次确认{}个先修知识点（{}）。",
             e.confirms.len(),
-            names(snapshot, &e.confirms, lang)
+            names(snapshot, &e.confirms, lang, labels)
         )),
         (ItemKind::Consolidate, Lang::En, _) => parts.push(match (goal, e.attempts) {
             (Some(g), 0) => format!(
                 "Goal {} reached on the evidence so far; this point was never practised, only inferred (mastery {}%): practise it to confirm.",
-                snapshot.label(g, Some(lang.code())),
+                snapshot.label(g, Some(labels)),
                 pct(e.mastery)
             ),
             (_, a) => format!(
@@ -397,7 +393,7 @@ fn explanation_text(
         (ItemKind::Consolidate, Lang::Zh, _) => parts.push(match (goal, e.attempts) {
             (Some(g), 0) => format!(
                 "按目前的证据，目标“{}”已达成；这个知识点从未练习，只是推断为掌握（掌握度{}%）：练一练以确认。",
-                snapshot.label(g, Some(lang.code())),
+                snapshot.label(g, Some(labels)),
                 pct(e.mastery)
             ),
             (_, a) => format!(
@@ -420,9 +416,11 @@ fn explanation_text(
             Lang::En => format!(
                 "Mastering it unlocks {} knowledge point(s): {}.",
                 e.unlocks.len(),
-                names(snapshot, &e.unlocks, lang)
+                names(snapshot, &e.unlocks, lang, labels)
             ),
-            Lang::Zh => format!("掌握后可解锁{}个知识点（{}）。", e.unlocks.len(), names(snapshot, &e.unlocks, lang)),
+            Lang::Zh => {
+                format!("掌握后可解锁{}个知识点（{}）。", e.unlocks.len(), names(snapshot, &e.unlocks, lang, labels))
+            }
         });
     }
     if let (Some(steps), true) = (e.steps_to_goal, several_goals) {
@@ -433,7 +431,7 @@ fn explanation_text(
             (n, Lang::Zh) => format!("距离最近的目标还有{n}步。"),
         });
     } else if let (Some(steps), Some(goal)) = (e.steps_to_goal, goal) {
-        let label = snapshot.label(goal, Some(lang.code()));
+        let label = snapshot.label(goal, Some(labels));
         parts.push(match (steps, lang) {
             (0, Lang::En) => format!("It is your goal, {label}."),
             (0, Lang::Zh) => format!("这就是你的目标：{label}。"),
@@ -460,13 +458,10 @@ async fn next(
     if !(1..=100).contains(&n) {
         return Err(ApiError::bad_request("invalid_parameter", format!("n = {n}: ask for 1 to 100 items")));
     }
-    let lang = match params.lang.as_deref() {
-        None | Some("en") => Lang::En,
-        Some("zh") => Lang::Zh,
-        Some(other) => {
-            return Err(ApiError::bad_request("invalid_parameter", format!("lang '{other}': use en or zh")));
-        }
-    };
+    // Explanations are written in Chinese or English (any other language falls back to the
+    // English templates); labels are chosen in the requested language (see `Snapshot::label`).
+    let labels = super::lang::language(params.lang.as_deref())?;
+    let lang = if super::lang::primary(labels) == "zh" { Lang::Zh } else { Lang::En };
     let snapshot = state.graph.snapshot();
     // Goals may repeat: `goal=A&goal=B`.
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
@@ -501,21 +496,21 @@ async fn next(
     let threshold = state.learners.config().mastery_threshold;
     let index = state.learners.index(&snapshot);
     let status = tupu_recommend::list_status(&snapshot, &index, &mastery, &request, &items, threshold);
-    let refs = |nodes: &[NodeId]| nodes.iter().map(|&x| NodeRef::new(&snapshot, x)).collect::<Vec<_>>();
+    let refs = |nodes: &[NodeId]| nodes.iter().map(|&x| NodeRef::in_lang(&snapshot, x, labels)).collect::<Vec<_>>();
     let items = items
         .iter()
         .enumerate()
         .map(|(i, item)| ItemView {
             rank: i + 1,
-            node: NodeRef::new(&snapshot, item.node),
+            node: NodeRef::in_lang(&snapshot, item.node, labels),
             action: item.kind,
             score: item.score,
             score_parts: item.parts,
             explanation: ExplanationView {
-                text: explanation_text(&snapshot, item, goal, request.goals.len() > 1, threshold, lang),
-                mastered_prerequisites: briefs(&snapshot, &item.explanation.mastered_prerequisites),
+                text: explanation_text(&snapshot, item, goal, request.goals.len() > 1, threshold, lang, labels),
+                mastered_prerequisites: briefs(&snapshot, &item.explanation.mastered_prerequisites, labels),
                 prerequisite_count: item.explanation.mastered_prerequisites.len(),
-                unlocks: briefs(&snapshot, &item.explanation.unlocks),
+                unlocks: briefs(&snapshot, &item.explanation.unlocks, labels),
                 unlock_count: item.explanation.unlocks.len(),
                 steps_to_goal: item.explanation.steps_to_goal,
                 mastery: item.explanation.mastery,
@@ -525,7 +520,7 @@ async fn next(
                 attempts: item.explanation.attempts,
                 wrong: item.explanation.wrong,
                 stuck: item.explanation.stuck,
-                instead_of: item.explanation.instead_of.and_then(|x| briefs(&snapshot, &[x]).pop()),
+                instead_of: item.explanation.instead_of.and_then(|x| briefs(&snapshot, &[x], labels).pop()),
             },
             resources: refs(&item.resources),
             materials: super::search::materials(state.search_index().as_ref(), &snapshot, item.node),
@@ -534,7 +529,7 @@ async fn next(
     let view = NextView {
         learner,
         snapshot_version: snapshot.version(),
-        goal: goal.map(|g| NodeRef::new(&snapshot, g)),
+        goal: goal.map(|g| NodeRef::in_lang(&snapshot, g, labels)),
         goals: refs(&request.goals),
         status,
         items,

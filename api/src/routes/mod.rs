@@ -1,11 +1,13 @@
 //! The HTTP routes, one small router per area, each handler beside its route.
 
+mod docs;
 mod drafts;
 mod edits;
 mod employment;
 mod graph;
 mod health;
 mod history;
+mod lang;
 mod learner_export;
 mod learners;
 pub(crate) mod nodes;
@@ -17,6 +19,7 @@ mod validate;
 mod web;
 
 use axum::Router;
+use axum::middleware::from_fn_with_state;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
@@ -28,10 +31,11 @@ pub fn app(state: AppState) -> Router {
     let edge = state.clone();
     let routes = Router::new()
         .merge(health::router())
-        .merge(sparql::router())
+        .merge(docs::router())
+        .merge(sparql::router().route_layer(from_fn_with_state(state.clone(), crate::audit::graph_updates)))
         .merge(nodes::router())
         .merge(graph::router())
-        .merge(learners::router())
+        .merge(learners::router().route_layer(from_fn_with_state(state.clone(), crate::audit::learners)))
         .merge(search::router())
         .merge(history::router())
         .merge(edits::router())
@@ -42,6 +46,9 @@ pub fn app(state: AppState) -> Router {
         .merge(learner_export::router())
         .merge(predict::router())
         .merge(employment::router())
+        .merge(crate::metrics::router())
+        .merge(crate::backup::router())
+        .layer(from_fn_with_state(state.clone(), crate::metrics::track))
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state);

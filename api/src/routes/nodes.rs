@@ -27,7 +27,7 @@ pub struct NodeRef<'a> {
     pub iri: &'a str,
     /// Local name, usable as `{id}`.
     pub id: &'a str,
-    /// Best label (Chinese, else English, else any).
+    /// Label in the requested language, else English, else Chinese, else any.
     pub label: &'a str,
     /// Class.
     pub kind: &'static str,
@@ -42,6 +42,11 @@ impl<'a> NodeRef<'a> {
             label: snapshot.label(node, None),
             kind: snapshot.kind(node).as_str(),
         }
+    }
+
+    /// The reference with its label in `lang` where the node has one (see [`Snapshot::label`]).
+    pub fn in_lang(snapshot: &'a Snapshot, node: NodeId, lang: &str) -> Self {
+        Self { label: snapshot.label(node, Some(lang)), ..Self::new(snapshot, node) }
     }
 }
 
@@ -108,7 +113,12 @@ fn attributes(s: &Snapshot, n: NodeId) -> BTreeMap<&'static str, serde_json::Val
     out
 }
 
-fn neighbours(s: &Snapshot, n: NodeId, outgoing: bool) -> BTreeMap<&'static str, Vec<Neighbour<'_>>> {
+fn neighbours<'a>(
+    s: &'a Snapshot,
+    n: NodeId,
+    outgoing: bool,
+    lang: &str,
+) -> BTreeMap<&'static str, Vec<Neighbour<'a>>> {
     let mut out = BTreeMap::new();
     for r in Relation::ALL {
         // Symmetric relations are listed once, under `outgoing`.
@@ -122,7 +132,7 @@ fn neighbours(s: &Snapshot, n: NodeId, outgoing: bool) -> BTreeMap<&'static str,
         let list = edges
             .iter()
             .map(|e| Neighbour {
-                node: NodeRef::new(s, e.node),
+                node: NodeRef::in_lang(s, e.node, lang),
                 weight: e.weight,
                 level: e.level,
                 optional: !e.essential,
@@ -133,17 +143,28 @@ fn neighbours(s: &Snapshot, n: NodeId, outgoing: bool) -> BTreeMap<&'static str,
     out
 }
 
-async fn node(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+/// `?lang=TAG`: the language of the labels (see the `lang` module for the fallback order).
+#[derive(Deserialize)]
+struct LangParams {
+    lang: Option<String>,
+}
+
+async fn node(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<LangParams>,
+) -> Result<Response, ApiError> {
+    let lang = super::lang::language(params.lang.as_deref())?;
     let s = state.graph.snapshot();
     let n = s.resolve(&id)?;
     Ok(Json(NodeView {
-        node: NodeRef::new(&s, n),
+        node: NodeRef::in_lang(&s, n, lang),
         labels: s.labels(n).to_vec(),
         framework: s.framework(n).map(str::to_owned),
         snapshot_version: s.version(),
         attributes: attributes(&s, n),
-        outgoing: neighbours(&s, n, true),
-        incoming: neighbours(&s, n, false),
+        outgoing: neighbours(&s, n, true, lang),
+        incoming: neighbours(&s, n, false, lang),
     })
     .into_response())
 }
@@ -152,6 +173,7 @@ async fn node(State(state): State<AppState>, Path(id): Path<String>) -> Result<R
 struct PrerequisiteParams {
     #[serde(default)]
     transitive: bool,
+    lang: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -168,12 +190,13 @@ async fn prerequisites(
     Path(id): Path<String>,
     Query(params): Query<PrerequisiteParams>,
 ) -> Result<Response, ApiError> {
+    let lang = super::lang::language(params.lang.as_deref())?;
     let s = state.graph.snapshot();
     let n = s.resolve(&id)?;
     let nodes: Vec<NodeId> = if params.transitive { prerequisite_closure(&s, n) } else { s.prerequisites(n).collect() };
-    let prerequisites: Vec<NodeRef<'_>> = nodes.iter().map(|&p| NodeRef::new(&s, p)).collect();
+    let prerequisites: Vec<NodeRef<'_>> = nodes.iter().map(|&p| NodeRef::in_lang(&s, p, lang)).collect();
     Ok(Json(PrerequisiteList {
-        node: NodeRef::new(&s, n),
+        node: NodeRef::in_lang(&s, n, lang),
         transitive: params.transitive,
         snapshot_version: s.version(),
         count: prerequisites.len(),

@@ -3,16 +3,21 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn tupu(data: &Path, args: &[&str]) -> Output {
+pub fn tupu(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tupu")).arg("--data").arg(data).args(args).output().unwrap()
 }
 
-fn stderr(o: &Output) -> String {
+pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn quad_count(data: &Path) -> u64 {
-    let o = tupu(data, &["query", "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", "--format", "csv"]);
+pub fn quad_count(data: &Path) -> u64 {
+    count(data, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+}
+
+/// The number a `SELECT (COUNT(*) AS ?n)` query run by `tupu query` answers.
+pub fn count(data: &Path, query: &str) -> u64 {
+    let o = tupu(data, &["query", query, "--format", "csv"]);
     assert!(o.status.success(), "{}", stderr(&o));
     String::from_utf8(o.stdout).unwrap().lines().nth(1).unwrap().trim().parse().unwrap()
 }

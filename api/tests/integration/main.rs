@@ -2,11 +2,14 @@
 
 mod cli;
 mod design;
+mod errors;
 mod fixtures;
 mod fuzz;
 mod graph;
+mod import_crash;
 mod learners;
 mod next_steps;
+mod operations;
 mod predict;
 mod search;
 mod security;
