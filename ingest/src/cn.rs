@@ -9,7 +9,7 @@
 //! The majors' published gender ratios and salaries are never read: they must not reach a
 //! recommendation.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use oxigraph::model::NamedNode;
@@ -61,6 +61,7 @@ pub fn convert_csco(path: &Path, graph: &NamedNode) -> Result<(Vec<oxigraph::mod
         // The rows are in hierarchical order: each row's parent is the last row of the level above.
         let mut last: [Option<(String, NamedNode)>; 4] = Default::default();
         let mut codes = HashSet::new();
+        let mut first_rows: HashMap<(String, usize), (String, u64)> = HashMap::new();
         for row in t.rows(&mut sink) {
             let line = row.line;
             let level: usize = match row.get("level").parse() {
@@ -90,6 +91,11 @@ pub fn convert_csco(path: &Path, graph: &NamedNode) -> Result<(Vec<oxigraph::mod
                 } else {
                     format!("{CSCO_NS}{code}")
                 }
+            } else if first_rows.get(&(code.to_owned(), level)).is_some_and(|(name, _)| name == row.get("name")) {
+                // The published table repeats a few rows word for word: the copy is skipped.
+                let first = first_rows[&(code.to_owned(), level)].1;
+                sink.warn(&file, line, "code", format!("the row repeats line {first}; skipped"), "delete the copy");
+                continue;
             } else {
                 sink.problem(
                     &file,
@@ -100,6 +106,7 @@ pub fn convert_csco(path: &Path, graph: &NamedNode) -> Result<(Vec<oxigraph::mod
                 );
                 continue;
             };
+            first_rows.insert((code.to_owned(), level), (row.get("name").to_owned(), line));
             let (name, digital, green) = csco_marks(row.get("name"));
             if name.is_empty() {
                 sink.problem(&file, line, "name", "the name is empty".into(), "give the occupation's name");

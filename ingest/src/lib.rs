@@ -27,7 +27,7 @@ mod rdf;
 mod table;
 mod zip;
 
-pub use bundled::{BundledFile, bundled, load_bundled};
+pub use bundled::{BundledFile, DEMO_GRAPHS, bundled, load_bundled};
 pub use chalkbase::{CHALKBASE_NS, convert_chalkbase, import_chalkbase};
 pub use cn::{CN_MAJOR_NS, CSCO_NS, convert_cn_majors, convert_csco, csco_marks, import_cn_majors, import_csco};
 pub use demo::{DEMO_NS, EmploymentDemo, employment_demo};
