@@ -1,5 +1,5 @@
 //! The RDF files compiled into the binary: the core vocabulary, its SHACL shapes and the demo
-//! curriculum, so that a fresh server on an empty data directory has a graph to serve.
+//! data (the ChalkBase curriculum and the employment demo), so that a fresh server on an empty data directory has a graph to serve.
 
 use oxigraph::io::RdfFormat;
 use oxigraph::model::Quad;
@@ -21,7 +21,7 @@ pub struct BundledFile {
 }
 
 /// The bundled files, in load order.
-pub fn bundled() -> [BundledFile; 3] {
+pub fn bundled() -> [BundledFile; 4] {
     [
         BundledFile {
             name: "ontologies/tupu.ttl",
@@ -35,17 +35,25 @@ pub fn bundled() -> [BundledFile; 3] {
         },
         BundledFile {
             name: "ontologies/demo/chalkbase.ttl",
-            graph: "chalkbase",
+            graph: DEMO_GRAPHS[0],
             turtle: include_str!("../../ontologies/demo/chalkbase.ttl"),
+        },
+        BundledFile {
+            name: "ontologies/demo/employment.ttl",
+            graph: DEMO_GRAPHS[1],
+            turtle: include_str!("../../ontologies/demo/employment.ttl"),
         },
     ]
 }
 
-/// Loads the vocabulary, the shapes and (when `demo`) the demo curriculum as one commit.
+/// The named graphs of the bundled demo data, loaded only when the demo is asked for.
+pub const DEMO_GRAPHS: [&str; 2] = ["chalkbase", "employment-demo"];
+
+/// Loads the vocabulary, the shapes and (when `demo`) the demo data as one commit.
 pub fn load_bundled(store: &GraphStore, demo: bool) -> Result<CommitReport, ImportError> {
     let mut quads: Vec<Quad> = Vec::new();
     for file in bundled() {
-        if file.graph == "chalkbase" && !demo {
+        if DEMO_GRAPHS.contains(&file.graph) && !demo {
             continue;
         }
         let graph = graph_iri(file.graph)?;

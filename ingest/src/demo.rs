@@ -672,7 +672,9 @@ impl Out {
             self.typed(&q, tupu::ESSENTIAL, e.to_string(), xsd::BOOLEAN);
         }
         if let Some(w) = weight {
-            self.typed(&q, tupu::WEIGHT, format!("{w:.1}"), xsd::DECIMAL);
+            // The canonical form the store gives back: "1", not "1.0".
+            let text = format!("{w:.1}");
+            self.typed(&q, tupu::WEIGHT, text.strip_suffix(".0").unwrap_or(&text).to_owned(), xsd::DECIMAL);
         }
         if level > 0 {
             self.typed(&q, tupu::LEVEL, level.to_string(), xsd::INTEGER);
@@ -905,7 +907,7 @@ pub fn employment_demo(datasets: &Path) -> Result<EmploymentDemo, ImportError> {
         out.add(&m, rdf::TYPE, tupu::MICRO_MAJOR);
         out.lang(&m, skos::PREF_LABEL, zh, "zh");
         out.lang(&m, skos::PREF_LABEL, en, "en");
-        out.typed(&m, tupu::LEARNING_MINUTES, format!("{}.0", hours * 60), xsd::DECIMAL);
+        out.typed(&m, tupu::LEARNING_MINUTES, (hours * 60).to_string(), xsd::DECIMAL);
         for &(c, weight, level) in profile {
             out.qualified(&m, &comp(c)?, None, Some(weight), level);
         }
@@ -916,7 +918,7 @@ pub fn employment_demo(datasets: &Path) -> Result<EmploymentDemo, ImportError> {
     let mut rng = Rng(2026);
     let total: u32 = OCCUPATIONS.iter().map(|o| o.2).sum();
     let csco_quads = out.quads.clone();
-    for i in 0..240 {
+    for i in 0..120 {
         let mut pick = rng.below(u64::from(total)) as u32;
         let &(code, _, _) = OCCUPATIONS
             .iter()

@@ -34,7 +34,7 @@ mod resources;
 mod table;
 mod zip;
 
-pub use bundled::{BundledFile, bundled, load_bundled};
+pub use bundled::{BundledFile, DEMO_GRAPHS, bundled, load_bundled};
 pub use case::{CASE_NS, convert_case, export_case, import_case};
 pub use chalkbase::{CHALKBASE_NS, convert_chalkbase, import_chalkbase};
 pub use cn::{CN_MAJOR_NS, CSCO_NS, convert_cn_majors, convert_csco, csco_marks, import_cn_majors, import_csco};

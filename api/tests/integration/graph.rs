@@ -11,11 +11,14 @@ async fn stats_count_the_whole_demo_curriculum() {
     assert_eq!(s["nodes"]["knowledge_point"], 433);
     assert_eq!(s["edges"]["requires"], 3751);
     assert_eq!(s["nodes"]["resource"], 567);
-    assert_eq!(s["nodes"]["competency"], 133);
+    // ChalkBase's 133 competencies and the employment demo's 142.
+    assert_eq!(s["nodes"]["competency"], 133 + 142);
+    assert_eq!(s["nodes"]["post"], 120);
     assert_eq!(s["edges"]["builds_on"], 1851);
     assert_eq!(s["edges"]["extends"], 282);
     assert!(s["version"].as_u64().unwrap() >= 1);
     assert!(s["graphs"].as_array().unwrap().iter().any(|g| g == "https://w3id.org/tupu/graph/chalkbase"));
+    assert!(s["graphs"].as_array().unwrap().iter().any(|g| g == "https://w3id.org/tupu/graph/employment-demo"));
 }
 
 #[tokio::test]

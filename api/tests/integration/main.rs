@@ -3,6 +3,7 @@
 mod cli;
 mod design;
 mod errors;
+mod employment;
 mod fixtures;
 mod fuzz;
 mod graph;
