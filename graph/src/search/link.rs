@@ -5,7 +5,8 @@
 //!    (`（五险一金+双休）`, `[急]`) are set apart as secondary text; the rest is split at
 //!    separators (`- | / , + ·` and spaces) and the parts that are noise are dropped: pay
 //!    (`8-12K`, `6000元`), benefits (五险一金, 双休, 包吃住), shifts (长白班, 两班倒), hiring
-//!    words (急招, 诚聘), city and province names, bare numbers. Job-post words get the words
+//!    words (急招, 诚聘), requirements (`18-45岁`, `3年以上经验`, 学历不限, also as the numeric
+//!    tail of a part: `服装设计师5年以上经验`), city and province names, bare numbers. Job-post words get the words
 //!    of the classification beside them (工程师 → 工程技术人员, 司机 → 驾驶员, ...).
 //! 2. **Candidates:** a BM25 query of the cleaned text over labels and aliases (×3), their
 //!    CJK bigrams (×1.5), definitions (×0.3) and context (×0.5: topic, thread, broader labels),
@@ -17,7 +18,8 @@
 //! 4. **Re-ranking:** for each candidate, the best agreement between the cleaned text and one
 //!    of its labels or aliases (equal 1; one inside the other by the share of characters; else
 //!    the Dice coefficient of character bigrams weighted by their rarity among the index's labels,
-//!    or at half weight the share of characters in common), mixed with the normalised BM25 score; for long
+//!    or at half weight the share of characters in common; and, at 0.9, the same comparison
+//!    without role suffixes such as 师, 员, 人员, so 服装设计师 meets 服装设计人员), mixed with the normalised BM25 score; for long
 //!    texts (exercises) a label's presence in the text replaces the bigram agreement.
 //!
 //! Cost: two index searches and, for each of the 50 candidates, a comparison with each of its
@@ -167,6 +169,15 @@ const NOISE: &[&str] = &[
     "urgent",
     "hiring",
     "remote",
+    "男女不限",
+    "不限学历",
+    "学历不限",
+    "长期稳定",
+    "多劳多得",
+    "不押工资",
+    "计件工资",
+    "有证优先",
+    "经验优先",
 ];
 
 /// City and province names (a job post's location).
@@ -373,6 +384,23 @@ fn is_pay(part: &str) -> bool {
     has_digit && ["k", "w", "元", "万", "千", "薪", "/月", "/天", "/时", "/小时"].iter().any(|u| lower.contains(u))
 }
 
+/// Whether a part of a job title is a requirement with a number: age (`18-45岁`), years of
+/// experience (`3年以上经验`), education (`大专以上`).
+fn is_requirement(part: &str) -> bool {
+    let has_digit = part.chars().next().is_some_and(|c| c.is_ascii_digit());
+    (has_digit && ["岁", "年以上", "年经验", "经验"].iter().any(|u| part.contains(u)))
+        || ["学历", "大专以上", "本科以上"].iter().any(|u| part.contains(u))
+}
+
+/// A part without a pay or requirement tail that starts at its first digit
+/// (`服装设计师5年以上经验`, `普工6000元`).
+fn without_number_tail(part: &str) -> &str {
+    match part.find(|c: char| c.is_ascii_digit()) {
+        Some(at) if at > 0 && (is_pay(&part[at..]) || is_requirement(&part[at..])) => &part[..at],
+        _ => part,
+    }
+}
+
 /// Removes noise words and places from a part; what is left when something of topic remains.
 fn strip_noise(part: &str) -> String {
     let mut text = part.to_lowercase();
@@ -412,7 +440,8 @@ pub fn clean_text(text: &str) -> CleanText {
     }
     let split = |s: &str| -> Vec<String> {
         s.split(|c: char| c.is_whitespace() || "-–—_|/\\·•,，、;；:：+~～!！?？。.*#@&=".contains(c))
-            .filter(|p| !p.is_empty() && !is_pay(p))
+            .map(without_number_tail)
+            .filter(|p| !p.is_empty() && !is_pay(p) && !is_requirement(p))
             .map(strip_noise)
             .filter(|p| !p.is_empty())
             .collect()
@@ -447,6 +476,20 @@ fn contains(haystack: &[char], needle: &[char]) -> bool {
 
 fn bigrams(chars: &[char]) -> HashSet<(char, char)> {
     chars.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// Role suffixes of occupation names, longest first: `服装设计师` and `服装设计人员` name one role.
+const ROLE_SUFFIXES: &[&str] = &["工程技术人员", "专业人员", "人员", "师", "员", "工"];
+
+/// A name without its role suffix, when at least two characters remain.
+fn role_stem(name: &[char]) -> &[char] {
+    for suffix in ROLE_SUFFIXES {
+        let s: Vec<char> = suffix.chars().collect();
+        if name.len() >= s.len() + 2 && name.ends_with(&s) {
+            return &name[..name.len() - s.len()];
+        }
+    }
+    name
 }
 
 /// Agreement in [0, 1] of a short text with a label. See the module documentation.
@@ -603,9 +646,14 @@ impl SearchIndex {
                 let a = if short {
                     let direct = label_agreement(&text_chars, &label, &mut weight);
                     let part = parts.iter().map(|p| 0.95 * label_agreement(p, &label, &mut weight)).fold(0.0, f32::max);
+                    // The same role under another suffix (设计师, 设计人员), a little below.
+                    let stem = std::iter::once(&text_chars)
+                        .chain(&parts)
+                        .map(|p| 0.9 * label_agreement(role_stem(p), role_stem(&label), &mut weight))
+                        .fold(0.0, f32::max);
                     let via =
                         expanded.iter().map(|e| 0.8 * label_agreement(e, &label, &mut weight)).fold(0.0, f32::max);
-                    direct.max(part).max(via)
+                    direct.max(part).max(via).max(stem)
                 } else if label.len() >= 2 && contains(&text_chars, &label) {
                     (label.len() as f32 / 4.0).min(1.0)
                 } else {
