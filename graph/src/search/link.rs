@@ -736,6 +736,17 @@ mod tests {
         check("销售代表(底薪+提成)/深圳南山", "销售代表", "");
         check("高级前端开发工程师 (React) 15-25K·13薪", "前端开发工程师", "react");
         assert!(clean_text("货车司机").expansions.contains("驾驶员"));
+        check("服装设计师（女装方向）5年以上经验", "服装设计师", "女装方向");
+        check("养老护理员 45-55岁 学历不限", "养老护理员", "");
+    }
+
+    #[test]
+    fn role_stem_drops_one_role_suffix() {
+        let stem = |t: &str| role_stem(&comparable(t)).iter().collect::<String>();
+        assert_eq!(stem("服装设计人员"), "服装设计");
+        assert_eq!(stem("服装设计师"), "服装设计");
+        assert_eq!(stem("电工电器工程技术人员"), "电工电器");
+        assert_eq!(stem("技师"), "技师");
     }
 
     #[test]
