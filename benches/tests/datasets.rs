@@ -249,7 +249,7 @@ fn csco_occupations() -> Vec<Quad> {
 
 #[test]
 fn noisy_job_titles_link_to_csco_occupations() {
-    use tupu_graph::search::{LinkRequest, SearchIndex};
+    use tupu_graph::search::SearchIndex;
     let store = GraphStore::in_memory().unwrap();
     load_bundled(&store, false).unwrap();
     store.commit(tupu_graph::ChangeSet::adding(csco_occupations())).unwrap();
@@ -289,9 +289,97 @@ fn noisy_job_titles_link_to_csco_occupations() {
         ("咖啡师 星巴克 兼职", "4-03-02-08"),
         ("英语翻译 外企 双休", "2-10-05-00"),
         ("装卸工 搬运工 日结200", "4-02-05-01"),
+        ("幼师 寒暑假带薪", "2-08-03-00"),
+        ("注塑机操作工 两班倒", "6-18-04-01"),
+        ("CNC操作工（学徒可带）", "6-18-01-07"),
+        ("送货司机 C照", "4-02-02-02"),
+        ("小学数学老师", "2-08-02-04"),
+        ("新媒体运营专员", "4-13-01-05"),
+        ("酒店前台接待 包住", "4-03-01-01"),
+        ("护工 医院 包吃住", "4-14-01-02"),
+        ("面包师 西点", "6-02-01-01"),
+        ("网络工程师 弱电", "2-02-10-04"),
+        ("诚聘 司机 A2驾照 跑长途 月入过万", "4-02-02-02"),
+        ("急招！！！电话客服 普通话标准 底薪+绩效", "4-04-05-03"),
+        ("JD-2024-0315 后端开发工程师(Go/Java) 应届生可投", "2-02-10-03"),
+        ("【高薪诚聘】川菜厨师 不限学历 包食宿", "4-03-02-01"),
+        ("夜班保安 45岁以下 退伍军人优先", "4-07-05-01"),
+        ("顺丰快递派送员 多劳多得 不押工资", "4-02-07-08"),
+        ("收银 超市 18-40岁 长期稳定", "4-01-02-04"),
+        ("Tony老师 美发 高提成", "4-10-03-02"),
+        ("游泳教练 暑期兼职 日薪300", "4-14-05-01"),
+        ("资深Java工程师-上海-25k-40k", "2-02-10-03"),
+        ("焊工师傅（上海/苏州/无锡）", "6-18-02-04"),
+        ("客服专员（线上）/ 居家办公 / 双休", "4-04-05-03"),
+        ("Software Engineer (Backend) - Beijing", "2-02-10-03"),
+        ("Truck Driver 货车司机", "4-02-02-02"),
+        ("Registered Nurse 外科", "2-05-08-04"),
+        ("Accountant 会计", "2-06-03-00"),
+        ("Barista", "4-03-02-08"),
+        ("Security Guard", "4-07-05-01"),
+        ("美团外卖骑手-北京海淀 周结 18-50岁", "4-10-08-01"),
+        ("岗位：养老护理员（有证优先）", "4-10-01-05"),
+        ("服装店导购/营业员 底薪3k+提成", "4-01-02-03"),
+        ("某科技有限公司 诚聘 会计助理 学历大专以上", "2-06-03-00"),
+        ("包装工 计件工资 男女不限", "6-31-05-00"),
+        ("服装设计师（女装方向）5年以上经验", "2-09-06-02"),
+        ("初中英语教师 民办学校 编制", "2-08-02-03"),
+        ("收银员兼理货员", "4-01-02-04"),
+        ("KTV服务员 晚班 小费高", "4-03-02-05"),
+        ("Java Developer (Spring Boot) 上海", "2-02-10-03"),
+        ("养老院护工 包吃住 45-55岁", "4-10-01-05"),
+        ("火锅店服务员 兼职 时薪20", "4-03-02-05"),
     ];
+    // Held out: titles the linker was never tuned on, reported separately.
+    let held_out = [
+        ("美甲师 学徒包教 底薪3500", "4-10-03-03"),
+        ("房产经纪人 高提成 急招-成都", "4-06-02-01"),
+        ("保育员 民办幼儿园 五险", "4-10-01-03"),
+        ("客房服务员（五星酒店）包吃住", "4-03-01-02"),
+        ("超市理货员 早晚班 可兼职", "4-02-06-02"),
+        ("机修钳工 夜班补贴", "6-31-01-02"),
+        ("数据分析师 Python/SQL 20-35K·14薪", "4-07-02-05"),
+        ("保险代理人 时间自由 周结", "4-05-03-01"),
+        ("地陪导游 持导游证 北京", "4-07-04-01"),
+        ("验光师 眼镜店 五险一金", "4-14-03-03"),
+        ("外科护士 三甲医院", "2-05-08-04"),
+        ("物业管理员 小区 包住", "4-06-01-01"),
+        ("【北京·朝阳】美容师 包住 月休6天", "4-10-03-01"),
+        ("家政保洁阿姨 钟点工 住家", "4-10-01-06"),
+        ("二保焊焊工 包吃住 计件", "6-18-02-04"),
+        ("平面设计师 PS/AI 13薪", "4-08-08-06"),
+        ("足疗按摩技师 提成高 包住", "4-10-04-02"),
+        ("面点师傅 早餐店 凌晨班", "4-03-02-02"),
+        ("视觉设计师 电商 双休", "2-09-06-01"),
+        ("茶艺师 茶馆 包住 做六休一", "4-03-02-07"),
+        ("酒吧调酒师（晚班）8-12K", "4-03-02-09"),
+        ("钢筋工 工地 日结400", "6-29-01-04"),
+        ("电梯安装维修工 持特种作业证", "6-29-03-03"),
+        ("总经理秘书 英语流利 双休", "3-01-02-02"),
+        ("锅炉工 供暖季 包吃住", "6-28-01-11"),
+        ("木工师傅 装修 大工小工都要", "6-06-03-01"),
+        ("物流专员 第三方物流 五险一金", "4-02-06-03"),
+    ];
+    let tuned = top1_job_titles(&index, &snapshot, &titles);
+    let held = top1_job_titles(&index, &snapshot, &held_out);
+    eprintln!(
+        "job titles -> CSCO occupation: top-1 {tuned}/{} (tuned on), {held}/{} (held out)",
+        titles.len(),
+        held_out.len()
+    );
+    assert!(tuned * 10 >= titles.len() * 8, "{tuned}/{}", titles.len());
+    assert!(held * 10 >= held_out.len() * 6, "{held}/{}", held_out.len());
+}
+
+/// How many of `titles` link first to the occupation with the given code.
+fn top1_job_titles(
+    index: &tupu_graph::search::SearchIndex,
+    snapshot: &tupu_graph::Snapshot,
+    titles: &[(&str, &str)],
+) -> usize {
+    use tupu_graph::search::LinkRequest;
     let mut right = 0;
-    for (title, code) in titles {
+    for &(title, code) in titles {
         let request =
             LinkRequest { text: title.into(), kinds: vec![NodeKind::Occupation], limit: 3, ..LinkRequest::default() };
         let found = index.link(&snapshot, &request).unwrap();
@@ -300,10 +388,12 @@ fn noisy_job_titles_link_to_csco_occupations() {
             right += 1;
         } else {
             eprintln!("{title}: wanted {code}, got {got} {}", found.first().map(|c| c.label.as_str()).unwrap_or(""));
+            for c in &found {
+                eprintln!("   {} {:?} {} {:?}", c.label, c.codes, c.score, c.matched);
+            }
         }
     }
-    eprintln!("job titles -> CSCO occupation: top-1 {right}/{}", titles.len());
-    assert!(right * 10 >= titles.len() * 8, "{right}/{}", titles.len());
+    right
 }
 
 // ---------------------------------------------------------------------------------------

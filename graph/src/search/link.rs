@@ -5,7 +5,8 @@
 //!    (`（五险一金+双休）`, `[急]`) are set apart as secondary text; the rest is split at
 //!    separators (`- | / , + ·` and spaces) and the parts that are noise are dropped: pay
 //!    (`8-12K`, `6000元`), benefits (五险一金, 双休, 包吃住), shifts (长白班, 两班倒), hiring
-//!    words (急招, 诚聘), city and province names, bare numbers. Job-post words get the words
+//!    words (急招, 诚聘), requirements (`18-45岁`, `3年以上经验`, 学历不限, also as the numeric
+//!    tail of a part: `服装设计师5年以上经验`), city and province names, bare numbers. Job-post words get the words
 //!    of the classification beside them (工程师 → 工程技术人员, 司机 → 驾驶员, ...).
 //! 2. **Candidates:** a BM25 query of the cleaned text over labels and aliases (×3), their
 //!    CJK bigrams (×1.5), definitions (×0.3) and context (×0.5: topic, thread, broader labels),
@@ -16,13 +17,15 @@
 //!    text names a concrete occupation.
 //! 4. **Re-ranking:** for each candidate, the best agreement between the cleaned text and one
 //!    of its labels or aliases (equal 1; one inside the other by the share of characters; else
-//!    the Dice coefficient of character bigrams), mixed with the normalised BM25 score; for long
+//!    the Dice coefficient of character bigrams weighted by their rarity among the index's labels,
+//!    or at half weight the share of characters in common; and, at 0.9, the same comparison
+//!    without role suffixes such as 师, 员, 人员, so 服装设计师 meets 服装设计人员), mixed with the normalised BM25 score; for long
 //!    texts (exercises) a label's presence in the text replaces the bigram agreement.
 //!
 //! Cost: two index searches and, for each of the 50 candidates, a comparison with each of its
 //! labels (linear in their lengths).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query};
@@ -166,6 +169,15 @@ const NOISE: &[&str] = &[
     "urgent",
     "hiring",
     "remote",
+    "男女不限",
+    "不限学历",
+    "学历不限",
+    "长期稳定",
+    "多劳多得",
+    "不押工资",
+    "计件工资",
+    "有证优先",
+    "经验优先",
 ];
 
 /// City and province names (a job post's location).
@@ -347,6 +359,42 @@ const EXPANSIONS: &[(&str, &str)] = &[
     ("保险", "保险代理人"),
     ("理财", "理财"),
     ("翻译", "翻译"),
+    ("幼师", "幼儿园教师 保育师"),
+    ("cnc", "数控机床操作调整工"),
+    ("数控", "数控机床操作调整工"),
+    ("注塑", "注塑工 模具工"),
+    ("送货", "道路货运汽车驾驶员 配送员"),
+    ("货运", "道路货运汽车驾驶员"),
+    ("招聘", "人力资源服务"),
+    ("面包", "糕点面包烘焙师"),
+    // Common English role words, for titles written in English.
+    ("software", "软件工程技术人员"),
+    ("engineer", "工程师"),
+    ("developer", "软件开发 软件工程技术人员"),
+    ("programmer", "计算机程序设计员"),
+    ("driver", "驾驶员 司机"),
+    ("nurse", "护士"),
+    ("accountant", "会计"),
+    ("barista", "咖啡师"),
+    ("security", "保安员"),
+    ("guard", "保安员"),
+    ("cashier", "收银员"),
+    ("chef", "烹调师 厨师"),
+    ("waiter", "餐厅服务员"),
+    ("waitress", "餐厅服务员"),
+    ("cleaner", "保洁员"),
+    ("teacher", "教师"),
+    ("salesperson", "营销员"),
+    ("designer", "设计人员 设计师"),
+    ("courier", "快递员"),
+    ("warehouse", "仓库管理员"),
+    ("electrician", "电工"),
+    ("welder", "焊工"),
+    ("mechanic", "维修工"),
+    ("receptionist", "前厅服务员 接待"),
+    ("translator", "翻译"),
+    ("hairdresser", "美发师"),
+    ("pharmacist", "药师"),
 ];
 
 fn half_width(c: char) -> char {
@@ -362,6 +410,23 @@ fn is_pay(part: &str) -> bool {
     let has_digit = part.chars().any(|c| c.is_ascii_digit());
     let lower = part.to_lowercase();
     has_digit && ["k", "w", "元", "万", "千", "薪", "/月", "/天", "/时", "/小时"].iter().any(|u| lower.contains(u))
+}
+
+/// Whether a part of a job title is a requirement with a number: age (`18-45岁`), years of
+/// experience (`3年以上经验`), education (`大专以上`).
+fn is_requirement(part: &str) -> bool {
+    let has_digit = part.chars().next().is_some_and(|c| c.is_ascii_digit());
+    (has_digit && ["岁", "年以上", "年经验", "经验"].iter().any(|u| part.contains(u)))
+        || ["学历", "大专以上", "本科以上"].iter().any(|u| part.contains(u))
+}
+
+/// A part without a pay or requirement tail that starts at its first digit
+/// (`服装设计师5年以上经验`, `普工6000元`).
+fn without_number_tail(part: &str) -> &str {
+    match part.find(|c: char| c.is_ascii_digit()) {
+        Some(at) if at > 0 && (is_pay(&part[at..]) || is_requirement(&part[at..])) => &part[..at],
+        _ => part,
+    }
 }
 
 /// Removes noise words and places from a part; what is left when something of topic remains.
@@ -403,7 +468,8 @@ pub fn clean_text(text: &str) -> CleanText {
     }
     let split = |s: &str| -> Vec<String> {
         s.split(|c: char| c.is_whitespace() || "-–—_|/\\·•,，、;；:：+~～!！?？。.*#@&=".contains(c))
-            .filter(|p| !p.is_empty() && !is_pay(p))
+            .map(without_number_tail)
+            .filter(|p| !p.is_empty() && !is_pay(p) && !is_requirement(p))
             .map(strip_noise)
             .filter(|p| !p.is_empty())
             .collect()
@@ -440,8 +506,24 @@ fn bigrams(chars: &[char]) -> HashSet<(char, char)> {
     chars.windows(2).map(|w| (w[0], w[1])).collect()
 }
 
+/// Role suffixes of occupation names, longest first: `服装设计师` and `服装设计人员` name one role.
+const ROLE_SUFFIXES: &[&str] = &["工程技术人员", "专业人员", "人员", "师", "员", "工"];
+
+/// A name without its role suffix, when at least two characters remain.
+fn role_stem(name: &[char]) -> &[char] {
+    for suffix in ROLE_SUFFIXES {
+        let s: Vec<char> = suffix.chars().collect();
+        if name.len() >= s.len() + 2 && name.ends_with(&s) {
+            return &name[..name.len() - s.len()];
+        }
+    }
+    name
+}
+
 /// Agreement in [0, 1] of a short text with a label. See the module documentation.
-fn label_agreement(text: &[char], label: &[char]) -> f32 {
+/// `weight` gives a character bigram's weight (rare bigrams, like 注塑, weigh more than
+/// common ones, like 操作).
+fn label_agreement(text: &[char], label: &[char], weight: &mut dyn FnMut(&(char, char)) -> f32) -> f32 {
     if text.is_empty() || label.is_empty() {
         return 0.0;
     }
@@ -456,11 +538,15 @@ fn label_agreement(text: &[char], label: &[char]) -> f32 {
         return 0.5 + 0.4 * t / l;
     }
     let (a, b) = (bigrams(text), bigrams(label));
-    if a.is_empty() || b.is_empty() {
-        return 0.0;
+    let mut total = |set: &HashSet<(char, char)>| set.iter().map(|g| weight(g)).sum::<f32>();
+    let (wa, wb) = (total(&a), total(&b));
+    let common: f32 = a.intersection(&b).map(|g| weight(g)).sum();
+    if common > 0.0 && wa + wb > 0.0 {
+        return 0.9 * 2.0 * common / (wa + wb);
     }
-    let common = a.intersection(&b).count() as f32;
-    0.9 * 2.0 * common / (a.len() + b.len()) as f32
+    // No bigram in common: the share of characters in common, at half weight (幼师, 幼儿园教师).
+    let (ca, cb): (HashSet<char>, HashSet<char>) = (text.iter().copied().collect(), label.iter().copied().collect());
+    0.45 * 2.0 * ca.intersection(&cb).count() as f32 / (ca.len() + cb.len()) as f32
 }
 
 /// Texts longer than this (in characters) are matched by label presence, not agreement.
@@ -486,6 +572,18 @@ impl SearchIndex {
         let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(q) = text_query(&f, &main, weights) {
             parts.push((Occur::Should, q));
+        }
+        // A short text's single CJK characters too, weakly: a title none of whose words is in
+        // any label (幼师) still finds candidates.
+        if main.chars().filter(|c| !c.is_whitespace()).count() <= SHORT_TEXT {
+            let singles: Vec<(Occur, Box<dyn Query>)> = main
+                .chars()
+                .filter(|c| is_cjk(*c))
+                .map(|c| (Occur::Should, term_query(f.grams, &c.to_string())))
+                .collect();
+            if !singles.is_empty() {
+                parts.push((Occur::Should, Box::new(BoostQuery::new(Box::new(BooleanQuery::new(singles)), 0.2))));
+            }
         }
         for (text, boost) in [(&clean.aux, 0.3f32), (&clean.expansions, 0.6)] {
             if text != &main {
@@ -557,6 +655,16 @@ impl SearchIndex {
             Vec::new()
         };
         let short = text_chars.len() <= SHORT_TEXT;
+        // A bigram's weight: its inverse document frequency among the labels of the index.
+        let docs = searcher.num_docs().max(1) as f32;
+        let mut weights: HashMap<(char, char), f32> = HashMap::new();
+        let mut weight = |g: &(char, char)| -> f32 {
+            *weights.entry(*g).or_insert_with(|| {
+                let text: String = [g.0, g.1].iter().collect();
+                let df = searcher.doc_freq(&tantivy::Term::from_field_text(f.grams, &text)).unwrap_or(0) as f32;
+                (1.0 + docs / (1.0 + df)).ln()
+            })
+        };
         let mut scored: Vec<(f32, &Candidate, Vec<String>)> = Vec::with_capacity(candidates.len());
         for c in candidates.values() {
             let names = self.names_of(snapshot, c.node, c.address, &searcher)?;
@@ -564,10 +672,16 @@ impl SearchIndex {
             for name in &names {
                 let label = comparable(name);
                 let a = if short {
-                    let direct = label_agreement(&text_chars, &label);
-                    let part = parts.iter().map(|p| 0.95 * label_agreement(p, &label)).fold(0.0, f32::max);
-                    let via = expanded.iter().map(|e| 0.8 * label_agreement(e, &label)).fold(0.0, f32::max);
-                    direct.max(part).max(via)
+                    let direct = label_agreement(&text_chars, &label, &mut weight);
+                    let part = parts.iter().map(|p| 0.95 * label_agreement(p, &label, &mut weight)).fold(0.0, f32::max);
+                    // The same role under another suffix (设计师, 设计人员), a little below.
+                    let stem = std::iter::once(&text_chars)
+                        .chain(&parts)
+                        .map(|p| 0.9 * label_agreement(role_stem(p), role_stem(&label), &mut weight))
+                        .fold(0.0, f32::max);
+                    let via =
+                        expanded.iter().map(|e| 0.8 * label_agreement(e, &label, &mut weight)).fold(0.0, f32::max);
+                    direct.max(part).max(via).max(stem)
                 } else if label.len() >= 2 && contains(&text_chars, &label) {
                     (label.len() as f32 / 4.0).min(1.0)
                 } else {
@@ -579,7 +693,7 @@ impl SearchIndex {
             score += 0.5 * c.evidence;
             let kind = snapshot.kind(c.node);
             if snapshot.inc(c.node, Relation::Broader).iter().any(|e| snapshot.kind(e.node) == kind) {
-                score *= 0.85;
+                score *= 0.75;
             }
             scored.push((score, c, names));
         }
@@ -650,13 +764,25 @@ mod tests {
         check("销售代表(底薪+提成)/深圳南山", "销售代表", "");
         check("高级前端开发工程师 (React) 15-25K·13薪", "前端开发工程师", "react");
         assert!(clean_text("货车司机").expansions.contains("驾驶员"));
+        check("服装设计师（女装方向）5年以上经验", "服装设计师", "女装方向");
+        check("养老护理员 45-55岁 学历不限", "养老护理员", "");
+    }
+
+    #[test]
+    fn role_stem_drops_one_role_suffix() {
+        let stem = |t: &str| role_stem(&comparable(t)).iter().collect::<String>();
+        assert_eq!(stem("服装设计人员"), "服装设计");
+        assert_eq!(stem("服装设计师"), "服装设计");
+        assert_eq!(stem("电工电器工程技术人员"), "电工电器");
+        assert_eq!(stem("技师"), "技师");
     }
 
     #[test]
     fn label_agreement_prefers_equal_then_contained_labels() {
-        let a = |t: &str, l: &str| label_agreement(&comparable(t), &comparable(l));
+        let a = |t: &str, l: &str| label_agreement(&comparable(t), &comparable(l), &mut |_| 1.0);
         assert_eq!(a("快递员", "快递员"), 1.0);
         assert!(a("java开发工程师", "Java开发") > a("java开发工程师", "计算机程序设计员S"));
         assert_eq!(a("电子商务师", "电子商务师S"), 1.0);
+        assert!(a("幼师", "幼儿园教师") > 0.0);
     }
 }
