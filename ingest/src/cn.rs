@@ -9,7 +9,7 @@
 //! The majors' published gender ratios and salaries are never read: they must not reach a
 //! recommendation.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 
 use oxigraph::model::NamedNode;

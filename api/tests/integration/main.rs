@@ -2,8 +2,8 @@
 
 mod cli;
 mod design;
-mod errors;
 mod employment;
+mod errors;
 mod fixtures;
 mod fuzz;
 mod graph;
