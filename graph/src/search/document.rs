@@ -122,6 +122,13 @@ pub(crate) fn read_document(store: &Store, snapshot: &Snapshot, node: NodeId) ->
             doc.context.push(snapshot.label(edge.node, None).to_owned());
         }
     }
+    // An occupation or a post is also known by what it requires (a title naming "Java" finds
+    // the occupation that requires Java), in every language of those competencies.
+    if matches!(kind, NodeKind::Occupation | NodeKind::Post) {
+        for edge in snapshot.out(node, Relation::RequiresCompetency) {
+            doc.context.extend(snapshot.labels(edge.node).iter().map(|l| l.text.to_string()));
+        }
+    }
     for (relation, name) in [(Relation::Teaches, "teaches"), (Relation::Assesses, "assesses")] {
         for edge in snapshot.out(node, relation) {
             let target = snapshot.iri(edge.node);

@@ -9,7 +9,8 @@
 //!    tail of a part: `服装设计师5年以上经验`), city and province names, bare numbers. Job-post words get the words
 //!    of the classification beside them (工程师 → 工程技术人员, 司机 → 驾驶员, ...).
 //! 2. **Candidates:** a BM25 query of the cleaned text over labels and aliases (×3), their
-//!    CJK bigrams (×1.5), definitions (×0.3) and context (×0.5: topic, thread, broader labels),
+//!    CJK bigrams (×1.5), definitions (×0.3) and context (×0.5: topic, thread, broader labels,
+//!    the competencies an occupation or post requires),
 //!    the secondary text at a third of that, restricted to the wanted kinds: the top 50.
 //! 3. **Evidence from the graph:** resources matching the text vote for the nodes they are
 //!    aligned to (the best resource score of each node, times its alignment confidence);

@@ -302,7 +302,13 @@ impl SearchIndex {
             // A changed label shows in the context of the nodes below it and aligned to it.
             for iri in &relabelled {
                 if let Some(node) = snapshot.node_by_iri(iri) {
-                    for relation in [Relation::Broader, Relation::PartOf, Relation::Teaches, Relation::Assesses] {
+                    for relation in [
+                        Relation::Broader,
+                        Relation::PartOf,
+                        Relation::Teaches,
+                        Relation::Assesses,
+                        Relation::RequiresCompetency,
+                    ] {
                         subjects.extend(snapshot.inc(node, relation).iter().map(|e| snapshot.iri(e.node).to_owned()));
                     }
                 }
