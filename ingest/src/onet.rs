@@ -59,6 +59,21 @@ fn node(kind: &str, id: &str) -> NamedNode {
 }
 
 /// The rows of one tab-separated table of `files`, or `None` when its header lacks a column.
+/// Whether `code` is an occupation of `Occupation Data.txt`; if not, the row's problem is noted.
+fn known_occupation(occupations: &HashSet<String>, code: &str, sink: &mut Sink, file: &str, line: u64) -> bool {
+    let known = occupations.contains(code);
+    if !known {
+        sink.problem(
+            file,
+            line,
+            "O*NET-SOC Code",
+            format!("unknown occupation '{code}'"),
+            "the occupation must be in Occupation Data.txt",
+        );
+    }
+    known
+}
+
 fn tsv<'a>(
     files: &'a Files,
     sink: &mut Sink,
@@ -116,14 +131,7 @@ pub fn convert_onet(path: &Path, graph: &NamedNode) -> Result<(Vec<oxigraph::mod
         let Some((file, rows)) = tsv(&files, &mut sink, name, &rating_columns)? else { continue };
         for row in rows {
             let code = row.get("O*NET-SOC Code");
-            if !occupations.contains(code) {
-                sink.problem(
-                    &file,
-                    row.line,
-                    "O*NET-SOC Code",
-                    format!("unknown occupation '{code}'"),
-                    "the occupation must be in Occupation Data.txt",
-                );
+            if !known_occupation(&occupations, code, &mut sink, &file, row.line) {
                 continue;
             }
             let id = row.get("Element ID").to_owned();
@@ -240,14 +248,7 @@ pub fn convert_onet(path: &Path, graph: &NamedNode) -> Result<(Vec<oxigraph::mod
         let mut links: BTreeMap<(String, String), bool> = BTreeMap::new();
         for row in rows {
             let code = row.get("O*NET-SOC Code");
-            if !occupations.contains(code) {
-                sink.problem(
-                    &file,
-                    row.line,
-                    "O*NET-SOC Code",
-                    format!("unknown occupation '{code}'"),
-                    "the occupation must be in Occupation Data.txt",
-                );
+            if !known_occupation(&occupations, code, &mut sink, &file, row.line) {
                 continue;
             }
             let Some(&is_core) = core.get(row.get("Task ID")) else {
