@@ -207,7 +207,7 @@ fn csco_occupations() -> Vec<Quad> {
     use tupu_graph::oxigraph::model::{GraphName, Literal, NamedNode};
     use tupu_graph::vocab::{skos, tupu};
     let text = std::fs::read_to_string(datasets().join("csco2022/csco22.csv")).unwrap();
-    let records = tupu_ingest::parse_csv(&text);
+    let records = tupu_ingest::parse_csv(&text).unwrap();
     let header = &records[0].1;
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let (level, code, name, definition, tasks, alias) =

@@ -28,59 +28,10 @@ use tupu_graph::{Diagnostic, DiagnosticCode, GraphStore, Location};
 
 use crate::error::ImportError;
 
-/// Splits CSV text into records, each with the line it starts on (from 1).
+/// The CSV records of `text` that hold a value, each with the line it starts on (from 1).
 fn records(text: &str) -> Result<Vec<(u64, Vec<String>)>, (u64, String)> {
-    let mut out = Vec::new();
-    let mut line = 1u64;
-    let mut chars = text.chars().peekable();
-    while chars.peek().is_some() {
-        let start = line;
-        let mut fields = Vec::new();
-        let mut field = String::new();
-        let mut quoted = false;
-        let mut at_start = true;
-        loop {
-            match chars.next() {
-                None => {
-                    if quoted {
-                        return Err((start, "a quoted field is not closed".to_owned()));
-                    }
-                    break;
-                }
-                Some('"') if quoted => {
-                    if chars.peek() == Some(&'"') {
-                        chars.next();
-                        field.push('"');
-                    } else {
-                        quoted = false;
-                    }
-                }
-                Some('"') if at_start => quoted = true,
-                Some('\n') if !quoted => {
-                    line += 1;
-                    break;
-                }
-                Some('\r') if !quoted => {}
-                Some(',') if !quoted => {
-                    fields.push(std::mem::take(&mut field));
-                    at_start = true;
-                    continue;
-                }
-                Some(c) => {
-                    if c == '\n' {
-                        line += 1;
-                    }
-                    field.push(c);
-                }
-            }
-            at_start = false;
-        }
-        fields.push(field);
-        if fields.iter().any(|f| !f.trim().is_empty()) {
-            out.push((start, fields));
-        }
-    }
-    Ok(out)
+    let rows = crate::table::csv_records(text).map_err(|(line, m)| (line, m.to_owned()))?;
+    Ok(rows.into_iter().filter(|(_, fields)| fields.iter().any(|f| !f.trim().is_empty())).collect())
 }
 
 fn class(kind: &str) -> Option<NamedNodeRef<'static>> {

@@ -412,7 +412,13 @@ const CSV_COLUMNS: &[&str] = &[
 ];
 
 fn csv_rows(text: &str, b: &mut Builder<'_>) {
-    let records = parse_csv(text);
+    let records = match parse_csv(text) {
+        Ok(records) => records,
+        Err((line, what)) => {
+            b.problem(line, "(row)", what.to_owned(), "close the quote with \"");
+            return;
+        }
+    };
     let Some((_, header)) = records.first() else {
         b.problem(1, "(header)", "the file is empty".into(), "start with the header row of the template");
         return;
@@ -469,41 +475,9 @@ fn csv_rows(text: &str, b: &mut Builder<'_>) {
 }
 
 /// RFC 4180 records with the line each starts on: quoted fields may hold commas, doubled
-/// quotes and line breaks. Linear in the text.
-pub fn parse_csv(text: &str) -> Vec<(u64, Vec<String>)> {
-    let mut records = Vec::new();
-    let (mut field, mut fields) = (String::new(), Vec::new());
-    let (mut line, mut start) = (1u64, 1u64);
-    let mut quoted = false;
-    let mut chars = text.trim_start_matches('\u{feff}').chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            '"' if quoted => quoted = false,
-            '"' if field.is_empty() => quoted = true,
-            ',' if !quoted => fields.push(std::mem::take(&mut field)),
-            '\r' if !quoted => {}
-            '\n' if !quoted => {
-                fields.push(std::mem::take(&mut field));
-                records.push((start, std::mem::take(&mut fields)));
-                line += 1;
-                start = line;
-            }
-            '\n' => {
-                line += 1;
-                field.push(c);
-            }
-            _ => field.push(c),
-        }
-    }
-    if !field.is_empty() || !fields.is_empty() {
-        fields.push(field);
-        records.push((start, fields));
-    }
-    records
+/// quotes and line breaks; an unclosed quote is an error with its line. Linear in the text.
+pub fn parse_csv(text: &str) -> Result<Vec<(u64, Vec<String>)>, (u64, &'static str)> {
+    crate::table::csv_records(text)
 }
 
 #[derive(Deserialize)]
@@ -565,7 +539,7 @@ mod tests {
 
     #[test]
     fn csv_fields_may_be_quoted_across_lines() {
-        let rows = parse_csv("id,title\r\na,\"x, \"\"y\"\"\nz\"\nb,w\n");
+        let rows = parse_csv("id,title\r\na,\"x, \"\"y\"\"\nz\"\nb,w\n").unwrap();
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[1], (2, vec!["a".to_owned(), "x, \"y\"\nz".to_owned()]));
         assert_eq!(rows[2], (4, vec!["b".to_owned(), "w".to_owned()]));

@@ -130,6 +130,12 @@ impl<'a> Iterator for Delimited<'a> {
     }
 }
 
+/// Every CSV record of `text` (see [`Delimited`]) with the line it starts on, or the line and
+/// reason of the first malformed one.
+pub(crate) fn csv_records(text: &str) -> Result<Vec<(u64, Vec<String>)>, (u64, &'static str)> {
+    Delimited::csv(text).map(|r| r.map(|r| (r.line, r.fields.into_iter().map(Cow::into_owned).collect()))).collect()
+}
+
 /// A table read from one file: the header's column positions and the records after it.
 pub(crate) struct Table<'a> {
     pub file: String,
