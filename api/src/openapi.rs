@@ -62,6 +62,8 @@ use utoipa::{OpenApi, ToSchema};
         get_occupations_id_related,
         get_releases,
         post_releases,
+        get_reports_supply_demand,
+        post_reports_supply_demand,
         get_releases_name,
         get_releases_name_diff_other,
         get_search,
@@ -432,6 +434,43 @@ fn post_edits() {}
     )
 )]
 fn post_gap() {}
+
+/// Competency supply and demand: posts' openings against graduate cohorts, the most
+/// under-supplied competencies, and the majors and micro-majors that would close the gap.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/supply-demand",
+    tag = "employment",
+    params(
+        ("region" = Option<String>, Query, description = "Posts and cohorts of this region only"),
+        ("from" = Option<String>, Query, description = "Posts published on or after this date (YYYY-MM-DD)"),
+        ("to" = Option<String>, Query, description = "Posts published on or before this date (YYYY-MM-DD)"),
+        ("institution" = Option<String>, Query, description = "Cohorts of this institution only"),
+        ("year" = Option<i32>, Query, description = "Cohorts graduating in this year only"),
+        ("k" = Option<usize>, Query, description = "Programmes listed per kind (1-200, default 10)"),
+        ("limit" = Option<usize>, Query, description = "Competencies listed (default 20)"),
+        ("kinds" = Option<String>, Query, description = "Programme kinds proposed: major, micro_major, course"),
+    ),
+    responses(
+        (status = 200, description = "The supply-demand report, explained", body = serde_json::Value),
+        (status = 400, description = "Bad parameter", body = ErrorBody),
+    )
+)]
+fn get_reports_supply_demand() {}
+
+/// The supply-demand report against graduates given in the body instead of the cohorts.
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports/supply-demand",
+    tag = "employment",
+    request_body(content = serde_json::Value, description = "{\"graduates\": [...], and the filters of the GET form}"),
+    responses(
+        (status = 200, description = "The supply-demand report, explained", body = serde_json::Value),
+        (status = 400, description = "Bad parameter", body = ErrorBody),
+        (status = 422, description = "Invalid input, every problem named", body = ErrorBody),
+    )
+)]
+fn post_reports_supply_demand() {}
 
 /// Commits, newest first, filtered by node, graph, author or period.
 #[utoipa::path(

@@ -57,6 +57,7 @@ mod history;
 mod incremental;
 mod integrity;
 mod limits;
+mod market;
 mod releases;
 pub mod search;
 mod shacl;
@@ -78,6 +79,7 @@ pub use integrity::{IntegrityFinding, integrity};
 pub use limits::{
     Cancelled, DEFAULT_ROW_BUDGET, GUARD_FUNCTION, RowBudget, SPARQL_LIMITS, SparqlLimits, catch_cancelled, check_shape,
 };
+pub use market::{Cohort, Market, PostFacts};
 pub use oxigraph;
 pub use releases::Release;
 pub use snapshot::{

@@ -134,6 +134,17 @@ pub mod tupu {
         BKT_GUESS = "bktGuess",
         /// BKT probability of losing mastery at each opportunity (0 when absent).
         BKT_FORGET = "bktForget",
+        /// Class of graduate cohorts: how many graduated from one programme, at one
+        /// institution, in one year (counts only, never a person).
+        GRADUATE_COHORT = "GraduateCohort",
+        /// Cohort → the major, micro-major or course its graduates completed.
+        PROGRAMME = "programme",
+        /// Cohort → its number of graduates.
+        GRADUATE_COUNT = "graduateCount",
+        /// Cohort → the institution's name.
+        INSTITUTION = "institution",
+        /// Cohort → the year its graduates graduated.
+        GRADUATION_YEAR = "graduationYear",
     }
 }
 
@@ -198,6 +209,12 @@ pub mod schema {
         ALIGNMENT_TYPE = "alignmentType",
         /// The node an alignment points to.
         TARGET_URL = "targetUrl",
+        /// Number of openings of a post.
+        TOTAL_JOB_PLACES = "totalJobPlaces",
+        /// Region of a post or of a cohort's institution.
+        ADDRESS_REGION = "addressRegion",
+        /// Date a post was published.
+        DATE_POSTED = "datePosted",
     }
 }
 

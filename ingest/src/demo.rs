@@ -10,7 +10,8 @@
 //!   occupation's skills map to, essential when one of those links is essential;
 //! - majors of the national catalogue (codes and names from the catalogue) and micro-majors, each
 //!   developing map competencies at a weight and level;
-//! - synthetic posts of those occupations (openings, region, date) and synthetic graduates.
+//! - synthetic posts of those occupations (openings, region, date), synthetic graduates, and
+//!   graduate cohorts of the majors (institution, region, year, count) for the supply side.
 //!
 //! The hand-written parts are the tables below: the competency map (names and which ESCO skills
 //! they match), the CSCO → ESCO occupation pairs (chosen by ISCO group and title), and the
@@ -984,6 +985,42 @@ pub fn employment_demo(datasets: &Path) -> Result<EmploymentDemo, ImportError> {
         });
         graduates.push_str(&record.to_string());
         graduates.push('\n');
+    }
+
+    // Graduate cohorts of 2026: each major at one to three of the institutions, 40 to 400
+    // graduates each. Counts only: the supply side of the supply–demand report.
+    let campuses = [
+        ("示范大学", "Model University", "北京"),
+        ("理工学院", "Institute of Technology", "广东"),
+        ("财经大学", "University of Finance", "上海"),
+        ("职业技术学院", "Vocational College", "四川"),
+        ("师范大学", "Normal University", "湖北"),
+    ];
+    for &(code, _) in MAJORS {
+        let m = NamedNode::new_unchecked(format!("{}{code}", crate::cn::CN_MAJOR_NS));
+        let major_zh = label(&out.quads, &m, "zh").unwrap_or_default();
+        let first = rng.below(campuses.len() as u64) as usize;
+        for j in 0..1 + rng.below(3) as usize {
+            let (zh, en, region) = campuses[(first + j) % campuses.len()];
+            let cohort = ns(&format!("cohort/{code}-{}-2026", (first + j) % campuses.len()));
+            out.add(&cohort, rdf::TYPE, tupu::GRADUATE_COHORT);
+            out.lang(&cohort, skos::PREF_LABEL, &format!("{zh}{major_zh}专业2026届"), "zh");
+            out.lang(
+                &cohort,
+                skos::PREF_LABEL,
+                &format!("{en}, {} graduates of 2026", english_majors.get(code).copied().unwrap_or(code)),
+                "en",
+            );
+            out.add(&cohort, tupu::PROGRAMME, m.clone());
+            out.add(&cohort, tupu::INSTITUTION, Literal::new_simple_literal(zh));
+            out.add(
+                &cohort,
+                NamedNodeRef::new_unchecked("https://schema.org/addressRegion"),
+                Literal::new_simple_literal(region),
+            );
+            out.typed(&cohort, tupu::GRADUATION_YEAR, "2026".into(), xsd::INTEGER);
+            out.typed(&cohort, tupu::GRADUATE_COUNT, (40 + 10 * rng.below(37)).to_string(), xsd::INTEGER);
+        }
     }
 
     let mut quads = out.quads;

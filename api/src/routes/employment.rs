@@ -4,7 +4,7 @@
 //! `POST /api/v1/match/graduate-posts`, `POST /api/v1/match/post-graduates`,
 //! `GET /api/v1/occupations/{id}/related`, `GET /api/v1/occupations/{id}/competencies`,
 //! `GET /api/v1/occupations/{id}/majors`, `GET /api/v1/majors/{id}/occupations`,
-//! `POST /api/v1/gap`.
+//! `POST /api/v1/gap`, `GET|POST /api/v1/reports/supply-demand`.
 
 use std::collections::HashSet;
 
@@ -29,6 +29,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v1/occupations/{id}/majors", get(occupation_majors))
         .route("/api/v1/majors/{id}/occupations", get(major_occupations))
         .route("/api/v1/gap", post(gap))
+        .route("/api/v1/reports/supply-demand", get(supply_demand_report).post(supply_demand_posted))
 }
 
 /// Most results one request may ask for.
@@ -629,4 +630,214 @@ async fn gap(
         "options": options,
         "knowledge_points": gap.knowledge_points.iter().map(|&n| named(&s, n)).collect::<Vec<_>>(),
     })))
+}
+
+/// Filters of a supply–demand report.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct MarketFilter {
+    /// Posts and cohorts of this region (`schema:addressRegion`) only.
+    #[serde(default)]
+    region: Option<String>,
+    /// Posts published on or after this date (`YYYY-MM-DD`).
+    #[serde(default)]
+    from: Option<String>,
+    /// Posts published on or before this date (`YYYY-MM-DD`).
+    #[serde(default)]
+    to: Option<String>,
+    /// Cohorts of this institution only.
+    #[serde(default)]
+    institution: Option<String>,
+    /// Cohorts graduating in this year only.
+    #[serde(default)]
+    year: Option<i32>,
+    /// Programmes to list per kind (default 10).
+    #[serde(default)]
+    k: Option<usize>,
+    /// Competencies to list (default 20).
+    #[serde(default)]
+    limit: Option<usize>,
+    /// Comma-separated programme kinds to propose (default `major,micro_major`).
+    #[serde(default)]
+    kinds: Option<String>,
+}
+
+fn iso_date(value: &Option<String>, name: &str) -> Result<(), ApiError> {
+    match value {
+        Some(d) if !is_iso_date(d) => Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("{name}='{d}' is not a date; give it as YYYY-MM-DD, such as 2026-07-01"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn is_iso_date(d: &str) -> bool {
+    let b = d.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && (1..=12).contains(&d[5..7].parse::<u8>().unwrap_or(0))
+        && (1..=31).contains(&d[8..10].parse::<u8>().unwrap_or(0))
+}
+
+async fn supply_demand_report(
+    State(state): State<AppState>,
+    Query(filter): Query<MarketFilter>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    supply_demand(&state, filter, None).await
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct SupplyDemandBody {
+    /// The graduates whose competencies are the supply, instead of the cohorts in the graph.
+    graduates: Vec<Graduate>,
+    #[serde(flatten)]
+    filter: MarketFilter,
+}
+
+async fn supply_demand_posted(
+    State(state): State<AppState>,
+    body: Result<Json<SupplyDemandBody>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let body =
+        json_body(body, "expected {\"graduates\": [{\"major\": ..., \"competencies\": [...]}], \"region\": ...}")?;
+    supply_demand(&state, body.filter, Some(body.graduates)).await
+}
+
+/// The report over the posts in the graph (filtered by region and date) against the cohorts in
+/// the graph (filtered by region, institution and year), or against `graduates` when given.
+async fn supply_demand(
+    state: &AppState,
+    filter: MarketFilter,
+    graduates: Option<Vec<Graduate>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let k = check_k(filter.k)?;
+    let limit = match filter.limit.unwrap_or(20) {
+        0 => return Err(ApiError::bad_request("invalid_parameter", "limit must be at least 1")),
+        l => l.min(1_000),
+    };
+    iso_date(&filter.from, "from")?;
+    iso_date(&filter.to, "to")?;
+    let names: Vec<String> =
+        filter.kinds.as_deref().unwrap_or("").split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect();
+    let kinds = kinds(&names, &[NodeKind::Major, NodeKind::MicroMajor])?;
+    if let Some(k) = kinds.iter().find(|k| !PROGRAMMES.contains(k)) {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("kind '{}' is not a programme; use major, micro_major or course", k.as_str()),
+        ));
+    }
+    let graph = state.graph.clone();
+    let matching_cache = state.matching.clone();
+    let result = tokio::task::spawn_blocking(move || -> Result<serde_json::Value, ApiError> {
+        let s = graph.snapshot();
+        let index = matching_cache.get(&s);
+        let market = graph.market()?;
+        let region_ok = |r: &Option<String>| filter.region.as_ref().is_none_or(|want| r.as_ref() == Some(want));
+        let demand: Vec<matching::Demand> = market
+            .posts
+            .iter()
+            .filter(|p| region_ok(&p.region))
+            .filter(|p| filter.from.as_ref().is_none_or(|from| p.date.as_ref().is_some_and(|d| d >= from)))
+            .filter(|p| filter.to.as_ref().is_none_or(|to| p.date.as_ref().is_some_and(|d| d <= to)))
+            .filter_map(|p| {
+                let holder = s.resolve(&p.iri).ok().filter(|&n| s.kind(n) == NodeKind::Post)?;
+                Some(matching::Demand { holder, openings: p.openings as f32 })
+            })
+            .collect();
+        let mut skipped = Vec::new();
+        let supply_from = if graduates.is_some() { "request" } else { "cohorts" };
+        let supply: Vec<matching::Supply> = match graduates {
+            Some(list) => {
+                let mut problems = Problems(Vec::new());
+                let supply = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| matching::Supply {
+                        abilities: abilities(&s, &index, g, &format!("graduates[{i}]"), &mut problems),
+                        graduates: 1.0,
+                    })
+                    .collect();
+                problems.finish()?;
+                supply
+            }
+            None => market
+                .cohorts
+                .iter()
+                .filter(|c| region_ok(&c.region))
+                .filter(|c| filter.institution.as_ref().is_none_or(|want| c.institution.as_ref() == Some(want)))
+                .filter(|c| filter.year.is_none_or(|want| c.year == Some(want)))
+                .filter_map(|c| match s.resolve(&c.programme) {
+                    Ok(p) if PROGRAMMES.contains(&s.kind(p)) => Some(matching::Supply {
+                        abilities: matching::programme_abilities(&index, p),
+                        graduates: c.graduates as f32,
+                    }),
+                    _ => {
+                        skipped.push(c.iri.clone());
+                        None
+                    }
+                })
+                .collect(),
+        };
+        let report = matching::supply_demand(&index, &s, &demand, &supply, &kinds, k);
+        let balance: Vec<serde_json::Value> = report
+            .balance
+            .iter()
+            .take(limit)
+            .map(|b| {
+                serde_json::json!({
+                    "competency": named(&s, b.competency),
+                    "demand": b.demand,
+                    "supply": b.supply,
+                    "demand_share": b.demand_share,
+                    "supply_share": b.supply_share,
+                    "gap": b.gap,
+                    "posts": b.posts,
+                })
+            })
+            .collect();
+        let closers: Vec<serde_json::Value> = report
+            .closers
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "programme": named(&s, c.programme),
+                    "kind": s.kind(c.programme).as_str(),
+                    "cover": c.cover,
+                    "hours": c.hours,
+                    "cover_per_hour": c.cover_per_hour,
+                    "closes": c.closes.iter().map(|&n| named(&s, n)).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let short: Vec<&str> =
+            report.balance.iter().filter(|b| b.gap > 0.0).take(3).map(|b| s.label(b.competency, Some("zh"))).collect();
+        let short_en: Vec<&str> =
+            report.balance.iter().filter(|b| b.gap > 0.0).take(3).map(|b| s.label(b.competency, Some("en"))).collect();
+        Ok(serde_json::json!({
+            "snapshot_version": s.version(),
+            "supply_from": supply_from,
+            "posts": report.posts,
+            "openings": report.openings,
+            "graduates": report.graduates,
+            "competencies": report.balance.len(),
+            "balance": balance,
+            "programmes": closers,
+            "skipped_cohorts": skipped,
+            "summary": {
+                "en": format!("{} openings in {} posts against {} graduates; most under-supplied: {}", report.openings, report.posts, report.graduates, short_en.join(", ")),
+                "zh": format!("{} 个岗位共 {} 个招聘名额，对应 {} 名毕业生；最紧缺的能力：{}", report.posts, report.openings, report.graduates, short.join("、")),
+            },
+            "method": {
+                "en": "demand: openings asking for a competency (optional requirements count half); supply: graduates holding it, directly or in part through a related competency; gap = share of openings asking for it − share of graduates holding it; a programme's cover is the share of the total gap one of its graduates fills",
+                "zh": "需求：要求该能力的招聘名额数（可选要求计一半）；供给：具备该能力的毕业生数（通过相关能力部分具备的按比例计）；缺口 = 要求该能力的名额占比 − 具备该能力的毕业生占比；专业的覆盖度为其一名毕业生可填补的总缺口比例",
+            },
+        }))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(Json(result))
 }

@@ -84,3 +84,136 @@ async fn a_gap_to_an_unknown_occupation_is_a_located_error() {
     assert_eq!(e["error"]["details"][0]["location"]["field"], "target");
     assert!(e["error"]["details"][0]["message"].as_str().unwrap().contains("9-99-99-99"));
 }
+
+async fn sparql_number(query: &str) -> f64 {
+    let r = crate::fixtures::send(
+        &demo().state,
+        "GET",
+        &format!("/sparql?query={}", enc(query)),
+        &[("accept", "application/sparql-results+json")],
+        axum::body::Body::empty(),
+    )
+    .await
+    .expect(StatusCode::OK);
+    r["results"]["bindings"][0]["n"]["value"].as_str().unwrap().parse().unwrap()
+}
+
+const PREFIXES: &str = "PREFIX tupu: <https://w3id.org/tupu/ns#> PREFIX schema: <https://schema.org/>";
+
+#[tokio::test]
+async fn the_supply_demand_report_ranks_under_supplied_competencies_and_the_programmes_that_close_them() {
+    let r = get(&demo().state, "/api/v1/reports/supply-demand?limit=1000&k=5").await.expect(StatusCode::OK);
+    // Demand: every post of the demo with its openings, counted independently through SPARQL.
+    let openings = sparql_number(&format!(
+        "{PREFIXES} SELECT (SUM(?o) AS ?n) WHERE {{ ?p a tupu:Post ; schema:totalJobPlaces ?o }}"
+    ))
+    .await;
+    assert_eq!(r["posts"], 120, "{r}");
+    assert_eq!(r["openings"].as_f64().unwrap(), openings);
+    // Supply: the graduate cohorts of the demo.
+    let graduates = sparql_number(&format!(
+        "{PREFIXES} SELECT (SUM(?g) AS ?n) WHERE {{ ?c a tupu:GraduateCohort ; tupu:graduateCount ?g }}"
+    ))
+    .await;
+    assert!(graduates > 0.0);
+    assert_eq!(r["graduates"].as_f64().unwrap(), graduates);
+    assert_eq!(r["supply_from"], "cohorts");
+    // Shares and gaps are consistent, and the list is sorted by gap.
+    let balance = r["balance"].as_array().unwrap();
+    assert_eq!(balance.len() as u64, r["competencies"].as_u64().unwrap());
+    for b in balance {
+        let (d, s) = (b["demand"].as_f64().unwrap(), b["supply"].as_f64().unwrap());
+        assert!((b["demand_share"].as_f64().unwrap() - d / openings).abs() < 1e-4, "{b}");
+        assert!((b["supply_share"].as_f64().unwrap() - s / graduates).abs() < 1e-4, "{b}");
+        let gap = b["demand_share"].as_f64().unwrap() - b["supply_share"].as_f64().unwrap();
+        assert!((b["gap"].as_f64().unwrap() - gap).abs() < 1e-4, "{b}");
+    }
+    let gaps: Vec<f64> = balance.iter().map(|b| b["gap"].as_f64().unwrap()).collect();
+    assert!(gaps.windows(2).all(|w| w[0] >= w[1]), "{gaps:?}");
+    assert!(gaps[0] > 0.0, "nothing is under-supplied: {r}");
+    // The demand of the most under-supplied competency, recounted: openings of the posts that
+    // require it, optional requirements at half weight.
+    let top = balance[0]["competency"]["iri"].as_str().unwrap();
+    let essential = sparql_number(&format!(
+        "{PREFIXES} SELECT (SUM(?o) AS ?n) WHERE {{ ?p a tupu:Post ; schema:totalJobPlaces ?o ; tupu:qualifiedRequirement ?q . ?q tupu:competency <{top}> ; tupu:essential true }}"
+    ))
+    .await;
+    let optional = sparql_number(&format!(
+        "{PREFIXES} SELECT (COALESCE(SUM(?o), 0) AS ?n) WHERE {{ ?p a tupu:Post ; schema:totalJobPlaces ?o ; tupu:qualifiedRequirement ?q . ?q tupu:competency <{top}> ; tupu:essential false }}"
+    ))
+    .await;
+    assert!((balance[0]["demand"].as_f64().unwrap() - (essential + 0.5 * optional)).abs() < 1e-3, "{}", balance[0]);
+    // Majors and micro-majors that close the gap, each naming under-supplied competencies.
+    let programmes = r["programmes"].as_array().unwrap();
+    let short: Vec<&str> = balance
+        .iter()
+        .filter(|b| b["gap"].as_f64().unwrap() > 0.0)
+        .map(|b| b["competency"]["iri"].as_str().unwrap())
+        .collect();
+    for kind in ["major", "micro_major"] {
+        let of_kind: Vec<&Value> = programmes.iter().filter(|p| p["kind"] == kind).collect();
+        assert!(!of_kind.is_empty() && of_kind.len() <= 5, "{kind}: {r}");
+        let covers: Vec<f64> = of_kind.iter().map(|p| p["cover"].as_f64().unwrap()).collect();
+        assert!(covers.windows(2).all(|w| w[0] >= w[1]) && covers[0] > 0.0 && covers[0] <= 1.0, "{covers:?}");
+        for p in of_kind {
+            let closes = p["closes"].as_array().unwrap();
+            assert!(!closes.is_empty());
+            assert!(closes.iter().all(|c| short.contains(&c["iri"].as_str().unwrap())), "{p}");
+        }
+    }
+    assert!(r["summary"]["zh"].as_str().unwrap().contains("最紧缺"));
+}
+
+#[tokio::test]
+async fn the_supply_demand_report_filters_by_region_and_period() {
+    let all = get(&demo().state, "/api/v1/reports/supply-demand").await.expect(StatusCode::OK);
+    let uri = format!("/api/v1/reports/supply-demand?region={}", enc("上海"));
+    let shanghai = get(&demo().state, &uri).await.expect(StatusCode::OK);
+    let openings = sparql_number(&format!(
+        "{PREFIXES} SELECT (SUM(?o) AS ?n) WHERE {{ ?p a tupu:Post ; schema:totalJobPlaces ?o ; schema:addressRegion \"上海\" }}"
+    ))
+    .await;
+    assert_eq!(shanghai["openings"].as_f64().unwrap(), openings);
+    let graduates = sparql_number(&format!(
+        "{PREFIXES} SELECT (SUM(?g) AS ?n) WHERE {{ ?c a tupu:GraduateCohort ; tupu:graduateCount ?g ; schema:addressRegion \"上海\" }}"
+    ))
+    .await;
+    assert_eq!(shanghai["graduates"].as_f64().unwrap(), graduates);
+    assert!(shanghai["posts"].as_u64().unwrap() < all["posts"].as_u64().unwrap());
+    // The first quarter's posts only.
+    let q1 =
+        get(&demo().state, "/api/v1/reports/supply-demand?from=2026-01-01&to=2026-03-31").await.expect(StatusCode::OK);
+    let posts = sparql_number(&format!(
+        "{PREFIXES} SELECT (COUNT(?p) AS ?n) WHERE {{ ?p a tupu:Post ; schema:datePosted ?d FILTER(STR(?d) >= \"2026-01-01\" && STR(?d) <= \"2026-03-31\") }}"
+    ))
+    .await;
+    assert_eq!(q1["posts"].as_f64().unwrap(), posts);
+    assert!(posts > 0.0 && posts < 120.0);
+}
+
+#[tokio::test]
+async fn the_supply_demand_report_takes_graduates_from_the_request() {
+    let body = json!({"graduates": [{"major": SOFTWARE_ENGINEERING}, {"major": SOFTWARE_ENGINEERING}], "limit": 1000});
+    let r = post_json(&demo().state, "/api/v1/reports/supply-demand", &body).await.expect(StatusCode::OK);
+    assert_eq!(r["supply_from"], "request");
+    assert_eq!(r["graduates"], 2.0);
+    // Programming, which the major develops, is held by both.
+    let programming = r["balance"].as_array().unwrap().iter().find(|b| b["competency"]["id"] == "programming").unwrap();
+    assert_eq!(programming["supply_share"], 1.0, "{programming}");
+}
+
+#[tokio::test]
+async fn a_bad_supply_demand_request_is_a_located_error() {
+    let s = &demo().state;
+    get(s, "/api/v1/reports/supply-demand?from=2026-13-01")
+        .await
+        .expect_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+    get(s, "/api/v1/reports/supply-demand?kinds=post").await.expect_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+    get(s, "/api/v1/reports/supply-demand?k=0").await.expect_error(StatusCode::BAD_REQUEST, "invalid_parameter");
+    get(s, "/api/v1/reports/supply-demand?colour=red").await.expect(StatusCode::BAD_REQUEST);
+    let body = json!({"graduates": [{"competencies": [{"id": "no-such-competency"}]}]});
+    let r = post_json(s, "/api/v1/reports/supply-demand", &body)
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    assert!(r.to_string().contains("graduates[0].competencies[0].id"), "{r}");
+}

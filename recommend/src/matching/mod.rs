@@ -7,7 +7,8 @@
 //! - [`explain`]: the breakdown of one match (met, partly met, missing) in English and Chinese;
 //! - this module: the questions the API asks — graduate → posts and occupations,
 //!   occupation → related occupations, programme → occupations, occupation → programmes, and
-//!   the gap between a graduate and a target with the programmes that close it.
+//!   the gap between a graduate and a target with the programmes that close it;
+//! - [`supply`]: the supply–demand report of competencies, posts' openings against graduates.
 //!
 //! Only competencies enter a score: a graduate's major, institution, region or any personal
 //! attribute is never an input of these functions (a major counts only through the
@@ -16,12 +17,14 @@
 mod explain;
 mod index;
 mod sparse;
+mod supply;
 
 use tupu_graph::{NodeId, NodeKind, Relation, Snapshot};
 
 pub use explain::{Breakdown, Item, explain, explain_profile};
 pub use index::{Ability, ESSENTIAL_PENALTY, IndexCache, MatchIndex, OPTIONAL_FACTOR, Requirement, Via};
 pub use sparse::{Cell, Exposure, ExposureReport, Matcher, Profile, Rule, Scored, credit};
+pub use supply::{Balance, Closer, Demand, Supply, SupplyDemand, supply_demand};
 
 /// One ranked, explained match.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
