@@ -109,7 +109,8 @@ enum Command {
         /// prerequisites); for learning resources jsonl, resources-csv or chalkbase-exercises (a
         /// ChalkBase folder's exercises); for employment data esco (ESCO's CSV downloads, zipped
         /// or not, or an RDF file in ESCO's model), onet (a folder of O*NET tables), csco (the
-        /// CSCO 2022 CSV) or cn-majors (the catalogue of majors, JSON).
+        /// CSCO 2022 CSV), cn-majors (the catalogue of majors, JSON) or employment (JSON Lines of
+        /// majors, micro-majors, courses, posts and graduate cohorts; see the templates).
         /// Default: from the file extension (a folder is read as ChalkBase).
         #[arg(long)]
         format: Option<String>,
@@ -745,6 +746,9 @@ fn import(
             let (report, counts) = tupu_ingest::import_onet(store, file, &graph, replace)?;
             eprintln!("O*NET: {}", serde_json::to_string(&counts)?);
             Some(report)
+        }
+        Some("employment") => {
+            Some(tupu_ingest::import_employment(store, file, &graph_iri(graph.unwrap_or("employment"))?, replace)?)
         }
         Some("csco") => Some(tupu_ingest::import_csco(store, file, &graph_iri(graph.unwrap_or("csco"))?, replace)?),
         Some("cn-majors") => {

@@ -79,7 +79,7 @@ pub use integrity::{IntegrityFinding, integrity};
 pub use limits::{
     Cancelled, DEFAULT_ROW_BUDGET, GUARD_FUNCTION, RowBudget, SPARQL_LIMITS, SparqlLimits, catch_cancelled, check_shape,
 };
-pub use market::{Cohort, Market, PostFacts};
+pub use market::{Cohort, Market, PostFacts, is_iso_date};
 pub use oxigraph;
 pub use releases::Release;
 pub use snapshot::{

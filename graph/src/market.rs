@@ -116,3 +116,14 @@ impl GraphStore {
         Ok(Market { posts, cohorts })
     }
 }
+
+/// Whether `d` is an ISO 8601 calendar date `YYYY-MM-DD` (month 1–12, day 1–31).
+pub fn is_iso_date(d: &str) -> bool {
+    let b = d.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && (1..=12).contains(&d[5..7].parse::<u8>().unwrap_or(0))
+        && (1..=31).contains(&d[8..10].parse::<u8>().unwrap_or(0))
+}

@@ -652,34 +652,8 @@ impl Out {
         weight: Option<f32>,
         level: u8,
     ) {
-        let develops = essential.is_none();
-        let q = NamedNode::new_unchecked(format!(
-            "{}/{}-{}",
-            holder.as_str(),
-            if develops { "develops" } else { "requires" },
-            tupu_graph::local_name(comp.as_str())
-        ));
-        if develops {
-            self.add(holder, tupu::DEVELOPS, comp.clone());
-            self.add(holder, tupu::QUALIFIED_DEVELOPMENT, q.clone());
-            self.add(&q, rdf::TYPE, tupu::DEVELOPMENT);
-        } else {
-            self.add(holder, tupu::REQUIRES_COMPETENCY, comp.clone());
-            self.add(holder, tupu::QUALIFIED_REQUIREMENT, q.clone());
-            self.add(&q, rdf::TYPE, tupu::COMPETENCY_REQUIREMENT);
-        }
-        self.add(&q, tupu::COMPETENCY_PROP, comp.clone());
-        if let Some(e) = essential {
-            self.typed(&q, tupu::ESSENTIAL, e.to_string(), xsd::BOOLEAN);
-        }
-        if let Some(w) = weight {
-            // The canonical form the store gives back: "1", not "1.0".
-            let text = format!("{w:.1}");
-            self.typed(&q, tupu::WEIGHT, text.strip_suffix(".0").unwrap_or(&text).to_owned(), xsd::DECIMAL);
-        }
-        if level > 0 {
-            self.typed(&q, tupu::LEVEL, level.to_string(), xsd::INTEGER);
-        }
+        let quads = crate::table::qualified_quads(holder, comp, essential, weight, level, &self.graph);
+        self.quads.extend(quads);
     }
 }
 

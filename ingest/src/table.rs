@@ -6,8 +6,9 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use oxigraph::model::vocab::xsd;
+use oxigraph::model::vocab::{rdf, xsd};
 use oxigraph::model::{GraphName, Literal, NamedNode, NamedNodeRef, Quad, Term};
+use tupu_graph::vocab::tupu;
 use tupu_graph::{Diagnostic, DiagnosticCode, Location};
 
 use crate::error::ImportError;
@@ -345,6 +346,58 @@ impl Sink {
             Err(ImportError::Invalid { path: path.display().to_string(), diagnostics: self.problems })
         }
     }
+}
+
+/// The quads of a qualified `tupu:develops` (when `essential` is `None`) or
+/// `tupu:requiresCompetency` edge from `holder` to `comp`: the plain edge, and the
+/// qualification node `{holder}/develops-{comp}` or `{holder}/requires-{comp}` with its
+/// competency, essential flag, weight (canonical decimal: `1`, `0.8`) and level (when > 0).
+pub(crate) fn qualified_quads(
+    holder: &NamedNode,
+    comp: &NamedNode,
+    essential: Option<bool>,
+    weight: Option<f32>,
+    level: u8,
+    graph: &GraphName,
+) -> Vec<Quad> {
+    let develops = essential.is_none();
+    let q = NamedNode::new_unchecked(format!(
+        "{}/{}-{}",
+        holder.as_str(),
+        if develops { "develops" } else { "requires" },
+        tupu_graph::local_name(comp.as_str())
+    ));
+    let (edge, qualified, class) = if develops {
+        (tupu::DEVELOPS, tupu::QUALIFIED_DEVELOPMENT, tupu::DEVELOPMENT)
+    } else {
+        (tupu::REQUIRES_COMPETENCY, tupu::QUALIFIED_REQUIREMENT, tupu::COMPETENCY_REQUIREMENT)
+    };
+    let mut out = vec![
+        Quad::new(holder.clone(), edge, comp.clone(), graph.clone()),
+        Quad::new(holder.clone(), qualified, q.clone(), graph.clone()),
+        Quad::new(q.clone(), rdf::TYPE, class, graph.clone()),
+        Quad::new(q.clone(), tupu::COMPETENCY_PROP, comp.clone(), graph.clone()),
+    ];
+    if let Some(e) = essential {
+        out.push(Quad::new(
+            q.clone(),
+            tupu::ESSENTIAL,
+            Literal::new_typed_literal(e.to_string(), xsd::BOOLEAN),
+            graph.clone(),
+        ));
+    }
+    if let Some(w) = weight {
+        out.push(Quad::new(
+            q.clone(),
+            tupu::WEIGHT,
+            Literal::new_typed_literal(format!("{w}"), xsd::DECIMAL),
+            graph.clone(),
+        ));
+    }
+    if level > 0 {
+        out.push(Quad::new(q, tupu::LEVEL, Literal::new_typed_literal(level.to_string(), xsd::INTEGER), graph.clone()));
+    }
+    out
 }
 
 /// The files of a source: a folder of files, a folder of ZIP archives, or one ZIP archive.

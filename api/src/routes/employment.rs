@@ -664,22 +664,12 @@ struct MarketFilter {
 
 fn iso_date(value: &Option<String>, name: &str) -> Result<(), ApiError> {
     match value {
-        Some(d) if !is_iso_date(d) => Err(ApiError::bad_request(
+        Some(d) if !tupu_graph::is_iso_date(d) => Err(ApiError::bad_request(
             "invalid_parameter",
             format!("{name}='{d}' is not a date; give it as YYYY-MM-DD, such as 2026-07-01"),
         )),
         _ => Ok(()),
     }
-}
-
-fn is_iso_date(d: &str) -> bool {
-    let b = d.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-        && (1..=12).contains(&d[5..7].parse::<u8>().unwrap_or(0))
-        && (1..=31).contains(&d[8..10].parse::<u8>().unwrap_or(0))
 }
 
 async fn supply_demand_report(

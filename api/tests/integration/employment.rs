@@ -217,3 +217,90 @@ async fn a_bad_supply_demand_request_is_a_located_error() {
         .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
     assert!(r.to_string().contains("graduates[0].competencies[0].id"), "{r}");
 }
+
+#[tokio::test]
+async fn the_employment_template_imports_and_its_posts_and_cohorts_count_in_the_report() {
+    let fixture = crate::fixtures::Fixture::new(true, tupu_api::ServerConfig::default());
+    let s = &fixture.state;
+    let before = get(s, "/api/v1/reports/supply-demand").await.expect(StatusCode::OK);
+    let template = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ingest/templates/employment.jsonl");
+    let graph = tupu_graph::graph_iri("employment").unwrap();
+    let report = tupu_ingest::import_employment(&s.graph, &template, &graph, false).unwrap();
+    assert!(report.commit.added > 20, "{report:?}");
+    let after = get(s, "/api/v1/reports/supply-demand").await.expect(StatusCode::OK);
+    // The template's post (3 openings) and cohort (320 graduates) are counted.
+    assert_eq!(after["posts"].as_u64().unwrap(), before["posts"].as_u64().unwrap() + 1);
+    assert_eq!(after["openings"].as_f64().unwrap(), before["openings"].as_f64().unwrap() + 3.0);
+    assert_eq!(after["graduates"].as_f64().unwrap(), before["graduates"].as_f64().unwrap() + 320.0);
+    // The new micro-major is a programme the matcher knows, with its hours of study.
+    let r = get(s, &format!("/api/v1/nodes/{}", enc("https://w3id.org/tupu/employment/cloud-native")))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r["kind"], "micro_major", "{r}");
+    let body = json!({"graduate": {"major": SOFTWARE_ENGINEERING}, "target": "https://w3id.org/tupu/employment/post-2026-0001", "k": 20});
+    let gap = post_json(s, "/api/v1/gap", &body).await.expect(StatusCode::OK);
+    let options: Vec<&str> =
+        gap["options"].as_array().unwrap().iter().map(|o| o["programme"]["id"].as_str().unwrap()).collect();
+    assert!(options.contains(&"cloud-native"), "{gap}");
+}
+
+#[tokio::test]
+async fn a_bad_employment_file_names_every_fault_and_imports_nothing() {
+    let fixture = crate::fixtures::Fixture::new(true, tupu_api::ServerConfig::default());
+    let s = &fixture.state;
+    let version = s.graph.version();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.jsonl");
+    let lines = [
+        r#"{"type": "major", "id": "080902", "develops": [{"competency": "programming", "level": 9}]}"#,
+        r#"{"type": "post", "id": "p1", "label_zh": "岗位", "requires": [{"competency": "no-such-skill"}], "date": "2026-13-01"}"#,
+        r#"{"type": "post", "id": "p1", "label_zh": "重复", "occupation": "2-02-10-03"}"#,
+        r#"{"type": "cohort", "programme": "programming", "graduates": -5}"#,
+        r#"{"type": "robot", "id": "r"}"#,
+        r#"{"type": "course", "id": "c", "label_en": "C", "openings": 3, "develops": [{"competency": "sql", "weight": 1.5}]}"#,
+        r#"not json"#,
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let graph = tupu_graph::graph_iri("employment").unwrap();
+    let error = tupu_ingest::import_employment(&s.graph, &file, &graph, false).unwrap_err();
+    let found: Vec<(u64, String)> = error
+        .diagnostics()
+        .iter()
+        .map(|d| {
+            let at = d.location.as_ref().unwrap();
+            (at.line.unwrap(), at.field.clone().unwrap())
+        })
+        .collect();
+    for expected in [
+        (1, "develops[0].level"),
+        (2, "requires[0].competency"),
+        (2, "date"),
+        (3, "id"),
+        (4, "programme"),
+        (4, "graduates"),
+        (5, "type"),
+        (6, "openings"),
+        (6, "develops[0].weight"),
+        (7, "(line)"),
+    ] {
+        assert!(found.iter().any(|(l, f)| *l == expected.0 && f == expected.1), "{expected:?} not in {found:?}");
+    }
+    assert_eq!(s.graph.version(), version, "nothing is committed");
+}
+
+#[tokio::test]
+async fn an_employment_file_may_not_restate_what_a_node_already_has() {
+    let fixture = crate::fixtures::Fixture::new(true, tupu_api::ServerConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("again.jsonl");
+    std::fs::write(
+        &file,
+        r#"{"type": "major", "id": "080902", "develops": [{"competency": "programming", "level": 3}]}"#,
+    )
+    .unwrap();
+    let graph = tupu_graph::graph_iri("employment").unwrap();
+    let error = tupu_ingest::import_employment(&fixture.state.graph, &file, &graph, false).unwrap_err();
+    let d = &error.diagnostics()[0];
+    assert_eq!(d.location.as_ref().unwrap().field.as_deref(), Some("develops[0].competency"), "{d:?}");
+    assert!(d.message.contains("already develops"), "{d:?}");
+}
