@@ -746,65 +746,72 @@ fn every_chinese_major_loads_with_its_code() {
 }
 
 /// Related occupations against the classifications' own grouping, a proxy for expert
-/// judgement: the share of each occupation's 10 most related that sit in its SOC minor group
-/// (O*NET, e.g. 15-12 computer occupations) or its ISCO-08 unit group (ESCO, measured on the
-/// requirement similarity alone, without the same-group bonus), beside the share a random
-/// pick would give. Prints the table; asserts a large margin over chance.
-#[test]
-fn related_occupations_agree_with_the_classifications_groups() {
+/// judgement: the share of each occupation's 10 most related that sit in its own group, beside
+/// the share a random pick would give (measured on the requirement similarity alone, without
+/// the same-group bonus).
+fn related_in_group(
+    s: &tupu_graph::Snapshot,
+    group: &dyn Fn(tupu_graph::NodeId) -> Option<String>,
+) -> (f64, f64, usize) {
     use tupu_recommend::matching::{MatchIndex, related_occupations};
-
-    fn evaluate(s: &tupu_graph::Snapshot, group: &dyn Fn(tupu_graph::NodeId) -> Option<String>) -> (f64, f64, usize) {
-        let index = MatchIndex::new(s);
-        let occupations: Vec<_> = s
-            .nodes_of_kind(NodeKind::Occupation)
-            .filter(|&o| group(o).is_some() && index.requirements(o).is_some())
-            .collect();
-        let mut sizes: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        for &o in &occupations {
-            *sizes.entry(group(o).unwrap()).or_default() += 1;
-        }
-        let (mut hits, mut shown, mut chance) = (0usize, 0usize, 0.0f64);
-        for &o in &occupations {
-            let g = group(o).unwrap();
-            let related = related_occupations(&index, s, o, 40);
-            let mut by_similarity: Vec<_> = related.iter().filter(|r| group(r.occupation).is_some()).collect();
-            by_similarity.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
-            for r in by_similarity.iter().take(10) {
-                shown += 1;
-                hits += usize::from(group(r.occupation).as_deref() == Some(g.as_str()));
-            }
-            chance += (sizes[&g] - 1) as f64 / (occupations.len() - 1) as f64;
-        }
-        (hits as f64 / shown as f64, chance / occupations.len() as f64, occupations.len())
+    let index = MatchIndex::new(s);
+    let occupations: Vec<_> = s
+        .nodes_of_kind(NodeKind::Occupation)
+        .filter(|&o| group(o).is_some() && index.requirements(o).is_some())
+        .collect();
+    let mut sizes: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for &o in &occupations {
+        *sizes.entry(group(o).unwrap()).or_default() += 1;
     }
+    let (mut hits, mut shown, mut chance) = (0usize, 0usize, 0.0f64);
+    for &o in &occupations {
+        let g = group(o).unwrap();
+        let related = related_occupations(&index, s, o, 40);
+        let mut by_similarity: Vec<_> = related.iter().filter(|r| group(r.occupation).is_some()).collect();
+        by_similarity.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
+        for r in by_similarity.iter().take(10) {
+            shown += 1;
+            hits += usize::from(group(r.occupation).as_deref() == Some(g.as_str()));
+        }
+        chance += (sizes[&g] - 1) as f64 / (occupations.len() - 1) as f64;
+    }
+    (hits as f64 / shown as f64, chance / occupations.len() as f64, occupations.len())
+}
 
+/// O*NET: the SOC minor group (15-12, computer occupations). Prints the figure; asserts a large
+/// margin over chance.
+#[test]
+fn onet_related_occupations_share_their_soc_minor_group() {
     let store = GraphStore::in_memory().unwrap();
     load_bundled(&store, false).unwrap();
     tupu_ingest::import_onet(&store, &datasets().join("onet-29.3"), &graph_iri("onet").unwrap(), false).unwrap();
     let s = store.snapshot();
-    let onet_minor = |o: tupu_graph::NodeId| -> Option<String> {
+    let minor = |o: tupu_graph::NodeId| -> Option<String> {
         let code = s.iri(o).rsplit('/').next()?;
         (code.len() == 10 && code.as_bytes()[2] == b'-').then(|| code[..5].to_owned())
     };
-    let (onet, onet_chance, onet_n) = evaluate(&s, &onet_minor);
+    let (share, chance, n) = related_in_group(&s, &minor);
+    eprintln!("| O*NET 29.3, SOC minor group | {n} occupations | top 10 in group {share:.3} | chance {chance:.3} |");
+    assert!(share > 5.0 * chance, "{share:.3} against chance {chance:.3}");
+}
 
+/// ESCO: the ISCO-08 unit group. Prints the figure; asserts a large margin over chance.
+#[test]
+fn esco_related_occupations_share_their_isco_unit_group() {
     let store = GraphStore::in_memory().unwrap();
     load_bundled(&store, false).unwrap();
     tupu_ingest::import_esco(&store, &datasets().join("esco-v1.1.1"), &graph_iri("esco").unwrap(), false, false)
         .unwrap();
     let s = store.snapshot();
-    let isco_unit = |o: tupu_graph::NodeId| -> Option<String> {
+    let unit = |o: tupu_graph::NodeId| -> Option<String> {
         if s.iri(o).contains("/isco/") {
             return None;
         }
         s.out(o, Relation::Broader).iter().map(|e| s.iri(e.node)).find(|g| g.contains("/isco/C")).map(str::to_owned)
     };
-    let (esco, esco_chance, esco_n) = evaluate(&s, &isco_unit);
-    eprintln!("related occupations, share of the top 10 in the occupation's own group:");
-    eprintln!("| data | occupations | related, top 10 | chance |");
-    eprintln!("| O*NET 29.3, SOC minor group | {onet_n} | {onet:.3} | {onet_chance:.3} |");
-    eprintln!("| ESCO v1.1.1, ISCO-08 unit group | {esco_n} | {esco:.3} | {esco_chance:.3} |");
-    assert!(onet > 5.0 * onet_chance, "O*NET: {onet:.3} against chance {onet_chance:.3}");
-    assert!(esco > 5.0 * esco_chance, "ESCO: {esco:.3} against chance {esco_chance:.3}");
+    let (share, chance, n) = related_in_group(&s, &unit);
+    eprintln!(
+        "| ESCO v1.1.1, ISCO-08 unit group | {n} occupations | top 10 in group {share:.3} | chance {chance:.3} |"
+    );
+    assert!(share > 5.0 * chance, "{share:.3} against chance {chance:.3}");
 }
