@@ -1,12 +1,14 @@
 //! Backups of a data directory while it is in use, and restores.
 //!
-//! A backup is a directory laid out like a data directory: `graph/` (a RocksDB checkpoint
-//! made by oxigraph's `Store::backup`: the memtables are flushed and the SST files
-//! hard-linked where the file system allows), `learners.redb` (a consistent copy from one read
+//! A backup is a directory laid out like a data directory: `graph/` (`GraphStore::backup`: a
+//! RocksDB checkpoint made by oxigraph's `Store::backup`, the memtables flushed and the SST
+//! files hard-linked where the file system allows, and beside it a consistent copy of the
+//! history, drafts and releases, both under the commit lock), `learners.redb` (a consistent copy from one read
 //! transaction, `LearnerStore::backup`) and a copy of every other file of the data directory
 //! (the audit trail, ...), line logs (`*.log`, `*.jsonl`) cut after their last complete line
-//! if they end in the middle of one (an append in progress). `backups/` and the import
-//! journal are not copied.
+//! if they end in the middle of one (an append in progress). `backups/`, the import
+//! journal and the search index are not copied: the index is rebuilt from the store when the
+//! restored directory is first served (it records the version it reflects).
 //!
 //! A running server makes backups at `POST /api/v1/admin/backup` into `DATA/backups/NAME`;
 //! `tupu backup DIR --server URL` asks for one and moves it to `DIR`. Without a server,
@@ -28,7 +30,7 @@ use crate::error::ApiError;
 use crate::state::{AppState, blocking};
 
 /// Names in a data directory that a backup does not copy as plain files.
-const SKIPPED: [&str; 5] = ["graph", "learners.redb", "learners.redb.wal", "backups", "graph.journal"];
+const SKIPPED: [&str; 6] = ["graph", "learners.redb", "learners.redb.wal", "backups", "graph.journal", "search"];
 
 /// Writes a backup of the open stores of `data` into `target`, which must not exist.
 pub fn backup(graph: &GraphStore, learners: &Learners, data: &Path, target: &Path) -> anyhow::Result<()> {
@@ -44,7 +46,7 @@ pub fn backup(graph: &GraphStore, learners: &Learners, data: &Path, target: &Pat
 /// [`backup`] into the empty directory `target`.
 fn backup_into(graph: &GraphStore, learners: &Learners, data: &Path, target: &Path) -> anyhow::Result<()> {
     use anyhow::Context;
-    graph.store().backup(target.join("graph")).context("cannot back up the graph store")?;
+    graph.backup(&target.join("graph")).context("cannot back up the graph store")?;
     learners.store().backup(&target.join("learners.redb")).context("cannot back up the learner store")?;
     for entry in fs::read_dir(data).with_context(|| format!("cannot list {}", data.display()))? {
         let entry = entry?;

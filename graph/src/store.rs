@@ -211,6 +211,17 @@ impl GraphStore {
         Ok(graph)
     }
 
+    /// Writes a consistent backup into the new directory `target`: a RocksDB checkpoint of
+    /// the store (memtables flushed, files hard-linked where the file system allows) and a copy
+    /// of the history, drafts and releases (`history.redb`), both taken under the commit lock so
+    /// that no commit falls between them. Readers are not blocked.
+    pub fn backup(&self, target: &Path) -> Result<(), GraphError> {
+        let _writing = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.store.backup(target)?;
+        self.history.backup(&target.join("history.redb"))?;
+        Ok(())
+    }
+
     /// A store in memory, for tests and tools.
     pub fn in_memory() -> Result<Self, GraphError> {
         Self::from_store(Store::new()?, crate::history::History::in_memory()?)

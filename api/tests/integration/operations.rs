@@ -175,7 +175,8 @@ async fn the_audit_trail_records_access_and_detects_a_modified_entry() {
 }
 
 /// A backup made by a serving server, restored with `tupu restore` into a new data directory,
-/// answers the same: graph statistics, a learner's mastery and next steps, the audit trail.
+/// answers the same: graph statistics, a learner's mastery and next steps, the history of
+/// commits, the audit trail.
 #[tokio::test]
 async fn a_backup_made_while_serving_restores_to_the_same_answers() {
     let fixture = Fixture::new(true, tupu_api::ServerConfig::default());
@@ -189,7 +190,7 @@ async fn a_backup_made_while_serving_restores_to_the_same_answers() {
     crate::fixtures::post_json(&state, "/api/v1/learners/ana/events", &events).await.expect(StatusCode::OK);
     let answers = |state: tupu_api::AppState| async move {
         let mut out = Vec::new();
-        for uri in ["/api/v1/graph/stats", "/api/v1/learners/ana/mastery"] {
+        for uri in ["/api/v1/graph/stats", "/api/v1/learners/ana/mastery", "/api/v1/history"] {
             out.push(get(&state, uri).await.expect(StatusCode::OK));
         }
         // Next steps: the same items (their explanations count days up to now).
