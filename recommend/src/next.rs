@@ -392,9 +392,9 @@ impl Candidate {
 /// confirms what the goals rest on. **Consolidation ends** once every point is confirmed: the
 /// list is empty and its status is [`ListStatus::GoalConfirmed`], until recall fades below the
 /// threshold and the faded points come back. (A belief is no confirmation: ending at a belief
-/// of 0.95 dropped the points mastered by inference alone, whose practice teaches most, and
-/// lowered the simulated learning gain from 1.21× to 1.18× of the best baseline; see
-/// [`CONFIRM_RIGHT`].)
+/// of 0.95 drops the points mastered by inference alone, whose practice teaches most, and
+/// lowers the simulated learning gain on ChalkBase from 1.21× to 1.19× of the best baseline,
+/// under the promised 1.2×; see [`CONFIRM_RIGHT`].)
 ///
 /// Otherwise the list is picked greedily with a diversity rule: at most `per_thread` items per
 /// learning thread and a penalty of 0.1 per item already taken from the same topic, so one
@@ -902,9 +902,10 @@ fn consolidation(
 /// answer can be a guess (the default guess rates reach 0.25); two rarely are (0.06). A
 /// belief alone confirms nothing: inference through the closure can raise a point no one
 /// practised above any threshold, and those are the points consolidation is for. Two also
-/// keeps the simulated learning gain: with one, consolidation ends within the simulator's 20
-/// steps on more learners, and the paired margin over the best baseline falls from 0.0381 to
-/// 0.0370 (1.20×); with two it stays at 0.0381 (1.21×, `benches/tests/evaluation.rs`).
+/// teaches more in the simulator (`benches/tests/evaluation.rs`): with one, consolidation ends
+/// within its 20 steps for more learners, and the paired margin over the best baseline falls
+/// from 0.0386 to 0.0375 on ChalkBase (1.21× to 1.20×) and from 0.0494 to 0.0475 on the
+/// synthetic graph.
 pub const CONFIRM_RIGHT: u32 = 2;
 
 /// Whether the learner's own answers confirm a point of a goal, from its entry: answered right
