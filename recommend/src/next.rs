@@ -357,9 +357,9 @@ impl Candidate {
 /// ([`Explanation::instead_of`]), each until it is practised again: a prerequisite practised
 /// since the learner last tried the stuck point is not offered for it again (offered on and
 /// on, such reviews of points the learner knows took 12–29% of the steps of 80-step simulated
-/// episodes and left Tupu at 0.91× and 0.77× of a random ready point; without them, 1.00×). A
-/// wrong answer alone cannot do this: under BKT's learning transition it may even raise the
-/// belief.
+/// episodes and left Tupu at 0.91× and 0.77× of a random ready point; without them, 1.00× and
+/// 0.99× on ChalkBase and the synthetic graph). A wrong answer alone cannot do this: under
+/// BKT's learning transition it may even raise the belief.
 ///
 /// **Checks** ([`ItemKind::Probe`]) skip ahead, as knowledge-space assessment does. They are
 /// offered to a learner with at least one knowledge point answered right every time (*clean*).
