@@ -13,10 +13,12 @@
 //! The same graph can be had as a [`Snapshot`] (for algorithm benchmarks) or as quads (for the
 //! store and the compiler). Generation is deterministic for a seed.
 
+mod kss;
 mod learners;
 mod matching;
 pub mod search;
 
+pub use kss::{KSS_EDGES, KSS_POINTS, KssEnv, KssLearner, KssPolicy, KssResult, kss_evaluate};
 pub use learners::{goal, progressed_learner};
 pub use matching::zipf_profiles;
 

@@ -54,9 +54,9 @@ pub use model::{
     ModelOptions, NodeMastery, Observation,
 };
 pub use next::{
-    CONFIRMED, Explanation, ItemKind, ListStatus, NextRequest, PROBE_SCALE, RecommendConfig, Recommendation,
-    STUCK_PENALTY, STUCK_RIGHT_SHARE, STUCK_WRONG, ScoreParts, ScoreWeights, is_ready, is_stuck, list_status,
-    next_steps, ready_fringe, remaining_for_goal,
+    CONFIRM_RIGHT, Explanation, ItemKind, ListStatus, NextRequest, PROBE_SCALE, RecommendConfig, Recommendation,
+    STUCK_PENALTY, STUCK_RIGHT_SHARE, STUCK_WRONG, ScoreParts, ScoreWeights, is_confirmed, is_ready, is_stuck,
+    list_status, next_steps, ready_fringe, remaining_for_goal,
 };
 pub use path::{LearningPath, PathError, PathStep, Stage, expand_goal, plan_path, typical_minutes};
 pub use service::{EventPrediction, LearnerError, Learners, Prediction, RecordReport};

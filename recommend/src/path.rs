@@ -176,14 +176,18 @@ pub fn expand_goal(snapshot: &Snapshot, goal: NodeId) -> Result<Vec<NodeId>, Pat
     Ok(out)
 }
 
-/// Plans a path to `goals` (see [`expand_goal`]).
+/// Plans a path to `goals` (see [`expand_goal`]), in three named stages: **plan** (what must
+/// be learnt), **order** (in which order) and **stage** (grouped, timed, with resources).
 ///
-/// The steps are every knowledge point not yet mastered among the targets and their
-/// transitive prerequisites, stopping at mastered ones (what a mastered point requires is taken
-/// as known). They are ordered by Kahn's algorithm with a preference: continue the current
-/// thread while one of its nodes is available, else take the available node earliest in the
-/// teaching order. Every step's prerequisites are therefore earlier steps or mastered. A stage
-/// is a maximal run of steps in one thread (or topic); steps with neither form one stage.
+/// - **Plan.** The steps are every knowledge point not yet mastered among the targets and
+///   their transitive prerequisites, stopping at mastered ones (what a mastered point requires
+///   is taken as known).
+/// - **Order.** Kahn's algorithm with a preference: continue the current thread while one of
+///   its nodes is available, else take the available node earliest in the teaching order.
+///   Every step's prerequisites are therefore earlier steps or mastered.
+/// - **Stage.** A stage is a maximal run of steps in one thread (or topic); steps with
+///   neither form one stage, so a graph without threads is one stage. Each step gets its
+///   minutes from its belief, its prerequisites among the steps and its resources.
 ///
 /// ```text
 ///   a0 ◀── a1 ◀── a2        thread a       (x ◀── y: y requires x)
@@ -221,195 +225,246 @@ pub fn plan_path(
     }
     let threshold = config.mastery_threshold;
     let belief = |x: NodeId| mastery.entry(x).map_or_else(|| index.prior(x), |m| m.p);
-    let mastered = |x: NodeId| belief(x) >= threshold;
     let mut targets = Vec::new();
     for &g in goals {
         targets.extend(expand_goal(snapshot, g)?);
     }
     targets.sort();
     targets.dedup();
-    let already_mastered: Vec<NodeId> = targets.iter().copied().filter(|&x| mastered(x)).collect();
-
-    // Each plan node's slot, in a dense array of the thread's kept between requests (and reset
-    // after each plan): the walk below looks up the slot of every prerequisite edge.
-    let mut scratch = PATH_SCRATCH.with(std::cell::Cell::take).unwrap_or_default();
-    let count = snapshot.node_count();
-    let mut slot_of = std::mem::take(&mut scratch.slot_of);
-    if slot_of.len() != count {
-        slot_of.clear();
-        slot_of.resize(count, u32::MAX);
-    }
-
-    // The plan: unmastered targets and their unmastered prerequisites, transitively, each with
-    // a local slot from the moment it is found, and for each its prerequisites in the plan.
-    let mut nodes: Vec<NodeId> = Vec::new();
-    let mut beliefs: Vec<f32> = Vec::new();
-    let mut stack: Vec<u32> = Vec::new();
-    // Gives `x` the next slot and queues it.
-    macro_rules! found {
-        ($x:expr, $p:expr) => {{
-            let i = nodes.len() as u32;
-            slot_of[$x.index()] = i;
-            nodes.push($x);
-            beliefs.push($p);
-            stack.push(i);
-            i
-        }};
-    }
-    for &x in &targets {
-        if !mastered(x) && slot_of[x.index()] == u32::MAX {
-            found!(x, belief(x));
-        }
-    }
-    // `before[before_at[i]]` lists slot i's prerequisites in the plan, in prerequisite order.
-    let mut before: Vec<u32> = Vec::new();
-    let mut before_at: Vec<Span> = Vec::new();
-    let mut links: Vec<NodeId> = Vec::new();
-    while let Some(i) = stack.pop() {
-        let start = before.len();
-        for q in snapshot.prerequisites(nodes[i as usize]) {
-            let j = match slot_of[q.index()] {
-                u32::MAX => {
-                    if mastered(q) {
-                        continue;
-                    }
-                    found!(q, belief(q))
-                }
-                j => j,
-            };
-            before.push(j);
-        }
-        if before_at.len() < nodes.len() {
-            before_at.resize(nodes.len(), Span::default());
-        }
-        before_at[i as usize] = Span { start: start as u32, len: (before.len() - start) as u32 };
-    }
-    let n = nodes.len();
-    // The same edges the other way: a counting sort of `before` by prerequisite.
-    let mut after_offsets = vec![0u32; n + 1];
-    for &j in &before {
-        after_offsets[j as usize + 1] += 1;
-    }
-    for i in 0..n {
-        after_offsets[i + 1] += after_offsets[i];
-    }
-    let mut fill = after_offsets.clone();
-    let mut after = vec![0u32; before.len()];
-    for (i, span) in before_at.iter().enumerate() {
-        for &j in &before[span.range()] {
-            after[fill[j as usize] as usize] = i as u32;
-            fill[j as usize] += 1;
-        }
-    }
-
-    // Kahn's algorithm, earliest in teaching order first, staying on the current thread while
-    // it has a node ready. Heaps with lazy deletion: a node taken from one heap is skipped
-    // when it reaches the top of the other.
-    let group = |x: NodeId| {
-        let a = snapshot.attrs(x);
-        a.thread.or(a.topic)
-    };
-    type Heap = BinaryHeap<Reverse<(u64, NodeId, u32)>>;
-    let key = |i: u32| Reverse(((index.position(nodes[i as usize]) * 1e6) as u64, nodes[i as usize], i));
-    let mut waiting: Vec<u32> = before_at.iter().map(|s| s.len).collect();
-    let mut available: Heap = BinaryHeap::with_capacity(n);
-    let mut by_thread: HashMap<Sym, Heap> = HashMap::default();
-    let ready = |i: u32, available: &mut Heap, by_thread: &mut HashMap<Sym, Heap>| {
-        available.push(key(i));
-        if let Some(t) = group(nodes[i as usize]) {
-            by_thread.entry(t).or_default().push(key(i));
-        }
-    };
-    for i in 0..n as u32 {
-        if waiting[i as usize] == 0 {
-            ready(i, &mut available, &mut by_thread);
-        }
-    }
-    let mut taken = vec![false; n];
-    let top = |heap: &mut Heap, taken: &[bool]| {
-        while let Some(&Reverse(k)) = heap.peek() {
-            if !taken[k.2 as usize] {
-                return Some(k.2);
-            }
-            heap.pop();
-        }
-        None
-    };
-    let mut order: Vec<u32> = Vec::with_capacity(n);
-    let mut current: Option<Sym> = None;
-    loop {
-        let on_thread = current.and_then(|t| by_thread.get_mut(&t)).and_then(|h| top(h, &taken));
-        let Some(i) = on_thread.or_else(|| top(&mut available, &taken)) else { break };
-        taken[i as usize] = true;
-        current = group(nodes[i as usize]);
-        order.push(i);
-        for &d in &after[after_offsets[i as usize] as usize..after_offsets[i as usize + 1] as usize] {
-            waiting[d as usize] -= 1;
-            if waiting[d as usize] == 0 {
-                ready(d, &mut available, &mut by_thread);
-            }
-        }
-    }
-    debug_assert_eq!(order.len(), n, "prerequisites are acyclic in every committed snapshot");
-
-    // Steps, stages, times.
-    let mut steps = Vec::with_capacity(n);
-    let mut stages: Vec<Stage> = Vec::new();
-    let mut total = 0.0f32;
-    let mut switches = 0;
-    links.reserve(before.len() + n * config.resources_per_item.min(4));
-    for (i, &local) in order.iter().enumerate() {
-        let x = nodes[local as usize];
-        let p = beliefs[local as usize];
-        let minutes = (typical_minutes(snapshot, x) * (1.0 - p)).max(5.0);
-        let g = group(x);
-        let new_stage = match stages.last() {
-            None => true,
-            // Steps without a thread (or topic) share their stage: a graph without threads is
-            // one stage, not one stage a step.
-            Some(s) => s.thread != g,
-        };
-        if new_stage {
-            if !stages.is_empty() {
-                switches += 1;
-            }
-            stages.push(Stage { index: stages.len(), thread: g, steps: i..i, minutes: 0.0 });
-        }
-        let stage = stages.last_mut().expect("a stage was just pushed");
-        stage.steps.end = i + 1;
-        stage.minutes += minutes;
-        total += minutes;
-        let start = links.len();
-        links.extend(before[before_at[local as usize].range()].iter().map(|&j| nodes[j as usize]));
-        let after = Span::of(&links, start);
-        let start = links.len();
-        links.extend(index.resources(x).iter().take(config.resources_per_item));
-        let resources = Span::of(&links, start);
-        steps.push(PathStep {
-            node: x,
-            stage: stage.index,
-            minutes,
-            mastery: p,
-            after,
-            resources,
-            within_budget: budget_minutes.is_none_or(|b| total <= b),
-        });
-    }
-    for &x in &nodes {
-        slot_of[x.index()] = u32::MAX;
-    }
-    scratch.slot_of = slot_of;
-    PATH_SCRATCH.with(|s| s.set(Some(scratch)));
+    let already_mastered: Vec<NodeId> = targets.iter().copied().filter(|&x| belief(x) >= threshold).collect();
+    // Stage 1, plan: what must be learnt, and what each step requires among the steps.
+    let plan = Plan::gather(snapshot, &targets, belief, threshold);
+    // Stage 2, order: prerequisites first, one thread as long as it can.
+    let order = plan.order(snapshot, index);
+    // Stage 3, stage: thread runs, minutes, budget, each step's lists.
+    let staged = plan.stage(snapshot, index, &order, budget_minutes, config.resources_per_item);
     Ok(LearningPath {
         targets,
         already_mastered,
-        steps,
-        stages,
-        total_minutes: total,
-        thread_switches: switches,
-        fits_budget: budget_minutes.map(|b| total <= b),
-        links,
+        steps: staged.steps,
+        stages: staged.stages,
+        total_minutes: staged.total_minutes,
+        thread_switches: staged.thread_switches,
+        fits_budget: budget_minutes.map(|b| staged.total_minutes <= b),
+        links: staged.links,
     })
+}
+
+/// What a path must teach: the plan's nodes in local slots (in the order they were found),
+/// their beliefs, and for each slot its prerequisites among the slots.
+struct Plan {
+    nodes: Vec<NodeId>,
+    beliefs: Vec<f32>,
+    /// `before[before_at[i]]` lists slot i's prerequisites in the plan, in prerequisite order.
+    before: Vec<u32>,
+    before_at: Vec<Span>,
+}
+
+/// The thread (or else the topic) a node's stage follows.
+fn group(snapshot: &Snapshot, x: NodeId) -> Option<Sym> {
+    let a = snapshot.attrs(x);
+    a.thread.or(a.topic)
+}
+
+impl Plan {
+    /// The unmastered targets and their unmastered prerequisites, transitively (depth first),
+    /// each with a local slot from the moment it is found. O(P + E_P).
+    fn gather(snapshot: &Snapshot, targets: &[NodeId], belief: impl Fn(NodeId) -> f32, threshold: f32) -> Self {
+        // Each plan node's slot, in a dense array of the thread's kept between requests (and
+        // reset before it is kept): the walk looks up the slot of every prerequisite edge.
+        let mut scratch = PATH_SCRATCH.with(std::cell::Cell::take).unwrap_or_default();
+        let count = snapshot.node_count();
+        let mut slot_of = std::mem::take(&mut scratch.slot_of);
+        if slot_of.len() != count {
+            slot_of.clear();
+            slot_of.resize(count, u32::MAX);
+        }
+        let mut plan = Plan { nodes: Vec::new(), beliefs: Vec::new(), before: Vec::new(), before_at: Vec::new() };
+        let mut stack: Vec<u32> = Vec::new();
+        for &x in targets {
+            let p = belief(x);
+            if p < threshold && slot_of[x.index()] == u32::MAX {
+                plan.found(&mut slot_of, &mut stack, x, p);
+            }
+        }
+        while let Some(i) = stack.pop() {
+            let start = plan.before.len();
+            for q in snapshot.prerequisites(plan.nodes[i as usize]) {
+                let j = match slot_of[q.index()] {
+                    u32::MAX => {
+                        let p = belief(q);
+                        if p >= threshold {
+                            continue;
+                        }
+                        plan.found(&mut slot_of, &mut stack, q, p)
+                    }
+                    j => j,
+                };
+                plan.before.push(j);
+            }
+            if plan.before_at.len() < plan.nodes.len() {
+                plan.before_at.resize(plan.nodes.len(), Span::default());
+            }
+            plan.before_at[i as usize] = Span { start: start as u32, len: (plan.before.len() - start) as u32 };
+        }
+        for &x in &plan.nodes {
+            slot_of[x.index()] = u32::MAX;
+        }
+        scratch.slot_of = slot_of;
+        PATH_SCRATCH.with(|s| s.set(Some(scratch)));
+        plan
+    }
+
+    /// Gives `x` the next slot and queues it.
+    fn found(&mut self, slot_of: &mut [u32], stack: &mut Vec<u32>, x: NodeId, p: f32) -> u32 {
+        let i = self.nodes.len() as u32;
+        slot_of[x.index()] = i;
+        self.nodes.push(x);
+        self.beliefs.push(p);
+        stack.push(i);
+        i
+    }
+
+    /// The same edges the other way, `(offsets, after)`: slot i's dependents in the plan are
+    /// `after[offsets[i]..offsets[i + 1]]`. A counting sort of `before` by prerequisite, O(P + E_P).
+    fn dependents(&self) -> (Vec<u32>, Vec<u32>) {
+        let n = self.nodes.len();
+        let mut offsets = vec![0u32; n + 1];
+        for &j in &self.before {
+            offsets[j as usize + 1] += 1;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut after = vec![0u32; self.before.len()];
+        for (i, span) in self.before_at.iter().enumerate() {
+            for &j in &self.before[span.range()] {
+                after[fill[j as usize] as usize] = i as u32;
+                fill[j as usize] += 1;
+            }
+        }
+        (offsets, after)
+    }
+
+    /// The slots in path order: Kahn's algorithm, earliest in teaching order first, staying
+    /// on the current thread while it has a node ready. Heaps with lazy deletion: a node taken
+    /// from one heap is skipped when it reaches the top of the other. O(P log P + E_P).
+    fn order(&self, snapshot: &Snapshot, index: &RecommendIndex) -> Vec<u32> {
+        let (nodes, n) = (&self.nodes, self.nodes.len());
+        let (offsets, after) = self.dependents();
+        type Heap = BinaryHeap<Reverse<(u64, NodeId, u32)>>;
+        let key = |i: u32| Reverse(((index.position(nodes[i as usize]) * 1e6) as u64, nodes[i as usize], i));
+        let mut waiting: Vec<u32> = self.before_at.iter().map(|s| s.len).collect();
+        let mut available: Heap = BinaryHeap::with_capacity(n);
+        let mut by_thread: HashMap<Sym, Heap> = HashMap::default();
+        let ready = |i: u32, available: &mut Heap, by_thread: &mut HashMap<Sym, Heap>| {
+            available.push(key(i));
+            if let Some(t) = group(snapshot, nodes[i as usize]) {
+                by_thread.entry(t).or_default().push(key(i));
+            }
+        };
+        for i in 0..n as u32 {
+            if waiting[i as usize] == 0 {
+                ready(i, &mut available, &mut by_thread);
+            }
+        }
+        let mut taken = vec![false; n];
+        let top = |heap: &mut Heap, taken: &[bool]| {
+            while let Some(&Reverse(k)) = heap.peek() {
+                if !taken[k.2 as usize] {
+                    return Some(k.2);
+                }
+                heap.pop();
+            }
+            None
+        };
+        let mut order: Vec<u32> = Vec::with_capacity(n);
+        let mut current: Option<Sym> = None;
+        loop {
+            let on_thread = current.and_then(|t| by_thread.get_mut(&t)).and_then(|h| top(h, &taken));
+            let Some(i) = on_thread.or_else(|| top(&mut available, &taken)) else { break };
+            taken[i as usize] = true;
+            current = group(snapshot, nodes[i as usize]);
+            order.push(i);
+            for &d in &after[offsets[i as usize] as usize..offsets[i as usize + 1] as usize] {
+                waiting[d as usize] -= 1;
+                if waiting[d as usize] == 0 {
+                    ready(d, &mut available, &mut by_thread);
+                }
+            }
+        }
+        debug_assert_eq!(order.len(), n, "prerequisites are acyclic in every committed snapshot");
+        order
+    }
+
+    /// The steps in `order`, grouped into stages (thread runs), timed
+    /// (`max(5, typical minutes · (1 − belief))`) against the budget, each with its
+    /// prerequisites among the steps and its first `resources` resources. O(P + E_P).
+    fn stage(
+        &self,
+        snapshot: &Snapshot,
+        index: &RecommendIndex,
+        order: &[u32],
+        budget_minutes: Option<f32>,
+        resources: usize,
+    ) -> Staged {
+        let mut out = Staged {
+            steps: Vec::with_capacity(order.len()),
+            stages: Vec::new(),
+            total_minutes: 0.0,
+            thread_switches: 0,
+            links: Vec::with_capacity(self.before.len() + order.len() * resources.min(4)),
+        };
+        let links = &mut out.links;
+        for (i, &local) in order.iter().enumerate() {
+            let x = self.nodes[local as usize];
+            let p = self.beliefs[local as usize];
+            let minutes = (typical_minutes(snapshot, x) * (1.0 - p)).max(5.0);
+            let g = group(snapshot, x);
+            let new_stage = match out.stages.last() {
+                None => true,
+                // Steps without a thread (or topic) share their stage: a graph without threads
+                // is one stage, not one stage a step.
+                Some(s) => s.thread != g,
+            };
+            if new_stage {
+                if !out.stages.is_empty() {
+                    out.thread_switches += 1;
+                }
+                out.stages.push(Stage { index: out.stages.len(), thread: g, steps: i..i, minutes: 0.0 });
+            }
+            let stage = out.stages.last_mut().expect("a stage was just pushed");
+            stage.steps.end = i + 1;
+            stage.minutes += minutes;
+            out.total_minutes += minutes;
+            let start = links.len();
+            links.extend(self.before[self.before_at[local as usize].range()].iter().map(|&j| self.nodes[j as usize]));
+            let after = Span::of(links, start);
+            let start = links.len();
+            links.extend(index.resources(x).iter().take(resources));
+            out.steps.push(PathStep {
+                node: x,
+                stage: stage.index,
+                minutes,
+                mastery: p,
+                after,
+                resources: Span::of(links, start),
+                within_budget: budget_minutes.is_none_or(|b| out.total_minutes <= b),
+            });
+        }
+        out
+    }
+}
+
+/// What [`Plan::stage`] makes of an order.
+struct Staged {
+    steps: Vec<PathStep>,
+    stages: Vec<Stage>,
+    total_minutes: f32,
+    /// Changes of thread between consecutive steps.
+    thread_switches: usize,
+    links: Vec<NodeId>,
 }
 
 #[cfg(test)]

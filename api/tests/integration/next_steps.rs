@@ -42,3 +42,28 @@ async fn several_goals_in_one_call() {
         .await
         .expect_error(StatusCode::NOT_FOUND, "node_not_found");
 }
+
+#[tokio::test]
+async fn consolidation_ends() {
+    // The learner answers right whatever is offered toward one goal: learning, then
+    // consolidation, then an empty list whose status says the goal is confirmed.
+    let goal = format!("n=1&goal={}", enc("kp.na.20以内数的认识.place_value"));
+    let mut seen = Vec::new();
+    for _ in 0..60 {
+        let body = next("confirmer", &goal).await;
+        let status = body["status"].as_str().unwrap().to_owned();
+        if seen.last() != Some(&status) {
+            seen.push(status.clone());
+        }
+        let Some(item) = body["items"].as_array().unwrap().first() else { break };
+        if status == "consolidating" {
+            assert_eq!(item["action"], "consolidate", "{body}");
+        }
+        let event = json!([{"node": item["id"], "correct": true}]);
+        post_json(&demo().state, "/api/v1/learners/confirmer/events", &event).await.expect(StatusCode::OK);
+    }
+    assert_eq!(seen.last().map(String::as_str), Some("goal_confirmed"), "{seen:?}");
+    assert!(seen.iter().any(|s| s == "consolidating"), "{seen:?}");
+    let done = next("confirmer", &goal).await;
+    assert!(done["items"].as_array().unwrap().is_empty(), "{done}");
+}
