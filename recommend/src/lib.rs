@@ -28,6 +28,7 @@
 //! Depends on `tupu-graph` only; never on `tupu-ingest`.
 
 mod bkt;
+mod carry;
 mod evidence;
 mod fit;
 mod index;

@@ -16,3 +16,4 @@ mod search;
 mod security;
 mod server;
 mod sparql;
+mod versions;

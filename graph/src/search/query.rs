@@ -431,8 +431,9 @@ pub struct AlignedResource {
 }
 
 impl SearchIndex {
-    /// Every resource the index knows as aligned to `node` (at most `limit`), read from the
-    /// `aligned` postings of the node: one term lookup, then the stored alignments of each.
+    /// Every resource the index knows as aligned to `node` or to a node it replaces
+    /// ([`Snapshot::replaced`]), at most `limit` per node: one term lookup per node in the
+    /// `aligned` postings, then the stored alignments of each resource (each resource once).
     pub fn aligned_resources(
         &self,
         snapshot: &Snapshot,
@@ -441,24 +442,30 @@ impl SearchIndex {
     ) -> Result<Vec<AlignedResource>, SearchError> {
         let f = *self.fields();
         let searcher = self.searcher();
-        let iri = snapshot.iri(node);
-        let query = term_query(f.aligned, iri);
-        let top = searcher.search(&*query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
-        let mut out = Vec::with_capacity(top.len());
-        for (_, address) in top {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let Some(resource) = stored_str(&doc, f.iri).and_then(|i| snapshot.node_by_iri(i)) else { continue };
-            let alignments: Vec<Alignment> =
-                stored_str(&doc, f.alignments).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
-            let Some(a) = alignments.into_iter().find(|a| a.node == iri) else { continue };
-            let attrs = snapshot.attrs(resource);
-            out.push(AlignedResource {
-                node: resource,
-                resource_type: attrs.resource_type.map(|s| snapshot.symbol(s).to_owned()),
-                level: attrs.grade.or_else(|| doc.get_first(f.level).and_then(|v| v.as_u64()).map(|l| l as u8)),
-                relation: a.relation,
-                confidence: a.confidence,
-            });
+        let mut out: Vec<AlignedResource> = Vec::new();
+        for aligned_to in std::iter::once(node).chain(snapshot.replaced(node).iter().copied()) {
+            let iri = snapshot.iri(aligned_to);
+            let query = term_query(f.aligned, iri);
+            let top = searcher.search(&*query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+            for (_, address) in top {
+                let doc: TantivyDocument = searcher.doc(address)?;
+                let Some(resource) = stored_str(&doc, f.iri).and_then(|i| snapshot.node_by_iri(i)) else { continue };
+                // One term's documents are distinct; later terms may repeat a resource.
+                if aligned_to != node && out.iter().any(|r| r.node == resource) {
+                    continue;
+                }
+                let alignments: Vec<Alignment> =
+                    stored_str(&doc, f.alignments).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+                let Some(a) = alignments.into_iter().find(|a| a.node == iri) else { continue };
+                let attrs = snapshot.attrs(resource);
+                out.push(AlignedResource {
+                    node: resource,
+                    resource_type: attrs.resource_type.map(|s| snapshot.symbol(s).to_owned()),
+                    level: attrs.grade.or_else(|| doc.get_first(f.level).and_then(|v| v.as_u64()).map(|l| l as u8)),
+                    relation: a.relation,
+                    confidence: a.confidence,
+                });
+            }
         }
         Ok(out)
     }

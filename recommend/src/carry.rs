@@ -1,0 +1,88 @@
+//! Mastery across versions of a curriculum: what a learner showed on a node that has since
+//! been replaced (`dcterms:isReplacedBy`: a deprecation with a replacement, a merge, a split)
+//! counts for its replacement.
+//!
+//! The carry happens where beliefs are read, never by rewriting what is stored: the learner's
+//! entries stay under the IRIs they were written for, and each read asks the snapshot which
+//! replaced nodes end at the node read ([`Snapshot::replaced`], chains and loops resolved once
+//! per snapshot). So a replacement shows at once, and a revert of it takes the belief back to
+//! the old node just as fast.
+//!
+//! **Which entry counts.** For a node `n`, the candidates are its own entry and the entries of
+//! the nodes it replaces; the one practised most recently counts (a practised entry beats a
+//! belief that was only inferred through prerequisites); among equally recent ones, `n`'s own
+//! entry, then the one with more attempts, then the higher belief. Evidence on `n` after the
+//! replacement is therefore always what counts from then on.
+//!
+//! Cost: one hash lookup for a node that replaces nothing (almost every node), plus one per
+//! replaced node otherwise.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap as HashMap;
+use tupu_graph::{NodeId, Snapshot};
+
+use crate::model::NodeMastery;
+
+/// The entry that counts for `node` (see the module documentation) and, when it was carried,
+/// the replaced node it comes from; `None` when neither `node` nor what it replaces has one.
+pub(crate) fn counted(
+    nodes: &HashMap<Arc<str>, NodeMastery>,
+    snapshot: &Snapshot,
+    node: NodeId,
+) -> Option<(NodeMastery, Option<NodeId>)> {
+    let own = nodes.get(snapshot.iri(node)).map(|m| (*m, None));
+    let replaced = snapshot.replaced(node);
+    if replaced.is_empty() {
+        return own;
+    }
+    let rank =
+        |(m, from): &(NodeMastery, Option<NodeId>)| (m.last_practised, from.is_none(), m.attempts, m.p.to_bits());
+    own.into_iter()
+        .chain(replaced.iter().filter_map(|&r| nodes.get(snapshot.iri(r)).map(|m| (*m, Some(r)))))
+        .max_by_key(rank)
+}
+
+#[cfg(test)]
+mod tests {
+    use tupu_graph::{NodeKind, Relation, SnapshotBuilder};
+
+    use crate::model::{LearnerState, NodeMastery, Observation};
+
+    fn entry(p: f32, last_practised: Option<i64>, attempts: u32) -> NodeMastery {
+        NodeMastery { last_practised, attempts, correct: attempts, ..NodeMastery::belief(p) }
+    }
+
+    #[test]
+    fn the_freshest_entry_of_a_node_and_what_it_replaces_counts() {
+        // old → new (replaced), and a lesson that teaches old.
+        let mut b = SnapshotBuilder::new();
+        let old = b.node("https://e.org/old", NodeKind::KnowledgePoint);
+        let new = b.node("https://e.org/new", NodeKind::KnowledgePoint);
+        let lesson = b.node("https://e.org/lesson", NodeKind::Resource);
+        b.edge(Relation::ReplacedBy, old, new, 1.0);
+        b.edge(Relation::Teaches, lesson, old, 1.0);
+        let s = b.build(1);
+        let mut state = LearnerState::default();
+        state.nodes.insert(s.iri_arc(old).clone(), entry(0.9, Some(100), 3));
+        // Evidence on the replaced node counts for its replacement, whose own belief was only
+        // inferred.
+        state.nodes.insert(s.iri_arc(new).clone(), entry(0.3, None, 0));
+        assert_eq!(state.entry(&s, new), Some((entry(0.9, Some(100), 3), Some(old))));
+        assert_eq!(state.get(&s, new).p, 0.9);
+        let resolved = state.resolve(&s);
+        assert_eq!(resolved.entry(new).map(|m| m.p), Some(0.9));
+        assert_eq!(resolved.entry(old).map(|m| m.p), Some(0.9));
+        // Newer practice of the replacement counts from then on.
+        state.observe(&s, Observation { node: new, score: 0.0, time: 200 });
+        let (m, from) = state.entry(&s, new).unwrap();
+        assert_eq!((m.attempts, m.last_practised, from), (4, Some(200), None));
+        assert!(m.p < 0.9);
+        // The old node's lesson teaches the replacement.
+        assert_eq!(crate::resources_for(&s, new, 10), [lesson]);
+        assert_eq!(crate::resources_for(&s, old, 10), [lesson]);
+        // The replaced node is not learnt any more.
+        let index = crate::RecommendIndex::new(&s);
+        assert!(index.learnable(new) && !index.learnable(old));
+    }
+}
