@@ -58,6 +58,7 @@ mod incremental;
 mod integrity;
 mod limits;
 mod releases;
+mod revert;
 pub mod search;
 mod shacl;
 mod snapshot;
@@ -80,6 +81,7 @@ pub use limits::{
 };
 pub use oxigraph;
 pub use releases::Release;
+pub use revert::{RevertError, revert, undo};
 pub use snapshot::{
     BktParams, Edge, Label, MasteryLevel, NodeAttrs, NodeId, NodeKind, Relation, ResolveError, Snapshot,
     SnapshotBuilder, Sym, local_name,

@@ -8,6 +8,7 @@ mod fixtures;
 mod fuzz;
 mod graph;
 mod import_crash;
+mod imports;
 mod learners;
 mod next_steps;
 mod operations;
