@@ -43,6 +43,21 @@ pub(crate) fn counted(
         .max_by_key(rank)
 }
 
+/// `nodes` with each replaced node in place of its replacements (first occurrence kept): a
+/// goal set on a node that has since been replaced leads to what replaced it.
+pub fn current_nodes(snapshot: &Snapshot, nodes: &[NodeId]) -> Vec<NodeId> {
+    let mut out: Vec<NodeId> = Vec::with_capacity(nodes.len());
+    for &n in nodes {
+        let now = snapshot.replacements(n);
+        for &x in if now.is_empty() { std::slice::from_ref(&n) } else { now } {
+            if !out.contains(&x) {
+                out.push(x);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use tupu_graph::{NodeKind, Relation, SnapshotBuilder};
@@ -81,8 +96,9 @@ mod tests {
         // The old node's lesson teaches the replacement.
         assert_eq!(crate::resources_for(&s, new, 10), [lesson]);
         assert_eq!(crate::resources_for(&s, old, 10), [lesson]);
-        // The replaced node is not learnt any more.
+        // The replaced node is not learnt any more; a goal set on it leads to its replacement.
         let index = crate::RecommendIndex::new(&s);
         assert!(index.learnable(new) && !index.learnable(old));
+        assert_eq!(super::current_nodes(&s, &[old, new, lesson]), [new, lesson]);
     }
 }

@@ -476,6 +476,7 @@ async fn next(
         .filter(|(k, _)| k == "goal")
         .map(|(_, g)| snapshot.resolve(g))
         .collect::<Result<Vec<NodeId>, _>>()?;
+    let goals = tupu_recommend::current_nodes(&snapshot, &goals);
     let goal = goals.first().copied();
     let subject = match params.subject.as_deref() {
         Some(s) => Some(
@@ -653,6 +654,7 @@ async fn path(
     }
     let snapshot = state.graph.snapshot();
     let goals = body.goals.iter().map(|g| snapshot.resolve(g)).collect::<Result<Vec<_>, _>>()?;
+    let goals = tupu_recommend::current_nodes(&snapshot, &goals);
     let learners = state.learners.clone();
     let snap = snapshot.clone();
     let id = learner.clone();

@@ -120,6 +120,8 @@ async fn mastery_of_a_replaced_node_carries_to_its_replacement_until_reverted() 
     // The replaced point is not recommended any more; its lesson teaches the replacement.
     let next = call(addr, "GET", "/api/v1/learners/lin/next?n=50".to_owned(), None).await;
     assert!(next["items"].as_array().unwrap().iter().all(|i| i["iri"] != old.as_str()), "{next}");
+    let aimed = call(addr, "GET", format!("/api/v1/learners/lin/next?n=3&goal={}", enc(&old)), None).await;
+    assert_eq!(aimed["goals"][0]["iri"], new.as_str(), "a goal on the replaced point leads to its replacement");
     let s = fixture.state.graph.snapshot();
     let taught = tupu_recommend::resources_for(&s, s.node_by_iri(&new).unwrap(), usize::MAX);
     assert!(taught.iter().any(|&r| s.iri(r) == lesson), "{taught:?}");
