@@ -595,6 +595,13 @@ impl Snapshot {
     pub fn replaced(&self, node: NodeId) -> &[NodeId] {
         self.replacements.backward.get(&node).map_or(&[], |r| r)
     }
+
+    /// The nodes that stand for the same thing as `node` in another version: those it
+    /// replaces ([`Snapshot::replaced`]), then its direct exact matches (`skos:exactMatch`).
+    /// A learner's evidence and the resources aligned to them count for `node` too.
+    pub fn equivalents(&self, node: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.replaced(node).iter().copied().chain(self.out(node, Relation::ExactMatch).iter().map(|e| e.node))
+    }
 }
 
 /// The `replaced_by` chains of a snapshot, resolved to their ends once per snapshot.

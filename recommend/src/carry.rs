@@ -1,21 +1,23 @@
 //! Mastery across versions of a curriculum: what a learner showed on a node that has since
 //! been replaced (`dcterms:isReplacedBy`: a deprecation with a replacement, a merge, a split)
-//! counts for its replacement.
+//! counts for its replacement, and what they showed on a node counts for its exact matches
+//! (`skos:exactMatch`, both ways: the same concept in another framework or release).
 //!
 //! The carry happens where beliefs are read, never by rewriting what is stored: the learner's
 //! entries stay under the IRIs they were written for, and each read asks the snapshot which
-//! replaced nodes end at the node read ([`Snapshot::replaced`], chains and loops resolved once
-//! per snapshot). So a replacement shows at once, and a revert of it takes the belief back to
-//! the old node just as fast.
+//! nodes are equivalent to the node read ([`Snapshot::equivalents`]: the replaced nodes whose
+//! chains end there, chains and loops resolved once per snapshot, and its direct exact
+//! matches). So a replacement shows at once, and a revert of it takes the belief back to the
+//! old node just as fast.
 //!
 //! **Which entry counts.** For a node `n`, the candidates are its own entry and the entries of
-//! the nodes it replaces; the one practised most recently counts (a practised entry beats a
-//! belief that was only inferred through prerequisites); among equally recent ones, `n`'s own
-//! entry, then the one with more attempts, then the higher belief. Evidence on `n` after the
+//! its equivalents; the one practised most recently counts (a practised entry beats a belief
+//! that was only inferred through prerequisites); among equally recent ones, `n`'s own entry,
+//! then the one with more attempts, then the higher belief. Evidence on `n` after the
 //! replacement is therefore always what counts from then on.
 //!
-//! Cost: one hash lookup for a node that replaces nothing (almost every node), plus one per
-//! replaced node otherwise.
+//! Cost: one hash lookup for a node with no equivalent (almost every node), plus one per
+//! equivalent otherwise.
 
 use std::sync::Arc;
 
@@ -25,25 +27,34 @@ use tupu_graph::{NodeId, Snapshot};
 use crate::model::NodeMastery;
 
 /// The entry that counts for `node` (see the module documentation) and, when it was carried,
-/// the replaced node it comes from; `None` when neither `node` nor what it replaces has one.
+/// the node it comes from; `None` when neither `node` nor its equivalents have one.
 pub(crate) fn counted(
     nodes: &HashMap<Arc<str>, NodeMastery>,
     snapshot: &Snapshot,
     node: NodeId,
 ) -> Option<(NodeMastery, Option<NodeId>)> {
     let own = nodes.get(snapshot.iri(node)).map(|m| (*m, None));
-    let replaced = snapshot.replaced(node);
-    if replaced.is_empty() {
+    let mut equivalents = snapshot.equivalents(node).peekable();
+    if equivalents.peek().is_none() {
         return own;
     }
     let rank =
         |(m, from): &(NodeMastery, Option<NodeId>)| (m.last_practised, from.is_none(), m.attempts, m.p.to_bits());
     own.into_iter()
-        .chain(replaced.iter().filter_map(|&r| nodes.get(snapshot.iri(r)).map(|m| (*m, Some(r)))))
+        .chain(equivalents.filter_map(|r| nodes.get(snapshot.iri(r)).map(|m| (*m, Some(r)))))
         .max_by_key(rank)
 }
 
-/// `nodes` with each replaced node in place of its replacements (first occurrence kept): a
+/// The nodes that may take an entry from `node`: its replacements and its exact matches.
+pub(crate) fn heirs(snapshot: &Snapshot, node: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+    snapshot
+        .replacements(node)
+        .iter()
+        .copied()
+        .chain(snapshot.out(node, tupu_graph::Relation::ExactMatch).iter().map(|e| e.node))
+}
+
+/// `nodes` with each replaced node swapped for its replacements (first occurrence kept): a
 /// goal set on a node that has since been replaced leads to what replaced it.
 pub fn current_nodes(snapshot: &Snapshot, nodes: &[NodeId]) -> Vec<NodeId> {
     let mut out: Vec<NodeId> = Vec::with_capacity(nodes.len());
@@ -100,5 +111,30 @@ mod tests {
         let index = crate::RecommendIndex::new(&s);
         assert!(index.learnable(new) && !index.learnable(old));
         assert_eq!(super::current_nodes(&s, &[old, new, lesson]), [new, lesson]);
+    }
+
+    #[test]
+    fn exact_matches_share_evidence_and_resources_both_ways() {
+        // Two releases of one point, matched exactly; a lesson aligned to the first.
+        let mut b = SnapshotBuilder::new();
+        let v1 = b.node("https://e.org/v1/add", NodeKind::KnowledgePoint);
+        let v2 = b.node("https://e.org/v2/add", NodeKind::KnowledgePoint);
+        let lesson = b.node("https://e.org/lesson", NodeKind::Resource);
+        b.edge(Relation::ExactMatch, v2, v1, 1.0);
+        b.edge(Relation::Teaches, lesson, v1, 1.0);
+        let s = b.build(1);
+        let mut state = LearnerState::default();
+        state.observe(&s, Observation { node: v1, score: 1.0, time: 10 });
+        let first = state.entry(&s, v1).unwrap().0;
+        assert_eq!(state.entry(&s, v2), Some((first, Some(v1))));
+        assert_eq!(state.resolve(&s).entry(v2), Some(&first));
+        state.observe(&s, Observation { node: v2, score: 1.0, time: 20 });
+        let second = state.entry(&s, v2).unwrap().0;
+        assert_eq!(second.attempts, 2);
+        assert_eq!(state.entry(&s, v1), Some((second, Some(v2))));
+        assert_eq!(crate::resources_for(&s, v2, 10), [lesson]);
+        // Both stay learnable: neither is replaced.
+        let index = crate::RecommendIndex::new(&s);
+        assert!(index.learnable(v1) && index.learnable(v2));
     }
 }

@@ -182,18 +182,18 @@ fn first_dependents(snapshot: &Snapshot, learnable: &[bool]) -> (Vec<u32>, Vec<N
     (offsets, entries)
 }
 
-/// The resources that teach or assess `node` (or a node it replaces, see
-/// [`Snapshot::replaced`]), best first: those that teach it before those that only assess it,
+/// The resources that teach or assess `node` (or a node it replaces or matches exactly, see
+/// [`Snapshot::equivalents`]), best first: those that teach it before those that only assess it,
 /// lessons first, then in teaching order.
 pub fn resources_for(snapshot: &Snapshot, node: NodeId, limit: usize) -> Vec<NodeId> {
     let (teaches, assesses) = (snapshot.inc(node, Relation::Teaches), snapshot.inc(node, Relation::Assesses));
-    let replaced = snapshot.replaced(node);
-    if teaches.len() + assesses.len() <= 1 && replaced.is_empty() {
+    let equivalents: Vec<NodeId> = snapshot.equivalents(node).collect();
+    if teaches.len() + assesses.len() <= 1 && equivalents.is_empty() {
         return teaches.iter().chain(assesses).take(limit).map(|e| e.node).collect();
     }
     let mut out: Vec<(u8, u8, u32, NodeId)> = Vec::new();
     for (rank, relation) in [(0u8, Relation::Teaches), (1, Relation::Assesses)] {
-        let aligned = std::iter::once(node).chain(replaced.iter().copied()).flat_map(|x| snapshot.inc(x, relation));
+        let aligned = std::iter::once(node).chain(equivalents.iter().copied()).flat_map(|x| snapshot.inc(x, relation));
         for e in aligned {
             if out.iter().any(|x| x.3 == e.node) {
                 continue;

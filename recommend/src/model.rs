@@ -214,7 +214,7 @@ impl LearnerState {
     }
 
     /// [`LearnerState::get`] with explicit model settings.
-    /// A replaced node's entry counts for its replacement (see the `carry` module).
+    /// The entry of a node it replaces or matches exactly may count (see the `carry` module).
     pub fn get_with(&self, snapshot: &Snapshot, node: NodeId, options: &ModelOptions) -> NodeMastery {
         match crate::carry::counted(&self.nodes, snapshot, node) {
             Some((m, _)) => m,
@@ -270,23 +270,22 @@ impl LearnerState {
         entry.correct += u32::from(right);
     }
 
-    /// The stored entry that counts for `node`, and the replaced node it was carried from
+    /// The stored entry that counts for `node`, and the equivalent node it was carried from
     /// (`None`: the node's own); `None` when there is none (see the `carry` module).
     pub fn entry(&self, snapshot: &Snapshot, node: NodeId) -> Option<(NodeMastery, Option<NodeId>)> {
         crate::carry::counted(&self.nodes, snapshot, node)
     }
 
     /// The vector resolved against a snapshot (nodes no longer in the graph are left out); the
-    /// replacement of a replaced node gets the entry that counts for it (see the `carry`
-    /// module).
+    /// replacements and the exact matches of a node with an entry get the entry that counts for
+    /// them (see the `carry` module).
     pub fn resolve(&self, snapshot: &Snapshot) -> Mastery {
         let mut entries: Vec<(NodeId, NodeMastery)> = self
             .nodes
             .iter()
             .filter_map(|(iri, m)| snapshot.node_by_iri(iri.as_ref()).map(|node| (node, *m)))
             .collect();
-        let mut heirs: Vec<NodeId> =
-            entries.iter().flat_map(|&(n, _)| snapshot.replacements(n).iter().copied()).collect();
+        let mut heirs: Vec<NodeId> = entries.iter().flat_map(|&(n, _)| crate::carry::heirs(snapshot, n)).collect();
         if !heirs.is_empty() {
             heirs.sort_unstable();
             heirs.dedup();

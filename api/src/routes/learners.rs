@@ -151,7 +151,8 @@ struct MasteryRow<'a> {
     attempts: u32,
     correct: u32,
     last_practised: Option<String>,
-    /// The replaced node whose evidence counts for this one (absent: the node's own).
+    /// The replaced or exactly matching node whose evidence counts for this one (absent: the
+    /// node's own).
     #[serde(skip_serializing_if = "Option::is_none")]
     carried_from: Option<&'a str>,
 }
@@ -170,7 +171,7 @@ fn mastery_view<'a>(
     s: &tupu_recommend::LearnerState,
 ) -> MasteryView<'a> {
     let threshold = state.learners.config().mastery_threshold;
-    // The resolved vector: a replacement shows the evidence of the node it replaces.
+    // The resolved vector: a replacement or an exact match shows the evidence of its equivalent.
     let mut nodes: Vec<MasteryRow<'_>> = s
         .resolve(snapshot)
         .entries()

@@ -431,8 +431,8 @@ pub struct AlignedResource {
 }
 
 impl SearchIndex {
-    /// Every resource the index knows as aligned to `node` or to a node it replaces
-    /// ([`Snapshot::replaced`]), at most `limit` per node: one term lookup per node in the
+    /// Every resource the index knows as aligned to `node` or to a node it replaces or matches
+    /// exactly ([`Snapshot::equivalents`]), at most `limit` per node: one term lookup per node in the
     /// `aligned` postings, then the stored alignments of each resource (each resource once).
     pub fn aligned_resources(
         &self,
@@ -443,7 +443,7 @@ impl SearchIndex {
         let f = *self.fields();
         let searcher = self.searcher();
         let mut out: Vec<AlignedResource> = Vec::new();
-        for aligned_to in std::iter::once(node).chain(snapshot.replaced(node).iter().copied()) {
+        for aligned_to in std::iter::once(node).chain(snapshot.equivalents(node)) {
             let iri = snapshot.iri(aligned_to);
             let query = term_query(f.aligned, iri);
             let top = searcher.search(&*query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
