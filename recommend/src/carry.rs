@@ -71,7 +71,7 @@ pub fn current_nodes(snapshot: &Snapshot, nodes: &[NodeId]) -> Vec<NodeId> {
 
 #[cfg(test)]
 mod tests {
-    use tupu_graph::{NodeKind, Relation, SnapshotBuilder};
+    use tupu_graph::{NodeId, NodeKind, Relation, SnapshotBuilder};
 
     use crate::model::{LearnerState, NodeMastery, Observation};
 
@@ -79,16 +79,22 @@ mod tests {
         NodeMastery { last_practised, attempts, correct: attempts, ..NodeMastery::belief(p) }
     }
 
+    /// Two versions of a point linked by `relation` (first → second) and a lesson that teaches
+    /// the first.
+    fn two_versions(relation: Relation) -> (tupu_graph::Snapshot, NodeId, NodeId, NodeId) {
+        let mut b = SnapshotBuilder::new();
+        let first = b.node("https://e.org/v1/add", NodeKind::KnowledgePoint);
+        let second = b.node("https://e.org/v2/add", NodeKind::KnowledgePoint);
+        let lesson = b.node("https://e.org/lesson", NodeKind::Resource);
+        b.edge(relation, first, second, 1.0);
+        b.edge(Relation::Teaches, lesson, first, 1.0);
+        (b.build(1), first, second, lesson)
+    }
+
     #[test]
     fn the_freshest_entry_of_a_node_and_what_it_replaces_counts() {
         // old → new (replaced), and a lesson that teaches old.
-        let mut b = SnapshotBuilder::new();
-        let old = b.node("https://e.org/old", NodeKind::KnowledgePoint);
-        let new = b.node("https://e.org/new", NodeKind::KnowledgePoint);
-        let lesson = b.node("https://e.org/lesson", NodeKind::Resource);
-        b.edge(Relation::ReplacedBy, old, new, 1.0);
-        b.edge(Relation::Teaches, lesson, old, 1.0);
-        let s = b.build(1);
+        let (s, old, new, lesson) = two_versions(Relation::ReplacedBy);
         let mut state = LearnerState::default();
         state.nodes.insert(s.iri_arc(old).clone(), entry(0.9, Some(100), 3));
         // Evidence on the replaced node counts for its replacement, whose own belief was only
@@ -116,13 +122,7 @@ mod tests {
     #[test]
     fn exact_matches_share_evidence_and_resources_both_ways() {
         // Two releases of one point, matched exactly; a lesson aligned to the first.
-        let mut b = SnapshotBuilder::new();
-        let v1 = b.node("https://e.org/v1/add", NodeKind::KnowledgePoint);
-        let v2 = b.node("https://e.org/v2/add", NodeKind::KnowledgePoint);
-        let lesson = b.node("https://e.org/lesson", NodeKind::Resource);
-        b.edge(Relation::ExactMatch, v2, v1, 1.0);
-        b.edge(Relation::Teaches, lesson, v1, 1.0);
-        let s = b.build(1);
+        let (s, v1, v2, lesson) = two_versions(Relation::ExactMatch);
         let mut state = LearnerState::default();
         state.observe(&s, Observation { node: v1, score: 1.0, time: 10 });
         let first = state.entry(&s, v1).unwrap().0;
