@@ -5,7 +5,8 @@
 //! lone character of a one-character run) in `grams`, and the whole text as a code (×5).
 //! Filters (kind, level, language, subject, resource type, a node's neighbourhood) are
 //! required clauses that do not score; boosts are constant scores added for resources
-//! aligned to the given node (3), to its neighbours (1.5) and to a learner's ready points (2).
+//! aligned to the given node or its equivalents (3), to its neighbours (1.5) and to a
+//! learner's ready points (2).
 //! Cost: one pass over the postings of the query's terms, plus the collectors (top k with
 //! offset, count, facet counts) over the matching documents.
 
@@ -270,13 +271,18 @@ impl SearchIndex {
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))));
         }
         if let Some(node) = request.node {
-            let near = neighbourhood(snapshot, node);
+            // The node's equivalents (what it replaces, its exact matches) count as the node.
+            let same: Vec<NodeId> = std::iter::once(node).chain(snapshot.equivalents(node)).collect();
+            let mut near = neighbourhood(snapshot, node);
+            near.extend(&same[1..]);
+            near.sort_unstable();
+            near.dedup();
             let mut within: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for &n in &near {
                 let iri = snapshot.iri(n);
                 within.push((Occur::Should, term_query(f.iri, iri)));
                 within.push((Occur::Should, term_query(f.aligned, iri)));
-                let boost = if n == node { 3.0 } else { 1.5 };
+                let boost = if same.contains(&n) { 3.0 } else { 1.5 };
                 clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(term_query(f.aligned, iri), boost))));
             }
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(within)), 0.0))));
