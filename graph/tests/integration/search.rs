@@ -56,12 +56,18 @@ fn check(index: &SearchIndex, store: &GraphStore, text: &str, first: &str) {
     assert_eq!(found.first().map(String::as_str), Some(first), "query {text:?} found {found:?}");
 }
 
-#[test]
-fn index_follows_commits_and_finds_chinese_english_and_short_queries() {
+/// An on-disk store and an on-disk index that follows it, in a temporary folder.
+fn indexed_store() -> (tempfile::TempDir, GraphStore, SearchIndex) {
     let dir = tempfile::tempdir().unwrap();
     let store = GraphStore::open(dir.path().join("graph")).unwrap();
     let index = SearchIndex::open(&dir.path().join("search")).unwrap();
     index.follow(&store).unwrap();
+    (dir, store, index)
+}
+
+#[test]
+fn index_follows_commits_and_finds_chinese_english_and_short_queries() {
+    let (_dir, store, index) = indexed_store();
     let v = store.commit(curriculum()).unwrap().version;
     assert!(index.wait_for(v, WAIT));
     assert_eq!(index.version(), v);
@@ -105,10 +111,7 @@ fn index_follows_commits_and_finds_chinese_english_and_short_queries() {
 
 #[test]
 fn a_replacement_finds_the_resources_of_the_node_it_replaces() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = GraphStore::open(dir.path().join("graph")).unwrap();
-    let index = SearchIndex::open(&dir.path().join("search")).unwrap();
-    index.follow(&store).unwrap();
+    let (_dir, store, index) = indexed_store();
     let mut c = curriculum();
     c.added.push(typed("frac_add_2025", tupu::KNOWLEDGE_POINT));
     c.added.push(label("frac_add_2025", "分数加减法（2025版）", "zh"));
