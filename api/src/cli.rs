@@ -273,6 +273,28 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// List the recorded commits, newest first: version, time, author, quads added and
+    /// removed, message.
+    History {
+        /// At most this many commits.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Only commits that touched this node (IRI or local name).
+        #[arg(long)]
+        node: Option<String>,
+    },
+    /// Undo a recorded commit as a new, validated commit (refused when later commits changed
+    /// the same quads).
+    Revert {
+        /// The version of the commit to undo (as `tupu history` lists it).
+        version: u64,
+        /// Who reverts it.
+        #[arg(long)]
+        author: Option<String>,
+        /// Why [default: Revert commit N: MESSAGE].
+        #[arg(long)]
+        message: Option<String>,
+    },
     /// Write one named graph to standard output (or a file).
     Export {
         /// The named graph: a name (`chalkbase`) or an IRI.
@@ -587,6 +609,41 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             let violations = findings.iter().filter(|d| d.is_violation()).count();
             eprintln!("{violations} violation(s), {} warning(s)", findings.len() - violations);
             Ok(if violations == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::History { limit, node } => {
+            let store = open_graph(&args.data, false)?;
+            // A node of the graph by IRI or local name; a removed node by its full IRI.
+            let snapshot = store.snapshot();
+            let node = node.map(|id| snapshot.resolve(&id).map(|n| snapshot.iri(n).to_owned()).unwrap_or(id));
+            let filter = tupu_graph::HistoryFilter { node, limit: limit.max(1), ..Default::default() };
+            let mut out = std::io::stdout().lock();
+            for c in store.history().list(&filter)? {
+                let time = chrono::DateTime::from_timestamp_millis(c.time_ms)
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "{}\t{time}\t{}\t+{} -{}\t{}",
+                    c.version,
+                    c.author.as_deref().unwrap_or("-"),
+                    c.added,
+                    c.removed,
+                    c.message.as_deref().unwrap_or("")
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Revert { version, author, message } => {
+            let store = open_graph(&args.data, false)?;
+            let author = author.or_else(|| std::env::var("USER").ok().map(|u| format!("cli:{u}")));
+            let report = tupu_graph::revert(&store, version, author, message)?;
+            audit(&args.data, "graph.revert", &format!("commit {version} as version {}", report.version))?;
+            print_diagnostics(&report.warnings);
+            eprintln!(
+                "reverted commit {version}: added {}, removed {}; snapshot version {}",
+                report.added, report.removed, report.version
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Export { graph, format, output } => {
             let store = open_graph(&args.data, false)?;

@@ -50,6 +50,7 @@ use utoipa::{OpenApi, ToSchema};
         get_history_version,
         post_history_version_revert,
         post_impact,
+        post_import,
         get_learners_id_export,
         get_learners_id_predict,
         post_link,
@@ -535,6 +536,27 @@ fn post_history_version_revert() {}
     )
 )]
 fn post_impact() {}
+
+/// Import a CASE 1.1 JSON package or a designers' CSV template (the body) into a graph, all or nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/import",
+    tag = "design",
+    params(
+        ("format" = String, Query, description = "case (1EdTech CASE 1.1 JSON) or csv (the designers' template)"),
+        ("graph" = String, Query, description = "The target named graph: a name or an IRI"),
+        ("replace" = Option<bool>, Query, description = "Replace the graph's content in the same commit"),
+        ("author" = Option<String>, Query, description = "Who imports (recorded in the history)"),
+        ("message" = Option<String>, Query, description = "Why (recorded in the history)"),
+    ),
+    request_body(content = String, description = "The CASE JSON or CSV file", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The commit: version, quads read, added and removed, warnings", body = serde_json::Value),
+        (status = 400, description = "Bad parameter", body = ErrorBody),
+        (status = 422, description = "Invalid input, every problem named with its JSON path or line", body = ErrorBody),
+    )
+)]
+fn post_import() {}
 
 /// Everything stored about a learner.
 #[utoipa::path(

@@ -94,6 +94,7 @@ pub(crate) const EDGE_PREDICATES: &[(NamedNodeRef<'static>, Relation, bool)] = &
     (skos::EXACT_MATCH, Relation::ExactMatch, false),
     (skos::CLOSE_MATCH, Relation::CloseMatch, false),
     (tupu::OCCUPATION_PROP, Relation::OccupationOf, false),
+    (crate::edit::IS_REPLACED_BY, Relation::ReplacedBy, false),
 ];
 
 /// Qualification links and the relation they qualify.
@@ -270,8 +271,9 @@ pub(crate) fn add_qualified_edge(
     }
 }
 
-/// Adds the edge a plain relation quad stands for, or records it as dangling. Mappings may
-/// point into frameworks that are not loaded, so a missing end of one is not dangling.
+/// Adds the edge a plain relation quad stands for, or records it as dangling. Mappings and
+/// replacements may point into frameworks that are not loaded, so a missing end of one is not
+/// dangling.
 pub(crate) fn add_plain_edge(
     b: &mut SnapshotBuilder,
     quad: &Quad,
@@ -289,7 +291,7 @@ pub(crate) fn add_plain_edge(
             let (from, to) = if backwards { (o, s) } else { (s, o) };
             b.edge(relation, from, to, 1.0);
         }
-        _ if matches!(relation, Relation::ExactMatch | Relation::CloseMatch) => {}
+        _ if matches!(relation, Relation::ExactMatch | Relation::CloseMatch | Relation::ReplacedBy) => {}
         _ => dangling.push(DanglingReference {
             predicate: quad.predicate.as_str().to_owned(),
             subject: quad.subject.to_string(),

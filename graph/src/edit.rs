@@ -137,6 +137,7 @@ pub fn relation_predicate(name: &str) -> Option<NamedNodeRef<'static>> {
         Relation::ExactMatch => skos::EXACT_MATCH,
         Relation::CloseMatch => skos::CLOSE_MATCH,
         Relation::OccupationOf => tupu::OCCUPATION_PROP,
+        Relation::ReplacedBy => IS_REPLACED_BY,
     })
 }
 

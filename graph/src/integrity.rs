@@ -13,8 +13,8 @@
 //! - `redundant_prerequisite`: `A requires C` while C is reachable from another prerequisite of A.
 //!
 //! Cost: one pass over the snapshot's nodes and edges, one scan of the store's preferred labels
-//! and deprecation marks, and for the redundancy rule one breadth-first search per knowledge
-//! point over its prerequisite closure (O(V · closure) time, O(V) memory with a visit stamp).
+//! and deprecation marks, and for the redundancy rule one pruned depth-first search per node
+//! with two or more prerequisites (see `RedundancySearch`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -223,7 +223,8 @@ pub fn integrity(snapshot: &Snapshot, store: &Store) -> Vec<IntegrityFinding> {
     // Deprecated nodes still referenced.
     for (node, replacements) in &deprecated {
         let Some(n) = snapshot.node_by_iri(node) else { continue };
-        for r in Relation::ALL {
+        // A replacement chain through deprecated nodes is resolved where it is read.
+        for r in Relation::ALL.into_iter().filter(|&r| r != Relation::ReplacedBy) {
             for e in snapshot.inc(n, r) {
                 let source = iri(e.node);
                 if deprecated.contains_key(&source) {
@@ -258,41 +259,184 @@ pub fn integrity(snapshot: &Snapshot, store: &Store) -> Vec<IntegrityFinding> {
 /// `A requires C` where C is also reachable from another direct prerequisite of A.
 fn redundant_prerequisites(snapshot: &Snapshot) -> Vec<IntegrityFinding> {
     let mut out = Vec::new();
-    let mut stamp = vec![u32::MAX; snapshot.node_count()];
-    let mut stack = Vec::new();
-    for (round, a) in snapshot.nodes().enumerate() {
+    let mut search = RedundancySearch::new(snapshot.node_count());
+    for a in snapshot.nodes() {
         let direct = snapshot.out(a, Relation::Requires);
         if direct.len() < 2 {
             continue;
         }
-        let round = round as u32;
-        // Everything reachable from the direct prerequisites, in one or more steps from them.
-        stack.clear();
-        for e in direct {
-            stack.extend(snapshot.out(e.node, Relation::Requires).iter().map(|x| x.node));
-        }
-        while let Some(n) = stack.pop() {
-            if stamp[n.index()] == round {
-                continue;
-            }
-            stamp[n.index()] = round;
-            stack.extend(snapshot.out(n, Relation::Requires).iter().map(|x| x.node));
-        }
-        for e in direct {
-            if stamp[e.node.index()] == round {
-                out.push(IntegrityFinding {
-                    rule: "redundant_prerequisite",
-                    focus: snapshot.iri(a).to_owned(),
-                    message: format!(
-                        "{} requires {} directly and through another of its prerequisites",
-                        snapshot.local_name(a),
-                        snapshot.local_name(e.node)
-                    ),
-                    hint: "remove the direct edge: the longer path already implies it".to_owned(),
-                    fix: vec![relation(snapshot.iri(a), "requires", snapshot.iri(e.node), false)],
-                });
-            }
+        search.run(snapshot, direct);
+        for e in direct.iter().filter(|e| search.reached(e.node)) {
+            out.push(IntegrityFinding {
+                rule: "redundant_prerequisite",
+                focus: snapshot.iri(a).to_owned(),
+                message: format!(
+                    "{} requires {} directly and through another of its prerequisites",
+                    snapshot.local_name(a),
+                    snapshot.local_name(e.node)
+                ),
+                hint: "remove the direct edge: the longer path already implies it".to_owned(),
+                fix: vec![relation(snapshot.iri(a), "requires", snapshot.iri(e.node), false)],
+            });
         }
     }
     out
+}
+
+/// Which direct prerequisites of a node are reachable, in one or more steps, from its other
+/// direct prerequisites: the edges the transitive reduction of the prerequisite DAG drops.
+///
+/// ```text
+///   a ──requires──▶ b ──requires──▶ c
+///   └──────────requires───────────▶┘      a → c is redundant: b reaches c
+/// ```
+///
+/// One depth-first search per node from its direct prerequisites, with two cut-offs that keep
+/// the answer exact: a node reaches only nodes of smaller prerequisite depth
+/// ([`Snapshot::depth`]: the longest chain below it), so the search never enters a node whose
+/// depth is below the shallowest direct prerequisite; and it stops as soon as every direct
+/// prerequisite that some other one could reach (one of greater depth exists) is found.
+/// Visits are stamped per search, so nothing is cleared between nodes.
+///
+/// Cost: per node, at most its prerequisite closure above the shallowest direct prerequisite,
+/// usually much less; O(V) memory for the whole run.
+struct RedundancySearch {
+    /// The search (round) that last visited each node.
+    visited: Vec<u32>,
+    /// The search in which each node is a direct prerequisite of the searched node.
+    target: Vec<u32>,
+    /// The search in which each target was reached.
+    found: Vec<u32>,
+    round: u32,
+    stack: Vec<NodeId>,
+}
+
+impl RedundancySearch {
+    fn new(n: usize) -> Self {
+        Self { visited: vec![0; n], target: vec![0; n], found: vec![0; n], round: 0, stack: Vec::new() }
+    }
+
+    /// Searches from `direct`, the direct prerequisites of one node.
+    fn run(&mut self, snapshot: &Snapshot, direct: &[crate::snapshot::Edge]) {
+        self.round += 1;
+        let round = self.round;
+        let floor = direct.iter().map(|e| snapshot.depth(e.node)).min().unwrap_or(0);
+        let top = direct.iter().map(|e| snapshot.depth(e.node)).max().unwrap_or(0);
+        // Only a target below the deepest one can be reached from another target.
+        let mut open = 0usize;
+        for e in direct {
+            self.target[e.node.index()] = round;
+            open += usize::from(snapshot.depth(e.node) < top);
+        }
+        self.stack.clear();
+        for e in direct {
+            self.push_below(snapshot, e.node, floor);
+        }
+        while open > 0 {
+            let Some(x) = self.stack.pop() else { break };
+            if self.target[x.index()] == round && self.found[x.index()] != round {
+                self.found[x.index()] = round;
+                open -= 1;
+            }
+            self.push_below(snapshot, x, floor);
+        }
+    }
+
+    /// Pushes the prerequisites of `x` that are targets or may still lead to one: not visited
+    /// in this search, and deeper than the shallowest target (a node at that depth reaches only
+    /// shallower ones).
+    fn push_below(&mut self, snapshot: &Snapshot, x: NodeId, floor: u32) {
+        for e in snapshot.out(x, Relation::Requires) {
+            let y = e.node;
+            let useful = snapshot.depth(y) > floor || self.target[y.index()] == self.round;
+            if useful && self.visited[y.index()] != self.round {
+                self.visited[y.index()] = self.round;
+                self.stack.push(y);
+            }
+        }
+    }
+
+    /// Whether the last search reached `node` from another direct prerequisite.
+    fn reached(&self, node: NodeId) -> bool {
+        self.found[node.index()] == self.round
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::snapshot::SnapshotBuilder;
+
+    /// The definition, one search per node: the prerequisites reachable in one or more steps
+    /// from a node's direct prerequisites.
+    fn naive(snapshot: &Snapshot) -> rustc_hash::FxHashSet<(NodeId, NodeId)> {
+        let mut out = rustc_hash::FxHashSet::default();
+        for a in snapshot.nodes() {
+            let direct = snapshot.out(a, Relation::Requires);
+            let mut seen = vec![false; snapshot.node_count()];
+            let mut stack: Vec<NodeId> =
+                direct.iter().flat_map(|e| snapshot.out(e.node, Relation::Requires)).map(|e| e.node).collect();
+            while let Some(x) = stack.pop() {
+                if !std::mem::replace(&mut seen[x.index()], true) {
+                    stack.extend(snapshot.out(x, Relation::Requires).iter().map(|e| e.node));
+                }
+            }
+            out.extend(direct.iter().filter(|e| seen[e.node.index()]).map(|e| (a, e.node)));
+        }
+        out
+    }
+
+    /// What [`redundant_prerequisites`] finds, as pairs.
+    fn redundant_edges(snapshot: &Snapshot) -> rustc_hash::FxHashSet<(NodeId, NodeId)> {
+        let mut search = RedundancySearch::new(snapshot.node_count());
+        let mut out = rustc_hash::FxHashSet::default();
+        for a in snapshot.nodes() {
+            let direct = snapshot.out(a, Relation::Requires);
+            search.run(snapshot, direct);
+            out.extend(direct.iter().filter(|e| search.reached(e.node)).map(|e| (a, e.node)));
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn the_pruned_search_finds_what_a_full_search_finds(
+            n in 2usize..300,
+            edges in proptest::collection::vec((0usize..10_000, 0usize..10_000), 0..1_500),
+        ) {
+            // A random DAG: an edge always goes from a higher index to a lower one.
+            let mut b = SnapshotBuilder::new();
+            let ids: Vec<NodeId> =
+                (0..n).map(|i| b.node(&format!("https://e.org/k/{i}"), NodeKind::KnowledgePoint)).collect();
+            for (x, y) in edges {
+                let (x, y) = (x % n, y % n);
+                if x != y {
+                    b.edge(Relation::Requires, ids[x.max(y)], ids[x.min(y)], 1.0);
+                }
+            }
+            let s = b.build(1);
+            prop_assert_eq!(redundant_edges(&s), naive(&s));
+        }
+    }
+
+    #[test]
+    fn a_shortcut_is_redundant_and_a_diamond_is_not() {
+        let mut b = SnapshotBuilder::new();
+        let [a, x, y, c] =
+            ["a", "x", "y", "c"].map(|l| b.node(&format!("https://e.org/k/{l}"), NodeKind::KnowledgePoint));
+        // a → x → c, a → y → c, and the shortcut a → c.
+        for (from, to) in [(a, x), (a, y), (x, c), (y, c), (a, c)] {
+            b.edge(Relation::Requires, from, to, 1.0);
+        }
+        let s = b.build(1);
+        let found: Vec<(NodeId, NodeId)> = redundant_edges(&s).into_iter().collect();
+        assert_eq!(found, [(a, c)]);
+        let findings = redundant_prerequisites(&s);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].focus, "https://e.org/k/a");
+    }
 }

@@ -59,6 +59,7 @@ mod integrity;
 mod limits;
 mod market;
 mod releases;
+mod revert;
 pub mod search;
 mod shacl;
 mod snapshot;
@@ -82,6 +83,7 @@ pub use limits::{
 pub use market::{Cohort, Market, PostFacts, is_iso_date};
 pub use oxigraph;
 pub use releases::Release;
+pub use revert::{RevertError, revert, undo};
 pub use snapshot::{
     BktParams, Edge, Label, MasteryLevel, NodeAttrs, NodeId, NodeKind, Relation, ResolveError, Snapshot,
     SnapshotBuilder, Sym, local_name,

@@ -169,11 +169,14 @@ pub enum Relation {
     CloseMatch,
     /// Post `tupu:occupation` occupation.
     OccupationOf,
+    /// `A dcterms:isReplacedBy B`: A was deprecated in favour of B (a deprecation with a
+    /// replacement, a merge, a split). See [`Snapshot::replacements`].
+    ReplacedBy,
 }
 
 impl Relation {
     /// Number of relations.
-    pub const COUNT: usize = 15;
+    pub const COUNT: usize = 16;
 
     /// Every relation, in a stable order (the order of the enum).
     pub const ALL: [Relation; Relation::COUNT] = [
@@ -192,6 +195,7 @@ impl Relation {
         Relation::ExactMatch,
         Relation::CloseMatch,
         Relation::OccupationOf,
+        Relation::ReplacedBy,
     ];
 
     /// Snake-case name used in JSON, e.g. `requires`.
@@ -212,6 +216,7 @@ impl Relation {
             Relation::ExactMatch => "exact_match",
             Relation::CloseMatch => "close_match",
             Relation::OccupationOf => "occupation",
+            Relation::ReplacedBy => "replaced_by",
         }
     }
 
@@ -392,6 +397,7 @@ pub struct Snapshot {
     backward: Vec<Csr>,
     topo: Vec<NodeId>,
     depth: Vec<u32>,
+    replacements: Replacements,
 }
 
 #[derive(Copy, Clone, Debug)]
@@ -571,6 +577,87 @@ impl Snapshot {
     pub fn depth(&self, node: NodeId) -> u32 {
         self.depth[node.index()]
     }
+
+    /// The nodes that replace `node` now: the ends of its `replaced_by` chains (nodes not
+    /// replaced themselves), in id order; empty when `node` is not replaced. A learner's
+    /// mastery of `node` and the resources aligned to it count for these nodes.
+    ///
+    /// ```text
+    ///   a ──replaced_by──▶ b ──replaced_by──▶ c        replacements(a) = replacements(b) = [c]
+    ///   s ──replaced_by──▶ p, q                       replacements(s) = [p, q]   (a split)
+    /// ```
+    pub fn replacements(&self, node: NodeId) -> &[NodeId] {
+        self.replacements.forward.get(&node).map_or(&[], |r| r)
+    }
+
+    /// The nodes whose `replaced_by` chains end at `node` (what [`Snapshot::replacements`]
+    /// maps to it), in id order; empty for most nodes.
+    pub fn replaced(&self, node: NodeId) -> &[NodeId] {
+        self.replacements.backward.get(&node).map_or(&[], |r| r)
+    }
+
+    /// The nodes that stand for the same thing as `node` in another version: those it
+    /// replaces ([`Snapshot::replaced`]), then its direct exact matches (`skos:exactMatch`).
+    /// A learner's evidence and the resources aligned to them count for `node` too.
+    pub fn equivalents(&self, node: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.replaced(node).iter().copied().chain(self.out(node, Relation::ExactMatch).iter().map(|e| e.node))
+    }
+}
+
+/// The `replaced_by` chains of a snapshot, resolved to their ends once per snapshot.
+#[derive(Debug, Default)]
+struct Replacements {
+    /// Replaced node → the nodes at the ends of its chains.
+    forward: HashMap<NodeId, Box<[NodeId]>>,
+    /// Node at the end of chains → the replaced nodes whose chains end there.
+    backward: HashMap<NodeId, Box<[NodeId]>>,
+}
+
+impl Replacements {
+    /// Follows every replaced node's chains (depth first, each node once per start) to the
+    /// nodes that are not replaced. A chain that only loops (`a → b → a`) has no end and
+    /// replaces nothing; a node on a loop with an exit resolves to the exit's end.
+    /// O(R · L) for R replaced nodes and chains of L nodes; nothing for a graph without
+    /// replacements.
+    fn resolve(n: usize, replaced_by: &Csr) -> Self {
+        let mut out = Self::default();
+        let mut backward: HashMap<NodeId, Vec<NodeId>> = HashMap::default();
+        let mut seen: rustc_hash::FxHashSet<NodeId> = rustc_hash::FxHashSet::default();
+        let mut stack = Vec::new();
+        for i in 0..n {
+            let start = NodeId::new(i);
+            if replaced_by.row(start).is_empty() {
+                continue;
+            }
+            seen.clear();
+            seen.insert(start);
+            stack.clear();
+            stack.extend(replaced_by.row(start).iter().map(|e| e.node));
+            let mut ends = Vec::new();
+            while let Some(x) = stack.pop() {
+                if !seen.insert(x) {
+                    continue;
+                }
+                let row = replaced_by.row(x);
+                if row.is_empty() {
+                    ends.push(x);
+                } else {
+                    stack.extend(row.iter().map(|e| e.node));
+                }
+            }
+            if ends.is_empty() {
+                continue;
+            }
+            ends.sort_unstable();
+            // Starts come in id order, so each backward row is sorted.
+            for &end in &ends {
+                backward.entry(end).or_default().push(start);
+            }
+            out.forward.insert(start, ends.into_boxed_slice());
+        }
+        out.backward = backward.into_iter().map(|(k, v)| (k, v.into_boxed_slice())).collect();
+        out
+    }
 }
 
 /// Builds a [`Snapshot`] from nodes and edges; the store's compiler and the benchmarks'
@@ -739,6 +826,7 @@ impl SnapshotBuilder {
                 .or_insert(LocalName::Unique(NodeId::new(i)));
         }
         let (topo, depth) = topological_depths(n, &forward[Relation::Requires.slot()]);
+        let replacements = Replacements::resolve(n, &forward[Relation::ReplacedBy.slot()]);
         // A node's prerequisites are listed deepest first: the most advanced prerequisite is
         // the likeliest not to be mastered, so readiness checks stop early.
         let requires = &mut forward[Relation::Requires.slot()];
@@ -765,6 +853,7 @@ impl SnapshotBuilder {
             backward,
             topo,
             depth,
+            replacements,
         }
     }
 }
@@ -897,6 +986,40 @@ mod tests {
         assert_eq!(s.label(x, None), "addition");
         assert_eq!(s.label(x, Some("pt")), "addition");
         assert_eq!(s.label(y, None), "y");
+    }
+
+    #[test]
+    fn replacement_chains_resolve_to_their_ends() {
+        let mut b = SnapshotBuilder::new();
+        let ids: Vec<NodeId> = ["a", "b", "c", "s", "p", "q", "x", "y", "z"]
+            .iter()
+            .map(|l| b.node(&format!("https://example.org/v/{l}"), NodeKind::KnowledgePoint))
+            .collect();
+        let [a, bb, c, s, p, q, x, y, _] = ids[..] else { unreachable!() };
+        // A chain, a split, a loop without an exit, and a loop with one (y → x → y, y → z).
+        for (from, to) in [(a, bb), (bb, c), (s, p), (s, q), (x, y), (y, x)] {
+            b.edge(Relation::ReplacedBy, from, to, 1.0);
+        }
+        let looped = b.build(1);
+        assert_eq!(looped.replacements(a), [c]);
+        assert_eq!(looped.replacements(bb), [c]);
+        assert!(looped.replacements(c).is_empty());
+        assert_eq!(looped.replaced(c), [a, bb]);
+        assert_eq!(looped.replacements(s), [p, q]);
+        assert_eq!(looped.replaced(q), [s]);
+        assert!(looped.replacements(x).is_empty() && looped.replacements(y).is_empty());
+        assert!(looped.replaced(x).is_empty());
+
+        let mut b = SnapshotBuilder::new();
+        let [x, y, z] =
+            ["x", "y", "z"].map(|l| b.node(&format!("https://example.org/v/{l}"), NodeKind::KnowledgePoint));
+        for (from, to) in [(x, y), (y, x), (y, z)] {
+            b.edge(Relation::ReplacedBy, from, to, 1.0);
+        }
+        let exit = b.build(1);
+        assert_eq!(exit.replacements(x), [z]);
+        assert_eq!(exit.replacements(y), [z]);
+        assert_eq!(exit.replaced(z), [x, y]);
     }
 
     #[test]

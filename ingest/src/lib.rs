@@ -45,5 +45,7 @@ pub use error::ImportError;
 pub use esco::{EscoData, EscoReport, convert_esco_csv, convert_esco_rdf, import_esco, requirement_iri};
 pub use labour::{EMPLOYMENT_NS, convert_employment, import_employment};
 pub use onet::{ONET_NS, OnetCounts, convert_onet, import_onet};
-pub use rdf::{ImportReport, RdfImportOptions, commit_quads, format_of, import_rdf_file, parse_format, read_rdf};
+pub use rdf::{
+    ImportReport, RdfImportOptions, commit_quads, commit_quads_by, format_of, import_rdf_file, parse_format, read_rdf,
+};
 pub use resources::{RESOURCE_NS, RESOURCE_TYPES, ResourceFormat, convert_resources, import_resources, parse_csv};

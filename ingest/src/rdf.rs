@@ -197,6 +197,18 @@ pub fn commit_quads(
     replace: bool,
     message: String,
 ) -> Result<ImportReport, ImportError> {
+    commit_quads_by(store, quads, target, replace, message, None)
+}
+
+/// [`commit_quads`] recorded in the history under `author`.
+pub fn commit_quads_by(
+    store: &GraphStore,
+    quads: Vec<Quad>,
+    target: &NamedNode,
+    replace: bool,
+    message: String,
+    author: Option<String>,
+) -> Result<ImportReport, ImportError> {
     let mut graphs: Vec<String> = quads
         .iter()
         .filter_map(|q| match &q.graph_name {
@@ -207,6 +219,7 @@ pub fn commit_quads(
     graphs.sort();
     graphs.dedup();
     let mut change = ChangeSet::adding(quads).with_message(message);
+    change.author = author;
     if replace {
         change.removed = store.graph_quads(target)?;
     }

@@ -54,7 +54,11 @@ impl RecommendIndex {
     /// Builds the index of a snapshot.
     pub fn new(snapshot: &Snapshot) -> Self {
         let n = snapshot.node_count();
-        let learnable: Vec<bool> = snapshot.nodes().map(|x| snapshot.kind(x) == NodeKind::KnowledgePoint).collect();
+        // A replaced knowledge point is not learnt any more: its replacement is.
+        let learnable: Vec<bool> = snapshot
+            .nodes()
+            .map(|x| snapshot.kind(x) == NodeKind::KnowledgePoint && snapshot.replacements(x).is_empty())
+            .collect();
         let difficulty = snapshot.nodes().map(|x| derived_difficulty(snapshot, x)).collect();
         // Curriculum position: sequence when given, else topological rank.
         let mut rank = vec![0usize; n];
@@ -178,16 +182,19 @@ fn first_dependents(snapshot: &Snapshot, learnable: &[bool]) -> (Vec<u32>, Vec<N
     (offsets, entries)
 }
 
-/// The resources that teach or assess `node`, best first: those that teach it before those
-/// that only assess it, lessons first, then in teaching order.
+/// The resources that teach or assess `node` (or a node it replaces or matches exactly, see
+/// [`Snapshot::equivalents`]), best first: those that teach it before those that only assess it,
+/// lessons first, then in teaching order.
 pub fn resources_for(snapshot: &Snapshot, node: NodeId, limit: usize) -> Vec<NodeId> {
     let (teaches, assesses) = (snapshot.inc(node, Relation::Teaches), snapshot.inc(node, Relation::Assesses));
-    if teaches.len() + assesses.len() <= 1 {
+    let equivalents: Vec<NodeId> = snapshot.equivalents(node).collect();
+    if teaches.len() + assesses.len() <= 1 && equivalents.is_empty() {
         return teaches.iter().chain(assesses).take(limit).map(|e| e.node).collect();
     }
     let mut out: Vec<(u8, u8, u32, NodeId)> = Vec::new();
     for (rank, relation) in [(0u8, Relation::Teaches), (1, Relation::Assesses)] {
-        for e in snapshot.inc(node, relation) {
+        let aligned = std::iter::once(node).chain(equivalents.iter().copied()).flat_map(|x| snapshot.inc(x, relation));
+        for e in aligned {
             if out.iter().any(|x| x.3 == e.node) {
                 continue;
             }

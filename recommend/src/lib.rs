@@ -28,6 +28,7 @@
 //! Depends on `tupu-graph` only; never on `tupu-ingest`.
 
 mod bkt;
+mod carry;
 mod evidence;
 mod fit;
 mod index;
@@ -41,6 +42,7 @@ mod sim;
 mod store;
 
 pub use bkt::{Belief, Params, bkt_step_logit, bkt_update, default_params, logit, p_correct, posterior, sigmoid};
+pub use carry::current_nodes;
 pub use evidence::{CheckedEvent, EventProblem, StoredEvent, check_events, parse_timestamp};
 pub use fit::{
     BktFit, EventsFileError, FORGET_BOUNDS, FitConfig, FitEvent, FitStatus, GUESS_SLIP_BOUNDS, LineProblem,

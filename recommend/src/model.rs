@@ -214,9 +214,10 @@ impl LearnerState {
     }
 
     /// [`LearnerState::get`] with explicit model settings.
+    /// The entry of a node it replaces or matches exactly may count (see the `carry` module).
     pub fn get_with(&self, snapshot: &Snapshot, node: NodeId, options: &ModelOptions) -> NodeMastery {
-        match self.nodes.get(snapshot.iri(node)) {
-            Some(m) => *m,
+        match crate::carry::counted(&self.nodes, snapshot, node) {
+            Some((m, _)) => m,
             None => {
                 let prior = default_params(snapshot.attrs(node)).prior;
                 let mut m = NodeMastery::belief(prior);
@@ -269,11 +270,29 @@ impl LearnerState {
         entry.correct += u32::from(right);
     }
 
-    /// The vector resolved against a snapshot (nodes no longer in the graph are left out).
+    /// The stored entry that counts for `node`, and the equivalent node it was carried from
+    /// (`None`: the node's own); `None` when there is none (see the `carry` module).
+    pub fn entry(&self, snapshot: &Snapshot, node: NodeId) -> Option<(NodeMastery, Option<NodeId>)> {
+        crate::carry::counted(&self.nodes, snapshot, node)
+    }
+
+    /// The vector resolved against a snapshot (nodes no longer in the graph are left out); the
+    /// replacements and the exact matches of a node with an entry get the entry that counts for
+    /// them (see the `carry` module).
     pub fn resolve(&self, snapshot: &Snapshot) -> Mastery {
-        Mastery::from_entries(
-            self.nodes.iter().filter_map(|(iri, m)| snapshot.node_by_iri(iri.as_ref()).map(|node| (node, *m))),
-        )
+        let mut entries: Vec<(NodeId, NodeMastery)> = self
+            .nodes
+            .iter()
+            .filter_map(|(iri, m)| snapshot.node_by_iri(iri.as_ref()).map(|node| (node, *m)))
+            .collect();
+        let mut heirs: Vec<NodeId> = entries.iter().flat_map(|&(n, _)| crate::carry::heirs(snapshot, n)).collect();
+        if !heirs.is_empty() {
+            heirs.sort_unstable();
+            heirs.dedup();
+            // Later entries win in `from_entries`.
+            entries.extend(heirs.into_iter().filter_map(|h| self.entry(snapshot, h).map(|(m, _)| (h, m))));
+        }
+        Mastery::from_entries(entries)
     }
 
     /// Applies one observation with BKT and the propagation rule (see the module
@@ -310,7 +329,7 @@ impl LearnerState {
         };
         let nodes = &mut self.nodes;
         walk_linked(obs.node, edges, |x, r| {
-            let stored = nodes.get(snapshot.iri(x)).copied();
+            let stored = crate::carry::counted(nodes, snapshot, x).map(|(m, _)| m);
             // A failure only reaches nodes that hold a belief (see the module documentation).
             if !success && stored.is_none() {
                 return false;

@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use oxigraph::model::{NamedOrBlankNode, Quad, Term};
 use serde::{Deserialize, Serialize};
-use tupu_graph::{ChangeSet, CommitRecord, CommitReport, CommitSummary, HistoryFilter, Snapshot, local_name, vocab};
+use tupu_graph::{CommitRecord, CommitReport, CommitSummary, HistoryFilter, Snapshot, local_name, vocab};
 
 use crate::error::ApiError;
 use crate::state::{AppState, blocking};
@@ -179,35 +179,18 @@ pub(crate) struct Signature {
     pub(crate) message: Option<String>,
 }
 
-/// The change that undoes a recorded commit, or the quads that later commits changed since.
-pub(crate) fn undo(record: &CommitRecord, store: &tupu_graph::GraphStore) -> Result<ChangeSet, ApiError> {
-    let mut conflicts = Vec::new();
-    for q in &record.added {
-        if !store.store().contains(q).map_err(ApiError::internal)? {
-            conflicts.push(format!("{q} was removed since"));
+impl From<tupu_graph::RevertError> for ApiError {
+    fn from(e: tupu_graph::RevertError) -> Self {
+        match e {
+            tupu_graph::RevertError::NotFound(_) => {
+                ApiError::NotFound { code: "commit_not_found", message: e.to_string() }
+            }
+            tupu_graph::RevertError::Conflict { .. } => {
+                ApiError::Conflict { code: "revert_conflict", message: e.to_string() }
+            }
+            tupu_graph::RevertError::Graph(e) => e.into(),
         }
     }
-    for q in &record.removed {
-        if store.store().contains(q).map_err(ApiError::internal)? {
-            conflicts.push(format!("{q} was added again since"));
-        }
-    }
-    if !conflicts.is_empty() {
-        let n = conflicts.len();
-        conflicts.truncate(5);
-        return Err(ApiError::Conflict {
-            code: "revert_conflict",
-            message: format!(
-                "commit {} cannot be reverted exactly: {n} of its quads were changed by later commits ({}); revert those first",
-                record.summary.version,
-                conflicts.join("; ")
-            ),
-        });
-    }
-    let mut change = ChangeSet::new();
-    change.added = record.removed.clone();
-    change.removed = record.added.clone();
-    Ok(change)
 }
 
 async fn revert(
@@ -216,16 +199,8 @@ async fn revert(
     body: Option<Json<Signature>>,
 ) -> Result<Json<CommitReport>, ApiError> {
     let Json(signature) = body.unwrap_or_default();
-    let record = load(&state, version).await?;
     let graph = state.graph.clone();
-    let report = blocking(move || {
-        let mut change = undo(&record, &graph)?;
-        change.author = signature.author;
-        change.message = Some(signature.message.unwrap_or_else(|| {
-            format!("Revert commit {}: {}", record.summary.version, record.summary.message.as_deref().unwrap_or(""))
-        }));
-        Ok(graph.commit(change)?)
-    })
-    .await?;
+    let report =
+        blocking(move || Ok(tupu_graph::revert(&graph, version, signature.author, signature.message)?)).await?;
     Ok(Json(report))
 }

@@ -151,6 +151,10 @@ struct MasteryRow<'a> {
     attempts: u32,
     correct: u32,
     last_practised: Option<String>,
+    /// The replaced or exactly matching node whose evidence counts for this one (absent: the
+    /// node's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    carried_from: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -167,12 +171,13 @@ fn mastery_view<'a>(
     s: &tupu_recommend::LearnerState,
 ) -> MasteryView<'a> {
     let threshold = state.learners.config().mastery_threshold;
+    // The resolved vector: a replacement or an exact match shows the evidence of its equivalent.
     let mut nodes: Vec<MasteryRow<'_>> = s
-        .nodes
-        .iter()
-        .filter_map(|(iri, m)| {
-            let node = snapshot.node_by_iri(iri)?;
-            Some(MasteryRow {
+        .resolve(snapshot)
+        .entries()
+        .map(|(node, m)| {
+            let from = s.entry(snapshot, node).and_then(|(_, from)| from);
+            MasteryRow {
                 node: NodeRef::new(snapshot, node),
                 mastery: m.p,
                 mastered: m.p >= threshold,
@@ -182,7 +187,8 @@ fn mastery_view<'a>(
                     .last_practised
                     .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
                     .map(|t| t.to_rfc3339()),
-            })
+                carried_from: from.map(|f| snapshot.iri(f)),
+            }
         })
         .collect();
     nodes.sort_by(|a, b| a.node.iri.cmp(b.node.iri));
@@ -471,6 +477,7 @@ async fn next(
         .filter(|(k, _)| k == "goal")
         .map(|(_, g)| snapshot.resolve(g))
         .collect::<Result<Vec<NodeId>, _>>()?;
+    let goals = tupu_recommend::current_nodes(&snapshot, &goals);
     let goal = goals.first().copied();
     let subject = match params.subject.as_deref() {
         Some(s) => Some(
@@ -648,6 +655,7 @@ async fn path(
     }
     let snapshot = state.graph.snapshot();
     let goals = body.goals.iter().map(|g| snapshot.resolve(g)).collect::<Result<Vec<_>, _>>()?;
+    let goals = tupu_recommend::current_nodes(&snapshot, &goals);
     let learners = state.learners.clone();
     let snap = snapshot.clone();
     let id = learner.clone();

@@ -7,6 +7,7 @@ mod employment;
 mod graph;
 mod health;
 mod history;
+mod import;
 mod lang;
 mod learner_export;
 mod learners;
@@ -39,6 +40,7 @@ pub fn app(state: AppState) -> Router {
         .merge(search::router())
         .merge(history::router())
         .merge(edits::router())
+        .merge(import::router())
         .merge(drafts::router())
         .merge(web::router())
         .merge(validate::router())

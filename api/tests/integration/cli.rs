@@ -86,13 +86,20 @@ fn import_is_all_or_nothing() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
-#[test]
-fn export_round_trips_and_formats_are_read() {
+/// A temporary folder with a data directory (`data`) holding the tiny graph as graph `tiny`.
+fn tiny_data() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let good = dir.path().join("tiny.ttl");
     std::fs::write(&good, TINY).unwrap();
-    assert!(tupu(&data, &["import", good.to_str().unwrap(), "--graph", "tiny"]).status.success());
+    let o = tupu(&data, &["import", good.to_str().unwrap(), "--graph", "tiny"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (dir, data)
+}
+
+#[test]
+fn export_round_trips_and_formats_are_read() {
+    let (dir, data) = tiny_data();
     for format in ["ntriples", "nquads", "trig", "rdfxml", "jsonld", "turtle"] {
         let out = dir.path().join(format!("tiny.{format}"));
         let o = tupu(&data, &["export", "--graph", "tiny", "--format", format, "-o", out.to_str().unwrap()]);
@@ -268,4 +275,50 @@ fn fit_bkt_stores_parameters_in_the_graph() {
     let o = tupu(&data, &["fit-bkt", events.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("ghost"));
+}
+
+/// The first column of each line `tupu history` prints: the versions, newest first.
+fn history_versions(data: &Path, args: &[&str]) -> (Vec<u64>, String) {
+    let o = tupu(data, &[&["history"], args].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    (text.lines().map(|l| l.split('\t').next().unwrap().parse().unwrap()).collect(), text)
+}
+
+#[test]
+fn history_lists_commits_and_revert_restores_the_quads() {
+    let (dir, data) = tiny_data();
+    let before = quad_count(&data);
+    let more = dir.path().join("more.ttl");
+    std::fs::write(
+        &more,
+        "@prefix tupu: <https://w3id.org/tupu/ns#> .\n@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n@prefix ex: <https://example.org/k/> .\nex:sub a tupu:KnowledgePoint ; skos:prefLabel \"减法\"@zh ; tupu:requires ex:count .\n",
+    )
+    .unwrap();
+    assert!(tupu(&data, &["import", more.to_str().unwrap(), "--graph", "tiny"]).status.success());
+    assert_eq!(quad_count(&data), before + 3);
+
+    let (versions, text) = history_versions(&data, &["--limit", "1"]);
+    assert_eq!(versions.len(), 1, "{text}");
+    let last = versions[0];
+    assert!(text.contains("+3 -0"), "{text}");
+    let (touched, _) = history_versions(&data, &["--node", "https://example.org/k/sub"]);
+    assert_eq!(touched, [last]);
+
+    let o = tupu(&data, &["revert", &last.to_string(), "--author", "bo"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(quad_count(&data), before);
+    let (versions, text) = history_versions(&data, &["--limit", "5"]);
+    assert_eq!(versions[0], last + 1);
+    assert!(text.lines().next().unwrap().contains(&format!("Revert commit {last}")), "{text}");
+    assert!(text.lines().next().unwrap().contains("\tbo\t"), "{text}");
+
+    // Reverting it again would not restore what was before it; an unknown version is named.
+    let o = tupu(&data, &["revert", &last.to_string()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("cannot be reverted exactly"), "{}", stderr(&o));
+    let o = tupu(&data, &["revert", "9999"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no commit has version 9999"), "{}", stderr(&o));
+    assert_eq!(quad_count(&data), before);
 }

@@ -293,6 +293,7 @@ async fn the_role_matrix() {
         ("POST", "/api/v1/releases", &[Admin, Designer]),
         ("POST", "/api/v1/impact", &[Admin, Designer]),
         ("POST", "/api/v1/import", &[Admin, Designer]),
+        ("POST", "/api/v1/import?format=csv&graph=matrix", &[Admin, Designer]),
         ("GET", "/api/v1/learners/ana/mastery", &[Admin, App]),
         ("GET", "/api/v1/learners/ana/next", &[Admin, App]),
         ("POST", "/api/v1/learners/ana/events", &[Admin, App]),

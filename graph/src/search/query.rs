@@ -5,7 +5,8 @@
 //! lone character of a one-character run) in `grams`, and the whole text as a code (×5).
 //! Filters (kind, level, language, subject, resource type, a node's neighbourhood) are
 //! required clauses that do not score; boosts are constant scores added for resources
-//! aligned to the given node (3), to its neighbours (1.5) and to a learner's ready points (2).
+//! aligned to the given node or its equivalents (3), to its neighbours (1.5) and to a
+//! learner's ready points (2).
 //! Cost: one pass over the postings of the query's terms, plus the collectors (top k with
 //! offset, count, facet counts) over the matching documents.
 
@@ -270,13 +271,18 @@ impl SearchIndex {
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))));
         }
         if let Some(node) = request.node {
-            let near = neighbourhood(snapshot, node);
+            // The node's equivalents (what it replaces, its exact matches) count as the node.
+            let same: Vec<NodeId> = std::iter::once(node).chain(snapshot.equivalents(node)).collect();
+            let mut near = neighbourhood(snapshot, node);
+            near.extend(&same[1..]);
+            near.sort_unstable();
+            near.dedup();
             let mut within: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for &n in &near {
                 let iri = snapshot.iri(n);
                 within.push((Occur::Should, term_query(f.iri, iri)));
                 within.push((Occur::Should, term_query(f.aligned, iri)));
-                let boost = if n == node { 3.0 } else { 1.5 };
+                let boost = if same.contains(&n) { 3.0 } else { 1.5 };
                 clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(term_query(f.aligned, iri), boost))));
             }
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(within)), 0.0))));
@@ -431,8 +437,9 @@ pub struct AlignedResource {
 }
 
 impl SearchIndex {
-    /// Every resource the index knows as aligned to `node` (at most `limit`), read from the
-    /// `aligned` postings of the node: one term lookup, then the stored alignments of each.
+    /// Every resource the index knows as aligned to `node` or to a node it replaces or matches
+    /// exactly ([`Snapshot::equivalents`]), at most `limit` per node: one term lookup per node in the
+    /// `aligned` postings, then the stored alignments of each resource (each resource once).
     pub fn aligned_resources(
         &self,
         snapshot: &Snapshot,
@@ -441,24 +448,30 @@ impl SearchIndex {
     ) -> Result<Vec<AlignedResource>, SearchError> {
         let f = *self.fields();
         let searcher = self.searcher();
-        let iri = snapshot.iri(node);
-        let query = term_query(f.aligned, iri);
-        let top = searcher.search(&*query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
-        let mut out = Vec::with_capacity(top.len());
-        for (_, address) in top {
-            let doc: TantivyDocument = searcher.doc(address)?;
-            let Some(resource) = stored_str(&doc, f.iri).and_then(|i| snapshot.node_by_iri(i)) else { continue };
-            let alignments: Vec<Alignment> =
-                stored_str(&doc, f.alignments).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
-            let Some(a) = alignments.into_iter().find(|a| a.node == iri) else { continue };
-            let attrs = snapshot.attrs(resource);
-            out.push(AlignedResource {
-                node: resource,
-                resource_type: attrs.resource_type.map(|s| snapshot.symbol(s).to_owned()),
-                level: attrs.grade.or_else(|| doc.get_first(f.level).and_then(|v| v.as_u64()).map(|l| l as u8)),
-                relation: a.relation,
-                confidence: a.confidence,
-            });
+        let mut out: Vec<AlignedResource> = Vec::new();
+        for aligned_to in std::iter::once(node).chain(snapshot.equivalents(node)) {
+            let iri = snapshot.iri(aligned_to);
+            let query = term_query(f.aligned, iri);
+            let top = searcher.search(&*query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+            for (_, address) in top {
+                let doc: TantivyDocument = searcher.doc(address)?;
+                let Some(resource) = stored_str(&doc, f.iri).and_then(|i| snapshot.node_by_iri(i)) else { continue };
+                // One term's documents are distinct; later terms may repeat a resource.
+                if aligned_to != node && out.iter().any(|r| r.node == resource) {
+                    continue;
+                }
+                let alignments: Vec<Alignment> =
+                    stored_str(&doc, f.alignments).and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+                let Some(a) = alignments.into_iter().find(|a| a.node == iri) else { continue };
+                let attrs = snapshot.attrs(resource);
+                out.push(AlignedResource {
+                    node: resource,
+                    resource_type: attrs.resource_type.map(|s| snapshot.symbol(s).to_owned()),
+                    level: attrs.grade.or_else(|| doc.get_first(f.level).and_then(|v| v.as_u64()).map(|l| l as u8)),
+                    relation: a.relation,
+                    confidence: a.confidence,
+                });
+            }
         }
         Ok(out)
     }

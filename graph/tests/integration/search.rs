@@ -56,12 +56,18 @@ fn check(index: &SearchIndex, store: &GraphStore, text: &str, first: &str) {
     assert_eq!(found.first().map(String::as_str), Some(first), "query {text:?} found {found:?}");
 }
 
-#[test]
-fn index_follows_commits_and_finds_chinese_english_and_short_queries() {
+/// An on-disk store and an on-disk index that follows it, in a temporary folder.
+fn indexed_store() -> (tempfile::TempDir, GraphStore, SearchIndex) {
     let dir = tempfile::tempdir().unwrap();
     let store = GraphStore::open(dir.path().join("graph")).unwrap();
     let index = SearchIndex::open(&dir.path().join("search")).unwrap();
     index.follow(&store).unwrap();
+    (dir, store, index)
+}
+
+#[test]
+fn index_follows_commits_and_finds_chinese_english_and_short_queries() {
+    let (_dir, store, index) = indexed_store();
     let v = store.commit(curriculum()).unwrap().version;
     assert!(index.wait_for(v, WAIT));
     assert_eq!(index.version(), v);
@@ -101,6 +107,41 @@ fn index_follows_commits_and_finds_chinese_english_and_short_queries() {
     let suggested: Vec<String> =
         index.suggest(&snapshot, "multipl", &[], 5).unwrap().into_iter().map(|s| s.id).collect();
     assert_eq!(suggested, ["times_table"]);
+}
+
+#[test]
+fn a_replacement_finds_the_resources_of_the_node_it_replaces() {
+    let (_dir, store, index) = indexed_store();
+    let mut c = curriculum();
+    c.added.push(typed("frac_add_2025", tupu::KNOWLEDGE_POINT));
+    c.added.push(label("frac_add_2025", "分数加减法（2025版）", "zh"));
+    c.added.push(typed("frac_lesson", tupu::RESOURCE));
+    c.added.push(label("frac_lesson", "分数墙讲分数加减", "zh"));
+    c.added.push(Quad::new(node("frac_lesson"), tupu::TEACHES, node("frac_add"), graph()));
+    store.commit(c).unwrap();
+    let near = |store: &GraphStore| {
+        let s = store.snapshot();
+        let new = s.resolve("frac_add_2025").unwrap();
+        let request =
+            SearchRequest { text: "分数墙".into(), node: Some(new), limit: 10, ..SearchRequest::default() };
+        let hits = index.search(&s, &request).unwrap().hits.into_iter().filter(|h| h.id == "frac_lesson").count();
+        let aligned: Vec<String> = index
+            .aligned_resources(&s, new, 10)
+            .unwrap()
+            .into_iter()
+            .map(|r| s.local_name(r.node).to_owned())
+            .collect();
+        (hits, aligned)
+    };
+    assert!(index.wait_for(store.version(), WAIT));
+    assert_eq!(near(&store), (0, Vec::new()));
+
+    // Deprecated in favour of the 2025 point: its lesson is found from the new one.
+    let mut replace = ChangeSet::new();
+    replace.added.push(Quad::new(node("frac_add"), tupu_graph::IS_REPLACED_BY, node("frac_add_2025"), graph()));
+    let v = store.commit(replace).unwrap().version;
+    assert!(index.wait_for(v, WAIT));
+    assert_eq!(near(&store), (1, vec!["frac_lesson".to_owned()]));
 }
 
 /// Opens something, retrying while the indexing thread of an earlier opening (which holds the
