@@ -184,6 +184,8 @@ pub struct Matcher {
     offsets: Vec<u32>,
     posting_target: Vec<u32>,
     posting_cell: Vec<Cell>,
+    /// `posting_cell[i].value`, packed for the dot-product loop.
+    posting_value: Vec<f32>,
     essentials: Vec<u32>,
 }
 
@@ -221,7 +223,8 @@ impl Matcher {
             }
         }
         let essentials = targets.iter().map(|t| t.essentials() as u32).collect();
-        Self { rule, targets: targets.len(), offsets, posting_target, posting_cell, essentials }
+        let posting_value = posting_cell.iter().map(|c| c.value).collect();
+        Self { rule, targets: targets.len(), offsets, posting_target, posting_cell, posting_value, essentials }
     }
 
     /// Number of targets.
@@ -249,6 +252,12 @@ impl Matcher {
     pub fn top_k(&self, query: &Profile, k: usize, scratch: &mut Scratch) -> Vec<Scored> {
         if scratch.acc.len() != self.targets {
             *scratch = self.scratch();
+        }
+        if matches!(self.rule, Rule::Dot) {
+            let postings: usize = query.cells().iter().map(|q| self.postings(q.comp).len()).sum();
+            if postings >= self.targets / 8 {
+                return self.top_k_dense_dot(query, k, &mut scratch.acc);
+            }
         }
         let Scratch { acc, met, touched } = scratch;
         for q in query.cells() {
@@ -287,6 +296,49 @@ impl Matcher {
             }
         }
         touched.clear();
+        let mut out = heap.into_vec();
+        out.sort();
+        out
+    }
+
+    /// The postings range of dense competency `comp` (empty when out of range).
+    fn postings(&self, comp: u32) -> std::ops::Range<usize> {
+        let c = comp as usize;
+        match (self.offsets.get(c), self.offsets.get(c + 1)) {
+            (Some(&start), Some(&end)) => start as usize..end as usize,
+            _ => 0..0,
+        }
+    }
+
+    /// [`Matcher::top_k`] for [`Rule::Dot`] when the query's postings reach a good share of the
+    /// targets: a branch-free multiply-add over the packed posting values into the whole
+    /// accumulator, then one scan of it that keeps the best `k` and leaves it zeroed. Same
+    /// arithmetic, in the same order, as the general path. O(postings + targets).
+    fn top_k_dense_dot(&self, query: &Profile, k: usize, acc: &mut [f32]) -> Vec<Scored> {
+        for q in query.cells() {
+            let range = self.postings(q.comp);
+            let value = q.value;
+            for (&t, &w) in self.posting_target[range.clone()].iter().zip(&self.posting_value[range]) {
+                acc[t as usize] += value * w;
+            }
+        }
+        let mut heap: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
+        let mut floor = 0.0f32;
+        for (i, slot) in acc.iter_mut().enumerate() {
+            let score = std::mem::take(slot);
+            if score > 0.0 && score >= floor && k > 0 {
+                let s = Scored { target: i as u32, score };
+                if heap.len() < k {
+                    heap.push(s);
+                } else if heap.peek().is_some_and(|worst| s < *worst) {
+                    heap.pop();
+                    heap.push(s);
+                }
+                if heap.len() == k {
+                    floor = heap.peek().map_or(0.0, |worst| worst.score);
+                }
+            }
+        }
         let mut out = heap.into_vec();
         out.sort();
         out
