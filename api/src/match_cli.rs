@@ -20,8 +20,12 @@ use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use rayon::prelude::*;
 use serde::Deserialize;
-use tupu_recommend::matching::{Cell, Exposure, Matcher, Profile, Rule};
+use tupu_recommend::matching::{Cell, Exposure, Matcher, Profile, Rule, Scored};
+
+/// Graduates read, parsed (in parallel), matched and written at a time.
+const CHUNK: usize = 4_096;
 
 #[derive(Deserialize)]
 struct Line {
@@ -79,15 +83,30 @@ impl Keys {
     }
 }
 
-/// One parsed line: its id and cells (competencies not among the posts' are left out).
+/// How a line's competency keys become dense indices: posts add keys, graduates only look
+/// them up (so graduates' lines can be parsed in parallel).
+enum KeyAccess<'a> {
+    Insert(&'a mut Keys),
+    Lookup(&'a Keys),
+}
+
+impl KeyAccess<'_> {
+    fn id(&mut self, value: &serde_json::Value) -> Option<u32> {
+        match self {
+            KeyAccess::Insert(keys) => Some(keys.get_or_insert(value)),
+            KeyAccess::Lookup(keys) => keys.get(value),
+        }
+    }
+}
+
+/// One parsed line: its id (as given) and cells (competencies not among the posts' are left out).
 fn parse_line(
     text: &str,
     file: &Path,
     number: usize,
-    keys: &mut Keys,
-    insert: bool,
+    mut keys: KeyAccess<'_>,
     problems: &mut Vec<String>,
-) -> Option<(String, Vec<Cell>)> {
+) -> Option<(serde_json::Value, Vec<Cell>)> {
     let at = |field: &str, what: String| format!("{}:{number}: {field}: {what}", file.display());
     let line: Line = match serde_json::from_str(text) {
         Ok(l) => l,
@@ -120,14 +139,14 @@ fn parse_line(
                 }
             }
             for (i, c) in comp.iter().enumerate() {
-                let id = if insert { Some(keys.get_or_insert(c)) } else { keys.get(c) };
+                let id = keys.id(c);
                 let value = w.as_ref().map_or(1.0, |w| w[i]);
                 push(id, value, 0, true, format!("w[{i}]"), problems);
             }
         }
         (None, None, Some(list)) => {
             for (i, e) in list.iter().enumerate() {
-                let id = if insert { Some(keys.get_or_insert(&e.id)) } else { keys.get(&e.id) };
+                let id = keys.id(&e.id);
                 let value = e.weight.or(e.strength).unwrap_or(1.0);
                 push(
                     id,
@@ -144,7 +163,7 @@ fn parse_line(
             return None;
         }
     }
-    Some((Keys::key(&line.id), cells))
+    Some((line.id, cells))
 }
 
 fn open(path: &Path) -> anyhow::Result<BufReader<std::fs::File>> {
@@ -173,7 +192,7 @@ pub(crate) fn run(
         if line.trim().is_empty() {
             continue;
         }
-        if let Some((id, cells)) = parse_line(&line, posts, i + 1, &mut keys, true, &mut problems) {
+        if let Some((id, cells)) = parse_line(&line, posts, i + 1, KeyAccess::Insert(&mut keys), &mut problems) {
             post_ids.push(id);
             post_cells.push(cells);
         }
@@ -235,26 +254,31 @@ pub(crate) fn run(
     };
     let mut out = BufWriter::with_capacity(1 << 20, out);
     let mut exposure = Exposure::new(matcher.len());
-    let mut chunk_ids: Vec<String> = Vec::new();
+    let mut chunk_ids: Vec<serde_json::Value> = Vec::new();
     let mut chunk: Vec<Profile> = Vec::new();
     let started = std::time::Instant::now();
     let mut total = 0usize;
     let mut top1 = 0.0f64;
-    let mut flush = |ids: &mut Vec<String>,
+    let mut flush = |ids: &mut Vec<serde_json::Value>,
                      chunk: &mut Vec<Profile>,
                      exposure: &mut Exposure,
                      out: &mut BufWriter<Box<dyn Write>>|
      -> anyhow::Result<()> {
-        let mut lines: Vec<String> = vec![String::new(); chunk.len()];
-        let part = matcher.top_k_batch(chunk, k, |i, top| {
-            top1 += top.first().map_or(0.0, |s| f64::from(s.score));
-            let list: Vec<serde_json::Value> = top
-                .iter()
-                .map(|s| serde_json::json!({"post": post_ids[s.target as usize], "score": s.score}))
-                .collect();
-            lines[i] = serde_json::json!({"graduate": ids[i], "top": list}).to_string();
-        });
+        let mut tops: Vec<Vec<Scored>> = vec![Vec::new(); chunk.len()];
+        let part = matcher.top_k_batch(chunk, k, |i, top| tops[i] = top);
         exposure.merge(&part);
+        top1 += tops.iter().map(|top| top.first().map_or(0.0, |s| f64::from(s.score))).sum::<f64>();
+        let lines: Vec<String> = tops
+            .par_iter()
+            .zip(ids.par_iter())
+            .map(|(top, id)| {
+                let list: Vec<serde_json::Value> = top
+                    .iter()
+                    .map(|s| serde_json::json!({"post": post_ids[s.target as usize], "score": s.score}))
+                    .collect();
+                serde_json::json!({"graduate": id, "top": list}).to_string()
+            })
+            .collect();
         for line in lines {
             out.write_all(line.as_bytes())?;
             out.write_all(b"\n")?;
@@ -264,28 +288,42 @@ pub(crate) fn run(
         Ok(())
     };
     let mut reader = open(graduates)?;
-    let mut text = String::new();
     let mut number = 0usize;
-    loop {
-        text.clear();
-        let read = reader.read_line(&mut text).with_context(|| format!("cannot read {}", graduates.display()))?;
-        if read == 0 {
-            break;
+    let mut lines: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
+    let mut done = false;
+    while !done && problems.is_empty() {
+        // Read one chunk of lines, then parse it on every core.
+        lines.clear();
+        while lines.len() < CHUNK {
+            let mut text = String::new();
+            let read = reader.read_line(&mut text).with_context(|| format!("cannot read {}", graduates.display()))?;
+            if read == 0 {
+                done = true;
+                break;
+            }
+            number += 1;
+            bar.inc(read as u64);
+            if !text.trim().is_empty() {
+                lines.push((number, text));
+            }
         }
-        number += 1;
-        bar.inc(read as u64);
-        if text.trim().is_empty() {
-            continue;
+        let parsed: Vec<(Option<(serde_json::Value, Vec<Cell>)>, Vec<String>)> = lines
+            .par_iter()
+            .map(|(n, text)| {
+                let mut found = Vec::new();
+                let line = parse_line(text, graduates, *n, KeyAccess::Lookup(&keys), &mut found);
+                (line, found)
+            })
+            .collect();
+        for (line, found) in parsed {
+            problems.extend(found);
+            let Some((id, cells)) = line else { continue };
+            let profile = Profile::new(cells);
+            chunk_ids.push(id);
+            chunk.push(if rule == Rule::Dot { profile.unit() } else { profile });
+            total += 1;
         }
-        let Some((id, cells)) = parse_line(&text, graduates, number, &mut keys, false, &mut problems) else { continue };
-        if !problems.is_empty() {
-            continue;
-        }
-        let profile = Profile::new(cells);
-        chunk_ids.push(id);
-        chunk.push(if rule == Rule::Dot { profile.unit() } else { profile });
-        total += 1;
-        if chunk.len() == 4_096 {
+        if problems.is_empty() {
             flush(&mut chunk_ids, &mut chunk, &mut exposure, &mut out)?;
         }
     }
@@ -295,7 +333,6 @@ pub(crate) fn run(
         }
         bail!("{} problem(s) in {}; matching stopped at the first bad chunk", problems.len(), graduates.display());
     }
-    flush(&mut chunk_ids, &mut chunk, &mut exposure, &mut out)?;
     out.flush()?;
     bar.finish_and_clear();
     let report = exposure.report();

@@ -322,3 +322,50 @@ fn history_lists_commits_and_revert_restores_the_quads() {
     assert!(stderr(&o).contains("no commit has version 9999"), "{}", stderr(&o));
     assert_eq!(quad_count(&data), before);
 }
+
+/// `tupu match` over more graduates than one chunk: every graduate gets its best posts in
+/// order (checked against a direct cosine), and a malformed line is named by file and line.
+#[test]
+fn match_streams_every_graduate_and_names_a_bad_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let posts = dir.path().join("posts.jsonl");
+    let graduates = dir.path().join("graduates.jsonl");
+    let out = dir.path().join("out.jsonl");
+    // Post p holds competencies p and p+1 (of 0..=20).
+    let post_lines: Vec<String> =
+        (0..20).map(|p| format!(r#"{{"id": "p{p}", "comp": [{p}, {}], "w": [1.0, 0.5]}}"#, p + 1)).collect();
+    std::fs::write(&posts, post_lines.join("\n")).unwrap();
+    // Graduate g holds competency g % 20 fully and (g + 1) % 20 at a tenth.
+    let n = 5_000;
+    let grad_lines: Vec<String> =
+        (0..n).map(|g| format!(r#"{{"id": {g}, "comp": [{}, {}], "w": [1.0, 0.1]}}"#, g % 20, (g + 1) % 20)).collect();
+    std::fs::write(&graduates, grad_lines.join("\n")).unwrap();
+    let data = dir.path().join("data");
+    let args = ["match", "--graduates", graduates.to_str().unwrap(), "--posts", posts.to_str().unwrap()];
+    let o = tupu(&data, &[&args[..], &["--top", "2", "--rule", "cosine", "-o", out.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), n);
+    for (g, row) in rows.iter().enumerate() {
+        assert_eq!(row["graduate"], g);
+        let top = row["top"].as_array().unwrap();
+        assert_eq!(top.len(), 2, "{row}");
+        // The post starting at the graduate's main competency fits best: cosine (1 + 0.1 × 0.5)
+        // / (√1.01 √1.25), or 1 / (√1.01 √1.25) for the last, whose second competency wraps.
+        assert_eq!(top[0]["post"], format!("p{}", g % 20), "{row}");
+        let best = top[0]["score"].as_f64().unwrap();
+        let dot = if g % 20 == 19 { 1.0 } else { 1.05 };
+        assert!((best - dot / (1.01f64.sqrt() * 1.25f64.sqrt())).abs() < 1e-5, "{row}");
+        assert!(best >= top[1]["score"].as_f64().unwrap());
+    }
+    assert!(stderr(&o).contains(&format!("matched {n} graduates")), "{}", stderr(&o));
+
+    // A bad line in the second chunk: named, and the run fails.
+    let mut bad = grad_lines.clone();
+    bad[4_500] = r#"{"id": 4500, "comp": [1, 2], "w": [1.0]}"#.into();
+    std::fs::write(&graduates, bad.join("\n")).unwrap();
+    let o = tupu(&data, &[&args[..], &["-o", out.to_str().unwrap()]].concat());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("graduates.jsonl:4501: w: 1 weights for 2 competencies"), "{}", stderr(&o));
+}
