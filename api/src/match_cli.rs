@@ -31,7 +31,7 @@ const CHUNK: usize = 4_096;
 struct Line {
     id: serde_json::Value,
     #[serde(default)]
-    comp: Option<Vec<serde_json::Value>>,
+    comp: Option<Vec<Key>>,
     #[serde(default)]
     w: Option<Vec<f32>>,
     #[serde(default)]
@@ -40,7 +40,7 @@ struct Line {
 
 #[derive(Deserialize)]
 struct Entry {
-    id: serde_json::Value,
+    id: Key,
     #[serde(default)]
     weight: Option<f32>,
     #[serde(default)]
@@ -61,25 +61,52 @@ pub(crate) enum MatchRule {
     Cosine,
 }
 
+/// A competency id as written: a whole number (also when written as a string of digits in
+/// canonical form, so `7` and `"7"` are one competency) or any other string. Read straight from
+/// the JSON, with no intermediate value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    Num(u64),
+    Str(String),
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a competency id: a string or a whole number")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Key, E> {
+                Ok(Key::Num(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Key, E> {
+                u64::try_from(v).map(Key::Num).map_err(|_| E::custom(format!("{v} is not a competency id")))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key, E> {
+                Ok(match v.parse::<u64>() {
+                    Ok(n) if n.to_string() == v => Key::Num(n),
+                    _ => Key::Str(v.to_owned()),
+                })
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
 /// Competency keys → dense indices.
 #[derive(Default)]
-struct Keys(HashMap<String, u32>);
+struct Keys(HashMap<Key, u32>);
 
 impl Keys {
-    fn key(value: &serde_json::Value) -> String {
-        match value {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        }
-    }
-
-    fn get_or_insert(&mut self, value: &serde_json::Value) -> u32 {
+    fn get_or_insert(&mut self, key: &Key) -> u32 {
         let next = self.0.len() as u32;
-        *self.0.entry(Self::key(value)).or_insert(next)
+        *self.0.entry(key.clone()).or_insert(next)
     }
 
-    fn get(&self, value: &serde_json::Value) -> Option<u32> {
-        self.0.get(&Self::key(value)).copied()
+    fn get(&self, key: &Key) -> Option<u32> {
+        self.0.get(key).copied()
     }
 }
 
@@ -91,7 +118,7 @@ enum KeyAccess<'a> {
 }
 
 impl KeyAccess<'_> {
-    fn id(&mut self, value: &serde_json::Value) -> Option<u32> {
+    fn id(&mut self, value: &Key) -> Option<u32> {
         match self {
             KeyAccess::Insert(keys) => Some(keys.get_or_insert(value)),
             KeyAccess::Lookup(keys) => keys.get(value),
