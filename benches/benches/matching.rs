@@ -13,9 +13,40 @@ use tupu_recommend::matching::{Matcher, Profile, Rule};
 const POSTS: usize = 10_000;
 const COMPETENCIES: usize = 5_000;
 
+/// Profiles of the peers' `posts.jsonl` or `graduates.jsonl` (`{"id", "comp", "w"}` a line),
+/// the first `limit` lines.
+fn peers_profiles(path: &std::path::Path, limit: usize) -> Vec<Profile> {
+    let text = std::fs::read_to_string(path).expect("the peers' data file");
+    text.lines()
+        .take(limit)
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            let comp = v["comp"].as_array().expect("comp");
+            let w = v["w"].as_array().expect("w");
+            Profile::new(
+                comp.iter()
+                    .zip(w)
+                    .map(|(c, w)| tupu_recommend::matching::Cell {
+                        comp: c.as_u64().expect("a competency index") as u32,
+                        value: w.as_f64().expect("a weight") as f32,
+                        level: 0,
+                        essential: true,
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
 fn matching(c: &mut Criterion) {
-    let posts = zipf_profiles(POSTS, COMPETENCIES, 30, 4);
-    let graduates = zipf_profiles(10_000, COMPETENCIES, 50, 5);
+    // `PEERS_DATA=DIR`: the peers' generated posts and first 10^4 graduates instead of the
+    // built-in Zipf profiles, for a ratio against `peers.py match_one` on the same data.
+    let (posts, graduates) = match std::env::var_os("PEERS_DATA").map(std::path::PathBuf::from) {
+        Some(dir) => {
+            (peers_profiles(&dir.join("posts.jsonl"), usize::MAX), peers_profiles(&dir.join("graduates.jsonl"), 10_000))
+        }
+        None => (zipf_profiles(POSTS, COMPETENCIES, 30, 4), zipf_profiles(10_000, COMPETENCIES, 50, 5)),
+    };
     for (name, rule) in [("cosine", Rule::Dot), ("employment", Rule::Requirements { penalty: 0.5 })] {
         let targets: Vec<Profile> = match rule {
             Rule::Dot => posts.iter().cloned().map(Profile::unit).collect(),
