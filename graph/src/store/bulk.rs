@@ -254,6 +254,11 @@ pub(crate) struct Overlay<'s> {
     removed: HashSet<&'s Quad>,
     by_subject: HashMap<&'s str, Vec<usize>>,
     by_predicate: HashMap<&'s str, Vec<usize>>,
+    /// Whether the base store holds any quad of a subject the change adds to, found on the
+    /// first lookup of that subject. Validating a large import asks for every property of every
+    /// new node; for a subject the store does not hold, those lookups skip the store (one seek
+    /// per subject instead of one per subject and property).
+    in_base: std::sync::RwLock<HashMap<&'s str, bool>>,
 }
 
 fn subject_key<'a>(s: NamedOrBlankNodeRef<'a>) -> &'a str {
@@ -264,6 +269,18 @@ fn subject_key<'a>(s: NamedOrBlankNodeRef<'a>) -> &'a str {
 }
 
 impl<'s> Overlay<'s> {
+    /// Whether the base store may hold quads of `subject`: false only for a subject the change
+    /// adds to and the store has none of.
+    fn base_may_hold(&self, subject: NamedOrBlankNodeRef<'_>) -> bool {
+        let Some((&key, _)) = self.by_subject.get_key_value(subject_key(subject)) else { return true };
+        if let Some(&known) = self.in_base.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(key) {
+            return known;
+        }
+        let held = self.base.quads_for_pattern(Some(subject), None, None, None).next().is_some();
+        self.in_base.write().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key, held);
+        held
+    }
+
     pub(crate) fn new(base: &'s Store, added: &'s [Quad], removed: &'s [Quad]) -> Self {
         let mut by_subject: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut by_predicate: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -271,7 +288,14 @@ impl<'s> Overlay<'s> {
             by_subject.entry(subject_key(q.subject.as_ref())).or_default().push(i);
             by_predicate.entry(q.predicate.as_str()).or_default().push(i);
         }
-        Self { base, added, removed: removed.iter().collect(), by_subject, by_predicate }
+        Self {
+            base,
+            added,
+            removed: removed.iter().collect(),
+            by_subject,
+            by_predicate,
+            in_base: std::sync::RwLock::new(HashMap::new()),
+        }
     }
 }
 
@@ -305,10 +329,16 @@ impl QuadSource for Overlay<'_> {
         object: Option<TermRef<'_>>,
         graph: Option<GraphNameRef<'_>>,
     ) -> Self::Quads<'a> {
-        let base = self
-            .base
-            .quads_for_pattern(subject, predicate, object, graph)
-            .filter(move |q| !matches!(q, Ok(q) if self.removed.contains(q)));
+        let base: Box<dyn Iterator<Item = Result<Quad, StorageError>> + 'a> =
+            if subject.is_some_and(|s| !self.base_may_hold(s)) {
+                Box::new(std::iter::empty())
+            } else {
+                Box::new(
+                    self.base
+                        .quads_for_pattern(subject, predicate, object, graph)
+                        .filter(move |q| !matches!(q, Ok(q) if self.removed.contains(q))),
+                )
+            };
         let rows: Option<&'a [usize]> = match (subject, predicate) {
             (Some(s), _) => Some(self.by_subject.get(subject_key(s)).map_or(&[], Vec::as_slice)),
             (None, Some(p)) => Some(self.by_predicate.get(p.as_str()).map_or(&[], Vec::as_slice)),
