@@ -295,20 +295,28 @@ pub(crate) fn run(
         let part = matcher.top_k_batch(chunk, k, |i, top| tops[i] = top);
         exposure.merge(&part);
         top1 += tops.iter().map(|top| top.first().map_or(0.0, |s| f64::from(s.score))).sum::<f64>();
-        let lines: Vec<String> = tops
+        let lines: Vec<Vec<u8>> = tops
             .par_iter()
             .zip(ids.par_iter())
             .map(|(top, id)| {
-                let list: Vec<serde_json::Value> = top
-                    .iter()
-                    .map(|s| serde_json::json!({"post": post_ids[s.target as usize], "score": s.score}))
-                    .collect();
-                serde_json::json!({"graduate": id, "top": list}).to_string()
+                // `{"graduate": ID, "top": [{"post": ID, "score": S}, ...]}`, written directly.
+                let mut line = Vec::with_capacity(32 + 40 * top.len());
+                line.extend_from_slice(b"{\"graduate\":");
+                serde_json::to_writer(&mut line, id)?;
+                line.extend_from_slice(b",\"top\":[");
+                for (i, s) in top.iter().enumerate() {
+                    line.extend_from_slice(if i == 0 { b"{\"post\":" } else { b",{\"post\":" });
+                    serde_json::to_writer(&mut line, &post_ids[s.target as usize])?;
+                    line.extend_from_slice(b",\"score\":");
+                    serde_json::to_writer(&mut line, &s.score)?;
+                    line.push(b'}');
+                }
+                line.extend_from_slice(b"]}\n");
+                Ok(line)
             })
-            .collect();
+            .collect::<Result<_, serde_json::Error>>()?;
         for line in lines {
-            out.write_all(line.as_bytes())?;
-            out.write_all(b"\n")?;
+            out.write_all(&line)?;
         }
         ids.clear();
         chunk.clear();
