@@ -454,10 +454,14 @@ struct KParams {
 
 impl KParams {
     fn kinds(&self, default: &[NodeKind]) -> Result<Vec<NodeKind>, ApiError> {
-        let names: Vec<String> =
-            self.kinds.as_deref().unwrap_or("").split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect();
-        kinds(&names, default)
+        comma_kinds(self.kinds.as_deref(), default)
     }
+}
+
+/// Node kinds from a comma-separated query parameter, `default` when absent or empty.
+fn comma_kinds(value: Option<&str>, default: &[NodeKind]) -> Result<Vec<NodeKind>, ApiError> {
+    let names: Vec<String> = value.unwrap_or("").split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect();
+    kinds(&names, default)
 }
 
 fn resolve_kind(s: &Snapshot, id: &str, wanted: &[NodeKind]) -> Result<NodeId, ApiError> {
@@ -711,9 +715,7 @@ async fn supply_demand(
     };
     iso_date(&filter.from, "from")?;
     iso_date(&filter.to, "to")?;
-    let names: Vec<String> =
-        filter.kinds.as_deref().unwrap_or("").split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect();
-    let kinds = kinds(&names, &[NodeKind::Major, NodeKind::MicroMajor])?;
+    let kinds = comma_kinds(filter.kinds.as_deref(), &[NodeKind::Major, NodeKind::MicroMajor])?;
     if let Some(k) = kinds.iter().find(|k| !PROGRAMMES.contains(k)) {
         return Err(ApiError::bad_request(
             "invalid_parameter",

@@ -176,6 +176,17 @@ impl PartialOrd for Scored {
     }
 }
 
+/// Keeps `s` among the best `k` of `heap` (a max-heap on [`Scored`]'s order, so its top is
+/// the worst kept).
+fn keep(heap: &mut BinaryHeap<Scored>, s: Scored, k: usize) {
+    if heap.len() < k {
+        heap.push(s);
+    } else if heap.peek().is_some_and(|worst| s < *worst) {
+        heap.pop();
+        heap.push(s);
+    }
+}
+
 /// Targets as an inverted index. See the module documentation.
 #[derive(Clone, Debug)]
 pub struct Matcher {
@@ -285,14 +296,8 @@ impl Matcher {
             let score = self.rule.finish(acc[i], met[i], essentials);
             acc[i] = 0.0;
             met[i] = 0;
-            if score > 0.0 && k > 0 {
-                let s = Scored { target: t, score };
-                if heap.len() < k {
-                    heap.push(s);
-                } else if heap.peek().is_some_and(|worst| s < *worst) {
-                    heap.pop();
-                    heap.push(s);
-                }
+            if score > 0.0 {
+                keep(&mut heap, Scored { target: t, score }, k);
             }
         }
         touched.clear();
@@ -326,14 +331,8 @@ impl Matcher {
         let mut floor = 0.0f32;
         for (i, slot) in acc.iter_mut().enumerate() {
             let score = std::mem::take(slot);
-            if score > 0.0 && score >= floor && k > 0 {
-                let s = Scored { target: i as u32, score };
-                if heap.len() < k {
-                    heap.push(s);
-                } else if heap.peek().is_some_and(|worst| s < *worst) {
-                    heap.pop();
-                    heap.push(s);
-                }
+            if score > 0.0 && score >= floor {
+                keep(&mut heap, Scored { target: i as u32, score }, k);
                 if heap.len() == k {
                     floor = heap.peek().map_or(0.0, |worst| worst.score);
                 }
