@@ -70,6 +70,8 @@ pub struct AppState {
     pub keys: Option<crate::auth::Keys>,
     /// The matching index of the latest snapshot.
     pub(crate) matching: Arc<tupu_recommend::matching::IndexCache>,
+    /// Posts' facts and graduate cohorts, read from the store once per graph version.
+    pub(crate) market: Arc<std::sync::Mutex<Option<(u64, Arc<tupu_graph::Market>)>>>,
     /// Request counters and graph gauges for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The audit trail, when the server keeps one (see `AppState::with_audit`).
@@ -93,6 +95,7 @@ impl AppState {
             search: Arc::default(),
             keys,
             matching: Arc::default(),
+            market: Arc::default(),
             metrics,
             audit: None,
             data_dir: None,
@@ -118,6 +121,20 @@ impl AppState {
     }
 
     /// The search index given to [`AppState::with_search`], if any (never builds one).
+    /// The posts' facts and cohorts of the graph's current version (read once per version).
+    pub(crate) fn market(&self) -> Result<Arc<tupu_graph::Market>, tupu_graph::GraphError> {
+        let version = self.graph.version();
+        let mut cached = self.market.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((v, market)) = cached.as_ref() {
+            if *v == version {
+                return Ok(market.clone());
+            }
+        }
+        let market = Arc::new(self.graph.market()?);
+        *cached = Some((version, market.clone()));
+        Ok(market)
+    }
+
     pub(crate) fn search_index(&self) -> Option<SearchIndex> {
         self.search.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }

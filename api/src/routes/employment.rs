@@ -722,12 +722,11 @@ async fn supply_demand(
             format!("kind '{}' is not a programme; use major, micro_major or course", k.as_str()),
         ));
     }
-    let graph = state.graph.clone();
-    let matching_cache = state.matching.clone();
+    let state = state.clone();
     let result = tokio::task::spawn_blocking(move || -> Result<serde_json::Value, ApiError> {
-        let s = graph.snapshot();
-        let index = matching_cache.get(&s);
-        let market = graph.market()?;
+        let s = state.graph.snapshot();
+        let index = state.matching.get(&s);
+        let market = state.market()?;
         let region_ok = |r: &Option<String>| filter.region.as_ref().is_none_or(|want| r.as_ref() == Some(want));
         let demand: Vec<matching::Demand> = market
             .posts
