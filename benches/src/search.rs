@@ -131,6 +131,11 @@ fn words(rng: &mut ChaCha8Rng, n: usize, english: bool) -> String {
 /// `n` documents: two in three Chinese, one in three English; names of 2–4 words, bodies of
 /// 10–30, a grade, and kinds in the proportions of a graph with resources (3 in 7).
 pub fn corpus(n: usize, seed: u64) -> Vec<IndexDocument> {
+    documents(n, seed, words)
+}
+
+/// `n` documents whose texts `text(rng, words, english)` makes, in the proportions of [`corpus`].
+fn documents(n: usize, seed: u64, text: impl Fn(&mut ChaCha8Rng, usize, bool) -> String) -> Vec<IndexDocument> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     (0..n)
         .map(|i| {
@@ -141,9 +146,9 @@ pub fn corpus(n: usize, seed: u64) -> Vec<IndexDocument> {
             IndexDocument {
                 iri: format!("{SYNTHETIC_NS}doc{i}"),
                 kind: Some(kind),
-                names: vec![words(&mut rng, name_len, english)],
-                body: vec![words(&mut rng, body_len, english)],
-                context: vec![words(&mut rng, 2, english)],
+                names: vec![text(&mut rng, name_len, english)],
+                body: vec![text(&mut rng, body_len, english)],
+                context: vec![text(&mut rng, 2, english)],
                 codes: vec![format!("S{i:07}")],
                 langs: [if english { "en" } else { "zh" }.to_owned()].into(),
                 level: Some(rng.random_range(1..13)),
@@ -166,8 +171,12 @@ pub fn corpus_snapshot(docs: &[IndexDocument]) -> Snapshot {
     b.build(1)
 }
 
-/// Queries like users type: one or two Chinese words, one or two English words, one
-/// character, a code.
+/// The kinds of query [`queries`] and [`zipf_queries`] make, in turn.
+pub const QUERY_CLASSES: [&str; 5] =
+    ["one Chinese word", "two Chinese words", "one English word", "two English words", "one character"];
+
+/// Queries like users type, in turn ([`QUERY_CLASSES`]): one or two Chinese words, one or two
+/// English words, one character.
 pub fn queries(n: usize, seed: u64) -> Vec<String> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     (0..n)
@@ -177,6 +186,109 @@ pub fn queries(n: usize, seed: u64) -> Vec<String> {
             2 => words(&mut rng, 1, true),
             3 => words(&mut rng, 2, true),
             _ => ZH[rng.random_range(0..ZH.len())].chars().next().map(String::from).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Function words at the head of each language's distribution (indexed like any word: the
+/// index keeps no stop list).
+const ZH_FUNCTION: &[&str] =
+    &["的", "了", "是", "在", "和", "有", "我们", "这个", "一个", "可以", "就", "也", "都", "要", "把", "被"];
+const EN_FUNCTION: &[&str] =
+    &["the", "of", "and", "to", "in", "is", "a", "for", "with", "that", "by", "as", "on", "are", "this", "from"];
+/// Characters the synthetic Chinese words are made of.
+const HANZI: &str = "学生教师课程知识能力分析计算几何代数函数图像方程实验观察物理化学生物历史地理语言文字阅读写作表达理解应用问题解决方法步骤规律性质定理证明推理判断比较分类归纳概括设计制作测量估计数据统计概率模型建立变化关系结构功能系统信息技术网络安全工程管理服务销售运营市场财务会计审计法律医疗护理健康营养环境能源材料机械电气电子通信软件硬件算法程序开发测试维护质量标准生产加工制造建筑交通运输物流";
+/// Syllables the synthetic English words are made of.
+const SYLLABLES: &[&str] = &[
+    "ka", "ro", "mi", "ten", "sa", "lo", "ver", "an", "tion", "pre", "con", "dis", "ma", "ly", "ter", "ing", "pro",
+    "ex", "com", "ple", "ment", "al", "ri", "de", "na", "bi", "lu", "gra", "phy", "sto", "cu", "ble",
+];
+
+/// A vocabulary of `n` words per language in rank order: function words first, then the
+/// curriculum and job words of the uniform corpus, then synthetic words (two or three
+/// characters; two to four syllables).
+fn vocabulary(n: usize, rng: &mut ChaCha8Rng) -> (Vec<String>, Vec<String>) {
+    let hanzi: Vec<char> = HANZI.chars().collect();
+    let mut zh: Vec<String> = ZH_FUNCTION.iter().chain(ZH).map(|w| (*w).to_owned()).collect();
+    let mut en: Vec<String> = EN_FUNCTION.iter().chain(EN).map(|w| (*w).to_owned()).collect();
+    let mut seen: std::collections::HashSet<String> = zh.iter().chain(&en).cloned().collect();
+    while zh.len() < n {
+        let len = if rng.random_range(0..4) == 0 { 3 } else { 2 };
+        let w: String = (0..len).map(|_| hanzi[rng.random_range(0..hanzi.len())]).collect();
+        if seen.insert(w.clone()) {
+            zh.push(w);
+        }
+    }
+    while en.len() < n {
+        let len = rng.random_range(2..5);
+        let w: String = (0..len).map(|_| SYLLABLES[rng.random_range(0..SYLLABLES.len())]).collect();
+        if seen.insert(w.clone()) {
+            en.push(w);
+        }
+    }
+    (zh, en)
+}
+
+/// Samples ranks `0..n` with probability proportional to `1 / (rank + 1)` (Zipf, s = 1).
+struct Zipf {
+    cumulative: Vec<f64>,
+}
+
+impl Zipf {
+    fn new(n: usize) -> Self {
+        let mut total = 0.0;
+        let cumulative = (0..n)
+            .map(|r| {
+                total += 1.0 / (r as f64 + 1.0);
+                total
+            })
+            .collect();
+        Zipf { cumulative }
+    }
+
+    fn sample(&self, rng: &mut ChaCha8Rng) -> usize {
+        let total = *self.cumulative.last().unwrap_or(&1.0);
+        let x = rng.random_range(0.0..total);
+        self.cumulative.partition_point(|&c| c <= x).min(self.cumulative.len() - 1)
+    }
+}
+
+/// The seed of the Zipf corpus's vocabulary (its queries use the same words).
+const VOCABULARY_SEED: u64 = 20;
+
+/// Words of the Zipf corpus, per language.
+pub const ZIPF_VOCABULARY: usize = 20_000;
+
+/// `n` documents as in [`corpus`], but their words drawn from a vocabulary of
+/// [`ZIPF_VOCABULARY`] words per language with Zipf frequencies, function words at the head,
+/// as in natural text: a word's share of the documents falls with its rank.
+pub fn zipf_corpus(n: usize, seed: u64) -> Vec<IndexDocument> {
+    let (zh, en) = vocabulary(ZIPF_VOCABULARY, &mut ChaCha8Rng::seed_from_u64(VOCABULARY_SEED));
+    let zipf = Zipf::new(ZIPF_VOCABULARY);
+    documents(n, seed, |rng, len, english| {
+        let parts: Vec<&str> =
+            (0..len).map(|_| if english { &en[zipf.sample(rng)] } else { &zh[zipf.sample(rng)] }.as_str()).collect();
+        parts.join(if english { " " } else { "" })
+    })
+}
+
+/// Queries over the Zipf corpus's content words (function words left out, as users leave
+/// them out), their ranks spread evenly on a log scale from the most frequent content word to
+/// the rarest, so that frequent, middling and rare words weigh alike: one or two Chinese
+/// words, one or two English words, one character.
+pub fn zipf_queries(n: usize, seed: u64) -> Vec<String> {
+    let (zh, en) = vocabulary(ZIPF_VOCABULARY, &mut ChaCha8Rng::seed_from_u64(VOCABULARY_SEED));
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let low = ZH_FUNCTION.len() as f64;
+    let high = ZIPF_VOCABULARY as f64;
+    let rank = |rng: &mut ChaCha8Rng| (low * (high / low).powf(rng.random_range(0.0..1.0))) as usize;
+    (0..n)
+        .map(|i| match i % 5 {
+            0 => zh[rank(&mut rng)].clone(),
+            1 => format!("{}{}", zh[rank(&mut rng)], zh[rank(&mut rng)]),
+            2 => en[rank(&mut rng)].clone(),
+            3 => format!("{} {}", en[rank(&mut rng)], en[rank(&mut rng)]),
+            _ => zh[rank(&mut rng)].chars().next().map(String::from).unwrap_or_default(),
         })
         .collect()
 }
@@ -193,10 +305,16 @@ pub struct SearchFigures {
     pub docs: usize,
     /// Documents per second, commits included.
     pub docs_per_second: f64,
+    /// Segments after indexing, before they were merged into one.
+    pub segments: usize,
+    /// Seconds the merge took.
+    pub merge_seconds: f64,
     /// Bytes of the index on disk.
     pub index_bytes: u64,
     /// Query latency samples in microseconds, sorted.
     pub query_micros: Vec<f64>,
+    /// Query latency samples by kind of query ([`QUERY_CLASSES`]), sorted.
+    pub query_micros_by_class: Vec<Vec<f64>>,
     /// Link latency samples in microseconds, sorted.
     pub link_micros: Vec<f64>,
 }
@@ -220,6 +338,10 @@ pub fn measure(dir: &std::path::Path, docs: Vec<IndexDocument>, queries: &[Strin
         index.add_documents(chunk, 1).expect("indexing works");
     }
     let docs_per_second = n as f64 / started.elapsed().as_secs_f64();
+    // As after `tupu reindex`: one segment.
+    let merging = Instant::now();
+    let segments = index.merge_segments().expect("the segments merge");
+    let merge_seconds = merging.elapsed().as_secs_f64();
     let index_bytes = dir_size(dir);
     let time = |f: &mut dyn FnMut()| {
         let t = Instant::now();
@@ -235,6 +357,12 @@ pub fn measure(dir: &std::path::Path, docs: Vec<IndexDocument>, queries: &[Strin
             })
         })
         .collect();
+    let mut query_micros_by_class: Vec<Vec<f64>> = (0..QUERY_CLASSES.len())
+        .map(|class| query_micros.iter().skip(class).step_by(QUERY_CLASSES.len()).copied().collect())
+        .collect();
+    for v in &mut query_micros_by_class {
+        v.sort_by(f64::total_cmp);
+    }
     let mut link_micros: Vec<f64> = queries
         .iter()
         .map(|q| {
@@ -251,7 +379,16 @@ pub fn measure(dir: &std::path::Path, docs: Vec<IndexDocument>, queries: &[Strin
         .collect();
     query_micros.sort_by(f64::total_cmp);
     link_micros.sort_by(f64::total_cmp);
-    SearchFigures { docs: n, docs_per_second, index_bytes, query_micros, link_micros }
+    SearchFigures {
+        docs: n,
+        docs_per_second,
+        segments,
+        merge_seconds,
+        index_bytes,
+        query_micros,
+        query_micros_by_class,
+        link_micros,
+    }
 }
 
 /// Delays from a commit's return to its node being searchable, over `commits` commits of one
@@ -292,5 +429,21 @@ mod tests {
         assert!(figures.index_bytes > 0);
         assert_eq!(figures.query_micros.len(), 50);
         assert_eq!(commit_to_searchable(3).len(), 3);
+    }
+
+    #[test]
+    fn the_zipf_corpus_falls_off_with_rank_and_its_queries_find_documents() {
+        let docs = zipf_corpus(3_000, 5);
+        let (zh, _) = vocabulary(ZIPF_VOCABULARY, &mut ChaCha8Rng::seed_from_u64(VOCABULARY_SEED));
+        let share = |w: &str| docs.iter().filter(|d| d.body[0].contains(w)).count();
+        // The most frequent function word is in most Chinese bodies; a word of rank 2,000 in
+        // almost none.
+        assert!(share(&zh[0]) > 1_000, "{}", share(&zh[0]));
+        assert!(share(&zh[2_000]) < 100, "{}", share(&zh[2_000]));
+        let dir = tempfile::tempdir().unwrap();
+        let queries = zipf_queries(50, 6);
+        assert!(queries.iter().all(|q| !q.is_empty() && !ZH_FUNCTION.contains(&q.as_str())));
+        let figures = measure(dir.path(), docs, &queries);
+        assert_eq!(figures.query_micros.len(), 50);
     }
 }

@@ -19,7 +19,9 @@ mod align;
 mod analysis;
 mod document;
 mod link;
+mod matches;
 mod query;
+mod snippet;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -116,13 +118,15 @@ enum Job {
 }
 
 struct Inner {
-    /// The index (kept so that it lives as long as its reader and writer).
-    _index: Index,
+    /// The index.
+    index: Index,
     reader: IndexReader,
     fields: Fields,
     writer: Mutex<IndexWriter<TantivyDocument>>,
     progress: Mutex<Progress>,
     advanced: Condvar,
+    /// Bitsets of dense terms and facet values, for exact totals and facet counts.
+    matches: matches::MatchCache,
 }
 
 /// The search index. Cheap to clone (shared).
@@ -178,12 +182,13 @@ impl SearchIndex {
         let writer = index.writer(WRITER_MEMORY)?;
         Ok(Self {
             inner: Arc::new(Inner {
-                _index: index,
+                index,
                 reader,
                 fields,
                 writer: Mutex::new(writer),
                 progress: Mutex::new(Progress { version, failed: false }),
                 advanced: Condvar::new(),
+                matches: matches::MatchCache::default(),
             }),
         })
     }
@@ -251,6 +256,7 @@ impl SearchIndex {
     pub fn reindex(&self, graph: &GraphStore) -> Result<u64, SearchError> {
         let snapshot = graph.snapshot();
         self.apply(graph.store(), &snapshot, None)?;
+        self.merge_segments()?;
         Ok(self.len())
     }
 
@@ -314,9 +320,17 @@ impl SearchIndex {
                 }
             }
             let scope = (!rebuild).then_some(&subjects);
-            if let Err(e) = self.apply(store, &snapshot, scope) {
-                tracing::error!(error = %e, version = snapshot.version(), "indexing failed; the next change rebuilds");
-                self.lock_progress().failed = true;
+            match self.apply(store, &snapshot, scope) {
+                Err(e) => {
+                    tracing::error!(error = %e, version = snapshot.version(), "indexing failed; the next change rebuilds");
+                    self.lock_progress().failed = true;
+                }
+                Ok(()) if rebuild => {
+                    if let Err(e) = self.merge_segments() {
+                        tracing::warn!(error = %e, "merging the rebuilt index's segments failed; it stays as it is");
+                    }
+                }
+                Ok(()) => {}
             }
         }
     }
@@ -353,6 +367,26 @@ impl SearchIndex {
             let _ = writer.rollback();
         }
         result
+    }
+
+    /// Merges every segment of the index into one and makes the result searchable; returns
+    /// the number of segments before. A full rebuild or a bulk load leaves many segments,
+    /// and each costs every query a term lookup per query word: one segment answers fastest.
+    /// Commits may go on meanwhile (the writer is only held to schedule the merge); their
+    /// new segments stay beside the merged one.
+    pub fn merge_segments(&self) -> Result<usize, SearchError> {
+        let ids = self.inner.index.searchable_segment_ids()?;
+        if ids.len() > 1 {
+            let merge = self.lock_writer().merge(&ids);
+            merge.wait()?;
+            self.inner.reader.reload()?;
+        }
+        Ok(ids.len())
+    }
+
+    /// The number of segments searched now.
+    pub fn segments(&self) -> usize {
+        self.searcher().segment_readers().len()
     }
 
     fn commit(&self, writer: &mut IndexWriter<TantivyDocument>, version: u64) -> Result<(), SearchError> {

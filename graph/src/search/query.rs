@@ -12,14 +12,15 @@
 
 use std::collections::BTreeMap;
 
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RegexQuery, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 use super::analysis::{self, is_cjk};
 use super::document::Alignment;
+use super::matches::MatchSpec;
+use super::snippet::Highlighter;
 use super::{Fields, SearchError, SearchIndex};
 use crate::snapshot::{NodeId, NodeKind, Relation, Snapshot};
 
@@ -194,35 +195,61 @@ impl FieldWeights {
     pub(crate) const SEARCH: FieldWeights = FieldWeights { name: 3.0, grams: 1.0, body: 1.0, context: 0.7, code: 5.0 };
 }
 
-/// The scoring disjunction of a text over the fields; `None` when the text has no term.
-pub(crate) fn text_query(f: &Fields, text: &str, w: FieldWeights) -> Option<Box<dyn Query>> {
+/// The terms of a text in each field, with their weights: its jieba words in `name`, `body`
+/// and `context`, its CJK bigrams (or lone characters) in `grams`, and the whole text as a
+/// code. Empty when the text has no word or gram.
+pub(crate) fn text_terms(f: &Fields, text: &str, w: FieldWeights) -> Vec<(Term, f32)> {
     let words = analysis::unique_terms(&mut analysis::words_analyzer(), text);
     let grams = query_grams(text);
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if words.is_empty() && grams.is_empty() {
+        return Vec::new();
+    }
+    let mut terms: Vec<(Term, f32)> = Vec::new();
     for word in &words {
-        clauses.push(boosted(term_query(f.name, word), w.name));
-        clauses.push(boosted(term_query(f.body, word), w.body));
-        clauses.push(boosted(term_query(f.context, word), w.context));
+        terms.push((Term::from_field_text(f.name, word), w.name));
+        terms.push((Term::from_field_text(f.body, word), w.body));
+        terms.push((Term::from_field_text(f.context, word), w.context));
     }
     for gram in &grams {
-        clauses.push(boosted(term_query(f.grams, gram), w.grams));
+        terms.push((Term::from_field_text(f.grams, gram), w.grams));
     }
     let code = text.trim().to_lowercase();
     if !code.is_empty() && !code.contains(char::is_whitespace) {
-        clauses.push(boosted(term_query(f.code, &code), w.code));
+        terms.push((Term::from_field_text(f.code, &code), w.code));
     }
-    (!words.is_empty() || !grams.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+    terms
+}
+
+/// The scoring disjunction of weighted terms: a flat union of boosted term queries, which
+/// tantivy's top-k collection prunes with block-max WAND. `None` when there is no term.
+fn terms_query(terms: &[(Term, f32)]) -> Option<Box<dyn Query>> {
+    let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+        .iter()
+        .map(|(term, weight)| boosted(Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)), *weight))
+        .collect();
+    (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+}
+
+/// The scoring disjunction of a text over the fields; `None` when the text has no term.
+pub(crate) fn text_query(f: &Fields, text: &str, w: FieldWeights) -> Option<Box<dyn Query>> {
+    terms_query(&text_terms(f, text, w))
+}
+
+fn facet_terms(f: &Fields, dimension: &str, values: impl IntoIterator<Item = String>) -> Vec<Term> {
+    values.into_iter().map(|v| Term::from_facet(f.facets, &Facet::from_path([dimension, v.as_str()]))).collect()
+}
+
+fn any_of(terms: &[Term]) -> Box<dyn Query> {
+    let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+        .iter()
+        .map(|t| (Occur::Should, Box::new(TermQuery::new(t.clone(), IndexRecordOption::Basic)) as Box<dyn Query>))
+        .collect();
+    Box::new(BooleanQuery::new(clauses))
 }
 
 fn facet_filter(f: &Fields, dimension: &str, values: impl IntoIterator<Item = String>) -> Option<Box<dyn Query>> {
-    let clauses: Vec<(Occur, Box<dyn Query>)> = values
-        .into_iter()
-        .map(|v| {
-            let term = Term::from_facet(f.facets, &Facet::from_path([dimension, v.as_str()]));
-            (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>)
-        })
-        .collect();
-    (!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>)
+    let terms = facet_terms(f, dimension, values);
+    (!terms.is_empty()).then(|| any_of(&terms))
 }
 
 /// A node's neighbourhood for the `node` filter: itself, its direct prerequisites and
@@ -252,23 +279,30 @@ impl SearchIndex {
     }
 
     /// Runs a search; labels and alignments are read in `snapshot`.
+    ///
+    /// Two passes: the top hits by score (block-max WAND over the text's terms when nothing
+    /// else scores or filters), and the exact total and facet counts as bitset operations over
+    /// every match ([`super::matches`]), so that neither pass scores every matching document.
     pub fn search(&self, snapshot: &Snapshot, request: &SearchRequest) -> Result<SearchResults, SearchError> {
         let f = *self.fields();
         let version = self.version();
         let searcher = self.searcher();
-        let Some(text) = text_query(&f, &request.text, FieldWeights::SEARCH) else {
+        let terms = text_terms(&f, &request.text, FieldWeights::SEARCH);
+        let Some(text) = terms_query(&terms) else {
             return Ok(SearchResults { total: 0, version, hits: Vec::new(), facets: Facets::default() });
         };
+        let mut spec = MatchSpec { any: terms.iter().map(|(t, _)| t.clone()).collect(), ..MatchSpec::default() };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text.box_clone())];
         let filters = [
-            facet_filter(&f, "kind", request.kinds.iter().map(|k| k.as_str().to_owned())),
-            facet_filter(&f, "level", request.levels.iter().map(u8::to_string)),
-            facet_filter(&f, "lang", request.langs.iter().cloned()),
-            facet_filter(&f, "subject", request.subjects.iter().cloned()),
-            facet_filter(&f, "type", request.resource_types.iter().cloned()),
+            facet_terms(&f, "kind", request.kinds.iter().map(|k| k.as_str().to_owned())),
+            facet_terms(&f, "level", request.levels.iter().map(u8::to_string)),
+            facet_terms(&f, "lang", request.langs.iter().cloned()),
+            facet_terms(&f, "subject", request.subjects.iter().cloned()),
+            facet_terms(&f, "type", request.resource_types.iter().cloned()),
         ];
-        for filter in filters.into_iter().flatten() {
-            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))));
+        for filter in filters.into_iter().filter(|t| !t.is_empty()) {
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(any_of(&filter), 0.0))));
+            spec.all_of.push(filter);
         }
         if let Some(node) = request.node {
             // The node's equivalents (what it replaces, its exact matches) count as the node.
@@ -277,15 +311,16 @@ impl SearchIndex {
             near.extend(&same[1..]);
             near.sort_unstable();
             near.dedup();
-            let mut within: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            let mut within: Vec<Term> = Vec::new();
             for &n in &near {
                 let iri = snapshot.iri(n);
-                within.push((Occur::Should, term_query(f.iri, iri)));
-                within.push((Occur::Should, term_query(f.aligned, iri)));
+                within.push(Term::from_field_text(f.iri, iri));
+                within.push(Term::from_field_text(f.aligned, iri));
                 let boost = if same.contains(&n) { 3.0 } else { 1.5 };
                 clauses.push((Occur::Should, Box::new(ConstScoreQuery::new(term_query(f.aligned, iri), boost))));
             }
-            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(within)), 0.0))));
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(any_of(&within), 0.0))));
+            spec.all_of.push(within);
         }
         for &n in &request.ready {
             let q = term_query(f.aligned, snapshot.iri(n));
@@ -293,42 +328,38 @@ impl SearchIndex {
         }
         if let Some(iri) = &request.exclude {
             clauses.push((Occur::MustNot, term_query(f.iri, iri)));
+            spec.none.push(Term::from_field_text(f.iri, iri));
         }
-        let query = BooleanQuery::new(clauses);
-        let mut facets = FacetCollector::for_field("facets");
-        for dimension in ["/kind", "/level", "/lang", "/subject", "/type"] {
-            facets.add_facet(dimension);
-        }
+        let query: Box<dyn Query> =
+            if clauses.len() == 1 { text.box_clone() } else { Box::new(BooleanQuery::new(clauses)) };
         let limit = request.limit.max(1);
-        let top = TopDocs::with_limit(limit).and_offset(request.offset).order_by_score();
-        let (top, total, facet_counts) = searcher.search(&query, &(top, Count, facets))?;
+        let top = searcher.search(&*query, &TopDocs::with_limit(limit).and_offset(request.offset).order_by_score())?;
+        let matched = self.inner.matches.count(&searcher, &spec, f.facets)?;
 
         let mut counts = Facets::default();
-        for (dimension, target) in [
-            ("/kind", &mut counts.kind),
-            ("/level", &mut counts.level),
-            ("/lang", &mut counts.lang),
-            ("/subject", &mut counts.subject),
-            ("/type", &mut counts.resource_type),
-        ] {
-            for (facet, count) in facet_counts.get(dimension) {
-                let value = facet.to_path().last().map(|s| (*s).to_owned()).unwrap_or_default();
-                target.insert(value, count);
-            }
+        for (path, count) in matched.facets {
+            let [dimension, value] = path.as_slice() else { continue };
+            let target = match dimension.as_str() {
+                "kind" => &mut counts.kind,
+                "level" => &mut counts.level,
+                "lang" => &mut counts.lang,
+                "subject" => &mut counts.subject,
+                "type" => &mut counts.resource_type,
+                _ => continue,
+            };
+            target.insert(value.clone(), count);
         }
-        let name_snippets = SnippetGenerator::create(&searcher, &*text, f.name)?;
-        let mut body_snippets = SnippetGenerator::create(&searcher, &*text, f.body)?;
-        body_snippets.set_max_num_chars(160);
+        let total = usize::try_from(matched.total).unwrap_or(usize::MAX);
+        let mut highlighter = Highlighter::new(analysis::unique_terms(&mut analysis::words_analyzer(), &request.text));
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
             let Some(node) = stored_str(&doc, f.iri).and_then(|iri| snapshot.node_by_iri(iri)) else { continue };
-            let body = body_snippets.snippet_from_doc(&doc);
-            let snippet = if body.highlighted().is_empty() {
-                name_snippets.snippet_from_doc(&doc).to_html()
-            } else {
-                body.to_html()
-            };
+            let texts = |field| doc.get_all(field).filter_map(|v| v.as_str()).collect::<Vec<_>>().join(" ");
+            let mut snippet = highlighter.snippet(&texts(f.body), 160);
+            if snippet.is_empty() {
+                snippet = highlighter.snippet(&texts(f.name), 150);
+            }
             hits.push(self.hit(snapshot, node, score, snippet, &doc));
         }
         Ok(SearchResults { total, version, hits, facets: counts })
