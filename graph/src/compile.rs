@@ -221,8 +221,9 @@ pub(crate) fn compile<S: QuadSource>(source: &S, version: u64) -> Result<Compile
     }
     let mut dangling = Vec::new();
     for &(predicate, relation) in QUALIFIED_PREDICATES {
-        for quad in scan(source, predicate) {
-            let quad = quad?;
+        let mut quads: Vec<Quad> = scan(source, predicate).collect::<Result<_, _>>()?;
+        quads.sort_by_cached_key(qualified_order);
+        for quad in quads {
             if let Some(q) = qualifications.get(&quad.object) {
                 add_qualified_edge(&mut b, &quad, relation, q, &mut dangling);
             }
@@ -237,6 +238,13 @@ pub(crate) fn compile<S: QuadSource>(source: &S, version: u64) -> Result<Compile
     }
 
     Ok(Compiled { snapshot: b.build(version), dangling, unlabelled })
+}
+
+/// The order in which both compilers add qualified edges: by owner, then qualification node.
+/// Of two qualifications of one edge (one owner, one target) the edge keeps the first one's
+/// weight, level and essential flag, so the order must not depend on how quads were read.
+pub(crate) fn qualified_order(quad: &Quad) -> (String, String) {
+    (quad.subject.to_string(), term_text(&quad.object))
 }
 
 /// Adds the qualified edge a `qualifiedX` quad stands for, or records it as dangling.
