@@ -493,10 +493,15 @@ impl GraphStore {
         Ok(compile(&self.store, self.version())?.snapshot)
     }
 
-    /// Validates the whole committed state (every check, every shape target).
+    /// Validates the whole committed state (every check, every shape target). The current
+    /// snapshot is that state compiled: only the edges are read again, for the references
+    /// that dangle; unlabelled nodes are reported in IRI order, as a compilation lists them.
     pub fn validate(&self) -> Result<Vec<Diagnostic>, GraphError> {
-        let compiled = compile(&self.store, self.version())?;
-        Ok(check(&self.store, &compiled, Scope::All, None)?)
+        let snapshot = self.snapshot();
+        let dangling = crate::compile::dangling_references(&self.store, &snapshot)?;
+        let mut unlabelled: Vec<_> = snapshot.nodes().filter(|&n| snapshot.labels(n).is_empty()).collect();
+        unlabelled.sort_by_key(|&n| snapshot.iri(n));
+        Ok(crate::validate::check_compiled(&self.store, &snapshot, &dangling, &unlabelled, Scope::All, None)?)
     }
 
     /// Every quad of a named graph, e.g. to replace it.
