@@ -643,7 +643,7 @@ fn touched(added: &[Quad], removed: &[Quad]) -> Vec<NamedOrBlankNode> {
             Term::Literal(_) => {}
         }
     }
-    nodes.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+    nodes.sort_by_cached_key(ToString::to_string);
     nodes.dedup();
     nodes
 }
