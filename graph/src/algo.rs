@@ -68,9 +68,20 @@ pub fn prerequisite_closure(snapshot: &Snapshot, node: NodeId) -> Vec<NodeId> {
 /// `[a, b, c, a]` reads "a requires b requires c requires a".
 ///
 /// # Complexity
-/// O(|V| + |E|) (Tarjan's algorithm via petgraph, then one breadth-first search per component).
+/// O(|V| + |E|): a check of the snapshot's topological order first (when every prerequisite
+/// comes before the nodes that require it there is no cycle, and nothing else is built);
+/// otherwise Tarjan's algorithm via petgraph, then one breadth-first search per component.
 pub fn prerequisite_cycles(snapshot: &Snapshot) -> Vec<Vec<NodeId>> {
     let n = snapshot.node_count();
+    let mut position = vec![0usize; n];
+    for (i, node) in snapshot.topological_order().iter().enumerate() {
+        position[node.index()] = i;
+    }
+    let ordered =
+        snapshot.nodes().all(|node| snapshot.prerequisites(node).all(|p| position[p.index()] < position[node.index()]));
+    if ordered {
+        return Vec::new();
+    }
     let mut graph: DiGraph<(), ()> = DiGraph::with_capacity(n, snapshot.edge_count(Relation::Requires));
     for _ in 0..n {
         graph.add_node(());

@@ -197,7 +197,48 @@ pub(crate) fn compile<S: QuadSource>(source: &S, version: u64) -> Result<Compile
     // 3. Attributes.
     compile_attrs(source, &mut b)?;
 
-    // 4. Qualified edges first, so that their qualification wins over the plain edge.
+    // 4. Edges.
+    let dangling = compile_edges(source, &mut b)?;
+
+    Ok(Compiled { snapshot: b.build(version), dangling, unlabelled })
+}
+
+/// Where compiled edges go: a [`SnapshotBuilder`], or nowhere ([`NodesOf`]) when only the
+/// dangling references are wanted.
+pub(crate) trait EdgeSink {
+    /// Whether the sink keeps edges, and so needs the qualifications' weights and levels.
+    const KEEPS_EDGES: bool;
+    /// The node with this IRI.
+    fn find(&self, iri: &str) -> Option<NodeId>;
+    /// Adds an edge.
+    fn add(&mut self, relation: Relation, from: NodeId, edge: Edge);
+}
+
+impl EdgeSink for SnapshotBuilder {
+    const KEEPS_EDGES: bool = true;
+    fn find(&self, iri: &str) -> Option<NodeId> {
+        self.get(iri)
+    }
+    fn add(&mut self, relation: Relation, from: NodeId, edge: Edge) {
+        self.qualified_edge(relation, from, edge);
+    }
+}
+
+/// The nodes of a compiled snapshot, as the ends edges must have; the edges are dropped.
+pub(crate) struct NodesOf<'a>(pub(crate) &'a Snapshot);
+
+impl EdgeSink for NodesOf<'_> {
+    const KEEPS_EDGES: bool = false;
+    fn find(&self, iri: &str) -> Option<NodeId> {
+        self.0.node_by_iri(iri)
+    }
+    fn add(&mut self, _: Relation, _: NodeId, _: Edge) {}
+}
+
+/// Reads every edge into `b`, qualified ones first so that their qualification wins over
+/// the plain edge, and returns the edges whose ends are not nodes. O(E) in the quads of the
+/// relation and qualification predicates.
+fn compile_edges<S: QuadSource, B: EdgeSink>(source: &S, b: &mut B) -> Result<Vec<DanglingReference>, StorageError> {
     let mut qualifications: HashMap<Term, Qualification> = HashMap::new();
     for quad in scan(source, tupu::COMPETENCY_PROP) {
         let quad = quad?;
@@ -205,11 +246,16 @@ pub(crate) fn compile<S: QuadSource>(source: &S, version: u64) -> Result<Compile
             qualifications.entry(quad.subject.clone().into()).or_default().target = Some(c.as_str().to_owned());
         }
     }
-    for (predicate, apply) in [
-        (tupu::WEIGHT, Qualification::set_weight as fn(&mut Qualification, &str)),
-        (tupu::LEVEL, Qualification::set_level),
-        (tupu::ESSENTIAL, Qualification::set_essential),
-    ] {
+    let values: &[(NamedNodeRef<'_>, fn(&mut Qualification, &str))] = if B::KEEPS_EDGES {
+        &[
+            (tupu::WEIGHT, Qualification::set_weight),
+            (tupu::LEVEL, Qualification::set_level),
+            (tupu::ESSENTIAL, Qualification::set_essential),
+        ]
+    } else {
+        &[]
+    };
+    for &(predicate, apply) in values {
         for quad in scan(source, predicate) {
             let quad = quad?;
             if let Some(value) = literal_value(&quad.object) {
@@ -221,37 +267,51 @@ pub(crate) fn compile<S: QuadSource>(source: &S, version: u64) -> Result<Compile
     }
     let mut dangling = Vec::new();
     for &(predicate, relation) in QUALIFIED_PREDICATES {
-        for quad in scan(source, predicate) {
-            let quad = quad?;
+        let mut quads: Vec<Quad> = scan(source, predicate).collect::<Result<_, _>>()?;
+        quads.sort_by_cached_key(qualified_order);
+        for quad in quads {
             if let Some(q) = qualifications.get(&quad.object) {
-                add_qualified_edge(&mut b, &quad, relation, q, &mut dangling);
+                add_qualified_edge(b, &quad, relation, q, &mut dangling);
             }
         }
     }
-
-    // 5. Plain edges.
     for &(predicate, relation, backwards) in EDGE_PREDICATES {
         for quad in scan(source, predicate) {
-            add_plain_edge(&mut b, &quad?, relation, backwards, &mut dangling);
+            add_plain_edge(b, &quad?, relation, backwards, &mut dangling);
         }
     }
+    Ok(dangling)
+}
 
-    Ok(Compiled { snapshot: b.build(version), dangling, unlabelled })
+/// The edges of the state in `source` whose ends are not nodes of `snapshot` (its
+/// compilation), as [`compile`] finds them, without compiling anything else.
+pub(crate) fn dangling_references<S: QuadSource>(
+    source: &S,
+    snapshot: &Snapshot,
+) -> Result<Vec<DanglingReference>, StorageError> {
+    compile_edges(source, &mut NodesOf(snapshot))
+}
+
+/// The order in which both compilers add qualified edges: by owner, then qualification node.
+/// Of two qualifications of one edge (one owner, one target) the edge keeps the first one's
+/// weight, level and essential flag, so the order must not depend on how quads were read.
+pub(crate) fn qualified_order(quad: &Quad) -> (String, String) {
+    (quad.subject.to_string(), term_text(&quad.object))
 }
 
 /// Adds the qualified edge a `qualifiedX` quad stands for, or records it as dangling.
-pub(crate) fn add_qualified_edge(
-    b: &mut SnapshotBuilder,
+pub(crate) fn add_qualified_edge<B: EdgeSink>(
+    b: &mut B,
     quad: &Quad,
     relation: Relation,
     q: &Qualification,
     dangling: &mut Vec<DanglingReference>,
 ) {
     let Some(target) = &q.target else { return };
-    let from = named_subject(quad).and_then(|s| b.get(s));
-    let to = b.get(target);
+    let from = named_subject(quad).and_then(|s| b.find(s));
+    let to = b.find(target);
     match (from, to) {
-        (Some(from), Some(to)) => b.qualified_edge(
+        (Some(from), Some(to)) => b.add(
             relation,
             from,
             Edge {
@@ -274,22 +334,22 @@ pub(crate) fn add_qualified_edge(
 /// Adds the edge a plain relation quad stands for, or records it as dangling. Mappings and
 /// replacements may point into frameworks that are not loaded, so a missing end of one is not
 /// dangling.
-pub(crate) fn add_plain_edge(
-    b: &mut SnapshotBuilder,
+pub(crate) fn add_plain_edge<B: EdgeSink>(
+    b: &mut B,
     quad: &Quad,
     relation: Relation,
     backwards: bool,
     dangling: &mut Vec<DanglingReference>,
 ) {
-    let subject = named_subject(quad).and_then(|s| b.get(s));
+    let subject = named_subject(quad).and_then(|s| b.find(s));
     let object = match &quad.object {
-        Term::NamedNode(o) => b.get(o.as_str()),
+        Term::NamedNode(o) => b.find(o.as_str()),
         _ => None,
     };
     match (subject, object) {
         (Some(s), Some(o)) => {
             let (from, to) = if backwards { (o, s) } else { (s, o) };
-            b.edge(relation, from, to, 1.0);
+            b.add(relation, from, Edge { node: to, weight: 1.0, level: 0, essential: true });
         }
         _ if matches!(relation, Relation::ExactMatch | Relation::CloseMatch | Relation::ReplacedBy) => {}
         _ => dangling.push(DanglingReference {

@@ -18,7 +18,7 @@ use oxigraph::store::StorageError;
 
 use crate::compile::{
     ATTR_PREDICATES, Compiled, EDGE_PREDICATES, QUALIFIED_PREDICATES, QuadSource, Qualification, add_plain_edge,
-    add_qualified_edge, apply_attr, class_of, drop_partial_bkt, graph_text, literal_value,
+    add_qualified_edge, apply_attr, class_of, drop_partial_bkt, graph_text, literal_value, qualified_order,
 };
 use crate::snapshot::{Edge, NodeAttrs, NodeId, NodeKind, Relation, Snapshot, SnapshotBuilder};
 use crate::vocab::{rdfs, skos, tupu};
@@ -243,16 +243,21 @@ pub(crate) fn compile_incremental<S: QuadSource>(
         }
     }
     let mut qualifications: HashMap<NamedOrBlankNode, Qualification> = HashMap::new();
-    for quad in &incident {
-        let Some((_, relation)) = QUALIFIED_PREDICATES.iter().find(|(p, _)| *p == quad.predicate.as_ref()) else {
-            continue;
-        };
+    let mut qualified: Vec<(&Quad, Relation)> = incident
+        .iter()
+        .filter_map(|quad| {
+            let (_, relation) = QUALIFIED_PREDICATES.iter().find(|(p, _)| *p == quad.predicate.as_ref())?;
+            Some((quad, *relation))
+        })
+        .collect();
+    qualified.sort_by_cached_key(|(quad, _)| qualified_order(quad));
+    for (quad, relation) in qualified {
         let Some(qn) = subject_of(&quad.object) else { continue };
         if !qualifications.contains_key(&qn) {
             let q = qualification(source, qn.as_ref())?;
             qualifications.insert(qn.clone(), q);
         }
-        add_qualified_edge(&mut b, quad, *relation, &qualifications[&qn], &mut dangling);
+        add_qualified_edge(&mut b, quad, relation, &qualifications[&qn], &mut dangling);
     }
     for quad in &incident {
         if let Some(&(_, relation, backwards)) = EDGE_PREDICATES.iter().find(|(p, _, _)| *p == quad.predicate.as_ref())

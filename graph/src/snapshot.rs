@@ -13,8 +13,10 @@ use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+mod persist;
+
 /// Dense index of a node in one snapshot. Valid only for the snapshot that issued it.
-#[derive(Copy, Clone, Eq, PartialEq, Hash, Ord, PartialOrd, Debug, serde::Serialize)]
+#[derive(Copy, Clone, Eq, PartialEq, Hash, Ord, PartialOrd, Debug, serde::Serialize, serde::Deserialize)]
 pub struct NodeId(u32);
 
 impl NodeId {
@@ -35,7 +37,7 @@ impl NodeId {
 }
 
 /// Interned string of a snapshot (thread, topic, domain, subject, framework names).
-#[derive(Copy, Clone, Eq, PartialEq, Hash, Ord, PartialOrd, Debug, serde::Serialize)]
+#[derive(Copy, Clone, Eq, PartialEq, Hash, Ord, PartialOrd, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Sym(u32);
 
 impl Sym {
@@ -238,7 +240,7 @@ impl fmt::Display for Relation {
 }
 
 /// One adjacency entry: the node at the other end and the qualification of the edge.
-#[derive(Copy, Clone, Debug, PartialEq)]
+#[derive(Copy, Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Edge {
     /// The node at the other end.
     pub node: NodeId,
@@ -304,7 +306,7 @@ pub struct BktParams {
 }
 
 /// The attributes of a node that algorithms need; everything else stays in the store.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NodeAttrs {
     /// School grade where the node is first taught.
     pub grade: Option<u8>,
@@ -331,7 +333,7 @@ pub struct NodeAttrs {
 }
 
 /// A language-tagged label.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Label {
     /// BCP 47 language tag, empty when the literal has none.
     pub lang: Box<str>,
@@ -340,7 +342,7 @@ pub struct Label {
 }
 
 /// Compressed sparse rows: `targets[offsets[i]..offsets[i+1]]` are node i's neighbours.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 struct Csr {
     offsets: Vec<u32>,
     edges: Vec<Edge>,
@@ -382,7 +384,10 @@ impl Csr {
 }
 
 /// A compiled, immutable version of the graph. See the module documentation.
-#[derive(Debug)]
+///
+/// Two snapshots are equal when every part is: version, nodes in the same order with their
+/// IRIs, kinds, labels, attributes and frameworks, symbols, and every row of every relation.
+#[derive(Debug, PartialEq)]
 pub struct Snapshot {
     version: u64,
     iris: Vec<Arc<str>>,
@@ -400,7 +405,7 @@ pub struct Snapshot {
     replacements: Replacements,
 }
 
-#[derive(Copy, Clone, Debug)]
+#[derive(Copy, Clone, Debug, PartialEq)]
 enum LocalName {
     Unique(NodeId),
     Ambiguous,
@@ -605,7 +610,7 @@ impl Snapshot {
 }
 
 /// The `replaced_by` chains of a snapshot, resolved to their ends once per snapshot.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 struct Replacements {
     /// Replaced node → the nodes at the ends of its chains.
     forward: HashMap<NodeId, Box<[NodeId]>>,
@@ -805,35 +810,17 @@ impl SnapshotBuilder {
     /// topological order of prerequisites and prerequisite depths. O(n + m log d).
     pub fn build(self, version: u64) -> Snapshot {
         let n = self.iris.len();
-        let mut forward = Vec::with_capacity(Relation::COUNT);
-        let mut backward = Vec::with_capacity(Relation::COUNT);
-        for mut pairs in self.edges {
-            // Duplicate edges (asserted in two graphs, or both directions of a symmetric one)
-            // collapse to one, keeping the first qualification.
-            pairs.sort_by_key(|(from, e)| (*from, e.node));
-            pairs.dedup_by_key(|(from, e)| (*from, e.node));
-            let reversed: Vec<(NodeId, Edge)> =
-                pairs.iter().map(|(from, e)| (e.node, Edge { node: *from, ..*e })).collect();
-            forward.push(Csr::build(n, &pairs));
-            backward.push(Csr::build(n, &reversed));
-        }
-        let mut by_local: HashMap<Arc<str>, LocalName> = HashMap::with_capacity_and_hasher(n, Default::default());
-        for (i, iri) in self.iris.iter().enumerate() {
-            let local: Arc<str> = Arc::from(local_name(iri));
-            by_local
-                .entry(local)
-                .and_modify(|e| *e = LocalName::Ambiguous)
-                .or_insert(LocalName::Unique(NodeId::new(i)));
-        }
-        let (topo, depth) = topological_depths(n, &forward[Relation::Requires.slot()]);
-        let replacements = Replacements::resolve(n, &forward[Relation::ReplacedBy.slot()]);
-        // A node's prerequisites are listed deepest first: the most advanced prerequisite is
-        // the likeliest not to be mastered, so readiness checks stop early.
-        let requires = &mut forward[Relation::Requires.slot()];
-        for i in 0..n {
-            let (start, end) = (requires.offsets[i] as usize, requires.offsets[i + 1] as usize);
-            requires.edges[start..end].sort_unstable_by_key(|e| (std::cmp::Reverse(depth[e.node.index()]), e.node));
-        }
+        let forward = self
+            .edges
+            .into_iter()
+            .map(|mut pairs| {
+                // Duplicate edges (asserted in two graphs, or both directions of a symmetric
+                // one) collapse to one, keeping the first qualification.
+                pairs.sort_by_key(|(from, e)| (*from, e.node));
+                pairs.dedup_by_key(|(from, e)| (*from, e.node));
+                Csr::build(n, &pairs)
+            })
+            .collect();
         Snapshot {
             version,
             iris: self.iris,
@@ -848,13 +835,73 @@ impl SnapshotBuilder {
             frameworks: self.frameworks,
             symbols: self.symbols,
             by_iri: self.by_iri,
-            by_local,
             forward,
-            backward,
-            topo,
-            depth,
-            replacements,
+            ..Snapshot::underived()
         }
+        .derive()
+    }
+}
+
+impl Snapshot {
+    /// A snapshot whose parts are all empty, to be filled in and then [derived](Self::derive).
+    fn underived() -> Snapshot {
+        Snapshot {
+            version: 0,
+            iris: Vec::new(),
+            kinds: Vec::new(),
+            labels: Vec::new(),
+            attrs: Vec::new(),
+            frameworks: Vec::new(),
+            symbols: Vec::new(),
+            by_iri: HashMap::default(),
+            by_local: HashMap::default(),
+            forward: Vec::new(),
+            backward: Vec::new(),
+            topo: Vec::new(),
+            depth: Vec::new(),
+            replacements: Replacements::default(),
+        }
+    }
+
+    /// Derives the backward rows, the local-name index, the topological order, the depths
+    /// and the replacements from the stored parts (version, IRIs and `by_iri`, kinds, labels,
+    /// attributes, frameworks, symbols, and the forward rows of every relation, each row
+    /// without duplicate targets), and orders each node's prerequisites deepest first.
+    /// O(n + m log d).
+    fn derive(mut self) -> Snapshot {
+        let n = self.iris.len();
+        self.backward = self
+            .forward
+            .iter()
+            .map(|rows| {
+                let reversed: Vec<(NodeId, Edge)> = (0..n)
+                    .map(NodeId::new)
+                    .flat_map(|from| rows.row(from).iter().map(move |e| (e.node, Edge { node: from, ..*e })))
+                    .collect();
+                Csr::build(n, &reversed)
+            })
+            .collect();
+        let mut by_local: HashMap<Arc<str>, LocalName> = HashMap::with_capacity_and_hasher(n, Default::default());
+        for (i, iri) in self.iris.iter().enumerate() {
+            let local: Arc<str> = Arc::from(local_name(iri));
+            by_local
+                .entry(local)
+                .and_modify(|e| *e = LocalName::Ambiguous)
+                .or_insert(LocalName::Unique(NodeId::new(i)));
+        }
+        self.by_local = by_local;
+        let (topo, depth) = topological_depths(n, &self.forward[Relation::Requires.slot()]);
+        self.replacements = Replacements::resolve(n, &self.forward[Relation::ReplacedBy.slot()]);
+        // A node's prerequisites are listed deepest first: the most advanced prerequisite is
+        // the likeliest not to be mastered, so readiness checks stop early.
+        let requires = &mut self.forward[Relation::Requires.slot()];
+        for i in 0..n {
+            let (start, end) = (requires.offsets[i] as usize, requires.offsets[i + 1] as usize);
+            requires.edges[start..end].sort_unstable_by_key(|e| (std::cmp::Reverse(depth[e.node.index()]), e.node));
+        }
+        self.topo = topo;
+        self.depth = depth;
+        self
     }
 }
 

@@ -21,6 +21,7 @@ use crate::validate::{Scope, check};
 use crate::vocab::{GRAPH_NS, META_GRAPH, SHAPES_GRAPH, tupu};
 
 mod bulk;
+mod snapshot_file;
 
 /// A set of quads to add and remove, applied together or not at all.
 ///
@@ -174,6 +175,10 @@ pub struct GraphStore {
     history: crate::history::History,
     /// Where large commits keep their journal (on-disk stores only; see the `bulk` module).
     journal: Option<PathBuf>,
+    /// Whether the snapshot at open was read from the persisted file.
+    snapshot_loaded: bool,
+    /// The writer of the persisted snapshot (on-disk stores only; see `snapshot_file`).
+    persister: Option<snapshot_file::Persister>,
 }
 
 impl std::fmt::Debug for GraphStore {
@@ -206,7 +211,7 @@ impl GraphStore {
         let journal = bulk::journal_path(path);
         bulk::recover(&store, &journal)?;
         let history = crate::history::History::open(&path.join("history.redb"))?;
-        let mut graph = Self::from_store(store, history)?;
+        let mut graph = Self::from_store(store, history, Some(snapshot_file::path_in(path)))?;
         graph.journal = Some(journal);
         Ok(graph)
     }
@@ -224,21 +229,41 @@ impl GraphStore {
 
     /// A store in memory, for tests and tools.
     pub fn in_memory() -> Result<Self, GraphError> {
-        Self::from_store(Store::new()?, crate::history::History::in_memory()?)
+        Self::from_store(Store::new()?, crate::history::History::in_memory()?, None)
     }
 
-    fn from_store(store: Store, history: crate::history::History) -> Result<Self, GraphError> {
+    /// The store with its snapshot: loaded from `snapshot_file` when it holds the store's
+    /// version, else compiled (and then persisted there, if given).
+    fn from_store(
+        store: Store,
+        history: crate::history::History,
+        snapshot_file: Option<PathBuf>,
+    ) -> Result<Self, GraphError> {
         let version = read_version(&store)?;
         history.reconcile(version)?;
-        let compiled = compile(&store, version)?;
+        let (snapshot, snapshot_loaded) = snapshot_file::open_snapshot(&store, version, snapshot_file.as_deref())?;
+        let snapshot = Arc::new(snapshot);
+        let persister = snapshot_file.map(snapshot_file::Persister::start).transpose().map_err(StorageError::Io)?;
+        if let Some(persister) = persister.as_ref().filter(|_| !snapshot_loaded) {
+            persister.offer(&snapshot);
+        }
         Ok(Self {
             store,
-            current: ArcSwap::from_pointee(compiled.snapshot),
+            current: ArcSwap::new(snapshot),
             writer: Mutex::new(()),
             listeners: Mutex::new(Vec::new()),
             history,
             journal: None,
+            snapshot_loaded,
+            persister,
         })
+    }
+
+    /// Whether the snapshot was read from the file persisted by an earlier process
+    /// (`snapshot.bin` in the store's directory, of the store's version) rather than compiled
+    /// from the quads when the store was opened.
+    pub fn snapshot_loaded(&self) -> bool {
+        self.snapshot_loaded
     }
 
     /// The record of every commit: who, when, why, and the quads added and removed.
@@ -451,6 +476,9 @@ impl GraphStore {
         let version = snapshot.version();
         let snapshot = Arc::new(snapshot);
         self.current.store(snapshot.clone());
+        if let Some(persister) = &self.persister {
+            persister.offer(&snapshot);
+        }
         tracing::info!(version, added = added.len(), removed = removed.len(), "committed");
         let event = CommitEvent { version, added, removed, snapshot: &snapshot };
         for listener in self.lock_listeners().iter() {
@@ -465,10 +493,15 @@ impl GraphStore {
         Ok(compile(&self.store, self.version())?.snapshot)
     }
 
-    /// Validates the whole committed state (every check, every shape target).
+    /// Validates the whole committed state (every check, every shape target). The current
+    /// snapshot is that state compiled: only the edges are read again, for the references
+    /// that dangle; unlabelled nodes are reported in IRI order, as a compilation lists them.
     pub fn validate(&self) -> Result<Vec<Diagnostic>, GraphError> {
-        let compiled = compile(&self.store, self.version())?;
-        Ok(check(&self.store, &compiled, Scope::All, None)?)
+        let snapshot = self.snapshot();
+        let dangling = crate::compile::dangling_references(&self.store, &snapshot)?;
+        let mut unlabelled: Vec<_> = snapshot.nodes().filter(|&n| snapshot.labels(n).is_empty()).collect();
+        unlabelled.sort_by_key(|&n| snapshot.iri(n));
+        Ok(crate::validate::check_compiled(&self.store, &snapshot, &dangling, &unlabelled, Scope::All, None)?)
     }
 
     /// Every quad of a named graph, e.g. to replace it.
@@ -610,7 +643,7 @@ fn touched(added: &[Quad], removed: &[Quad]) -> Vec<NamedOrBlankNode> {
             Term::Literal(_) => {}
         }
     }
-    nodes.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+    nodes.sort_by_cached_key(ToString::to_string);
     nodes.dedup();
     nodes
 }

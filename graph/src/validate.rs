@@ -4,11 +4,10 @@
 use std::collections::{HashMap, HashSet};
 
 use oxigraph::model::NamedOrBlankNode;
-use oxigraph::model::vocab::rdf;
 use oxigraph::store::StorageError;
 
 use crate::algo::prerequisite_cycles;
-use crate::compile::{Compiled, QuadSource};
+use crate::compile::{Compiled, DanglingReference, QuadSource};
 use crate::diagnostic::{Diagnostic, DiagnosticCode};
 use crate::shacl::Shapes;
 use crate::snapshot::{NodeId, Snapshot};
@@ -29,7 +28,19 @@ pub(crate) fn check<S: QuadSource>(
     scope: Scope,
     new_requires: Option<&[(String, String)]>,
 ) -> Result<Vec<Diagnostic>, StorageError> {
-    let snapshot = &compiled.snapshot;
+    check_compiled(source, &compiled.snapshot, &compiled.dangling, &compiled.unlabelled, scope, new_requires)
+}
+
+/// Runs every check on a state compiled into `snapshot` with the references it found
+/// dangling and the nodes it found unlabelled.
+pub(crate) fn check_compiled<S: QuadSource>(
+    source: &S,
+    snapshot: &Snapshot,
+    dangling: &[DanglingReference],
+    unlabelled: &[NodeId],
+    scope: Scope,
+    new_requires: Option<&[(String, String)]>,
+) -> Result<Vec<Diagnostic>, StorageError> {
     let mut out = Vec::new();
     let cycles = match new_requires {
         // The state before was acyclic: only a new edge can close a cycle.
@@ -50,7 +61,7 @@ pub(crate) fn check<S: QuadSource>(
         d.cycle = names;
         out.push(d);
     }
-    for r in &compiled.dangling {
+    for r in dangling {
         let (missing, role) = if r.subject_missing { (&r.subject, "subject") } else { (&r.object, "object") };
         out.push(
             Diagnostic::violation(
@@ -65,8 +76,8 @@ pub(crate) fn check<S: QuadSource>(
             )),
         );
     }
-    let unlabelled: HashSet<&str> = compiled.unlabelled.iter().map(|&n| snapshot.iri(n)).collect();
-    for &node in &compiled.unlabelled {
+    let unlabelled_iris: HashSet<&str> = unlabelled.iter().map(|&n| snapshot.iri(n)).collect();
+    for &node in unlabelled {
         out.push(
             Diagnostic::violation(
                 DiagnosticCode::MissingLabel,
@@ -79,14 +90,14 @@ pub(crate) fn check<S: QuadSource>(
     }
     let shapes = Shapes::load(source)?;
     if !shapes.is_empty() {
-        let focus = match scope {
-            Scope::All => all_targets(source, &shapes)?,
-            Scope::Nodes(nodes) => nodes,
+        let findings = match scope {
+            Scope::All => shapes.validate_all(source)?,
+            Scope::Nodes(nodes) => shapes.validate(source, nodes)?,
         };
-        for d in shapes.validate(source, focus)? {
+        for d in findings {
             // A node without any label is already reported once, with a clearer message.
             let duplicate = d.path.as_deref() == Some(skos::PREF_LABEL.as_str())
-                && d.focus.as_deref().is_some_and(|f| unlabelled.contains(f));
+                && d.focus.as_deref().is_some_and(|f| unlabelled_iris.contains(f));
             if !duplicate {
                 out.push(d);
             }
@@ -149,18 +160,6 @@ fn cycles_through(snapshot: &Snapshot, edges: &[(String, String)]) -> Vec<Vec<No
     cycles
 }
 
-fn all_targets<S: QuadSource>(source: &S, shapes: &Shapes) -> Result<Vec<NamedOrBlankNode>, StorageError> {
-    let mut seen = HashSet::new();
-    for class in shapes.target_classes() {
-        for quad in source.quads(None, Some(rdf::TYPE), Some(class.as_ref().into()), None) {
-            seen.insert(quad?.subject);
-        }
-    }
-    let mut nodes: Vec<NamedOrBlankNode> = seen.into_iter().collect();
-    nodes.sort_by_key(ToString::to_string);
-    Ok(nodes)
-}
-
 /// Numeric values that are not finite (`NaN`, `INF`, `-INF`): refused wherever they enter,
 /// in any numeric literal and in the value of every numeric Tupu attribute whatever its
 /// datatype. One pass over the added quads.
@@ -197,4 +196,93 @@ pub(crate) fn non_finite_numbers(added: &[oxigraph::model::Quad]) -> Vec<Diagnos
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use oxigraph::io::{RdfFormat, RdfParser};
+    use oxigraph::model::vocab::{rdf, xsd};
+    use oxigraph::model::{GraphName, Literal, NamedNode, Quad};
+    use oxigraph::store::Store;
+
+    use super::*;
+    use crate::compile::{compile, dangling_references};
+    use crate::vocab::{SHAPES_GRAPH, skos, tupu};
+
+    /// The bundled shapes and a graph breaking every kind of rule, written straight into a
+    /// store (as no commit would allow): a dangling prerequisite, an unlabelled point, a
+    /// prerequisite of the wrong class, a bad difficulty, two grades, a supported node that is
+    /// no competency, a qualification whose target is no competency.
+    fn broken_store() -> Store {
+        let store = Store::new().unwrap();
+        let shapes = NamedNode::new(SHAPES_GRAPH).unwrap();
+        let parser = RdfParser::from_format(RdfFormat::Turtle).with_default_graph(shapes);
+        store.load_from_slice(parser, include_str!("../../ontologies/shapes.ttl")).unwrap();
+        let g = GraphName::NamedNode(NamedNode::new("https://w3id.org/tupu/graph/t").unwrap());
+        let n = |l: &str| NamedNode::new(format!("https://example.org/t/{l}")).unwrap();
+        let text = |v: &str| Literal::new_simple_literal(v);
+        let mut quads = Vec::new();
+        for l in ["a", "b", "c", "d", "unlabelled"] {
+            quads.push(Quad::new(n(l), rdf::TYPE, tupu::KNOWLEDGE_POINT, g.clone()));
+            if l != "unlabelled" {
+                quads.push(Quad::new(n(l), skos::PREF_LABEL, text(l), g.clone()));
+            }
+        }
+        quads.push(Quad::new(n("skill"), rdf::TYPE, tupu::COMPETENCY, g.clone()));
+        quads.push(Quad::new(n("skill"), skos::PREF_LABEL, text("skill"), g.clone()));
+        quads.extend([
+            Quad::new(n("a"), tupu::REQUIRES, n("nowhere"), g.clone()),
+            Quad::new(n("b"), tupu::REQUIRES, n("skill"), g.clone()),
+            Quad::new(n("b"), tupu::REQUIRES, n("a"), g.clone()),
+            Quad::new(n("c"), tupu::DIFFICULTY, Literal::new_typed_literal("1.5", xsd::DECIMAL), g.clone()),
+            Quad::new(n("c"), tupu::GRADE_LEVEL, Literal::new_typed_literal("2", xsd::INTEGER), g.clone()),
+            Quad::new(n("c"), tupu::GRADE_LEVEL, Literal::new_typed_literal("3", xsd::INTEGER), g.clone()),
+            Quad::new(n("d"), tupu::SUPPORTS, n("b"), g.clone()),
+            Quad::new(n("d"), tupu::QUALIFIED_SUPPORT, n("q"), g.clone()),
+            Quad::new(n("q"), rdf::TYPE, tupu::SUPPORT, g.clone()),
+            Quad::new(n("q"), tupu::COMPETENCY_PROP, n("c"), g.clone()),
+            Quad::new(n("q"), tupu::WEIGHT, Literal::new_typed_literal("2.0", xsd::DECIMAL), g.clone()),
+        ]);
+        for q in &quads {
+            store.insert(q).unwrap();
+        }
+        store
+    }
+
+    #[test]
+    fn whole_store_validation_finds_what_a_compilation_and_lookups_find() {
+        let store = broken_store();
+        let compiled = compile(&store, 1).unwrap();
+        // As the store validated the whole state before: every shape checked by lookups node
+        // by node, over the dangling references and unlabelled nodes of a compilation.
+        let shapes = Shapes::load(&store).unwrap();
+        let mut focus: Vec<NamedOrBlankNode> = Vec::new();
+        for class in shapes.target_classes() {
+            for quad in store.quads_for_pattern(None, Some(rdf::TYPE), Some(class.as_ref().into()), None) {
+                focus.push(quad.unwrap().subject);
+            }
+        }
+        focus.sort_by_key(ToString::to_string);
+        focus.dedup();
+        let by_lookups = shapes.validate(&store, focus).unwrap();
+        assert_eq!(shapes.validate_all(&store).unwrap(), by_lookups);
+
+        let dangling = dangling_references(&store, &compiled.snapshot).unwrap();
+        assert_eq!(dangling, compiled.dangling);
+        let full = check(&store, &compiled, Scope::All, None).unwrap();
+        let unlabelled: Vec<NodeId> =
+            compiled.snapshot.nodes().filter(|&n| compiled.snapshot.labels(n).is_empty()).collect();
+        let again = check_compiled(&store, &compiled.snapshot, &dangling, &unlabelled, Scope::All, None).unwrap();
+        assert_eq!(again, full);
+
+        // Every kind of problem is there to be found.
+        let codes: HashSet<DiagnosticCode> = full.iter().map(|d| d.code).collect();
+        for code in [DiagnosticCode::DanglingReference, DiagnosticCode::MissingLabel, DiagnosticCode::ShapeViolation] {
+            assert!(codes.contains(&code), "{code:?} missing from {full:#?}");
+        }
+        let shape_paths: HashSet<&str> = by_lookups.iter().filter_map(|d| d.path.as_deref()).collect();
+        for path in [tupu::REQUIRES, tupu::DIFFICULTY, tupu::GRADE_LEVEL, tupu::SUPPORTS, tupu::COMPETENCY_PROP] {
+            assert!(shape_paths.contains(path.as_str()), "{path} missing from {by_lookups:#?}");
+        }
+    }
 }

@@ -4,5 +4,6 @@ mod bulk;
 mod fixtures;
 mod history;
 mod integrity;
+mod persist;
 mod search;
 mod store;

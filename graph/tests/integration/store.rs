@@ -211,7 +211,7 @@ fn sparql_updates_go_through_the_commit_path() {
 }
 
 /// Everything a snapshot says, independent of node numbering.
-fn canon(s: &tupu_graph::Snapshot) -> (Vec<String>, Vec<String>) {
+pub(crate) fn canon(s: &tupu_graph::Snapshot) -> (Vec<String>, Vec<String>) {
     let mut nodes: Vec<String> = s
         .nodes()
         .map(|n| {
