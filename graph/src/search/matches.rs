@@ -422,4 +422,20 @@ mod tests {
         assert!(!state.terms.is_empty(), "dense terms are cached");
         assert!(state.bytes > 0);
     }
+
+    #[test]
+    fn an_index_of_many_commits_merges_into_one_segment_while_its_own_merges_run() {
+        let index = SearchIndex::in_memory().unwrap();
+        for round in 0..30u64 {
+            let docs = (0..50).map(|i| IndexDocument {
+                iri: format!("https://example.org/r{round}/{i}"),
+                names: vec![format!("分数 {round} {i}")],
+                ..IndexDocument::default()
+            });
+            index.add_documents(docs, round + 1).unwrap();
+        }
+        assert!(index.merge_segments().unwrap() > 1);
+        assert_eq!(index.segments(), 1);
+        assert_eq!(index.searcher().num_docs(), 1_500);
+    }
 }

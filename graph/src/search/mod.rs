@@ -374,14 +374,29 @@ impl SearchIndex {
     /// and each costs every query a term lookup per query word: one segment answers fastest.
     /// Commits may go on meanwhile (the writer is only held to schedule the merge); their
     /// new segments stay beside the merged one.
+    ///
+    /// The writer's own merge policy may be merging some of the same segments in the
+    /// background; tantivy then refuses this merge, and it is tried again over the segments of
+    /// the moment (for up to a minute) until one merge of them all succeeds.
     pub fn merge_segments(&self) -> Result<usize, SearchError> {
-        let ids = self.inner.index.searchable_segment_ids()?;
-        if ids.len() > 1 {
+        let before = self.inner.index.searchable_segment_ids()?.len();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let ids = self.inner.index.searchable_segment_ids()?;
+            if ids.len() <= 1 {
+                break;
+            }
             let merge = self.lock_writer().merge(&ids);
-            merge.wait()?;
-            self.inner.reader.reload()?;
+            match merge.wait() {
+                Ok(_) => break,
+                Err(tantivy::TantivyError::InvalidArgument(_)) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        Ok(ids.len())
+        self.inner.reader.reload()?;
+        Ok(before)
     }
 
     /// The number of segments searched now.
