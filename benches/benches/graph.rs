@@ -43,18 +43,16 @@ fn compile(c: &mut Criterion) {
     group.bench_function("synthetic_100k_commit_one_node", |b| {
         b.iter(|| {
             i += 1;
-            let g = tupu_graph::oxigraph::model::GraphName::NamedNode(graph_iri("synthetic").unwrap());
-            let node = tupu_graph::oxigraph::model::NamedNode::new(format!("https://w3id.org/tupu/synthetic/edit{i}"))
-                .unwrap();
-            let pre = |id: &str| {
-                tupu_graph::oxigraph::model::NamedNode::new(format!("https://w3id.org/tupu/synthetic/{id}")).unwrap()
-            };
+            let g = oxigraph::model::GraphName::NamedNode(graph_iri("synthetic").unwrap());
+            let node = oxigraph::model::NamedNode::new(format!("https://w3id.org/tupu/synthetic/edit{i}")).unwrap();
+            let pre =
+                |id: &str| oxigraph::model::NamedNode::new(format!("https://w3id.org/tupu/synthetic/{id}")).unwrap();
             let mut change = ChangeSet::new();
-            use tupu_graph::oxigraph::model::{Literal, Quad};
+            use oxigraph::model::{Literal, Quad};
             use tupu_graph::vocab::{skos, tupu};
             change.added.push(Quad::new(
                 node.clone(),
-                tupu_graph::oxigraph::model::vocab::rdf::TYPE,
+                oxigraph::model::vocab::rdf::TYPE,
                 tupu::KNOWLEDGE_POINT,
                 g.clone(),
             ));
