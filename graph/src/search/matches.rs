@@ -59,7 +59,7 @@ const DENSE: u64 = 64;
 #[derive(Default)]
 struct CacheState {
     terms: HashMap<(SegmentId, Field, Vec<u8>), (Bits, u64)>,
-    facets: HashMap<SegmentId, (Arc<Vec<(Vec<String>, Bits)>>, u64)>,
+    facets: HashMap<SegmentId, Arc<Vec<(Vec<String>, Bits)>>>,
     alive: HashMap<SegmentId, (Option<Opstamp>, Bits)>,
     bytes: usize,
     tick: u64,
@@ -99,6 +99,10 @@ fn or_postings(inverted: &InvertedIndexReader, info: &TermInfo, bits: &mut [u64]
             return Ok(());
         }
     }
+}
+
+fn facet_bytes(values: &[(Vec<String>, Bits)]) -> usize {
+    values.iter().map(|(_, b)| b.len() * 8).sum()
 }
 
 fn popcount(bits: &[u64]) -> u64 {
@@ -207,14 +211,8 @@ impl MatchCache {
     /// The facet values (`dimension/value`) of a segment with their documents.
     fn facets(&self, reader: &SegmentReader, field: Field) -> Result<Arc<Vec<(Vec<String>, Bits)>>, SearchError> {
         let id = reader.segment_id();
-        {
-            let mut state = self.lock();
-            state.tick += 1;
-            let tick = state.tick;
-            if let Some((values, used)) = state.facets.get_mut(&id) {
-                *used = tick;
-                return Ok(values.clone());
-            }
+        if let Some(values) = self.lock().facets.get(&id) {
+            return Ok(values.clone());
         }
         let inverted = reader.inverted_index(field)?;
         let mut values = Vec::new();
@@ -228,22 +226,14 @@ impl MatchCache {
                 continue;
             }
             let mut bits = vec![0u64; words(reader.max_doc())];
-            let mut postings =
-                inverted.read_postings_from_terminfo(stream.value(), IndexRecordOption::Basic).map_err(io)?;
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
-                set(&mut bits, doc);
-                doc = postings.advance();
-            }
+            or_postings(&inverted, stream.value(), &mut bits)?;
             values.push((path, Arc::new(bits)));
         }
         let values = Arc::new(values);
         let mut state = self.lock();
-        state.tick += 1;
-        let tick = state.tick;
-        state.bytes += values.iter().map(|(_, b)| b.len() * 8).sum::<usize>();
-        if let Some((old, _)) = state.facets.insert(id, (values.clone(), tick)) {
-            state.bytes -= old.iter().map(|(_, b)| b.len() * 8).sum::<usize>();
+        state.bytes += facet_bytes(&values);
+        if let Some(old) = state.facets.insert(id, values.clone()) {
+            state.bytes -= facet_bytes(&old);
         }
         Ok(values)
     }
@@ -281,7 +271,7 @@ impl MatchCache {
         state.alive.retain(|id, _| live.contains(id));
         if state.terms.len() + state.facets.len() + state.alive.len() != before {
             state.bytes = state.terms.values().map(|(b, _)| b.len() * 8).sum::<usize>()
-                + state.facets.values().flat_map(|(v, _)| v.iter()).map(|(_, b)| b.len() * 8).sum::<usize>();
+                + state.facets.values().map(|v| facet_bytes(v)).sum::<usize>();
         }
         if state.bytes <= CACHE_BYTES {
             return;

@@ -330,8 +330,7 @@ impl SearchIndex {
             clauses.push((Occur::MustNot, term_query(f.iri, iri)));
             spec.none.push(Term::from_field_text(f.iri, iri));
         }
-        let query: Box<dyn Query> =
-            if clauses.len() == 1 { text.box_clone() } else { Box::new(BooleanQuery::new(clauses)) };
+        let query: Box<dyn Query> = if clauses.len() == 1 { text } else { Box::new(BooleanQuery::new(clauses)) };
         let limit = request.limit.max(1);
         let top = searcher.search(&*query, &TopDocs::with_limit(limit).and_offset(request.offset).order_by_score())?;
         let matched = self.inner.matches.count(&searcher, &spec, f.facets)?;
@@ -350,7 +349,13 @@ impl SearchIndex {
             target.insert(value.clone(), count);
         }
         let total = usize::try_from(matched.total).unwrap_or(usize::MAX);
-        let mut highlighter = Highlighter::new(analysis::unique_terms(&mut analysis::words_analyzer(), &request.text));
+        // The query's words are its terms in `name`.
+        let mut highlighter = Highlighter::new(
+            terms
+                .iter()
+                .filter(|(t, _)| t.field() == f.name)
+                .filter_map(|(t, _)| t.value().as_str().map(str::to_owned)),
+        );
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
