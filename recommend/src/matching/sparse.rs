@@ -136,6 +136,15 @@ impl Rule {
         }
     }
 
+    /// Whether [`Rule::finish`] multiplies the sum by a factor in [0, 1], so that a score is
+    /// positive only where its sum is and never exceeds it: true for a penalty in [0, 1].
+    fn bounded(self) -> bool {
+        match self {
+            Rule::Dot => true,
+            Rule::Requirements { penalty } | Rule::Abilities { penalty } => (0.0..=1.0).contains(&penalty),
+        }
+    }
+
     #[inline]
     fn finish(self, sum: f32, met: u32, essentials: u32) -> f32 {
         match self {
@@ -198,7 +207,18 @@ pub struct Matcher {
     /// `posting_cell[i].value`, packed for the dot-product loop.
     posting_value: Vec<f32>,
     essentials: Vec<u32>,
+    /// `posting_cell[i].essential` as 0 or 1, packed for the requirements loop.
+    posting_essential: Vec<u32>,
+    /// Per competency: whether any of its postings gives a level.
+    levelled: Vec<bool>,
 }
+
+/// Targets per tile of [`Matcher::top_k_full`]: a tile's accumulators stay in the
+/// first-level cache while the postings of a block of queries are added into them.
+const TILE: usize = 4096;
+
+/// Queries scored together, tile by tile, by [`Matcher::top_k_batch`].
+const BLOCK: usize = 64;
 
 /// Per-thread working memory of a [`Matcher`].
 #[derive(Clone, Debug, Default)]
@@ -235,7 +255,21 @@ impl Matcher {
         }
         let essentials = targets.iter().map(|t| t.essentials() as u32).collect();
         let posting_value = posting_cell.iter().map(|c| c.value).collect();
-        Self { rule, targets: targets.len(), offsets, posting_target, posting_cell, posting_value, essentials }
+        let posting_essential = posting_cell.iter().map(|c| u32::from(c.essential)).collect();
+        let levelled = (0..competencies)
+            .map(|c| posting_cell[offsets[c] as usize..offsets[c + 1] as usize].iter().any(|cell| cell.level > 0))
+            .collect();
+        Self {
+            rule,
+            targets: targets.len(),
+            offsets,
+            posting_target,
+            posting_cell,
+            posting_value,
+            essentials,
+            posting_essential,
+            levelled,
+        }
     }
 
     /// Number of targets.
@@ -264,11 +298,8 @@ impl Matcher {
         if scratch.acc.len() != self.targets {
             *scratch = self.scratch();
         }
-        if matches!(self.rule, Rule::Dot) {
-            let postings: usize = query.cells().iter().map(|q| self.postings(q.comp).len()).sum();
-            if postings >= self.targets / 8 {
-                return self.top_k_dense_dot(query, k, &mut scratch.acc);
-            }
+        if self.full_scan_pays(query) {
+            return self.top_k_full(&[query], k, scratch).pop().unwrap_or_default();
         }
         let Scratch { acc, met, touched } = scratch;
         for q in query.cells() {
@@ -306,6 +337,20 @@ impl Matcher {
         out
     }
 
+    /// [`Matcher::top_k`] of each of `queries`, those that [`Matcher::full_scan_pays`] for
+    /// scored together tile by tile.
+    fn top_k_block(&self, queries: &[Profile], k: usize, scratch: &mut Scratch) -> Vec<Vec<Scored>> {
+        if scratch.acc.len() != self.targets {
+            *scratch = self.scratch();
+        }
+        let full: Vec<&Profile> = queries.iter().filter(|q| self.full_scan_pays(q)).collect();
+        let mut full = self.top_k_full(&full, k, scratch).into_iter();
+        queries
+            .iter()
+            .map(|q| if self.full_scan_pays(q) { full.next().unwrap_or_default() } else { self.top_k(q, k, scratch) })
+            .collect()
+    }
+
     /// The postings range of dense competency `comp` (empty when out of range).
     fn postings(&self, comp: u32) -> std::ops::Range<usize> {
         let c = comp as usize;
@@ -315,32 +360,103 @@ impl Matcher {
         }
     }
 
-    /// [`Matcher::top_k`] for [`Rule::Dot`] when the query's postings reach a good share of the
-    /// targets: a branch-free multiply-add over the packed posting values into the whole
-    /// accumulator, then one scan of it that keeps the best `k` and leaves it zeroed. Same
-    /// arithmetic, in the same order, as the general path. O(postings + targets).
-    fn top_k_dense_dot(&self, query: &Profile, k: usize, acc: &mut [f32]) -> Vec<Scored> {
-        for q in query.cells() {
-            let range = self.postings(q.comp);
-            let value = q.value;
-            for (&t, &w) in self.posting_target[range.clone()].iter().zip(&self.posting_value[range]) {
-                acc[t as usize] += value * w;
-            }
+    /// Whether `query` is scored faster by [`Matcher::top_k_full`]: its postings reach an
+    /// eighth of the targets, so that tracking the targets it touches costs more than one scan
+    /// of all of them. Never for [`Rule::Abilities`], whose essentials are the query's.
+    fn full_scan_pays(&self, query: &Profile) -> bool {
+        if matches!(self.rule, Rule::Abilities { .. }) {
+            return false;
         }
-        let mut heap: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
-        let mut floor = 0.0f32;
-        for (i, slot) in acc.iter_mut().enumerate() {
-            let score = std::mem::take(slot);
-            if score > 0.0 && score >= floor {
-                keep(&mut heap, Scored { target: i as u32, score }, k);
-                if heap.len() == k {
-                    floor = heap.peek().map_or(0.0, |worst| worst.score);
+        let postings: usize = query.cells().iter().map(|q| self.postings(q.comp).len()).sum();
+        postings >= self.targets / 8
+    }
+
+    /// The top `k` of each of `queries` that [`Matcher::full_scan_pays`] for, by accumulators
+    /// over all targets, a tile of [`TILE`] targets at a time: for each tile, each query adds
+    /// the tile's part of each of its competencies' postings (a branch-free multiply-add where
+    /// levels cannot change a credit), then one scan of the tile keeps the query's best `k`.
+    /// The same terms are added in the same order as on the general path, so scores are
+    /// identical to the last bit. The scan skips a target whose sum is already below the
+    /// query's `k`-th best score when the rule never raises a sum ([`Rule::bounded`]). The
+    /// scratch is left zeroed. O(postings + targets) per query.
+    fn top_k_full(&self, queries: &[&Profile], k: usize, scratch: &mut Scratch) -> Vec<Vec<Scored>> {
+        let t = self.targets;
+        let mut heaps: Vec<BinaryHeap<Scored>> = queries.iter().map(|_| BinaryHeap::with_capacity(k + 1)).collect();
+        let mut floors = vec![0.0f32; queries.len()];
+        let bounded = self.rule.bounded();
+        // Per query and competency: how far into its postings the tiles so far have read.
+        let mut cursors: Vec<usize> =
+            queries.iter().flat_map(|q| q.cells().iter().map(|c| self.postings(c.comp).start)).collect();
+        for start in (0..t).step_by(TILE) {
+            let end = (start + TILE).min(t);
+            let acc = &mut scratch.acc[..end - start];
+            let met = &mut scratch.met[..end - start];
+            let mut cursor = cursors.iter_mut();
+            for (query, (heap, floor)) in queries.iter().zip(heaps.iter_mut().zip(floors.iter_mut())) {
+                for q in query.cells() {
+                    let Some(at) = cursor.next() else { break };
+                    let stop = self.postings(q.comp).end;
+                    let from = *at;
+                    *at += self.posting_target[from..stop].partition_point(|&i| (i as usize) < end);
+                    self.add_postings(q, from..*at, start, acc, met);
+                }
+                for (j, (slot, hits)) in acc.iter_mut().zip(met.iter_mut()).enumerate() {
+                    let (sum, hits) = (std::mem::take(slot), std::mem::take(hits));
+                    // A score never exceeds its sum (see `Rule::bounded`): most targets stop here.
+                    if bounded && !(sum > 0.0 && sum >= *floor) {
+                        continue;
+                    }
+                    let i = start + j;
+                    let score = self.rule.finish(sum, hits, self.essentials[i]);
+                    if score > 0.0 && score >= *floor {
+                        keep(heap, Scored { target: i as u32, score }, k);
+                        if heap.len() == k {
+                            *floor = heap.peek().map_or(0.0, |worst| worst.score);
+                        }
+                    }
                 }
             }
         }
-        let mut out = heap.into_vec();
-        out.sort();
-        out
+        heaps
+            .into_iter()
+            .map(|heap| {
+                let mut out = heap.into_vec();
+                out.sort();
+                out
+            })
+            .collect()
+    }
+
+    /// Adds `q`'s terms with the postings `range` (all within the tile that starts at target
+    /// `start`) into the tile's accumulators.
+    fn add_postings(&self, q: &Cell, range: std::ops::Range<usize>, start: usize, acc: &mut [f32], met: &mut [u32]) {
+        let targets = &self.posting_target[range.clone()];
+        match self.rule {
+            Rule::Dot => {
+                let value = q.value;
+                for (&i, &w) in targets.iter().zip(&self.posting_value[range]) {
+                    acc[i as usize - start] += value * w;
+                }
+            }
+            Rule::Requirements { .. } if q.level == 0 || !self.levelled[q.comp as usize] => {
+                // No level can change the credit: it is the ability, the same for every target.
+                let c = credit(q, &Cell { level: 0, ..*q });
+                let hit = u32::from(c > 0.0);
+                for ((&i, &w), &e) in
+                    targets.iter().zip(&self.posting_value[range.clone()]).zip(&self.posting_essential[range])
+                {
+                    acc[i as usize - start] += w * c;
+                    met[i as usize - start] += e & hit;
+                }
+            }
+            _ => {
+                for (&i, cell) in targets.iter().zip(&self.posting_cell[range]) {
+                    let (add, hit) = self.rule.term(q, cell);
+                    acc[i as usize - start] += add;
+                    met[i as usize - start] += u32::from(hit);
+                }
+            }
+        }
     }
 
     /// The top `k` of every query, computed on rayon's threads in chunks and handed to `sink`
@@ -351,8 +467,11 @@ impl Matcher {
         let mut exposure = Exposure::new(self.targets);
         const CHUNK: usize = 4_096;
         for (chunk_index, chunk) in queries.chunks(CHUNK).enumerate() {
-            let results: Vec<Vec<Scored>> =
-                chunk.par_iter().map_init(|| self.scratch(), |scratch, q| self.top_k(q, k, scratch)).collect();
+            let results: Vec<Vec<Scored>> = chunk
+                .par_chunks(BLOCK)
+                .map_init(|| self.scratch(), |scratch, block| self.top_k_block(block, k, scratch))
+                .flatten_iter()
+                .collect();
             for (i, top) in results.into_iter().enumerate() {
                 exposure.record(&top);
                 sink(chunk_index * CHUNK + i, top);
@@ -475,6 +594,57 @@ mod tests {
         Profile::new(
             cells.iter().map(|&(comp, value, level, essential)| Cell { comp, value, level, essential }).collect(),
         )
+    }
+
+    /// Profiles from a small linear congruential generator: `count` profiles of up to `cells`
+    /// cells over `comps` competencies, with levels and essential flags.
+    fn random_profiles(seed: u64, count: usize, comps: u32, cells: usize) -> Vec<Profile> {
+        let mut state = seed;
+        let mut next = move || {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as u32
+        };
+        (0..count)
+            .map(|_| {
+                let n = next() as usize % (cells + 1);
+                Profile::new(
+                    (0..n)
+                        .map(|_| Cell {
+                            comp: next() % comps,
+                            value: (next() % 1000 + 1) as f32 / 1000.0,
+                            level: (next() % 9) as u8,
+                            essential: next() % 3 != 0,
+                        })
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn scores_over_several_tiles_equal_the_definition() {
+        // More targets than three tiles, few competencies: every query's postings reach far
+        // more than an eighth of the targets, so the tiled scan serves them.
+        let targets = random_profiles(7, 3 * TILE + 17, 24, 10);
+        let queries = random_profiles(11, 2 * BLOCK + 5, 24, 12);
+        for rule in [Rule::Dot, Rule::Requirements { penalty: 0.5 }, Rule::Requirements { penalty: 1.5 }] {
+            let matcher = Matcher::new(rule, 24, &targets);
+            let mut batch: Vec<Vec<Scored>> = vec![Vec::new(); queries.len()];
+            matcher.top_k_batch(&queries, 7, |i, top| batch[i] = top);
+            let mut tiled = 0;
+            for (q, top) in queries.iter().zip(&batch) {
+                tiled += usize::from(matcher.full_scan_pays(q));
+                let mut naive: Vec<Scored> = (0..targets.len())
+                    .map(|t| Scored { target: t as u32, score: Matcher::score_pair(rule, q, &targets[t]) })
+                    .filter(|s| s.score > 0.0)
+                    .collect();
+                naive.sort();
+                naive.truncate(7);
+                assert_eq!(top, &naive);
+                assert_eq!(&matcher.top_k(q, 7, &mut matcher.scratch()), top);
+            }
+            assert!(tiled > queries.len() / 2, "{tiled} of {} queries took the tiled scan", queries.len());
+        }
     }
 
     #[test]
