@@ -181,8 +181,10 @@ pub fn import_rdf_file(
         Some(g) => g.clone(),
         None => graph_iri(stem)?,
     };
+    let started = std::time::Instant::now();
     let quads = read_rdf(reader, &path.display().to_string(), format, &target, options.graph.is_some())?;
     bar.finish_and_clear();
+    tracing::debug!(quads = quads.len(), parse_ms = started.elapsed().as_secs_f64() * 1e3, "parsed {}", path.display());
     let spinner = progress_spinner(options.progress, format!("validating and writing {} quads", quads.len()));
     let report = commit_quads(store, quads, &target, options.replace, format!("import {}", path.display()));
     spinner.finish_and_clear();

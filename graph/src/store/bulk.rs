@@ -167,6 +167,8 @@ impl GraphStore {
     ) -> Result<CommitReport, GraphError> {
         // Validation searches prerequisite cycles with petgraph's recursive Tarjan, whose depth
         // grows with the longest chain of a large import: it runs on a thread with room for it.
+        let started = std::time::Instant::now();
+        let ms = |since: std::time::Instant| since.elapsed().as_secs_f64() * 1e3;
         let validated = std::thread::scope(|scope| {
             std::thread::Builder::new()
                 .stack_size(VALIDATION_STACK)
@@ -176,17 +178,34 @@ impl GraphStore {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         });
         let (snapshot, findings) = validated?;
+        let validation_ms = ms(started);
         if findings.iter().any(Diagnostic::is_violation) {
             return Err(GraphError::Rejected(findings));
         }
+        let at = std::time::Instant::now();
         let record = crate::history::CommitRecord::new(version, author, message, added, removed);
         self.history.prepare(&record)?;
+        let history_ms = ms(at);
+        let at = std::time::Instant::now();
         if let Err(e) = self.write_bulk(journal, &record.added, &record.removed, version) {
             self.history.abandon(version);
             return Err(e.into());
         }
+        let write_ms = ms(at);
+        let at = std::time::Instant::now();
         self.finish_record(version);
-        Ok(self.publish(snapshot, &record.added, &record.removed, findings))
+        let report = self.publish(snapshot, &record.added, &record.removed, findings);
+        tracing::debug!(
+            version,
+            added = record.added.len(),
+            removed = record.removed.len(),
+            validation_ms,
+            history_ms,
+            write_ms,
+            publish_ms = ms(at),
+            "bulk commit"
+        );
+        Ok(report)
     }
 
     /// Compiles and checks the would-be state of a large change (step 1 of the module docs).
