@@ -25,6 +25,12 @@ pub(crate) trait QuadSource {
         object: Option<TermRef<'_>>,
         graph: Option<GraphNameRef<'_>>,
     ) -> Self::Quads<'a>;
+
+    /// The store itself, when the source is one: whole-store checks can then ask it SPARQL
+    /// queries that decode only their answers (see [`crate::suspects`]).
+    fn as_store(&self) -> Option<&Store> {
+        None
+    }
 }
 
 impl QuadSource for Store {
@@ -38,6 +44,10 @@ impl QuadSource for Store {
         graph: Option<GraphNameRef<'_>>,
     ) -> QuadIter<'a> {
         self.quads_for_pattern(subject, predicate, object, graph)
+    }
+
+    fn as_store(&self) -> Option<&Store> {
+        Some(self)
     }
 }
 
@@ -198,7 +208,7 @@ pub(crate) fn compile<S: QuadSource>(source: &S, version: u64) -> Result<Compile
     compile_attrs(source, &mut b)?;
 
     // 4. Edges.
-    let dangling = compile_edges(source, &mut b)?;
+    let dangling = compile_edges(source, &mut b, &|_| true)?;
 
     Ok(Compiled { snapshot: b.build(version), dangling, unlabelled })
 }
@@ -237,10 +247,15 @@ impl EdgeSink for NodesOf<'_> {
 
 /// Reads every edge into `b`, qualified ones first so that their qualification wins over
 /// the plain edge, and returns the edges whose ends are not nodes. O(E) in the quads of the
-/// relation and qualification predicates.
-fn compile_edges<S: QuadSource, B: EdgeSink>(source: &S, b: &mut B) -> Result<Vec<DanglingReference>, StorageError> {
+/// relation and qualification predicates. Only the predicates `read` accepts are read.
+fn compile_edges<S: QuadSource, B: EdgeSink>(
+    source: &S,
+    b: &mut B,
+    read: &dyn Fn(NamedNodeRef<'_>) -> bool,
+) -> Result<Vec<DanglingReference>, StorageError> {
     let mut qualifications: HashMap<Term, Qualification> = HashMap::new();
-    for quad in scan(source, tupu::COMPETENCY_PROP) {
+    let qualified = QUALIFIED_PREDICATES.iter().any(|&(p, _)| read(p));
+    for quad in qualified.then(|| scan(source, tupu::COMPETENCY_PROP)).into_iter().flatten() {
         let quad = quad?;
         if let Term::NamedNode(c) = &quad.object {
             qualifications.entry(quad.subject.clone().into()).or_default().target = Some(c.as_str().to_owned());
@@ -266,7 +281,7 @@ fn compile_edges<S: QuadSource, B: EdgeSink>(source: &S, b: &mut B) -> Result<Ve
         }
     }
     let mut dangling = Vec::new();
-    for &(predicate, relation) in QUALIFIED_PREDICATES {
+    for &(predicate, relation) in QUALIFIED_PREDICATES.iter().filter(|&&(p, _)| read(p)) {
         let mut quads: Vec<Quad> = scan(source, predicate).collect::<Result<_, _>>()?;
         quads.sort_by_cached_key(qualified_order);
         for quad in quads {
@@ -275,7 +290,7 @@ fn compile_edges<S: QuadSource, B: EdgeSink>(source: &S, b: &mut B) -> Result<Ve
             }
         }
     }
-    for &(predicate, relation, backwards) in EDGE_PREDICATES {
+    for &(predicate, relation, backwards) in EDGE_PREDICATES.iter().filter(|&&(p, ..)| read(p)) {
         for quad in scan(source, predicate) {
             add_plain_edge(b, &quad?, relation, backwards, &mut dangling);
         }
@@ -289,7 +304,65 @@ pub(crate) fn dangling_references<S: QuadSource>(
     source: &S,
     snapshot: &Snapshot,
 ) -> Result<Vec<DanglingReference>, StorageError> {
-    compile_edges(source, &mut NodesOf(snapshot))
+    compile_edges(source, &mut NodesOf(snapshot), &|_| true)
+}
+
+/// [`dangling_references`] of a whole store, reading only the relation predicates that
+/// [`dangling_suspects`] flags: a graph without dangling references is checked by index
+/// scans and hash anti-joins of encoded terms alone, decoding nothing.
+pub(crate) fn dangling_references_of_store(
+    store: &Store,
+    snapshot: &Snapshot,
+) -> Result<Vec<DanglingReference>, StorageError> {
+    match dangling_suspects(store, snapshot) {
+        Some(flagged) => compile_edges(store, &mut NodesOf(snapshot), &|p| flagged.iter().any(|f| f.as_ref() == p)),
+        None => dangling_references(store, snapshot),
+    }
+}
+
+/// The relation and qualification predicates of which some quad might be a dangling
+/// reference: one whose subject or object (for a qualification, its owner or any target
+/// competency) is not a node of `snapshot`. A superset of the predicates of
+/// [`dangling_references`]' findings; `None` if the queries could not be evaluated. The
+/// distinct ends of the relations are read with `SELECT DISTINCT`, which scans encoded terms
+/// and decodes each end once however many edges it has, and looked up in the snapshot; the
+/// predicates of the few ends that are no nodes are then found by lookups. O(E) scanned for
+/// E relation quads, O(N) decoded for N distinct ends.
+pub(crate) fn dangling_suspects(store: &Store, snapshot: &Snapshot) -> Option<Vec<oxigraph::model::NamedNode>> {
+    use crate::suspects::{select, values};
+    let is_node = |t: &Term| matches!(t, Term::NamedNode(n) if snapshot.node_by_iri(n.as_str()).is_some());
+    let plain: Vec<NamedNodeRef<'static>> = EDGE_PREDICATES
+        .iter()
+        .filter(|(_, r, _)| !matches!(r, Relation::ExactMatch | Relation::CloseMatch | Relation::ReplacedBy))
+        .map(|&(p, ..)| p)
+        .collect();
+    let qualified: Vec<NamedNodeRef<'static>> = QUALIFIED_PREDICATES.iter().map(|&(p, _)| p).collect();
+    let ends = format!(
+        "SELECT DISTINCT ?x WHERE {{ {{ {} ?x ?p ?o }} UNION {{ {} ?s ?p ?x }} UNION {{ {} ?x ?p ?o }} }}",
+        values("p", plain.iter().copied()),
+        values("p", plain.iter().copied()),
+        values("p", qualified.iter().copied()),
+    );
+    let mut out: Vec<NamedNodeRef<'static>> = Vec::new();
+    for end in select(store, &ends)?.iter().filter(|t| !is_node(t)) {
+        if let Some(subject) = crate::suspects::as_subject(end.clone()) {
+            for quad in store.quads_for_pattern(Some(subject.as_ref()), None, None, None) {
+                let predicate = quad.ok()?.predicate;
+                out.extend(plain.iter().chain(&qualified).filter(|&&p| p == predicate.as_ref()));
+            }
+        }
+        for quad in store.quads_for_pattern(None, None, Some(end.as_ref()), None) {
+            let predicate = quad.ok()?.predicate;
+            out.extend(plain.iter().filter(|&&p| p == predicate.as_ref()));
+        }
+    }
+    let targets = format!("SELECT DISTINCT ?o WHERE {{ ?q {} ?o }}", tupu::COMPETENCY_PROP);
+    if !select(store, &targets)?.iter().all(is_node) {
+        out.extend(&qualified);
+    }
+    out.sort();
+    out.dedup();
+    Some(out.into_iter().map(NamedNodeRef::into_owned).collect())
 }
 
 /// The order in which both compilers add qualified edges: by owner, then qualification node.

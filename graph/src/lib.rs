@@ -65,6 +65,7 @@ mod shacl;
 mod snapshot;
 mod sparql_text;
 mod store;
+mod suspects;
 mod update;
 mod validate;
 pub mod vocab;

@@ -7,11 +7,11 @@
 //! with `sh:severity` and `sh:message`. Shapes are read from the shapes named graph of the same
 //! store, so a commit that edits the shapes is validated against the edited shapes.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use oxigraph::model::vocab::{rdf, xsd};
 use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term};
-use oxigraph::store::StorageError;
+use oxigraph::store::{StorageError, Store};
 
 use crate::compile::QuadSource;
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Severity};
@@ -154,13 +154,87 @@ impl Shapes {
     /// text). Reads each class's instances and each path's values in one scan of the store
     /// instead of one lookup per node and property: O(Q) in the quads of those classes and
     /// predicates, plus O(F · P) in-memory checks for F focus nodes and P property shapes.
+    ///
+    /// On a [`Store`] the nodes that might break a shape are found first by the queries of
+    /// [`Shapes::suspects`], which decode only the nodes they return, and only those are
+    /// checked (by lookups): a graph without findings is validated by index scans alone.
     pub(crate) fn validate_all<S: QuadSource>(&self, source: &S) -> Result<Vec<Diagnostic>, StorageError> {
+        if let Some(suspects) = source.as_store().and_then(|store| self.suspects(store)) {
+            return self.validate(source, suspects);
+        }
+        self.validate_prefetched(source)
+    }
+
+    /// [`Shapes::validate_all`] by reading every class and path in full.
+    pub(crate) fn validate_prefetched<S: QuadSource>(&self, source: &S) -> Result<Vec<Diagnostic>, StorageError> {
         let facts = Prefetched::read(source, self)?;
         let mut focus: Vec<NamedOrBlankNode> =
             self.target_classes().iter().filter_map(|c| facts.typed.get(c)).flatten().cloned().collect();
         focus.sort_by_cached_key(ToString::to_string);
         focus.dedup();
         self.validate_with(&facts, focus)
+    }
+
+    /// A superset of the focus nodes with findings, in the order [`Shapes::validate_all`]
+    /// checks them (by their text); `None` if a query could not be evaluated. Counts and
+    /// classes are checked by the queries of [`PropertyShape::suspect_queries`], which decode
+    /// only the nodes they return; the other constraints on each distinct value of each path,
+    /// read once (`SELECT DISTINCT`: each value decoded once, however many nodes share it),
+    /// then the subjects of the values that break one are looked up. O(Q) in the quads of the
+    /// classes and paths the shapes name, plus O(V) decodings for V distinct values.
+    pub(crate) fn suspects(&self, store: &Store) -> Option<Vec<NamedOrBlankNode>> {
+        // Each query with the classes of the shapes that ask it: the nodes it returns are
+        // suspects only if they are instances of one of them.
+        let mut queries: BTreeMap<String, BTreeSet<&NamedNode>> = BTreeMap::new();
+        let mut by_path: BTreeMap<&NamedNode, Vec<(&NodeShape, &PropertyShape)>> = BTreeMap::new();
+        for shape in self.node_shapes.iter().filter(|s| !s.targets.is_empty()) {
+            for property in &shape.properties {
+                for query in property.suspect_queries(&shape.targets) {
+                    queries.entry(query).or_default().extend(&shape.targets);
+                }
+                if let Some(path) = property.path.as_ref().filter(|_| property.checks_values()) {
+                    by_path.entry(path).or_default().push((shape, property));
+                }
+            }
+        }
+        let live = Live(store);
+        let instance = |node: &NamedOrBlankNode, classes: &mut dyn Iterator<Item = &&NamedNode>| {
+            let mut typed = false;
+            for class in classes {
+                typed = typed || live.has_type(node, class).ok()?;
+            }
+            Some(typed)
+        };
+        let mut out = Vec::new();
+        for (query, classes) in &queries {
+            for node in crate::suspects::select(store, query)?.into_iter().filter_map(crate::suspects::as_subject) {
+                if instance(&node, &mut classes.iter())? {
+                    out.push(node);
+                }
+            }
+        }
+        for (path, properties) in by_path {
+            for value in crate::suspects::select(store, &format!("SELECT DISTINCT ?v WHERE {{ ?s {path} ?v }}"))? {
+                // The classes of the shapes the value breaks: its subjects in them are suspects.
+                let classes: BTreeSet<&NamedNode> = properties
+                    .iter()
+                    .filter(|(_, p)| matches!(p.value_problem(&AnyClass, &value), Ok(Some(_))))
+                    .flat_map(|(shape, _)| &shape.targets)
+                    .collect();
+                if classes.is_empty() {
+                    continue;
+                }
+                for quad in store.quads_for_pattern(None, Some(path.as_ref()), Some(value.as_ref()), None) {
+                    let subject = quad.ok()?.subject;
+                    if instance(&subject, &mut classes.iter())? {
+                        out.push(subject);
+                    }
+                }
+            }
+        }
+        out.sort_by_cached_key(ToString::to_string);
+        out.dedup();
+        Some(out)
     }
 
     fn validate_with(
@@ -192,6 +266,24 @@ trait Facts {
     fn values(&self, node: &NamedOrBlankNode, path: &NamedNode) -> Result<Vec<Term>, StorageError>;
     /// Whether the node is typed with `class`.
     fn has_type(&self, node: &NamedOrBlankNode, class: &NamedNode) -> Result<bool, StorageError>;
+}
+
+/// Facts under which every value has every class: to check a value's other constraints
+/// alone.
+struct AnyClass;
+
+impl Facts for AnyClass {
+    fn types(&self, _: &NamedOrBlankNode) -> Result<HashSet<Term>, StorageError> {
+        Ok(HashSet::new())
+    }
+
+    fn values(&self, _: &NamedOrBlankNode, _: &NamedNode) -> Result<Vec<Term>, StorageError> {
+        Ok(Vec::new())
+    }
+
+    fn has_type(&self, _: &NamedOrBlankNode, _: &NamedNode) -> Result<bool, StorageError> {
+        Ok(true)
+    }
 }
 
 /// Facts looked up in the store node by node.
@@ -291,6 +383,45 @@ impl PropertyShape {
                 _ => None,
             },
         })
+    }
+
+    /// SPARQL queries whose first variable is bound to every instance of `targets` that
+    /// [`PropertyShape::check`] might report for its counts or class, and possibly to other
+    /// nodes: the nodes with too few values (a hash anti-join of the targets' instances with
+    /// the path), with too many (the path grouped by subject) and with a value of the wrong
+    /// class (a hash anti-join of the path with the class). The other constraints are checked
+    /// on the path's distinct values ([`Shapes::suspects`]). Queries that do not depend on
+    /// `targets` come out the same for every shape, so equal ones can be run once.
+    fn suspect_queries(&self, targets: &[NamedNode]) -> Vec<String> {
+        let Some(path) = &self.path else { return Vec::new() };
+        let instances: Vec<String> = targets.iter().map(|c| format!("{{ ?s {} {c} }}", rdf::TYPE)).collect();
+        let instances = instances.join(" UNION ");
+        let mut out = Vec::new();
+        match self.min_count {
+            Some(1) => out.push(format!("SELECT DISTINCT ?s WHERE {{ {{ {instances} }} MINUS {{ ?s {path} ?v }} }}")),
+            Some(min) if min > 1 => out.push(format!(
+                "SELECT ?s WHERE {{ {{ {instances} }} OPTIONAL {{ ?s {path} ?v }} }} \
+                 GROUP BY ?s HAVING (COUNT(DISTINCT ?v) < {min})"
+            )),
+            Some(_) | None => {}
+        }
+        if let Some(max) = self.max_count {
+            out.push(format!("SELECT ?s WHERE {{ ?s {path} ?v }} GROUP BY ?s HAVING (COUNT(DISTINCT ?v) > {max})"));
+        }
+        if let Some(class) = &self.class {
+            out.push(format!("SELECT DISTINCT ?s WHERE {{ ?s {path} ?v MINUS {{ ?v {} {class} }} }}", rdf::TYPE));
+        }
+        out
+    }
+
+    /// Whether the shape constrains each value by itself (its datatype, node kind, range or
+    /// allowed values), not only through the value's class.
+    fn checks_values(&self) -> bool {
+        self.datatype.is_some()
+            || self.node_kind.is_some()
+            || self.min_inclusive.is_some()
+            || self.max_inclusive.is_some()
+            || self.allowed.is_some()
     }
 
     fn check(

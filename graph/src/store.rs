@@ -498,7 +498,7 @@ impl GraphStore {
     /// that dangle; unlabelled nodes are reported in IRI order, as a compilation lists them.
     pub fn validate(&self) -> Result<Vec<Diagnostic>, GraphError> {
         let snapshot = self.snapshot();
-        let dangling = crate::compile::dangling_references(&self.store, &snapshot)?;
+        let dangling = crate::compile::dangling_references_of_store(&self.store, &snapshot)?;
         let mut unlabelled: Vec<_> = snapshot.nodes().filter(|&n| snapshot.labels(n).is_empty()).collect();
         unlabelled.sort_by_key(|&n| snapshot.iri(n));
         Ok(crate::validate::check_compiled(&self.store, &snapshot, &dangling, &unlabelled, Scope::All, None)?)

@@ -202,7 +202,7 @@ pub(crate) fn non_finite_numbers(added: &[oxigraph::model::Quad]) -> Vec<Diagnos
 mod tests {
     use oxigraph::io::{RdfFormat, RdfParser};
     use oxigraph::model::vocab::{rdf, xsd};
-    use oxigraph::model::{GraphName, Literal, NamedNode, Quad};
+    use oxigraph::model::{BlankNode, GraphName, Literal, NamedNode, Quad};
     use oxigraph::store::Store;
 
     use super::*;
@@ -242,7 +242,34 @@ mod tests {
             Quad::new(n("q"), rdf::TYPE, tupu::SUPPORT, g.clone()),
             Quad::new(n("q"), tupu::COMPETENCY_PROP, n("c"), g.clone()),
             Quad::new(n("q"), tupu::WEIGHT, Literal::new_typed_literal("2.0", xsd::DECIMAL), g.clone()),
+            // Every other kind of constraint, and values the exact checks accept although a
+            // filter on encoded terms cannot tell.
+            Quad::new(n("c"), tupu::SEQUENCE, Literal::new_typed_literal("x", xsd::INTEGER), g.clone()),
+            Quad::new(n("d"), tupu::DIFFICULTY, text("0.5"), g.clone()),
+            Quad::new(n("d"), tupu::GRADE_LEVEL, Literal::new_typed_literal(" 5 ", xsd::INTEGER), g.clone()),
+            Quad::new(n("a"), tupu::MASTERY_LEVEL, text("expert"), g.clone()),
+            Quad::new(
+                n("b"),
+                tupu::MASTERY_LEVEL,
+                Literal::new_language_tagged_literal_unchecked("know", "en"),
+                g.clone(),
+            ),
+            Quad::new(n("a"), tupu::BKT_PRIOR, Literal::new_typed_literal("INF", xsd::DOUBLE), g.clone()),
+            Quad::new(n("b"), tupu::BKT_PRIOR, Literal::new_typed_literal("2e-1", xsd::DOUBLE), g.clone()),
+            Quad::new(n("c"), tupu::BKT_LEARN, Literal::new_typed_literal("1.0000001", xsd::DOUBLE), g.clone()),
+            Quad::new(n("skill"), tupu::REQUIRES, n("a"), g.clone()),
+            Quad::new(n("skill2"), rdf::TYPE, tupu::COMPETENCY, g.clone()),
+            Quad::new(n("skill2"), skos::PREF_LABEL, n("a"), g.clone()),
+            Quad::new(BlankNode::new_unchecked("blank"), rdf::TYPE, tupu::KNOWLEDGE_POINT, g.clone()),
+            Quad::new(n("b"), tupu::REQUIRES, text("a"), g.clone()),
+            Quad::new(n("b"), skos::EXACT_MATCH, n("elsewhere"), g.clone()),
+            Quad::new(n("d"), tupu::QUALIFIED_SUPPORT, n("q2"), g.clone()),
+            Quad::new(n("q2"), tupu::COMPETENCY_PROP, n("nothing"), g.clone()),
         ]);
+        // A second value of a single-valued property, in another graph.
+        let other = GraphName::NamedNode(NamedNode::new("https://w3id.org/tupu/graph/u").unwrap());
+        quads.push(Quad::new(n("b"), tupu::DIFFICULTY, Literal::new_typed_literal("0.2", xsd::DECIMAL), other.clone()));
+        quads.push(Quad::new(n("b"), tupu::DIFFICULTY, Literal::new_typed_literal("0.3", xsd::DECIMAL), g.clone()));
         for q in &quads {
             store.insert(q).unwrap();
         }
@@ -265,10 +292,17 @@ mod tests {
         focus.sort_by_key(ToString::to_string);
         focus.dedup();
         let by_lookups = shapes.validate(&store, focus).unwrap();
+        assert_eq!(shapes.validate_prefetched(&store).unwrap(), by_lookups);
+        // On a store, only the nodes its queries flag are checked: the same findings.
+        assert!(shapes.suspects(&store).is_some(), "the suspect queries evaluate");
         assert_eq!(shapes.validate_all(&store).unwrap(), by_lookups);
 
         let dangling = dangling_references(&store, &compiled.snapshot).unwrap();
         assert_eq!(dangling, compiled.dangling);
+        // Only the relations with a dangling end are read again, and give the same findings.
+        let flagged = crate::compile::dangling_suspects(&store, &compiled.snapshot).unwrap();
+        assert!(flagged.len() < crate::compile::EDGE_PREDICATES.len(), "only some predicates are read: {flagged:?}");
+        assert_eq!(crate::compile::dangling_references_of_store(&store, &compiled.snapshot).unwrap(), dangling);
         let full = check(&store, &compiled, Scope::All, None).unwrap();
         let unlabelled: Vec<NodeId> =
             compiled.snapshot.nodes().filter(|&n| compiled.snapshot.labels(n).is_empty()).collect();
@@ -281,7 +315,18 @@ mod tests {
             assert!(codes.contains(&code), "{code:?} missing from {full:#?}");
         }
         let shape_paths: HashSet<&str> = by_lookups.iter().filter_map(|d| d.path.as_deref()).collect();
-        for path in [tupu::REQUIRES, tupu::DIFFICULTY, tupu::GRADE_LEVEL, tupu::SUPPORTS, tupu::COMPETENCY_PROP] {
+        for path in [
+            tupu::REQUIRES,
+            tupu::DIFFICULTY,
+            tupu::GRADE_LEVEL,
+            tupu::SUPPORTS,
+            tupu::COMPETENCY_PROP,
+            tupu::SEQUENCE,
+            tupu::MASTERY_LEVEL,
+            tupu::BKT_PRIOR,
+            tupu::BKT_LEARN,
+            skos::PREF_LABEL,
+        ] {
             assert!(shape_paths.contains(path.as_str()), "{path} missing from {by_lookups:#?}");
         }
     }
