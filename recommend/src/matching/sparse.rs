@@ -346,11 +346,13 @@ impl Matcher {
         if scratch.acc.len() != self.targets {
             *scratch = self.scratch();
         }
-        let full: Vec<&Profile> = queries.iter().filter(|q| self.full_scan_pays(q)).collect();
+        // The cosine rule's full scan ([`Matcher::top_k_dense_dot`]) needs no tiles.
+        let tiled = |q: &Profile| !matches!(self.rule, Rule::Dot) && self.full_scan_pays(q);
+        let full: Vec<&Profile> = queries.iter().filter(|q| tiled(q)).collect();
         let mut full = self.top_k_full(&full, k, scratch).into_iter();
         queries
             .iter()
-            .map(|q| if self.full_scan_pays(q) { full.next().unwrap_or_default() } else { self.top_k(q, k, scratch) })
+            .map(|q| if tiled(q) { full.next().unwrap_or_default() } else { self.top_k(q, k, scratch) })
             .collect()
     }
 
