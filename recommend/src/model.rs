@@ -41,8 +41,9 @@
 //! (a belief that already accounts for the evidence passed it on when it was formed), and
 //! stops after [`MAX_PROPAGATION`] nodes: one event costs O(K · degree · log(K · degree)) with
 //! K = 256, whatever the graph. Beliefs are read and written by dense node id (see
-//! [`LearnerState`]), and the walk's queue and visited set are kept from one observation to
-//! the next, so that a warm update allocates only the list of nodes it returns.
+//! [`LearnerState`]); the walk queues a node again only through a stronger link, and its
+//! buffers are kept from one observation to the next, so that a warm update allocates only
+//! the list of nodes it returns.
 //!
 //! ## The observed node
 //! The observed node's belief moves by one step of BKT with forgetting
@@ -465,7 +466,8 @@ impl LearnerState {
         let a = m.p;
         let Self { dense, walk, .. } = self;
         put(dense, snapshot, obs.node, practised(m, &obs, &params));
-        let mut touched = vec![obs.node];
+        let mut touched = Vec::with_capacity(16);
+        touched.push(obs.node);
         let success = obs.score >= 0.5;
         // Success walks down to the prerequisites (`requires` edges out), failure up to the
         // dependents (edges in).
@@ -559,13 +561,17 @@ fn put(dense: &mut HashMap<NodeId, Slot>, snapshot: &Snapshot, node: NodeId, m: 
 
 /// The buffers of the propagation walk: a priority queue of `(strength, node)` packed in one
 /// `u64` (strength bits high, `u32::MAX − node` low, so that the largest key is the strongest
-/// link, ties to the smaller node id) and the set of nodes visited. Kept between walks so
-/// that a walk allocates nothing once they have grown.
+/// link, ties to the smaller node id), and for each node reached the strongest strength queued
+/// for it ([`VISITED`] once visited). Kept between walks so that a walk allocates nothing once
+/// they have grown.
 #[derive(Debug, Default)]
 struct Walk {
     heap: BinaryHeap<u64>,
-    done: rustc_hash::FxHashSet<NodeId>,
+    best: HashMap<NodeId, u32>,
 }
+
+/// The mark of a visited node in [`Walk`]: above the bits of any strength in (0, 1].
+const VISITED: u32 = u32::MAX;
 
 /// A copy starts with fresh buffers: they hold nothing between walks.
 impl Clone for Walk {
@@ -578,6 +584,9 @@ impl Walk {
     /// Visits the nodes reachable from `start` by `edges`, strongest path first, each once with
     /// the strength of its strongest path (`Π CLOSURE · weight`); the walk goes on through a
     /// node only when `visit` returns true, and stops after [`MAX_PROPAGATION`] visits.
+    ///
+    /// A link no stronger than one already queued for its node is not queued: it would be
+    /// popped after that one, when the node is visited already.
     fn run<'s>(
         &mut self,
         start: NodeId,
@@ -585,32 +594,39 @@ impl Walk {
         mut visit: impl FnMut(NodeId, f32) -> bool,
     ) {
         // Strengths are positive, so the order of their bit patterns is their numeric order.
-        let Self { heap, done } = self;
+        let Self { heap, best } = self;
         heap.clear();
-        done.clear();
-        done.insert(start);
-        let push = |heap: &mut BinaryHeap<u64>, from: NodeId, r: f32| {
+        best.clear();
+        best.insert(start, VISITED);
+        let push = |heap: &mut BinaryHeap<u64>, best: &mut HashMap<NodeId, u32>, from: NodeId, r: f32| {
             for e in edges(from) {
                 let s = r * CLOSURE * e.weight.clamp(0.0, 1.0);
                 if s > 0.0 {
-                    heap.push(u64::from(s.to_bits()) << 32 | u64::from(u32::MAX - e.node.index() as u32));
+                    let bits = s.to_bits();
+                    let queued = best.entry(e.node).or_insert(0);
+                    if bits > *queued {
+                        *queued = bits;
+                        heap.push(u64::from(bits) << 32 | u64::from(u32::MAX - e.node.index() as u32));
+                    }
                 }
             }
         };
-        push(heap, start, 1.0);
+        push(heap, best, start, 1.0);
         let mut visits = 0;
         while let Some(key) = heap.pop() {
             if visits >= MAX_PROPAGATION {
                 break;
             }
             let x = NodeId::new((u32::MAX - key as u32) as usize);
-            if !done.insert(x) {
+            let mark = best.get_mut(&x).expect("a queued node has a strength");
+            if *mark == VISITED {
                 continue;
             }
+            *mark = VISITED;
             visits += 1;
             let r = f32::from_bits((key >> 32) as u32);
             if visit(x, r) {
-                push(heap, x, r);
+                push(heap, best, x, r);
             }
         }
     }

@@ -186,6 +186,15 @@ proptest! {
                 bits(plain.iter().map(|(k, m)| (k.to_string(), *m)))
             );
         }
+        // Reads of the bound vector agree with those of the same entries unbound.
+        let unbound = LearnerState::from_entries(plain.iter().map(|(k, m)| (k.as_ref(), *m)));
+        for node in s.nodes() {
+            let (a, b) = (state.get_with(&s, node, &options), unbound.get_with(&s, node, &options));
+            prop_assert_eq!(bits(std::iter::once((String::new(), a))), bits(std::iter::once((String::new(), b))));
+            prop_assert_eq!(state.entry(&s, node).map(|e| e.1), unbound.entry(&s, node).map(|e| e.1));
+        }
+        let resolved = |m: crate::model::Mastery| bits(m.entries().map(|(n, m)| (s.iri(n).to_owned(), *m)));
+        prop_assert_eq!(resolved(state.resolve(&s)), resolved(unbound.resolve(&s)));
     }
 
     #[test]
