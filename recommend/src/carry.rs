@@ -19,30 +19,27 @@
 //! Cost: one hash lookup for a node with no equivalent (almost every node), plus one per
 //! equivalent otherwise.
 
-use std::sync::Arc;
-
-use rustc_hash::FxHashMap as HashMap;
 use tupu_graph::{NodeId, Snapshot};
 
 use crate::model::NodeMastery;
 
 /// The entry that counts for `node` (see the module documentation) and, when it was carried,
-/// the node it comes from; `None` when neither `node` nor its equivalents have one.
+/// the node it comes from; `None` when neither `node` nor its equivalents have one. `stored`
+/// reads a node's own entry.
+#[inline]
 pub(crate) fn counted(
-    nodes: &HashMap<Arc<str>, NodeMastery>,
+    stored: impl Fn(NodeId) -> Option<NodeMastery>,
     snapshot: &Snapshot,
     node: NodeId,
 ) -> Option<(NodeMastery, Option<NodeId>)> {
-    let own = nodes.get(snapshot.iri(node)).map(|m| (*m, None));
+    let own = stored(node).map(|m| (m, None));
     let mut equivalents = snapshot.equivalents(node).peekable();
     if equivalents.peek().is_none() {
         return own;
     }
     let rank =
         |(m, from): &(NodeMastery, Option<NodeId>)| (m.last_practised, from.is_none(), m.attempts, m.p.to_bits());
-    own.into_iter()
-        .chain(equivalents.filter_map(|r| nodes.get(snapshot.iri(r)).map(|m| (*m, Some(r)))))
-        .max_by_key(rank)
+    own.into_iter().chain(equivalents.filter_map(|r| stored(r).map(|m| (m, Some(r))))).max_by_key(rank)
 }
 
 /// The nodes that may take an entry from `node`: its replacements and its exact matches.
@@ -96,10 +93,10 @@ mod tests {
         // old → new (replaced), and a lesson that teaches old.
         let (s, old, new, lesson) = two_versions(Relation::ReplacedBy);
         let mut state = LearnerState::default();
-        state.nodes.insert(s.iri_arc(old).clone(), entry(0.9, Some(100), 3));
+        state.insert(s.iri(old), entry(0.9, Some(100), 3));
         // Evidence on the replaced node counts for its replacement, whose own belief was only
         // inferred.
-        state.nodes.insert(s.iri_arc(new).clone(), entry(0.3, None, 0));
+        state.insert(s.iri(new), entry(0.3, None, 0));
         assert_eq!(state.entry(&s, new), Some((entry(0.9, Some(100), 3), Some(old))));
         assert_eq!(state.get(&s, new).p, 0.9);
         let resolved = state.resolve(&s);

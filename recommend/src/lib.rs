@@ -35,6 +35,8 @@ mod index;
 pub mod matching;
 mod material;
 mod model;
+#[cfg(test)]
+mod model_reference;
 mod next;
 mod path;
 mod service;

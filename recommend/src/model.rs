@@ -40,7 +40,10 @@
 //! writes only the nodes whose belief moves by more than 10⁻⁴, goes on only through those
 //! (a belief that already accounts for the evidence passed it on when it was formed), and
 //! stops after [`MAX_PROPAGATION`] nodes: one event costs O(K · degree · log(K · degree)) with
-//! K = 256, whatever the graph.
+//! K = 256, whatever the graph. Beliefs are read and written by dense node id (see
+//! [`LearnerState`]); the walk queues a node again only through a stronger link, and its
+//! buffers are kept from one observation to the next, so that a warm update allocates only
+//! the list of nodes it returns.
 //!
 //! ## The observed node
 //! The observed node's belief moves by one step of BKT with forgetting
@@ -55,7 +58,6 @@
 //! half-life that doubles with each correct practice (14 days after the first); the `next`
 //! ranking schedules reviews from it. Stored beliefs do not decay with time.
 
-use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use rustc_hash::FxHashMap as HashMap;
@@ -167,15 +169,86 @@ pub struct Observation {
     pub time: i64,
 }
 
-/// A learner's sparse mastery vector, keyed by node IRI so that it outlives snapshots. Keys
-/// share the snapshot's IRI strings, so an update allocates nothing for known nodes.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// A learner's sparse mastery vector. Entries are stored by node IRI, so that the vector
+/// outlives snapshots; while it is used with one snapshot it is *bound* to it and keeps the
+/// entries of that snapshot's nodes under their dense [`NodeId`]s (each with its IRI for the
+/// store), so that an update reads and writes beliefs without hashing or comparing IRIs.
+///
+/// **Binding.** [`LearnerState::observe`] binds the vector to its snapshot: O(entries) IRI
+/// lookups when the snapshot differs from the last one, nothing otherwise. Reads
+/// ([`LearnerState::get`], [`LearnerState::entry`], [`LearnerState::resolve`],
+/// [`LearnerState::predict`]) on the bound snapshot cost one integer-keyed lookup per node;
+/// on another snapshot they look entries up by IRI (a vector loaded from the store and not
+/// yet updated costs one IRI lookup per read, as before; one bound to another snapshot also
+/// scans its bound entries). A bound snapshot is recognised by its version, node count and
+/// the shared strings of its first and last IRIs, which the vector holds so that they cannot
+/// be freed and reused by another snapshot: snapshots that agree on all of them number their
+/// nodes alike.
+#[derive(Clone, Debug, Default)]
 pub struct LearnerState {
-    /// Nodes with evidence or derived belief.
-    pub nodes: HashMap<Arc<str>, NodeMastery>,
+    /// The snapshot `dense` is keyed for; `None` while every entry is in `loose`.
+    bound: Option<Binding>,
+    /// Entries of the bound snapshot's nodes.
+    dense: HashMap<NodeId, Slot>,
+    /// Entries under IRIs the bound snapshot does not name (every entry while unbound).
+    loose: HashMap<Arc<str>, NodeMastery>,
+    /// The learner-level entry stored under [`ABILITY_KEY`].
+    ability: Option<NodeMastery>,
+    /// The propagation walk's buffers, kept from one observation to the next.
+    walk: Walk,
 }
 
-/// Key of the learner-level entry of [`LearnerState::nodes`] that holds the learner's ability
+/// An entry of a bound node, with its IRI.
+#[derive(Clone, Debug)]
+struct Slot {
+    iri: Arc<str>,
+    m: NodeMastery,
+}
+
+/// What identifies the snapshot a [`LearnerState`] is bound to (see its documentation).
+#[derive(Clone, Debug)]
+struct Binding {
+    version: u64,
+    count: usize,
+    first: Arc<str>,
+    last: Arc<str>,
+}
+
+impl Binding {
+    fn of(snapshot: &Snapshot) -> Option<Self> {
+        let count = snapshot.node_count();
+        let last = count.checked_sub(1)?;
+        Some(Self {
+            version: snapshot.version(),
+            count,
+            first: snapshot.iri_arc(NodeId::new(0)).clone(),
+            last: snapshot.iri_arc(NodeId::new(last)).clone(),
+        })
+    }
+
+    #[inline]
+    fn is(&self, snapshot: &Snapshot) -> bool {
+        self.version == snapshot.version()
+            && self.count == snapshot.node_count()
+            && Arc::ptr_eq(&self.first, snapshot.iri_arc(NodeId::new(0)))
+            && Arc::ptr_eq(&self.last, snapshot.iri_arc(NodeId::new(self.count - 1)))
+    }
+}
+
+/// Two vectors are equal when they hold the same entries under the same IRIs, bound or not.
+impl PartialEq for LearnerState {
+    fn eq(&self, other: &Self) -> bool {
+        let mine: HashMap<&str, NodeMastery> = self.iter().collect();
+        let len = mine.len();
+        let mut theirs = 0;
+        other.iter().all(|(iri, m)| {
+            theirs += 1;
+            mine.get(iri) == Some(&m)
+        }) && theirs == len
+    }
+}
+
+/// IRI under which a learner's stored entries hold the learner-level entry of the learner's ability
 /// (see [`ModelOptions::ability_weight`]); it names no node, so resolving a vector drops it.
 pub const ABILITY_KEY: &str = "urn:tupu:learner:ability";
 
@@ -208,6 +281,97 @@ impl Default for ModelOptions {
 pub const ABILITY_WEIGHT: f32 = 0.0;
 
 impl LearnerState {
+    /// A vector from stored entries keyed by IRI (for an IRI given twice, the last counts).
+    pub fn from_entries<'a>(entries: impl IntoIterator<Item = (&'a str, NodeMastery)>) -> Self {
+        let mut state = Self::default();
+        for (iri, m) in entries {
+            state.insert(iri, m);
+        }
+        state
+    }
+
+    /// Stores an entry under an IRI (a node's, or [`ABILITY_KEY`]), replacing any there.
+    /// O(1) on an unbound vector; a bound one is unbound first, O(entries).
+    pub fn insert(&mut self, iri: &str, m: NodeMastery) {
+        if iri == ABILITY_KEY {
+            self.ability = Some(m);
+            return;
+        }
+        if self.bound.take().is_some() {
+            let dense = std::mem::take(&mut self.dense);
+            self.loose.extend(dense.into_values().map(|s| (s.iri, s.m)));
+        }
+        self.loose.insert(Arc::from(iri), m);
+    }
+
+    /// The entry stored under an IRI (a node's, or [`ABILITY_KEY`]), without carrying.
+    pub fn stored(&self, iri: &str) -> Option<NodeMastery> {
+        if iri == ABILITY_KEY {
+            return self.ability;
+        }
+        self.loose.get(iri).copied().or_else(|| self.dense.values().find(|s| &*s.iri == iri).map(|s| s.m))
+    }
+
+    /// Every stored entry with its IRI (the learner-level [`ABILITY_KEY`] entry included), in
+    /// no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, NodeMastery)> + '_ {
+        self.dense
+            .values()
+            .map(|s| (s.iri.as_ref(), s.m))
+            .chain(self.loose.iter().map(|(iri, m)| (iri.as_ref(), *m)))
+            .chain(self.ability.map(|m| (ABILITY_KEY, m)))
+    }
+
+    /// Number of stored entries, the learner-level one included.
+    pub fn len(&self) -> usize {
+        self.dense.len() + self.loose.len() + usize::from(self.ability.is_some())
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the dense entries are keyed for `snapshot`.
+    #[inline]
+    fn is_bound_to(&self, snapshot: &Snapshot) -> bool {
+        self.bound.as_ref().is_some_and(|b| b.is(snapshot))
+    }
+
+    /// Keys the entries of `snapshot`'s nodes by their dense ids (see the type's
+    /// documentation). O(1) when already bound to it, else O(entries).
+    fn bind(&mut self, snapshot: &Snapshot) {
+        if self.is_bound_to(snapshot) {
+            return;
+        }
+        let Some(binding) = Binding::of(snapshot) else { return };
+        let mut all = std::mem::take(&mut self.loose);
+        all.extend(std::mem::take(&mut self.dense).into_values().map(|s| (s.iri, s.m)));
+        // One observation adds at most 1 + MAX_PROPAGATION entries.
+        self.dense.reserve(all.len() + MAX_PROPAGATION + 1);
+        for (iri, m) in all {
+            match snapshot.node_by_iri(&iri) {
+                Some(node) => {
+                    self.dense.insert(node, Slot { iri: snapshot.iri_arc(node).clone(), m });
+                }
+                None => {
+                    self.loose.insert(iri, m);
+                }
+            }
+        }
+        self.bound = Some(binding);
+    }
+
+    /// The entry that counts for `node` (see the `carry` module).
+    #[inline]
+    fn counted(&self, snapshot: &Snapshot, node: NodeId) -> Option<(NodeMastery, Option<NodeId>)> {
+        if self.is_bound_to(snapshot) {
+            crate::carry::counted(|n| self.dense.get(&n).map(|s| s.m), snapshot, node)
+        } else {
+            crate::carry::counted(|n| self.stored(snapshot.iri(n)), snapshot, node)
+        }
+    }
+
     /// The belief for `node`, or its prior when nothing is known.
     pub fn get(&self, snapshot: &Snapshot, node: NodeId) -> NodeMastery {
         self.get_with(snapshot, node, &ModelOptions::default())
@@ -216,24 +380,27 @@ impl LearnerState {
     /// [`LearnerState::get`] with explicit model settings.
     /// The entry of a node it replaces or matches exactly may count (see the `carry` module).
     pub fn get_with(&self, snapshot: &Snapshot, node: NodeId, options: &ModelOptions) -> NodeMastery {
-        match crate::carry::counted(&self.nodes, snapshot, node) {
+        match self.counted(snapshot, node) {
             Some((m, _)) => m,
-            None => {
-                let prior = default_params(snapshot.attrs(node)).prior;
-                let mut m = NodeMastery::belief(prior);
-                let shift = options.ability_weight * self.ability();
-                if shift != 0.0 {
-                    m.set_logit(m.logit + shift);
-                }
-                m
-            }
+            None => self.prior(snapshot, node, options),
         }
+    }
+
+    /// The belief in a node nothing is known about: its prior, moved by the learner's ability.
+    fn prior(&self, snapshot: &Snapshot, node: NodeId, options: &ModelOptions) -> NodeMastery {
+        let prior = default_params(snapshot.attrs(node)).prior;
+        let mut m = NodeMastery::belief(prior);
+        let shift = options.ability_weight * self.ability();
+        if shift != 0.0 {
+            m.set_logit(m.logit + shift);
+        }
+        m
     }
 
     /// The learner's ability `z` (see [`ModelOptions::ability_weight`]): 0 without first
     /// answers, positive when they answer better than the model expects.
     pub fn ability(&self) -> f32 {
-        self.nodes.get(ABILITY_KEY).map_or(0.0, |a| {
+        self.ability.map_or(0.0, |a| {
             let n = a.attempts as f32;
             (a.correct as f32 - a.p * n) / (n + ABILITY_PSEUDO_ANSWERS)
         })
@@ -253,38 +420,21 @@ impl LearnerState {
         Belief::from_logit(logit).p_correct(&(&params).into()) as f32
     }
 
-    /// Counts a first answer on a node toward the ability estimate: `p` is the probability
-    /// of a right answer the model gave it.
-    fn count_first_answer(&mut self, p: f32, right: bool) {
-        let entry = self.nodes.entry(Arc::from(ABILITY_KEY)).or_insert(NodeMastery {
-            p: 0.0,
-            logit: 0.0,
-            last_practised: None,
-            attempts: 0,
-            correct: 0,
-        });
-        // `p` holds the mean expectation, so that the entry stays a probability.
-        let n = entry.attempts as f32;
-        entry.p = (entry.p * n + p) / (n + 1.0);
-        entry.attempts += 1;
-        entry.correct += u32::from(right);
-    }
-
     /// The stored entry that counts for `node`, and the equivalent node it was carried from
     /// (`None`: the node's own); `None` when there is none (see the `carry` module).
     pub fn entry(&self, snapshot: &Snapshot, node: NodeId) -> Option<(NodeMastery, Option<NodeId>)> {
-        crate::carry::counted(&self.nodes, snapshot, node)
+        self.counted(snapshot, node)
     }
 
     /// The vector resolved against a snapshot (nodes no longer in the graph are left out); the
     /// replacements and the exact matches of a node with an entry get the entry that counts for
     /// them (see the `carry` module).
     pub fn resolve(&self, snapshot: &Snapshot) -> Mastery {
-        let mut entries: Vec<(NodeId, NodeMastery)> = self
-            .nodes
-            .iter()
-            .filter_map(|(iri, m)| snapshot.node_by_iri(iri.as_ref()).map(|node| (node, *m)))
-            .collect();
+        let mut entries: Vec<(NodeId, NodeMastery)> = if self.is_bound_to(snapshot) {
+            self.dense.iter().map(|(&node, s)| (node, s.m)).collect()
+        } else {
+            self.iter().filter_map(|(iri, m)| snapshot.node_by_iri(iri).map(|node| (node, m))).collect()
+        };
         let mut heirs: Vec<NodeId> = entries.iter().flat_map(|&(n, _)| crate::carry::heirs(snapshot, n)).collect();
         if !heirs.is_empty() {
             heirs.sort_unstable();
@@ -299,57 +449,52 @@ impl LearnerState {
     /// documentation); returns the nodes whose belief changed, the observed node first.
     ///
     /// # Complexity
-    /// O(K · degree · log(K · degree)) with K = [`MAX_PROPAGATION`].
+    /// O(K · degree · log(K · degree)) with K = [`MAX_PROPAGATION`], plus O(entries) when the
+    /// vector is not bound to `snapshot` yet (see [`LearnerState`]).
     pub fn observe(&mut self, snapshot: &Snapshot, obs: Observation) -> Vec<NodeId> {
         self.observe_with(snapshot, obs, &ModelOptions::default())
     }
 
     /// [`LearnerState::observe`] with explicit model settings.
     pub fn observe_with(&mut self, snapshot: &Snapshot, obs: Observation, options: &ModelOptions) -> Vec<NodeId> {
+        self.bind(snapshot);
         let params = default_params(snapshot.attrs(obs.node));
-        let mut m = self.get_with(snapshot, obs.node, options);
+        let m = self.get_with(snapshot, obs.node, options);
         if m.attempts == 0 {
-            let expected = Belief::from_logit(m.log_odds()).p_correct(&(&params).into()) as f32;
-            self.count_first_answer(expected, obs.score >= 0.5);
+            count_first_answer(&mut self.ability, &m, &obs, &params);
         }
         let a = m.p;
-        m.set_logit(bkt_step_logit(m.log_odds(), obs.score, &params));
-        m.attempts += 1;
-        if obs.score >= 0.5 {
-            m.correct += 1;
-        }
-        m.last_practised = Some(m.last_practised.map_or(obs.time, |t| t.max(obs.time)));
-        self.nodes.insert(snapshot.iri_arc(obs.node).clone(), m);
-        let mut touched = vec![obs.node];
+        let Self { dense, walk, .. } = self;
+        put(dense, snapshot, obs.node, practised(m, &obs, &params));
+        let mut touched = Vec::with_capacity(16);
+        touched.push(obs.node);
         let success = obs.score >= 0.5;
         // Success walks down to the prerequisites (`requires` edges out), failure up to the
         // dependents (edges in).
         let edges = |x: NodeId| {
             if success { snapshot.out(x, Relation::Requires) } else { snapshot.inc(x, Relation::Requires) }
         };
-        let nodes = &mut self.nodes;
-        walk_linked(obs.node, edges, |x, r| {
-            let stored = crate::carry::counted(nodes, snapshot, x).map(|(m, _)| m);
+        walk.run(obs.node, edges, |x, r| {
+            let stored = crate::carry::counted(|n| dense.get(&n).map(|s| s.m), snapshot, x).map(|(m, _)| m);
             // A failure only reaches nodes that hold a belief (see the module documentation).
             if !success && stored.is_none() {
                 return false;
             }
-            let mut mx = stored.unwrap_or_else(|| NodeMastery::belief(default_params(snapshot.attrs(x)).prior));
-            let after = if success {
-                // `x` is a prerequisite of the observed node.
-                let b = consistent(mx.p, a, r);
-                linked_posterior(a, b, a * (r + (1.0 - r) * b), obs.score, &params)
-            } else {
-                // `x` requires the observed node.
-                let c = mx.p;
-                let a = consistent(a, c, r);
-                linked_posterior(a, c, c * (r + (1.0 - r) * a), obs.score, &params)
-            };
+            // A node without an entry starts from its prior (its log-odds are set with the
+            // new belief below, if it is written at all).
+            let mut mx = stored.unwrap_or(NodeMastery {
+                p: default_params(snapshot.attrs(x)).prior,
+                logit: f32::NAN,
+                last_practised: None,
+                attempts: 0,
+                correct: 0,
+            });
+            let after = linked_belief(mx.p, a, r, obs.score, &params);
             if (after - mx.p).abs() <= EPSILON {
                 return false;
             }
             mx.set_p(after);
-            nodes.insert(snapshot.iri_arc(x).clone(), mx);
+            put(dense, snapshot, x, mx);
             touched.push(x);
             true
         });
@@ -357,40 +502,132 @@ impl LearnerState {
     }
 }
 
-/// Visits the nodes reachable from `start` by `edges`, strongest path first, each once with the
-/// strength of its strongest path (`Π CLOSURE · weight`); the walk goes on through a node only
-/// when `visit` returns true, and stops after [`MAX_PROPAGATION`] visits.
-fn walk_linked<'s>(
-    start: NodeId,
-    edges: impl Fn(NodeId) -> &'s [tupu_graph::Edge],
-    mut visit: impl FnMut(NodeId, f32) -> bool,
+/// Counts a first answer on a node, whose belief before it is `m`, toward the learner's
+/// ability entry: the mean probability of a right answer the model gave, the answers and the
+/// right ones.
+pub(crate) fn count_first_answer(
+    ability: &mut Option<NodeMastery>,
+    m: &NodeMastery,
+    obs: &Observation,
+    params: &BktParams,
 ) {
-    // Strengths are positive, so the order of their bit patterns is their numeric order; ties
-    // go to the smaller node id, so the walk is deterministic.
-    let mut heap: BinaryHeap<(u32, Reverse<NodeId>)> = BinaryHeap::new();
-    let mut done: rustc_hash::FxHashSet<NodeId> = rustc_hash::FxHashSet::default();
-    done.insert(start);
-    let push = |heap: &mut BinaryHeap<_>, from: NodeId, r: f32| {
-        for e in edges(from) {
-            let s = r * CLOSURE * e.weight.clamp(0.0, 1.0);
-            if s > 0.0 {
-                heap.push((s.to_bits(), Reverse(e.node)));
+    let p = Belief::from_logit(m.log_odds()).p_correct(&params.into()) as f32;
+    let entry =
+        ability.get_or_insert(NodeMastery { p: 0.0, logit: 0.0, last_practised: None, attempts: 0, correct: 0 });
+    // `p` holds the mean expectation, so that the entry stays a probability.
+    let n = entry.attempts as f32;
+    entry.p = (entry.p * n + p) / (n + 1.0);
+    entry.attempts += 1;
+    entry.correct += u32::from(obs.score >= 0.5);
+}
+
+/// The observed node's entry after the observation: one step of BKT from its log-odds, one
+/// more attempt, and its last practice.
+pub(crate) fn practised(mut m: NodeMastery, obs: &Observation, params: &BktParams) -> NodeMastery {
+    m.set_logit(bkt_step_logit(m.log_odds(), obs.score, params));
+    m.attempts += 1;
+    if obs.score >= 0.5 {
+        m.correct += 1;
+    }
+    m.last_practised = Some(m.last_practised.map_or(obs.time, |t| t.max(obs.time)));
+    m
+}
+
+/// The belief `x` of a node linked to the observed node by a link of strength `r` after the
+/// observation, `a` the observed node's belief before it and `params` its parameters (see the
+/// module documentation): a success speaks of its prerequisites, a failure of its dependents.
+pub(crate) fn linked_belief(x: f32, a: f32, r: f32, score: f32, params: &BktParams) -> f32 {
+    if score >= 0.5 {
+        // `x` is a prerequisite of the observed node.
+        let b = consistent(x, a, r);
+        linked_posterior(a, b, a * (r + (1.0 - r) * b), score, params)
+    } else {
+        // `x` requires the observed node.
+        let a = consistent(a, x, r);
+        linked_posterior(a, x, x * (r + (1.0 - r) * a), score, params)
+    }
+}
+
+/// Writes the entry of a node of the bound snapshot.
+#[inline]
+fn put(dense: &mut HashMap<NodeId, Slot>, snapshot: &Snapshot, node: NodeId, m: NodeMastery) {
+    match dense.entry(node) {
+        std::collections::hash_map::Entry::Occupied(mut slot) => slot.get_mut().m = m,
+        std::collections::hash_map::Entry::Vacant(slot) => {
+            slot.insert(Slot { iri: snapshot.iri_arc(node).clone(), m });
+        }
+    }
+}
+
+/// The buffers of the propagation walk: a priority queue of `(strength, node)` packed in one
+/// `u64` (strength bits high, `u32::MAX − node` low, so that the largest key is the strongest
+/// link, ties to the smaller node id), and for each node reached the strongest strength queued
+/// for it ([`VISITED`] once visited). Kept between walks so that a walk allocates nothing once
+/// they have grown.
+#[derive(Debug, Default)]
+struct Walk {
+    heap: BinaryHeap<u64>,
+    best: HashMap<NodeId, u32>,
+}
+
+/// The mark of a visited node in [`Walk`]: above the bits of any strength in (0, 1].
+const VISITED: u32 = u32::MAX;
+
+/// A copy starts with fresh buffers: they hold nothing between walks.
+impl Clone for Walk {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl Walk {
+    /// Visits the nodes reachable from `start` by `edges`, strongest path first, each once with
+    /// the strength of its strongest path (`Π CLOSURE · weight`); the walk goes on through a
+    /// node only when `visit` returns true, and stops after [`MAX_PROPAGATION`] visits.
+    ///
+    /// A link no stronger than one already queued for its node is not queued: it would be
+    /// popped after that one, when the node is visited already.
+    fn run<'s>(
+        &mut self,
+        start: NodeId,
+        edges: impl Fn(NodeId) -> &'s [tupu_graph::Edge],
+        mut visit: impl FnMut(NodeId, f32) -> bool,
+    ) {
+        // Strengths are positive, so the order of their bit patterns is their numeric order.
+        let Self { heap, best } = self;
+        heap.clear();
+        best.clear();
+        best.insert(start, VISITED);
+        let push = |heap: &mut BinaryHeap<u64>, best: &mut HashMap<NodeId, u32>, from: NodeId, r: f32| {
+            for e in edges(from) {
+                let s = r * CLOSURE * e.weight.clamp(0.0, 1.0);
+                if s > 0.0 {
+                    let bits = s.to_bits();
+                    let queued = best.entry(e.node).or_insert(0);
+                    if bits > *queued {
+                        *queued = bits;
+                        heap.push(u64::from(bits) << 32 | u64::from(u32::MAX - e.node.index() as u32));
+                    }
+                }
             }
-        }
-    };
-    push(&mut heap, start, 1.0);
-    let mut visits = 0;
-    while let Some((bits, Reverse(x))) = heap.pop() {
-        if visits >= MAX_PROPAGATION {
-            break;
-        }
-        if !done.insert(x) {
-            continue;
-        }
-        visits += 1;
-        let r = f32::from_bits(bits);
-        if visit(x, r) {
-            push(&mut heap, x, r);
+        };
+        push(heap, best, start, 1.0);
+        let mut visits = 0;
+        while let Some(key) = heap.pop() {
+            if visits >= MAX_PROPAGATION {
+                break;
+            }
+            let x = NodeId::new((u32::MAX - key as u32) as usize);
+            let mark = best.get_mut(&x).expect("a queued node has a strength");
+            if *mark == VISITED {
+                continue;
+            }
+            *mark = VISITED;
+            visits += 1;
+            let r = f32::from_bits((key >> 32) as u32);
+            if visit(x, r) {
+                push(heap, best, x, r);
+            }
         }
     }
 }
@@ -553,7 +790,7 @@ mod tests {
         for _ in 0..3 {
             other.observe(&s, right(ids[0]));
         }
-        let mut keys: Vec<&str> = other.nodes.keys().map(|k| k.as_ref()).collect();
+        let mut keys: Vec<&str> = other.iter().map(|(k, _)| k).collect();
         keys.sort();
         assert_eq!(keys, [s.iri(ids[0]), ABILITY_KEY]);
     }
@@ -570,11 +807,11 @@ mod tests {
         let (s, ids) = chain_of(5, 1.0);
         let mut state = LearnerState::default();
         for (i, p) in [(2, 0.8), (3, 0.9)] {
-            state.nodes.insert(s.iri_arc(ids[i]).clone(), NodeMastery::belief(p));
+            state.insert(s.iri(ids[i]), NodeMastery::belief(p));
         }
         let touched = state.observe(&s, Observation { node: ids[1], score: 0.0, time: 0 });
         assert_eq!(touched, vec![ids[1], ids[2], ids[3]], "n4 keeps its prior, n0 is a prerequisite");
-        assert!(!state.nodes.contains_key(s.iri(ids[4])));
+        assert!(state.stored(s.iri(ids[4])).is_none());
         let p3 = state.get(&s, ids[3]).p;
         assert!(p3 < 0.7, "{p3}");
         assert!(p3 > 0.3, "one wrong answer is not proof: {p3}");
@@ -583,7 +820,7 @@ mod tests {
         assert!(state.get(&s, ids[3]).p < p3);
         // The walk goes through believed nodes only: n3 is out of reach behind n2's prior.
         let mut gap = LearnerState::default();
-        gap.nodes.insert(s.iri_arc(ids[3]).clone(), NodeMastery::belief(0.9));
+        gap.insert(s.iri(ids[3]), NodeMastery::belief(0.9));
         assert_eq!(gap.observe(&s, Observation { node: ids[1], score: 0.0, time: 0 }), vec![ids[1]]);
     }
 

@@ -221,8 +221,8 @@ impl Learners {
             touched.iter().map(|&n| (snapshot.iri(n).to_owned(), state.get(snapshot, n))).collect();
         let updated = mastery.iter().map(|(iri, m)| (iri.clone(), m.p)).collect();
         // The learner-level ability entry is stored beside the beliefs.
-        if let Some(ability) = state.nodes.get(crate::model::ABILITY_KEY) {
-            mastery.push((crate::model::ABILITY_KEY.to_owned(), *ability));
+        if let Some(ability) = state.stored(crate::model::ABILITY_KEY) {
+            mastery.push((crate::model::ABILITY_KEY.to_owned(), ability));
         }
         let write =
             LearnerWrite { events: checked.into_iter().map(|e| e.stored).collect(), mastery, replace_mastery: false };
@@ -257,7 +257,7 @@ impl Learners {
             rows.push((snapshot.iri(node).to_owned(), m));
         }
         let _guard = self.lock(learner);
-        let state = LearnerState { nodes: rows.iter().map(|(iri, m)| (Arc::from(iri.as_str()), *m)).collect() };
+        let state = LearnerState::from_entries(rows.iter().map(|(iri, m)| (iri.as_str(), *m)));
         self.store.write(learner, LearnerWrite { events: Vec::new(), mastery: rows, replace_mastery: true })?;
         self.invalidate(learner);
         Ok(state)

@@ -463,7 +463,7 @@ impl LearnerStore for RedbLearnerStore {
         for entry in table.range((learner, "")..(learner, "\u{10FFFF}")).map_err(storage)? {
             let (key, value) = entry.map_err(storage)?;
             if let Some(m) = decode(value.value()) {
-                state.nodes.insert(key.value().1.into(), m);
+                state.insert(key.value().1, m);
             }
         }
         Ok(state)
@@ -551,12 +551,12 @@ mod tests {
         }
         let store = RedbLearnerStore::open(&path).unwrap();
         let state = store.load("ana").unwrap();
-        assert_eq!(state.nodes["https://e.org/kp"].attempts, 2);
-        assert_eq!(state.nodes["https://e.org/kp"].last_practised, Some(5));
+        let kp = state.stored("https://e.org/kp").unwrap();
+        assert_eq!((kp.attempts, kp.last_practised), (2, Some(5)));
         let scores: Vec<f32> = store.events("ana").unwrap().iter().map(|e| e.score).collect();
         assert_eq!(scores, vec![1.0, 0.0, 0.5]);
         assert!(store.erase("ana").unwrap());
-        assert!(store.load("ana").unwrap().nodes.is_empty());
+        assert!(store.load("ana").unwrap().is_empty());
         assert!(store.events("ana").unwrap().is_empty());
         assert_eq!(store.events("bo").unwrap().len(), 1);
         assert!(!store.erase("ana").unwrap());
@@ -606,7 +606,7 @@ mod tests {
             wal.write_all(&[200, 0, 0, 0, 1, 2, 3, 4, b'[']).unwrap();
         }
         let recovered = RedbLearnerStore::open(&copy).unwrap();
-        let keys: Vec<String> = recovered.load("ana").unwrap().nodes.into_keys().map(|k| k.to_string()).collect();
+        let keys: Vec<String> = recovered.load("ana").unwrap().iter().map(|(k, _)| k.to_owned()).collect();
         assert_eq!(keys, vec!["c".to_owned()]);
         let scores: Vec<f32> = recovered.events("ana").unwrap().iter().map(|e| e.score).collect();
         assert_eq!(scores, vec![1.0, 0.0, 0.5]);
@@ -682,7 +682,7 @@ mod tests {
         store
             .write("x", LearnerWrite { mastery: vec![row("c")], replace_mastery: true, ..LearnerWrite::default() })
             .unwrap();
-        let mut keys: Vec<String> = store.load("x").unwrap().nodes.into_keys().map(|k| k.to_string()).collect();
+        let mut keys: Vec<String> = store.load("x").unwrap().iter().map(|(k, _)| k.to_owned()).collect();
         keys.sort();
         assert_eq!(keys, vec!["c".to_owned()]);
     }

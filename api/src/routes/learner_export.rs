@@ -24,7 +24,7 @@ async fn export(State(state): State<AppState>, Path(learner): Path<String>) -> R
         Ok((mastery, events))
     })
     .await?;
-    let mut rows: Vec<(&str, &tupu_recommend::NodeMastery)> = mastery.nodes.iter().map(|(k, v)| (&**k, v)).collect();
+    let mut rows: Vec<(&str, tupu_recommend::NodeMastery)> = mastery.iter().collect();
     rows.sort_by(|a, b| a.0.cmp(b.0));
     let mastery: Vec<Value> = rows
         .into_iter()
