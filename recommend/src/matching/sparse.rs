@@ -298,11 +298,13 @@ impl Matcher {
         if scratch.acc.len() != self.targets {
             *scratch = self.scratch();
         }
-        if self.full_scan_pays(query) {
-            if let Rule::Dot = self.rule {
-                return self.top_k_dense_dot(query, k, &mut scratch.acc);
-            }
+        if self.tiled_scan_pays(query) {
             return self.top_k_full(&[query], k, scratch).pop().unwrap_or_default();
+        }
+        if let Rule::Dot = self.rule
+            && self.full_scan_pays(query)
+        {
+            return self.top_k_dense_dot(query, k, &mut scratch.acc);
         }
         let Scratch { acc, met, touched } = scratch;
         for q in query.cells() {
@@ -340,19 +342,17 @@ impl Matcher {
         out
     }
 
-    /// [`Matcher::top_k`] of each of `queries`, those that [`Matcher::full_scan_pays`] for
+    /// [`Matcher::top_k`] of each of `queries`, those that [`Matcher::tiled_scan_pays`] for
     /// scored together tile by tile.
     fn top_k_block(&self, queries: &[Profile], k: usize, scratch: &mut Scratch) -> Vec<Vec<Scored>> {
         if scratch.acc.len() != self.targets {
             *scratch = self.scratch();
         }
-        // The cosine rule's full scan ([`Matcher::top_k_dense_dot`]) needs no tiles.
-        let tiled = |q: &Profile| !matches!(self.rule, Rule::Dot) && self.full_scan_pays(q);
-        let full: Vec<&Profile> = queries.iter().filter(|q| tiled(q)).collect();
+        let full: Vec<&Profile> = queries.iter().filter(|q| self.tiled_scan_pays(q)).collect();
         let mut full = self.top_k_full(&full, k, scratch).into_iter();
         queries
             .iter()
-            .map(|q| if tiled(q) { full.next().unwrap_or_default() } else { self.top_k(q, k, scratch) })
+            .map(|q| if self.tiled_scan_pays(q) { full.next().unwrap_or_default() } else { self.top_k(q, k, scratch) })
             .collect()
     }
 
@@ -376,7 +376,13 @@ impl Matcher {
         postings >= self.targets / 8
     }
 
-    /// The top `k` of each of `queries` that [`Matcher::full_scan_pays`] for, by accumulators
+    /// Whether `query` goes to [`Matcher::top_k_full`]: a full scan pays and the rule is not
+    /// the cosine rule, whose full scan ([`Matcher::top_k_dense_dot`]) needs no tiles.
+    fn tiled_scan_pays(&self, query: &Profile) -> bool {
+        !matches!(self.rule, Rule::Dot) && self.full_scan_pays(query)
+    }
+
+    /// The top `k` of each of `queries` that [`Matcher::tiled_scan_pays`] for, by accumulators
     /// over all targets, a tile of [`TILE`] targets at a time: for each tile, each query adds
     /// the tile's part of each of its competencies' postings (a branch-free multiply-add where
     /// levels cannot change a credit), then one scan of the tile keeps the query's best `k`.
@@ -443,15 +449,6 @@ impl Matcher {
         let (from, start, end) = (range.start, tile.start, tile.end);
         let targets = &self.posting_target[range.clone()];
         match self.rule {
-            Rule::Dot => {
-                let value = q.value;
-                for (n, (&i, &w)) in targets.iter().zip(&self.posting_value[range.clone()]).enumerate() {
-                    if i as usize >= end {
-                        return from + n;
-                    }
-                    acc[i as usize - start] += value * w;
-                }
-            }
             Rule::Requirements { .. } if q.level == 0 || !self.levelled[q.comp as usize] => {
                 // No level can change the credit: it is the ability, the same for every target.
                 let c = credit(q, &Cell { level: 0, ..*q });
