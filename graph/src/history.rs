@@ -305,29 +305,24 @@ impl History {
     }
 
     /// Records a commit as pending, durably, before the store commits it.
-    pub(crate) fn prepare(&self, record: &CommitRecord) -> Result<(), StorageError> {
+    pub(crate) fn prepare(&self, record: &CommitRecord) -> Result<Prepared, StorageError> {
         let bytes = record.encode()?;
         let tx = self.db.begin_write().map_err(redb_fault)?;
         tx.open_table(PENDING)
             .map_err(redb_fault)?
             .insert(record.summary.version, bytes.as_slice())
             .map_err(redb_fault)?;
-        tx.commit().map_err(redb_fault)
+        tx.commit().map_err(redb_fault)?;
+        Ok(Prepared(bytes))
     }
 
-    /// Moves a pending record into the history once its commit is in the store.
-    pub(crate) fn finish(&self, version: u64) -> Result<(), StorageError> {
+    /// Moves a pending record into the history once its commit is in the store. The record is
+    /// the one given to [`History::prepare`], whose encoding it returned: nothing is decoded.
+    pub(crate) fn finish(&self, record: &CommitRecord, prepared: &Prepared) -> Result<(), StorageError> {
         let mut tx = self.db.begin_write().map_err(redb_fault)?;
         tx.set_durability(redb::Durability::None).map_err(redb_fault)?;
-        let bytes = tx
-            .open_table(PENDING)
-            .map_err(redb_fault)?
-            .remove(version)
-            .map_err(redb_fault)?
-            .map(|v| v.value().to_vec());
-        if let Some(bytes) = bytes {
-            index(&tx, &CommitRecord::decode(&bytes)?, &bytes)?;
-        }
+        tx.open_table(PENDING).map_err(redb_fault)?.remove(record.summary.version).map_err(redb_fault)?;
+        index(&tx, record, &prepared.0)?;
         tx.commit().map_err(redb_fault)
     }
 
@@ -405,6 +400,9 @@ impl History {
         Ok(out)
     }
 }
+
+/// The stored form of a record made pending by [`History::prepare`].
+pub(crate) struct Prepared(Vec<u8>);
 
 fn index(tx: &redb::WriteTransaction, record: &CommitRecord, bytes: &[u8]) -> Result<(), StorageError> {
     let version = record.summary.version;

@@ -454,19 +454,20 @@ impl GraphStore {
         }
         write_version(&mut tx, version)?;
         let record = crate::history::CommitRecord::new(version, author, message, added, removed);
-        self.history.prepare(&record)?;
+        let prepared = self.history.prepare(&record)?;
         if let Err(e) = tx.commit() {
             self.history.abandon(version);
             return Err(e.into());
         }
-        self.finish_record(version);
+        self.finish_record(&record, &prepared);
         Ok(self.publish(compiled.snapshot, &record.added, &record.removed, findings))
     }
 
     /// Marks the history record of a written commit done; if that fails, the record stays
     /// pending and is finished when the store is next opened (see `History::reconcile`).
-    fn finish_record(&self, version: u64) {
-        if let Err(e) = self.history.finish(version) {
+    fn finish_record(&self, record: &crate::history::CommitRecord, prepared: &crate::history::Prepared) {
+        if let Err(e) = self.history.finish(record, prepared) {
+            let version = record.summary.version;
             tracing::warn!(version, "history: the record stays pending until the store is reopened: {e}");
         }
     }

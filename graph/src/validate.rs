@@ -41,6 +41,18 @@ pub(crate) fn check_compiled<S: QuadSource>(
     scope: Scope,
     new_requires: Option<&[(String, String)]>,
 ) -> Result<Vec<Diagnostic>, StorageError> {
+    let out = structural(snapshot, dangling, unlabelled, new_requires);
+    let shapes = shape_findings(source, scope)?;
+    Ok(with_shape_findings(out, snapshot, unlabelled, shapes))
+}
+
+/// The findings on the compiled state alone: cycles, dangling references, missing labels.
+fn structural(
+    snapshot: &Snapshot,
+    dangling: &[DanglingReference],
+    unlabelled: &[NodeId],
+    new_requires: Option<&[(String, String)]>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let cycles = match new_requires {
         // The state before was acyclic: only a new edge can close a cycle.
@@ -76,7 +88,6 @@ pub(crate) fn check_compiled<S: QuadSource>(
             )),
         );
     }
-    let unlabelled_iris: HashSet<&str> = unlabelled.iter().map(|&n| snapshot.iri(n)).collect();
     for &node in unlabelled {
         out.push(
             Diagnostic::violation(
@@ -88,23 +99,47 @@ pub(crate) fn check_compiled<S: QuadSource>(
             .with_hint("add a skos:prefLabel with a language tag, e.g. \"加法\"@zh"),
         );
     }
+    out
+}
+
+/// The findings of the shapes graph's shapes in `scope` (the part of [`check`] that needs no
+/// compiled state, so it can run while the state compiles).
+pub(crate) fn shape_findings<S: QuadSource>(source: &S, scope: Scope) -> Result<Vec<Diagnostic>, StorageError> {
     let shapes = Shapes::load(source)?;
-    if !shapes.is_empty() {
-        let findings = match scope {
-            Scope::All => shapes.validate_all(source)?,
-            Scope::Nodes(nodes) => shapes.validate(source, nodes)?,
-        };
-        for d in findings {
-            // A node without any label is already reported once, with a clearer message.
-            let duplicate = d.path.as_deref() == Some(skos::PREF_LABEL.as_str())
-                && d.focus.as_deref().is_some_and(|f| unlabelled_iris.contains(f));
-            if !duplicate {
-                out.push(d);
-            }
+    if shapes.is_empty() {
+        return Ok(Vec::new());
+    }
+    match scope {
+        Scope::All => shapes.validate_all(source),
+        Scope::Nodes(nodes) => shapes.validate(source, nodes),
+    }
+}
+
+/// Joins the compiled state's findings `out` with the shapes' findings, violations first.
+fn with_shape_findings(
+    mut out: Vec<Diagnostic>,
+    snapshot: &Snapshot,
+    unlabelled: &[NodeId],
+    shapes: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    let unlabelled_iris: HashSet<&str> = unlabelled.iter().map(|&n| snapshot.iri(n)).collect();
+    for d in shapes {
+        // A node without any label is already reported once, with a clearer message.
+        let duplicate = d.path.as_deref() == Some(skos::PREF_LABEL.as_str())
+            && d.focus.as_deref().is_some_and(|f| unlabelled_iris.contains(f));
+        if !duplicate {
+            out.push(d);
         }
     }
     out.sort_by_key(|d| d.severity);
-    Ok(out)
+    out
+}
+
+/// [`check`] with the shapes' findings already made by [`shape_findings`] (over all nodes:
+/// `new_requires` is `None`).
+pub(crate) fn check_with_shape_findings(compiled: &Compiled, shapes: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let out = structural(&compiled.snapshot, &compiled.dangling, &compiled.unlabelled, None);
+    with_shape_findings(out, &compiled.snapshot, &compiled.unlabelled, shapes)
 }
 
 /// The cycles closed by new `requires` edges `(a, b)`: a path from `b` back to `a` through

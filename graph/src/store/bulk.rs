@@ -6,14 +6,17 @@
 //!
 //! 1. The would-be state is compiled and validated through an [`Overlay`]: the committed store
 //!    with the net removals hidden and the net additions indexed in memory. Nothing is written
-//!    when validation finds a violation.
+//!    when validation finds a violation. The shapes are checked on one thread while the state
+//!    compiles on another, and the commit's history record is made pending meanwhile (it is
+//!    dropped if the change is refused).
 //! 2. When the change removes quads, a **journal** is written first: the directory
 //!    `graph.journal` beside the store, holding the added and removed quads as N-Quads and the
 //!    previous commit count. It is written as `graph.journal.tmp`, synced, then renamed (one
 //!    atomic step) and the parent directory synced.
-//! 3. The added quads and the new commit count go through oxigraph's `BulkLoader`, which
-//!    writes sorted SST files and ingests them into every column family in one atomic RocksDB
-//!    ingestion: either all of them are visible or none.
+//! 3. The added quads and the new commit count go through oxigraph's `BulkLoader`, cut into
+//!    one batch per core that it encodes and sorts in parallel; it writes sorted SST files and
+//!    ingests them into every column family in one atomic RocksDB ingestion: either all of
+//!    them are visible or none.
 //! 4. One small transaction removes the removed quads and the old commit count.
 //! 5. The memtables are flushed, so no write-ahead log is left to replay on the next open.
 //! 6. The journal is renamed to `graph.journal.done` (the commit point) and deleted.
@@ -41,7 +44,7 @@ use crate::CommitReport;
 use crate::compile::{QuadSource, compile};
 use crate::diagnostic::Diagnostic;
 use crate::error::GraphError;
-use crate::validate::{Scope, check};
+use crate::validate::{Scope, check_with_shape_findings, shape_findings};
 use crate::vocab::{SHAPES_GRAPH, tupu};
 
 /// Changes of at least this many net quads are written by the bulk loader.
@@ -167,25 +170,38 @@ impl GraphStore {
     ) -> Result<CommitReport, GraphError> {
         // Validation searches prerequisite cycles with petgraph's recursive Tarjan, whose depth
         // grows with the longest chain of a large import: it runs on a thread with room for it.
+        // The history record is made pending meanwhile, on this thread; it is dropped if the
+        // change is refused.
         let started = std::time::Instant::now();
         let ms = |since: std::time::Instant| since.elapsed().as_secs_f64() * 1e3;
-        let validated = std::thread::scope(|scope| {
-            std::thread::Builder::new()
-                .stack_size(VALIDATION_STACK)
-                .spawn_scoped(scope, || self.validate_bulk(&added, &removed, version))
-                .map_err(StorageError::Io)?
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
-        let (snapshot, findings) = validated?;
-        let validation_ms = ms(started);
-        if findings.iter().any(Diagnostic::is_violation) {
-            return Err(GraphError::Rejected(findings));
-        }
-        let at = std::time::Instant::now();
         let record = crate::history::CommitRecord::new(version, author, message, added, removed);
-        self.history.prepare(&record)?;
-        let history_ms = ms(at);
+        let (validated, prepared, history_ms) = std::thread::scope(|scope| {
+            let validation = std::thread::Builder::new()
+                .stack_size(VALIDATION_STACK)
+                .spawn_scoped(scope, || self.validate_bulk(&record.added, &record.removed, version));
+            let prepared = self.history.prepare(&record);
+            let history_ms = ms(started);
+            let validated = match validation {
+                Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(e) => Err(StorageError::Io(e).into()),
+            };
+            (validated, prepared, history_ms)
+        });
+        let validation_ms = ms(started);
+        let refused = match validated {
+            Ok((snapshot, findings)) if !findings.iter().any(Diagnostic::is_violation) => Ok((snapshot, findings)),
+            Ok((_, findings)) => Err(GraphError::Rejected(findings)),
+            Err(e) => Err(e),
+        };
+        let ((snapshot, findings), prepared) = match (refused, prepared) {
+            (Ok(valid), Ok(prepared)) => (valid, prepared),
+            (Err(e), Ok(_)) => {
+                self.history.abandon(version);
+                return Err(e);
+            }
+            (Err(e), Err(_)) => return Err(e),
+            (Ok(_), Err(e)) => return Err(e.into()),
+        };
         let at = std::time::Instant::now();
         if let Err(e) = self.write_bulk(journal, &record.added, &record.removed, version) {
             self.history.abandon(version);
@@ -193,7 +209,7 @@ impl GraphStore {
         }
         let write_ms = ms(at);
         let at = std::time::Instant::now();
-        self.finish_record(version);
+        self.finish_record(&record, &prepared);
         let report = self.publish(snapshot, &record.added, &record.removed, findings);
         tracing::debug!(
             version,
@@ -215,25 +231,28 @@ impl GraphStore {
         removed: &[Quad],
         version: u64,
     ) -> Result<(crate::snapshot::Snapshot, Vec<Diagnostic>), GraphError> {
-        let (snapshot, findings) = {
-            let overlay = Overlay::new(&self.store, added, removed);
-            let compiled = compile(&overlay, version)?;
-            let shapes_changed = added
-                .iter()
-                .chain(removed)
-                .any(|q| matches!(&q.graph_name, GraphName::NamedNode(g) if g.as_str() == SHAPES_GRAPH));
-            // Past a quarter of a million touched nodes, checking everything costs less than
-            // collecting and sorting them.
-            let scope = if shapes_changed || added.len() + removed.len() > 250_000 {
-                Scope::All
-            } else {
-                Scope::Nodes(touched(added, removed))
-            };
-            let mut findings = check(&overlay, &compiled, scope, None)?;
-            findings.extend(crate::validate::non_finite_numbers(added));
-            (compiled.snapshot, findings)
+        let overlay = Overlay::new(&self.store, added, removed);
+        let shapes_changed = added
+            .iter()
+            .chain(removed)
+            .any(|q| matches!(&q.graph_name, GraphName::NamedNode(g) if g.as_str() == SHAPES_GRAPH));
+        // Past a quarter of a million touched nodes, checking everything costs less than
+        // collecting and sorting them.
+        let scope = if shapes_changed || added.len() + removed.len() > 250_000 {
+            Scope::All
+        } else {
+            Scope::Nodes(touched(added, removed))
         };
-        Ok((snapshot, findings))
+        // The shapes need no compiled state: they are checked while the state compiles.
+        let (compiled, shapes) = std::thread::scope(|scope_| {
+            let shapes = scope_.spawn(|| shape_findings(&overlay, scope));
+            let compiled = compile(&overlay, version);
+            (compiled, shapes.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        });
+        let compiled = compiled?;
+        let mut findings = check_with_shape_findings(&compiled, shapes?);
+        findings.extend(crate::validate::non_finite_numbers(added));
+        Ok((compiled.snapshot, findings))
     }
 
     fn write_bulk(&self, journal: &Path, added: &[Quad], removed: &[Quad], version: u64) -> Result<(), StorageError> {
@@ -247,7 +266,15 @@ impl GraphStore {
             Literal::new_typed_literal(version.to_string(), xsd::INTEGER),
             meta_graph(),
         );
-        let mut loader = self.store.bulk_loader();
+        // The loader encodes and sorts each batch on a thread of its own: the change is cut
+        // into one batch per core (at most a million quads each, the loader's default).
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let batch = (added.len() + 1).div_ceil(threads).clamp(1_000, 1_000_000);
+        let mut loader = self
+            .store
+            .bulk_loader()
+            .with_num_threads(threads)
+            .with_max_memory_size_in_megabytes((batch * threads).div_ceil(1_000));
         loader.load_quads(added.iter().cloned().chain(std::iter::once(count)))?;
         loader.commit()?;
         let mut tx = self.store.start_transaction()?;
