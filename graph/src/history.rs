@@ -3,20 +3,24 @@
 //!
 //! The record lives in a redb file in the oxigraph store's directory (`history.redb`, a name
 //! RocksDB leaves alone; in memory for a store in memory). Tables:
-//! - `pending`: version → record, written and synced *before* the oxigraph transaction commits;
+//! - `pending`: the versions whose records are written and whose commits may not be (an
+//!   empty value; records of older releases held the whole record here);
 //! - `summaries`: version → [`CommitSummary`] (JSON), what listings read;
-//! - `records`: version → the added and removed quads (N-Quads), what diffs and reverts read;
+//! - `records`: version → the added and removed quads (N-Quads, LZ4-compressed behind a
+//!   one-byte format tag and the summary; older releases wrote one JSON object), what diffs
+//!   and reverts read;
 //! - `nodes`, `graphs`: `(IRI, version)` for every subject and IRI object of a commit's quads,
 //!   and for every graph it wrote, so that a filtered listing is a range scan.
 //!
 //! **Protocol (atomic with the commit).** The commit path calls [`History::prepare`] (a synced
-//! redb transaction holding the whole record as pending), then commits the oxigraph
-//! transaction, whose commit count becomes the record's version, then [`History::finish`]
-//! (moves the record to the other tables in an unsynced transaction: the next synced one makes
-//! it durable). When a store is opened, [`History::reconcile`] compares each pending record
-//! with the store's commit count `C`: a record `v ≤ C` belongs to a commit that happened and is
-//! finished, a record `v > C` to one that did not and is dropped, and any finished record
-//! `v > C` (its commit was lost in a crash after the record was synced) is removed. So after
+//! redb transaction writing the record and marking its version pending), then commits the
+//! oxigraph transaction, whose commit count becomes the record's version, then
+//! [`History::finish`] (clears the mark and indexes the record in an unsynced transaction: the
+//! next synced one makes it durable). A record is written once, however large. When a store is
+//! opened, [`History::reconcile`] compares each pending version with the store's commit count
+//! `C`: a record `v ≤ C` belongs to a commit that happened and is finished, a record `v > C` to
+//! one that did not and is dropped, and any finished record `v > C` (its commit was lost in a
+//! crash after the record was synced) is removed. So after
 //! opening, the history holds exactly the commits the store holds.
 
 use std::path::Path;
@@ -62,12 +66,19 @@ pub struct CommitRecord {
     pub removed: Vec<Quad>,
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
+/// The JSON form of a record, as older releases stored it (still read).
+#[derive(serde::Deserialize)]
 struct Stored {
     summary: CommitSummary,
     added: String,
     removed: String,
 }
+
+/// The tag of the current stored form: the tag byte, the summary's JSON length (u32, little
+/// endian) and JSON, the length of the body (u64, little endian), then the body as one LZ4
+/// block: the added quads' N-Quads length (u64, little endian), their N-Quads and the removed
+/// quads' N-Quads. A JSON record starts with `{`.
+const PACKED: u8 = 1;
 
 impl CommitRecord {
     /// A record of a commit made now.
@@ -111,17 +122,64 @@ impl CommitRecord {
     }
 
     fn encode(&self) -> Result<Vec<u8>, StorageError> {
-        let stored = Stored {
-            summary: self.summary.clone(),
-            added: to_nquads(&self.added)?,
-            removed: to_nquads(&self.removed)?,
-        };
-        serde_json::to_vec(&stored).map_err(fault)
+        let summary = serde_json::to_vec(&self.summary).map_err(fault)?;
+        let added = to_nquads(&self.added)?;
+        let removed = to_nquads(&self.removed)?;
+        let mut body = Vec::with_capacity(8 + added.len() + removed.len());
+        body.extend_from_slice(&(added.len() as u64).to_le_bytes());
+        body.extend_from_slice(added.as_bytes());
+        body.extend_from_slice(removed.as_bytes());
+        drop((added, removed));
+        let mut out = Vec::with_capacity(13 + summary.len() + lz4_flex::block::get_maximum_output_size(body.len()));
+        out.push(PACKED);
+        out.extend_from_slice(&u32::try_from(summary.len()).map_err(fault)?.to_le_bytes());
+        out.extend_from_slice(&summary);
+        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        let start = out.len();
+        out.resize(start + lz4_flex::block::get_maximum_output_size(body.len()), 0);
+        let packed = lz4_flex::block::compress_into(&body, &mut out[start..]).map_err(fault)?;
+        out.truncate(start + packed);
+        Ok(out)
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, StorageError> {
-        let stored: Stored = serde_json::from_slice(bytes).map_err(fault)?;
-        Ok(Self { summary: stored.summary, added: from_nquads(&stored.added)?, removed: from_nquads(&stored.removed)? })
+        let corrupt = || fault("a history record is truncated or corrupt");
+        match bytes.first() {
+            Some(b'{') => {
+                let stored: Stored = serde_json::from_slice(bytes).map_err(fault)?;
+                Ok(Self {
+                    summary: stored.summary,
+                    added: from_nquads(&stored.added)?,
+                    removed: from_nquads(&stored.removed)?,
+                })
+            }
+            Some(&PACKED) => {
+                let len = bytes.get(1..5).ok_or_else(corrupt)?;
+                let len = u32::from_le_bytes(len.try_into().map_err(|_| corrupt())?) as usize;
+                let summary = bytes.get(5..5 + len).ok_or_else(corrupt)?;
+                let summary: CommitSummary = serde_json::from_slice(summary).map_err(fault)?;
+                let rest = &bytes[5 + len..];
+                let size = rest.get(..8).ok_or_else(corrupt)?;
+                let size = usize::try_from(u64::from_le_bytes(size.try_into().map_err(|_| corrupt())?))
+                    .map_err(|_| corrupt())?;
+                // LZ4 expands at most 255-fold: a larger size is corrupt, not to be allocated.
+                if size > rest.len().saturating_mul(256) {
+                    return Err(corrupt());
+                }
+                let mut body = vec![0; size];
+                if lz4_flex::block::decompress_into(&rest[8..], &mut body).map_err(fault)? != size {
+                    return Err(corrupt());
+                }
+                let split = body.get(..8).ok_or_else(corrupt)?;
+                let split = usize::try_from(u64::from_le_bytes(split.try_into().map_err(|_| corrupt())?))
+                    .map_err(|_| corrupt())?;
+                let added = body.get(8..8usize.saturating_add(split)).ok_or_else(corrupt)?;
+                let removed = &body[8 + split..];
+                let text = |b: &[u8]| std::str::from_utf8(b).map_err(fault).and_then(from_nquads);
+                Ok(Self { summary, added: text(added)?, removed: text(removed)? })
+            }
+            _ => Err(corrupt()),
+        }
     }
 }
 
@@ -294,35 +352,44 @@ impl History {
         }
         for (version, bytes) in pending {
             tx.open_table(PENDING).map_err(redb_fault)?.remove(version).map_err(redb_fault)?;
+            // An empty mark: the record is in `records` already. A whole record: the form of
+            // older releases, moved there when finished.
+            let written = bytes.is_empty();
             if version <= committed {
                 tracing::info!(version, "history: finishing a commit recorded before a restart");
-                index(&tx, &CommitRecord::decode(&bytes)?, &bytes)?;
+                let bytes = if written {
+                    let table = tx.open_table(RECORDS).map_err(redb_fault)?;
+                    let stored = table.get(version).map_err(redb_fault)?;
+                    stored.map(|b| b.value().to_vec()).ok_or_else(|| fault("a pending commit has no record"))?
+                } else {
+                    bytes
+                };
+                index(&tx, &CommitRecord::decode(&bytes)?, (!written).then_some(bytes.as_slice()))?;
             } else {
                 tracing::info!(version, "history: dropping the record of a commit that did not happen");
+                tx.open_table(RECORDS).map_err(redb_fault)?.remove(version).map_err(redb_fault)?;
             }
         }
         tx.commit().map_err(redb_fault)
     }
 
-    /// Records a commit as pending, durably, before the store commits it.
-    pub(crate) fn prepare(&self, record: &CommitRecord) -> Result<Prepared, StorageError> {
+    /// Writes a commit's record and marks it pending, durably, before the store commits it.
+    pub(crate) fn prepare(&self, record: &CommitRecord) -> Result<(), StorageError> {
         let bytes = record.encode()?;
+        let version = record.summary.version;
         let tx = self.db.begin_write().map_err(redb_fault)?;
-        tx.open_table(PENDING)
-            .map_err(redb_fault)?
-            .insert(record.summary.version, bytes.as_slice())
-            .map_err(redb_fault)?;
-        tx.commit().map_err(redb_fault)?;
-        Ok(Prepared(bytes))
+        tx.open_table(RECORDS).map_err(redb_fault)?.insert(version, bytes.as_slice()).map_err(redb_fault)?;
+        tx.open_table(PENDING).map_err(redb_fault)?.insert(version, [].as_slice()).map_err(redb_fault)?;
+        tx.commit().map_err(redb_fault)
     }
 
-    /// Moves a pending record into the history once its commit is in the store. The record is
-    /// the one given to [`History::prepare`], whose encoding it returned: nothing is decoded.
-    pub(crate) fn finish(&self, record: &CommitRecord, prepared: &Prepared) -> Result<(), StorageError> {
+    /// Finishes a pending record once its commit is in the store: clears its mark and indexes
+    /// it. The record is the one given to [`History::prepare`]: nothing is read back.
+    pub(crate) fn finish(&self, record: &CommitRecord) -> Result<(), StorageError> {
         let mut tx = self.db.begin_write().map_err(redb_fault)?;
         tx.set_durability(redb::Durability::None).map_err(redb_fault)?;
         tx.open_table(PENDING).map_err(redb_fault)?.remove(record.summary.version).map_err(redb_fault)?;
-        index(&tx, record, &prepared.0)?;
+        index(&tx, record, None)?;
         tx.commit().map_err(redb_fault)
     }
 
@@ -331,6 +398,7 @@ impl History {
         let result = (|| -> Result<(), StorageError> {
             let tx = self.db.begin_write().map_err(redb_fault)?;
             tx.open_table(PENDING).map_err(redb_fault)?.remove(version).map_err(redb_fault)?;
+            tx.open_table(RECORDS).map_err(redb_fault)?.remove(version).map_err(redb_fault)?;
             tx.commit().map_err(redb_fault)
         })();
         if let Err(e) = result {
@@ -341,6 +409,10 @@ impl History {
     /// One commit: its summary and quads, or `None` if no commit has this version.
     pub fn get(&self, version: u64) -> Result<Option<CommitRecord>, StorageError> {
         let tx = self.db.begin_read().map_err(redb_fault)?;
+        // A record still pending is not yet a commit.
+        if tx.open_table(SUMMARIES).map_err(redb_fault)?.get(version).map_err(redb_fault)?.is_none() {
+            return Ok(None);
+        }
         let table = tx.open_table(RECORDS).map_err(redb_fault)?;
         let Some(bytes) = table.get(version).map_err(redb_fault)? else { return Ok(None) };
         CommitRecord::decode(bytes.value()).map(Some)
@@ -401,14 +473,15 @@ impl History {
     }
 }
 
-/// The stored form of a record made pending by [`History::prepare`].
-pub(crate) struct Prepared(Vec<u8>);
-
-fn index(tx: &redb::WriteTransaction, record: &CommitRecord, bytes: &[u8]) -> Result<(), StorageError> {
+/// Indexes a finished record: its summary, nodes and graphs, and its stored form `bytes` when
+/// it is not in `records` yet.
+fn index(tx: &redb::WriteTransaction, record: &CommitRecord, bytes: Option<&[u8]>) -> Result<(), StorageError> {
     let version = record.summary.version;
     let summary = serde_json::to_vec(&record.summary).map_err(fault)?;
     tx.open_table(SUMMARIES).map_err(redb_fault)?.insert(version, summary.as_slice()).map_err(redb_fault)?;
-    tx.open_table(RECORDS).map_err(redb_fault)?.insert(version, bytes).map_err(redb_fault)?;
+    if let Some(bytes) = bytes {
+        tx.open_table(RECORDS).map_err(redb_fault)?.insert(version, bytes).map_err(redb_fault)?;
+    }
     let mut nodes = tx.open_table(NODES).map_err(redb_fault)?;
     for node in record.nodes() {
         nodes.insert((node, version), ()).map_err(redb_fault)?;
@@ -431,4 +504,82 @@ fn unindex(tx: &redb::WriteTransaction, record: &CommitRecord) -> Result<(), Sto
         graphs.remove((graph.as_str(), version)).map_err(redb_fault)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oxigraph::model::{Literal, NamedNode};
+
+    fn record(version: u64) -> CommitRecord {
+        let g = GraphName::NamedNode(NamedNode::new_unchecked("https://example.org/g"));
+        let s = NamedNode::new_unchecked("https://example.org/三角形");
+        let p = NamedNode::new_unchecked("http://www.w3.org/2004/02/skos/core#prefLabel");
+        let quad = |text: &str| {
+            Quad::new(s.clone(), p.clone(), Literal::new_language_tagged_literal_unchecked(text, "zh"), g.clone())
+        };
+        CommitRecord::new(
+            version,
+            Some("designer".into()),
+            Some("a \"quoted\"\nmessage".into()),
+            vec![quad("三角形 \"内角和\"\n第二行"), quad("角")],
+            vec![quad("旧")],
+        )
+    }
+
+    fn finished(history: &History, version: u64) -> bool {
+        history.list(&HistoryFilter::default()).is_ok_and(|l| l.iter().any(|s| s.version == version))
+    }
+
+    /// The packed form reads back exactly; the JSON form of older releases is still read.
+    #[test]
+    fn records_read_back_in_both_stored_forms() -> Result<(), StorageError> {
+        let r = record(3);
+        assert_eq!(r.encode()?.first(), Some(&PACKED));
+        assert_eq!(CommitRecord::decode(&r.encode()?)?, r);
+        let json = serde_json::json!({
+            "summary": r.summary, "added": to_nquads(&r.added)?, "removed": to_nquads(&r.removed)?,
+        });
+        assert_eq!(CommitRecord::decode(&serde_json::to_vec(&json).map_err(fault)?)?, r);
+        let packed = r.encode()?;
+        assert!(CommitRecord::decode(&packed[..packed.len() - 3]).is_err());
+        assert!(CommitRecord::decode(b"").is_err());
+        Ok(())
+    }
+
+    /// A prepared record whose commit happened is finished at the next open; one whose commit
+    /// did not is dropped with its stored quads; an abandoned one leaves nothing.
+    #[test]
+    fn pending_records_follow_the_store_at_reconcile() -> Result<(), StorageError> {
+        let history = History::in_memory()?;
+        history.prepare(&record(2))?;
+        assert_eq!(history.get(2)?, None, "a pending record is not yet a commit");
+        history.reconcile(2)?;
+        assert!(finished(&history, 2));
+        let got = history.get(2)?.map(|r| (r.summary.version, r.added, r.removed));
+        let want = record(2);
+        assert_eq!(got, Some((2, want.added, want.removed)));
+        history.prepare(&record(3))?;
+        history.reconcile(2)?;
+        assert!(!finished(&history, 3));
+        let tx = history.db.begin_read().map_err(redb_fault)?;
+        assert!(tx.open_table(RECORDS).map_err(redb_fault)?.get(3).map_err(redb_fault)?.is_none());
+        drop(tx);
+        history.prepare(&record(3))?;
+        history.abandon(3);
+        history.reconcile(3)?;
+        assert!(!finished(&history, 3));
+        // A whole record left pending by an older release is finished too.
+        let old = serde_json::to_vec(&serde_json::json!({
+            "summary": record(3).summary, "added": to_nquads(&record(3).added)?, "removed": "",
+        }))
+        .map_err(fault)?;
+        let tx = history.db.begin_write().map_err(redb_fault)?;
+        tx.open_table(PENDING).map_err(redb_fault)?.insert(3, old.as_slice()).map_err(redb_fault)?;
+        tx.commit().map_err(redb_fault)?;
+        history.reconcile(3)?;
+        assert!(finished(&history, 3));
+        assert_eq!(history.get(3)?.map(|r| r.added), Some(record(3).added));
+        Ok(())
+    }
 }

@@ -454,19 +454,19 @@ impl GraphStore {
         }
         write_version(&mut tx, version)?;
         let record = crate::history::CommitRecord::new(version, author, message, added, removed);
-        let prepared = self.history.prepare(&record)?;
+        self.history.prepare(&record)?;
         if let Err(e) = tx.commit() {
             self.history.abandon(version);
             return Err(e.into());
         }
-        self.finish_record(&record, &prepared);
+        self.finish_record(&record);
         Ok(self.publish(compiled.snapshot, &record.added, &record.removed, findings))
     }
 
     /// Marks the history record of a written commit done; if that fails, the record stays
     /// pending and is finished when the store is next opened (see `History::reconcile`).
-    fn finish_record(&self, record: &crate::history::CommitRecord, prepared: &crate::history::Prepared) {
-        if let Err(e) = self.history.finish(record, prepared) {
+    fn finish_record(&self, record: &crate::history::CommitRecord) {
+        if let Err(e) = self.history.finish(record) {
             let version = record.summary.version;
             tracing::warn!(version, "history: the record stays pending until the store is reopened: {e}");
         }

@@ -193,9 +193,9 @@ impl GraphStore {
             Ok((_, findings)) => Err(GraphError::Rejected(findings)),
             Err(e) => Err(e),
         };
-        let ((snapshot, findings), prepared) = match (refused, prepared) {
-            (Ok(valid), Ok(prepared)) => (valid, prepared),
-            (Err(e), Ok(_)) => {
+        let (snapshot, findings) = match (refused, prepared) {
+            (Ok(valid), Ok(())) => valid,
+            (Err(e), Ok(())) => {
                 self.history.abandon(version);
                 return Err(e);
             }
@@ -209,7 +209,7 @@ impl GraphStore {
         }
         let write_ms = ms(at);
         let at = std::time::Instant::now();
-        self.finish_record(&record, &prepared);
+        self.finish_record(&record);
         let report = self.publish(snapshot, &record.added, &record.removed, findings);
         tracing::debug!(
             version,
