@@ -177,7 +177,8 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     /// Every variant's position in the table, by an exhaustive match with no `_` arm: a new
-    /// variant must be added here, and the test below checks `ALL` lists each exactly once.
+    /// variant does not compile until it is named here and counted in [`VARIANTS`], and the
+    /// test below checks that `ALL` lists each exactly once.
     fn position(code: Code) -> usize {
         match code {
             Code::AmbiguousId
