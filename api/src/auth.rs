@@ -32,7 +32,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
 /// What a key may do.
@@ -415,10 +415,10 @@ fn check_browser(
         return Ok(());
     }
     let refuse = |why: &str| {
-        Err(ApiError::Forbidden {
-            code: "cross_site_request",
-            message: format!("{why}; call the API with an API key from a program, not from a web page"),
-        })
+        Err(ApiError::new(
+            Code::CrossSiteRequest,
+            format!("{why}; call the API with an API key from a program, not from a web page"),
+        ))
     };
     let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).unwrap_or("");
     if site == "cross-site" || site == "same-site" {
@@ -496,10 +496,7 @@ fn rewrite_learner(
     let Some(rest) = uri.path().strip_prefix(LEARNERS) else { return Ok(None) };
     let (raw, tail) = rest.split_once('/').map_or((rest, None), |(id, tail)| (id, Some(tail)));
     let sent = percent_decode(raw).filter(|id| !id.is_empty()).ok_or_else(|| {
-        ApiError::bad_request(
-            "invalid_learner_id",
-            "the learner id in the path must be non-empty, percent-encoded UTF-8",
-        )
+        ApiError::new(Code::InvalidLearnerId, "the learner id in the path must be non-empty, percent-encoded UTF-8")
     })?;
     let namespaced = match tenant {
         Some(t) => format!("{t}:{sent}"),
@@ -518,7 +515,7 @@ fn rewrite_learner(
         path.push('?');
         path.push_str(q);
     }
-    *request.uri_mut() = path.parse().map_err(|_| ApiError::bad_request("invalid_path", "the path is not valid"))?;
+    *request.uri_mut() = path.parse().map_err(|_| ApiError::new(Code::InvalidPath, "the path is not valid"))?;
     Ok(Some(LearnerAlias { sent, stored }))
 }
 
@@ -574,10 +571,10 @@ fn admit(state: &AppState, request: &Request) -> Result<Principal, ApiError> {
     if let Some(host) = request.headers().get(header::HOST) {
         let host = host.to_str().unwrap_or("");
         if !host_allowed(host, allowed) {
-            return Err(ApiError::Forbidden {
-                code: "host_not_allowed",
-                message: format!("'{host}' is not one of this server's names; add it with --allowed-host"),
-            });
+            return Err(ApiError::new(
+                Code::HostNotAllowed,
+                format!("'{host}' is not one of this server's names; add it with --allowed-host"),
+            ));
         }
     }
     let keys = state.keys.as_ref().filter(|k| !k.is_empty());
@@ -590,7 +587,7 @@ fn admit(state: &AppState, request: &Request) -> Result<Principal, ApiError> {
     let entry = match key {
         Some(key) => Some(
             keys.check(&key)
-                .ok_or_else(|| ApiError::Unauthorized("the API key is not valid (revoked, or mistyped)".to_owned()))?,
+                .ok_or_else(|| ApiError::new(Code::Unauthorized, "the API key is not valid (revoked, or mistyped)"))?,
         ),
         None => None,
     };
@@ -599,28 +596,28 @@ fn admit(state: &AppState, request: &Request) -> Result<Principal, ApiError> {
     match (access, principal.role) {
         (Access::Open, _) => {}
         (_, None) => {
-            return Err(ApiError::Unauthorized(
-                "this route needs an API key: send 'Authorization: Bearer KEY' (create one with `tupu keys create`)"
-                    .to_owned(),
+            return Err(ApiError::new(
+                Code::Unauthorized,
+                "this route needs an API key: send 'Authorization: Bearer KEY' (create one with `tupu keys create`)",
             ));
         }
         (Access::Roles(roles), Some(role)) => {
             if !roles.contains(&role) {
-                return Err(ApiError::Forbidden {
-                    code: "forbidden",
-                    message: format!("this route needs a {} key; this key's role is {}", needs(roles), role.name()),
-                });
+                return Err(ApiError::new(
+                    Code::Forbidden,
+                    format!("this route needs a {} key; this key's role is {}", needs(roles), role.name()),
+                ));
             }
         }
         (Access::Learner, Some(role)) => {
             if !matches!(role, Role::App | Role::Admin) {
-                return Err(ApiError::Forbidden {
-                    code: "forbidden",
-                    message: format!(
+                return Err(ApiError::new(
+                    Code::Forbidden,
+                    format!(
                         "learner data needs an app key of the learner's tenant; this key's role is {}",
                         role.name()
                     ),
-                });
+                ));
             }
         }
     }

@@ -26,7 +26,7 @@ use serde::Serialize;
 use tupu_graph::GraphStore;
 use tupu_recommend::Learners;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::{AppState, blocking};
 
 /// Names in a data directory that a backup does not copy as plain files.
@@ -115,7 +115,7 @@ struct BackupDone {
 
 async fn backup_now(State(state): State<AppState>) -> Result<Json<BackupDone>, ApiError> {
     let Some(data) = state.data_dir.clone() else {
-        return Err(ApiError::bad_request("no_data_directory", "this server has no data directory to back up"));
+        return Err(ApiError::new(Code::NoDataDirectory, "this server has no data directory to back up"));
     };
     let (graph, learners) = (state.graph.clone(), state.learners.clone());
     blocking(move || {

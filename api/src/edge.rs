@@ -18,7 +18,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
 /// The routes wrapped in the edge layers (see the module documentation).
@@ -42,42 +42,19 @@ pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 fn check_head(request: &Request) -> Option<ApiError> {
     let target = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if target > MAX_URI_BYTES {
-        return Some(ApiError::http(
-            StatusCode::URI_TOO_LONG,
-            "uri_too_long",
+        return Some(ApiError::new(
+            Code::UriTooLong,
             format!("the request target has {target} bytes, over {MAX_URI_BYTES}; send long SPARQL by POST"),
         ));
     }
     let headers: usize = request.headers().iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
     if headers > MAX_HEADER_BYTES {
-        return Some(ApiError::http(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "headers_too_large",
+        return Some(ApiError::new(
+            Code::HeadersTooLarge,
             format!("the headers hold {headers} bytes, over {MAX_HEADER_BYTES}"),
         ));
     }
     None
-}
-
-/// The stable code of an error status that no handler gave a JSON body.
-fn code(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        400 => "invalid_request",
-        401 => "unauthorized",
-        403 => "forbidden",
-        404 => "route_not_found",
-        405 => "method_not_allowed",
-        408 => "request_timeout",
-        413 => "body_too_large",
-        414 => "uri_too_long",
-        415 => "unsupported_media_type",
-        422 => "invalid_body",
-        431 => "headers_too_large",
-        503 => "unavailable",
-        504 => "timeout",
-        500..=599 => "internal",
-        _ => "invalid_request",
-    }
 }
 
 /// Replaces a non-JSON error body by the JSON error body (see the module documentation).
@@ -112,7 +89,7 @@ async fn json_errors(State(state): State<AppState>, request: Request, next: Next
         _ if text.is_empty() => status.canonical_reason().unwrap_or("rejected").to_owned(),
         _ => text,
     };
-    let mut out = ApiError::http(status, code(status), message).into_response();
+    let mut out = ApiError::Http { status, code: Code::of_status(status), message }.into_response();
     if let Some(allow) = allow {
         out.headers_mut().insert(header::ALLOW, allow);
     }

@@ -13,6 +13,8 @@
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
+use crate::error::Code;
+
 /// The API description.
 #[derive(OpenApi)]
 #[openapi(
@@ -71,7 +73,7 @@ use utoipa::{OpenApi, ToSchema};
         get_suggest,
         get_validate,
     ),
-    components(schemas(ErrorBody, ErrorDetail)),
+    components(schemas(ErrorBody, ErrorDetail, Code)),
     tags(
         (name = "operations", description = "Liveness, metrics and this description"),
         (name = "graph", description = "Nodes, prerequisites, statistics and SPARQL"),
@@ -93,8 +95,8 @@ pub struct ErrorBody {
 /// What went wrong.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Stable, machine-readable code, e.g. `node_not_found`.
-    pub code: String,
+    /// Stable, machine-readable code, e.g. `node_not_found`; the closed set is the `Code` schema.
+    pub code: Code,
     /// What is wrong and how to fix it.
     pub message: String,
     /// Every problem found, for bulk input (one per event, quad or shape violation).
@@ -147,8 +149,8 @@ fn sparql_get() {}
     request_body(content = String, content_type = "application/sparql-query", description = "A query; also application/sparql-update or an application/x-www-form-urlencoded form with query= or update="),
     responses(
         (status = 200, description = "Results, or the commit of an update", body = String),
-        (status = 400, description = "Syntax error, LOAD, or a bad form", body = ErrorBody),
-        (status = 403, description = "Updates are refused (read-only server)", body = ErrorBody),
+        (status = 400, description = "Syntax error, LOAD, a bad form, or an update to a read-only server (`read_only`)", body = ErrorBody),
+        (status = 403, description = "The key's role may not update, or a cross-site write", body = ErrorBody),
         (status = 415, description = "Unsupported content type", body = ErrorBody),
         (status = 422, description = "The update fails validation; nothing was applied", body = ErrorBody),
     )

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tupu_graph::{Draft, DraftStatus};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::routes::edits::{EditRequest, diff, impact, plan, request, typed};
 use crate::state::{AppState, blocking};
 
@@ -24,9 +24,8 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 fn load(state: &AppState, id: u64) -> Result<Draft, ApiError> {
-    state.graph.history().draft(id).map_err(ApiError::internal)?.ok_or_else(|| ApiError::NotFound {
-        code: "draft_not_found",
-        message: format!("no draft has id {id}; list them with GET /api/v1/drafts"),
+    state.graph.history().draft(id).map_err(ApiError::internal)?.ok_or_else(|| {
+        ApiError::new(Code::DraftNotFound, format!("no draft has id {id}; list them with GET /api/v1/drafts"))
     })
 }
 
@@ -101,13 +100,13 @@ struct Decision {
 fn open_draft(state: &AppState, id: u64) -> Result<Draft, ApiError> {
     let draft = load(state, id)?;
     if draft.status != DraftStatus::Open {
-        return Err(ApiError::Conflict {
-            code: "draft_decided",
-            message: format!(
+        return Err(ApiError::new(
+            Code::DraftDecided,
+            format!(
                 "draft {id} was already {}; propose a new draft",
                 if draft.status == DraftStatus::Approved { "approved" } else { "rejected" }
             ),
-        });
+        ));
     }
     Ok(draft)
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tupu_graph::{ChangeSet, Diagnostic, DiagnosticCode, Edit, Location, NodeId, Relation, Snapshot, plan_edits};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::routes::history::quad_views;
 use crate::routes::nodes::NodeRef;
 use crate::state::{AppState, blocking};
@@ -38,8 +38,7 @@ const EXPECTED: &str = "send {\"author\": \"...\", \"message\": \"...\", \"edits
 /// The request body and its typed edits, or a 400 saying what to send, or a 422 naming
 /// each malformed edit.
 pub(crate) fn request(body: Result<Json<EditRequest>, JsonRejection>) -> Result<(EditRequest, Vec<Edit>), ApiError> {
-    let request =
-        body.map(|Json(v)| v).map_err(|e| ApiError::bad_request("invalid_body", format!("{e}; {EXPECTED}")))?;
+    let request = body.map(|Json(v)| v).map_err(|e| ApiError::new(Code::InvalidBody, format!("{e}; {EXPECTED}")))?;
     let edits = typed(&request.edits)?;
     Ok((request, edits))
 }
@@ -70,7 +69,7 @@ pub(crate) fn typed(edits: &[Value]) -> Result<Vec<Edit>, ApiError> {
         Ok(out)
     } else {
         Err(ApiError::Unprocessable {
-            code: "invalid_edits",
+            code: Code::InvalidEdits,
             message: format!("{} malformed edit(s); nothing was applied", problems.len()),
             details: problems,
         })

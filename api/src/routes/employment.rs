@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use tupu_graph::{Diagnostic, DiagnosticCode, Location, NodeId, NodeKind, Relation, Snapshot};
 use tupu_recommend::matching::{self, Ability, Breakdown, Item, MatchIndex, Matcher, Profile, Requirement, Rule, Via};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::routes::nodes::NodeRef;
 use crate::state::AppState;
 
@@ -138,7 +138,7 @@ impl Problems {
             Ok(())
         } else {
             Err(ApiError::Unprocessable {
-                code: "invalid_input",
+                code: Code::InvalidInput,
                 message: format!("{} problem(s) in the request; nothing was computed", self.0.len()),
                 details: self.0,
             })
@@ -195,14 +195,14 @@ fn requirements(s: &Snapshot, list: &[RequiredCompetency], path: &str, problems:
 
 fn check_k(k: Option<usize>) -> Result<usize, ApiError> {
     match k.unwrap_or(10) {
-        0 => Err(ApiError::bad_request("invalid_parameter", "k must be at least 1")),
-        k if k > MAX_K => Err(ApiError::bad_request("invalid_parameter", format!("k must be at most {MAX_K}"))),
+        0 => Err(ApiError::new(Code::InvalidParameter, "k must be at least 1")),
+        k if k > MAX_K => Err(ApiError::new(Code::InvalidParameter, format!("k must be at most {MAX_K}"))),
         k => Ok(k),
     }
 }
 
 fn json_body<T>(body: Result<Json<T>, JsonRejection>, expected: &str) -> Result<T, ApiError> {
-    body.map(|Json(value)| value).map_err(|e| ApiError::bad_request("invalid_body", format!("{e}; {expected}")))
+    body.map(|Json(value)| value).map_err(|e| ApiError::new(Code::InvalidBody, format!("{e}; {expected}")))
 }
 
 /// A node with both labels.
@@ -333,8 +333,8 @@ fn kinds(names: &[String], default: &[NodeKind]) -> Result<Vec<NodeKind>, ApiErr
         .iter()
         .map(|n| {
             NodeKind::ALL.into_iter().find(|k| k.as_str() == n.as_str()).ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_parameter",
+                ApiError::new(
+                    Code::InvalidParameter,
                     format!("unknown kind '{n}'; use post, occupation, major, micro_major or course"),
                 )
             })
@@ -469,10 +469,7 @@ fn resolve_kind(s: &Snapshot, id: &str, wanted: &[NodeKind]) -> Result<NodeId, A
     if wanted.contains(&s.kind(n)) {
         Ok(n)
     } else {
-        Err(ApiError::bad_request(
-            "wrong_kind",
-            format!("'{id}' is a {}, not a {}", s.kind(n).as_str(), wanted[0].as_str()),
-        ))
+        Err(ApiError::new(Code::WrongKind, format!("'{id}' is a {}, not a {}", s.kind(n).as_str(), wanted[0].as_str())))
     }
 }
 
@@ -612,7 +609,7 @@ async fn gap(
     problems.finish()?;
     let Some(target) = target else { return Err(ApiError::internal("unresolved target")) };
     let Some(gap) = matching::gap(&index, &s, &abilities, target, k) else {
-        return Err(ApiError::bad_request("no_requirements", format!("'{}' requires no competency", body.target)));
+        return Err(ApiError::new(Code::NoRequirements, format!("'{}' requires no competency", body.target)));
     };
     let options: Vec<serde_json::Value> = gap
         .options
@@ -668,8 +665,8 @@ struct MarketFilter {
 
 fn iso_date(value: &Option<String>, name: &str) -> Result<(), ApiError> {
     match value {
-        Some(d) if !tupu_graph::is_iso_date(d) => Err(ApiError::bad_request(
-            "invalid_parameter",
+        Some(d) if !tupu_graph::is_iso_date(d) => Err(ApiError::new(
+            Code::InvalidParameter,
             format!("{name}='{d}' is not a date; give it as YYYY-MM-DD, such as 2026-07-01"),
         )),
         _ => Ok(()),
@@ -710,15 +707,15 @@ async fn supply_demand(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let k = check_k(filter.k)?;
     let limit = match filter.limit.unwrap_or(20) {
-        0 => return Err(ApiError::bad_request("invalid_parameter", "limit must be at least 1")),
+        0 => return Err(ApiError::new(Code::InvalidParameter, "limit must be at least 1")),
         l => l.min(1_000),
     };
     iso_date(&filter.from, "from")?;
     iso_date(&filter.to, "to")?;
     let kinds = comma_kinds(filter.kinds.as_deref(), &[NodeKind::Major, NodeKind::MicroMajor])?;
     if let Some(k) = kinds.iter().find(|k| !PROGRAMMES.contains(k)) {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
+        return Err(ApiError::new(
+            Code::InvalidParameter,
             format!("kind '{}' is not a programme; use major, micro_major or course", k.as_str()),
         ));
     }

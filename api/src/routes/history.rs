@@ -9,7 +9,7 @@ use oxigraph::model::{NamedOrBlankNode, Quad, Term};
 use serde::{Deserialize, Serialize};
 use tupu_graph::{CommitRecord, CommitReport, CommitSummary, HistoryFilter, Snapshot, local_name, vocab};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::{AppState, blocking};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -55,8 +55,8 @@ fn parse_time(field: &str, text: &str) -> Result<i64, ApiError> {
     if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return Ok(d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis());
     }
-    Err(ApiError::bad_request(
-        "invalid_parameter",
+    Err(ApiError::new(
+        Code::InvalidParameter,
         format!("'{field}' is '{text}'; write a time as 2026-11-26T10:00:00Z or a date as 2026-11-26"),
     ))
 }
@@ -153,10 +153,10 @@ struct RecordView {
 async fn load(state: &AppState, version: u64) -> Result<CommitRecord, ApiError> {
     let graph = state.graph.clone();
     blocking(move || graph.history().get(version).map_err(ApiError::internal)).await?.ok_or_else(|| {
-        ApiError::NotFound {
-            code: "commit_not_found",
-            message: format!("no commit has version {version}; list them with GET /api/v1/history"),
-        }
+        ApiError::new(
+            Code::CommitNotFound,
+            format!("no commit has version {version}; list them with GET /api/v1/history"),
+        )
     })
 }
 
@@ -182,12 +182,8 @@ pub(crate) struct Signature {
 impl From<tupu_graph::RevertError> for ApiError {
     fn from(e: tupu_graph::RevertError) -> Self {
         match e {
-            tupu_graph::RevertError::NotFound(_) => {
-                ApiError::NotFound { code: "commit_not_found", message: e.to_string() }
-            }
-            tupu_graph::RevertError::Conflict { .. } => {
-                ApiError::Conflict { code: "revert_conflict", message: e.to_string() }
-            }
+            tupu_graph::RevertError::NotFound(_) => ApiError::new(Code::CommitNotFound, e.to_string()),
+            tupu_graph::RevertError::Conflict { .. } => ApiError::new(Code::RevertConflict, e.to_string()),
             tupu_graph::RevertError::Graph(e) => e.into(),
         }
     }

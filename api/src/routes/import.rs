@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tupu_ingest::ImportError;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::{AppState, blocking};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -34,14 +34,14 @@ impl From<ImportError> for ApiError {
     fn from(e: ImportError) -> Self {
         match e {
             ImportError::Invalid { diagnostics, .. } => ApiError::Unprocessable {
-                code: "invalid_import",
+                code: Code::InvalidImport,
                 message: format!(
                     "{} problem(s) in the input, nothing was imported; each is named by its place in `details`",
                     diagnostics.len()
                 ),
                 details: diagnostics,
             },
-            ImportError::UnknownFormat(_) => ApiError::bad_request("invalid_parameter", e.to_string()),
+            ImportError::UnknownFormat(_) => ApiError::new(Code::InvalidParameter, e.to_string()),
             ImportError::Io { .. } => ApiError::internal(e),
             ImportError::Graph(e) => e.into(),
         }
@@ -56,31 +56,31 @@ async fn import(
     params: Result<Query<ImportParams>, QueryRejection>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(p) = params.map_err(|e| ApiError::bad_request("invalid_parameter", format!("{e}; {USAGE}")))?;
+    let Query(p) = params.map_err(|e| ApiError::new(Code::InvalidParameter, format!("{e}; {USAGE}")))?;
     let format = match p.format.as_deref() {
         Some(f @ ("case" | "csv")) => f,
         Some(other) => {
-            return Err(ApiError::bad_request(
-                "invalid_parameter",
+            return Err(ApiError::new(
+                Code::InvalidParameter,
                 format!(
                     "format '{other}' cannot be imported over HTTP; use case (1EdTech CASE 1.1 JSON) or csv (the designers' template)"
                 ),
             ));
         }
-        None => return Err(ApiError::bad_request("missing_parameter", format!("give the format; {USAGE}"))),
+        None => return Err(ApiError::new(Code::MissingParameter, format!("give the format; {USAGE}"))),
     };
     let Some(graph) = p.graph.as_deref() else {
-        return Err(ApiError::bad_request("missing_parameter", format!("name the target graph; {USAGE}")));
+        return Err(ApiError::new(Code::MissingParameter, format!("name the target graph; {USAGE}")));
     };
     let graph = tupu_graph::graph_iri(graph)?;
     let text = String::from_utf8(body.to_vec()).map_err(|e| {
-        ApiError::bad_request(
-            "invalid_body",
+        ApiError::new(
+            Code::InvalidBody,
             format!("the body is not UTF-8 (byte {}); {USAGE}", e.utf8_error().valid_up_to()),
         )
     })?;
     if text.trim().is_empty() {
-        return Err(ApiError::bad_request("invalid_body", format!("the body is empty; {USAGE}")));
+        return Err(ApiError::new(Code::InvalidBody, format!("the body is empty; {USAGE}")));
     }
     let author = p.author.or_else(|| actor.map(|Extension(a)| a.0));
     let (format, store) = (format.to_owned(), state.graph.clone());

@@ -6,7 +6,7 @@
 //! an error: it falls back. Explanations of next steps are written in Chinese for `zh` and in
 //! English for every other language, with the labels chosen as above.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 /// The requested language tag, checked (letters, digits and hyphens, starting with 2 to 8
 /// letters); `en` when none is given.
@@ -21,8 +21,8 @@ pub(crate) fn language(lang: Option<&str>) -> Result<&str, ApiError> {
     if ok {
         Ok(tag)
     } else {
-        Err(ApiError::bad_request(
-            "invalid_parameter",
+        Err(ApiError::new(
+            Code::InvalidParameter,
             format!("lang '{tag}' is not a language tag: use a code such as en, zh, pt or zh-Hans"),
         ))
     }

@@ -23,7 +23,7 @@ use tupu_recommend::{
 };
 
 use super::nodes::NodeRef;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::{AppState, blocking};
 
 pub(crate) fn router() -> Router<AppState> {
@@ -39,14 +39,12 @@ impl From<LearnerError> for ApiError {
     fn from(e: LearnerError) -> Self {
         match e {
             LearnerError::InvalidEvents(problems) => ApiError::InvalidEvents(problems),
-            LearnerError::InvalidMastery { .. } => ApiError::bad_request("invalid_mastery", e.to_string()),
+            LearnerError::InvalidMastery { .. } => ApiError::new(Code::InvalidMastery, e.to_string()),
             LearnerError::Resolve(r) => r.into(),
-            LearnerError::Path(PathError::NoGoal) => ApiError::bad_request("missing_goal", e.to_string()),
-            LearnerError::Path(PathError::Unreachable { .. }) => {
-                ApiError::bad_request("goal_unreachable", e.to_string())
-            }
+            LearnerError::Path(PathError::NoGoal) => ApiError::new(Code::MissingGoal, e.to_string()),
+            LearnerError::Path(PathError::Unreachable { .. }) => ApiError::new(Code::GoalUnreachable, e.to_string()),
             LearnerError::Store(LearnerStoreError::InvalidId(_)) => {
-                ApiError::bad_request("invalid_learner_id", e.to_string())
+                ApiError::new(Code::InvalidLearnerId, e.to_string())
             }
             LearnerError::Store(LearnerStoreError::Storage(_)) => ApiError::internal(e),
         }
@@ -55,7 +53,7 @@ impl From<LearnerError> for ApiError {
 
 /// The JSON body of a request, or a 400 `invalid_body` that says what to send (`expected`).
 fn json_body<T>(body: Result<Json<T>, JsonRejection>, expected: &str) -> Result<T, ApiError> {
-    body.map(|Json(value)| value).map_err(|e| ApiError::bad_request("invalid_body", format!("{e}; {expected}")))
+    body.map(|Json(value)| value).map_err(|e| ApiError::new(Code::InvalidBody, format!("{e}; {expected}")))
 }
 
 fn now() -> i64 {
@@ -214,8 +212,8 @@ async fn put_mastery(
         MasteryBody::List(list) => (list.into_iter().map(|e| (e.node, e.mastery)).collect(), false),
     };
     if entries.is_empty() && !clear {
-        return Err(ApiError::bad_request(
-            "empty_mastery",
+        return Err(ApiError::new(
+            Code::EmptyMastery,
             "an empty mastery replaces every belief held about the learner: send {\"mastery\": {}, \"clear\": true} to mean it",
         ));
     }
@@ -462,7 +460,7 @@ async fn next(
 ) -> Result<Response, ApiError> {
     let n = params.n.unwrap_or(5);
     if !(1..=100).contains(&n) {
-        return Err(ApiError::bad_request("invalid_parameter", format!("n = {n}: ask for 1 to 100 items")));
+        return Err(ApiError::new(Code::InvalidParameter, format!("n = {n}: ask for 1 to 100 items")));
     }
     // Explanations are written in Chinese or English (any other language falls back to the
     // English templates); labels are chosen in the requested language (see `Snapshot::label`).
@@ -471,7 +469,7 @@ async fn next(
     let snapshot = state.graph.snapshot();
     // Goals may repeat: `goal=A&goal=B`.
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
-        .map_err(|e| ApiError::bad_request("invalid_parameter", format!("cannot read the query string: {e}")))?;
+        .map_err(|e| ApiError::new(Code::InvalidParameter, format!("cannot read the query string: {e}")))?;
     let goals = pairs
         .iter()
         .filter(|(k, _)| k == "goal")
@@ -483,7 +481,7 @@ async fn next(
         Some(s) => Some(
             snapshot
                 .find_symbol(s)
-                .ok_or_else(|| ApiError::bad_request("unknown_subject", format!("no node has the subject '{s}'")))?,
+                .ok_or_else(|| ApiError::new(Code::UnknownSubject, format!("no node has the subject '{s}'")))?,
         ),
         None => None,
     };
@@ -647,8 +645,8 @@ async fn path(
     let body = json_body(body, "send {\"goals\": [\"NODE\", ...], \"budget_minutes\": 120}")?;
     if let Some(b) = body.budget_minutes {
         if !(b.is_finite() && b > 0.0) {
-            return Err(ApiError::bad_request(
-                "invalid_parameter",
+            return Err(ApiError::new(
+                Code::InvalidParameter,
                 format!("budget_minutes = {b}: give a positive number of minutes"),
             ));
         }

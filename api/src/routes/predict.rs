@@ -16,7 +16,7 @@ use tupu_graph::BktParams;
 use tupu_recommend::FitConfig;
 
 use super::nodes::NodeRef;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::fitting::{FitError, FitOutcome, fit_into_graph, stored_answers};
 use crate::state::{AppState, blocking};
 
@@ -52,22 +52,22 @@ async fn predict(
     RawQuery(query): RawQuery,
 ) -> Result<axum::response::Response, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
-        .map_err(|e| ApiError::bad_request("invalid_parameter", format!("cannot read the query string: {e}")))?;
+        .map_err(|e| ApiError::new(Code::InvalidParameter, format!("cannot read the query string: {e}")))?;
     let mut ids = Vec::new();
     for (key, value) in pairs {
         match key.as_str() {
             "node" => ids.push(value),
             other => {
-                return Err(ApiError::bad_request(
-                    "invalid_parameter",
+                return Err(ApiError::new(
+                    Code::InvalidParameter,
                     format!("unknown parameter '{other}': give one node=ID per node"),
                 ));
             }
         }
     }
     if ids.is_empty() || ids.len() > MAX_NODES {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
+        return Err(ApiError::new(
+            Code::InvalidParameter,
             format!("give 1 to {MAX_NODES} nodes as node=ID&node=ID (got {})", ids.len()),
         ));
     }
@@ -111,7 +111,7 @@ struct FitRequest {
 impl From<FitError> for ApiError {
     fn from(e: FitError) -> Self {
         match e {
-            FitError::UnknownNodes(_) | FitError::Empty => ApiError::bad_request("nothing_to_fit", e.to_string()),
+            FitError::UnknownNodes(_) | FitError::Empty => ApiError::new(Code::NothingToFit, e.to_string()),
             FitError::Graph(g) => g.into(),
             FitError::Iri(_) => ApiError::internal(e),
         }
@@ -123,9 +123,7 @@ async fn fit_bkt(State(state): State<AppState>, body: axum::body::Bytes) -> Resu
         FitRequest::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| {
-            ApiError::bad_request(
-                "invalid_body",
-                format!(
+            ApiError::new(Code::InvalidBody, format!(
                     "{e}; send {{}} or any of min_observations, tolerance, max_iterations, prior_strength, forget, graph, dry_run"
                 ),
             )
@@ -141,8 +139,8 @@ async fn fit_bkt(State(state): State<AppState>, body: axum::body::Bytes) -> Resu
         ..defaults
     };
     if !(config.tol > 0.0) || config.max_iter == 0 || !(config.prior_strength >= 0.0) {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
+        return Err(ApiError::new(
+            Code::InvalidParameter,
             "tolerance must be above 0, max_iterations at least 1 and prior_strength 0 or more",
         ));
     }

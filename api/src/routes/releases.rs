@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tupu_graph::{PREFIXES, graph_iri};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::routes::history::quad_views;
 use crate::state::{AppState, blocking};
 
@@ -37,10 +37,7 @@ struct ReleaseRequest {
 }
 
 fn not_found(name: &str) -> ApiError {
-    ApiError::NotFound {
-        code: "release_not_found",
-        message: format!("no release is named '{name}'; list them with GET /api/v1/releases"),
-    }
+    ApiError::new(Code::ReleaseNotFound, format!("no release is named '{name}'; list them with GET /api/v1/releases"))
 }
 
 async fn create(
@@ -48,12 +45,12 @@ async fn create(
     body: Result<Json<ReleaseRequest>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(r) = body.map_err(|e| {
-        ApiError::bad_request("invalid_body", format!("{e}; send {{\"name\": \"v1\", \"graph\": \"chalkbase\"}}"))
+        ApiError::new(Code::InvalidBody, format!("{e}; send {{\"name\": \"v1\", \"graph\": \"chalkbase\"}}"))
     })?;
     let name = r.name.trim().to_owned();
     if name.is_empty() || name == "current" || name.contains('/') {
-        return Err(ApiError::bad_request(
-            "invalid_release_name",
+        return Err(ApiError::new(
+            Code::InvalidReleaseName,
             format!("'{name}' cannot name a release; use letters, digits, '.', '-' (not 'current')"),
         ));
     }
@@ -65,16 +62,18 @@ async fn create(
         let version = state.graph.version();
         let quads = state.graph.graph_quads(&graph)?;
         if quads.is_empty() {
-            return Err(ApiError::bad_request("empty_graph", format!("the graph {graph} holds nothing to release")));
+            return Err(ApiError::new(Code::EmptyGraph, format!("the graph {graph} holds nothing to release")));
         }
         let release = state
             .graph
             .history()
             .release(&name, graph.as_str(), version, &quads, r.author, r.message)
             .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::Conflict {
-                code: "release_exists",
-                message: format!("a release is already named '{name}'; names are never reused"),
+            .ok_or_else(|| {
+                ApiError::new(
+                    Code::ReleaseExists,
+                    format!("a release is already named '{name}'; names are never reused"),
+                )
             })?;
         Ok(Json(json!(release)))
     })
@@ -99,8 +98,8 @@ async fn show(
     let format = match p.format.as_deref() {
         None => RdfFormat::Turtle,
         Some(f) => tupu_ingest::parse_format(f).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_parameter",
+            ApiError::new(
+                Code::InvalidParameter,
                 format!("unknown RDF format '{f}'; use turtle, ntriples, nquads, trig, rdfxml or jsonld"),
             )
         })?,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use tupu_graph::search::{LinkCandidate, LinkRequest, SearchError, SearchIndex, SearchRequest};
 use tupu_graph::{NodeKind, Snapshot};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::routes::{json_body, json_response};
 use crate::state::{AppState, blocking};
 
@@ -55,23 +55,22 @@ struct SearchParams {
 
 fn params<T: for<'de> Deserialize<'de> + Default>(raw: Option<String>) -> Result<T, ApiError> {
     serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).map_err(|e| {
-        ApiError::bad_request("invalid_parameter", format!("{e}; see the parameters of this route in the README"))
+        ApiError::new(Code::InvalidParameter, format!("{e}; see the parameters of this route in the README"))
     })
-}
-
-fn bad(code: &'static str, message: String) -> ApiError {
-    ApiError::bad_request(code, message)
 }
 
 fn query_text(q: Option<String>) -> Result<String, ApiError> {
     let q = q.unwrap_or_default();
     let text = q.trim();
     if text.is_empty() {
-        return Err(bad("empty_query", "the query `q` is empty; give some words, e.g. q=分数加减法".into()));
+        return Err(ApiError::new(Code::EmptyQuery, "the query `q` is empty; give some words, e.g. q=分数加减法"));
     }
     let n = text.chars().count();
     if n > MAX_QUERY_CHARS {
-        return Err(bad("query_too_long", format!("the query has {n} characters; the most is {MAX_QUERY_CHARS}")));
+        return Err(ApiError::new(
+            Code::QueryTooLong,
+            format!("the query has {n} characters; the most is {MAX_QUERY_CHARS}"),
+        ));
     }
     Ok(text.to_owned())
 }
@@ -86,7 +85,7 @@ fn kinds(value: Option<&str>) -> Result<Vec<NodeKind>, ApiError> {
         .map(|k| {
             NodeKind::ALL.into_iter().find(|x| x.as_str() == k).ok_or_else(|| {
                 let known: Vec<&str> = NodeKind::ALL.iter().map(|k| k.as_str()).collect();
-                bad("unknown_filter_value", format!("unknown kind '{k}'; use one of {}", known.join(", ")))
+                ApiError::new(Code::UnknownFilterValue, format!("unknown kind '{k}'; use one of {}", known.join(", ")))
             })
         })
         .collect()
@@ -96,7 +95,7 @@ fn number(name: &str, value: Option<&str>, default: usize, max: usize) -> Result
     match value {
         None => Ok(default),
         Some(v) => v.trim().parse::<usize>().ok().filter(|n| *n <= max).ok_or_else(|| {
-            bad("invalid_parameter", format!("`{name}` must be a whole number from 0 to {max}, not '{v}'"))
+            ApiError::new(Code::InvalidParameter, format!("`{name}` must be a whole number from 0 to {max}, not '{v}'"))
         }),
     }
 }
@@ -119,7 +118,10 @@ fn request(state: &AppState, snapshot: &Snapshot, p: SearchParams) -> Result<Sea
         .into_iter()
         .map(|l| {
             l.parse::<u8>().ok().filter(|x| (1..=12).contains(x)).ok_or_else(|| {
-                bad("unknown_filter_value", format!("unknown level '{l}'; levels are school grades 1 to 12"))
+                ApiError::new(
+                    Code::UnknownFilterValue,
+                    format!("unknown level '{l}'; levels are school grades 1 to 12"),
+                )
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -130,8 +132,8 @@ fn request(state: &AppState, snapshot: &Snapshot, p: SearchParams) -> Result<Sea
             if ok {
                 Ok(l.to_ascii_lowercase())
             } else {
-                Err(bad(
-                    "unknown_filter_value",
+                Err(ApiError::new(
+                    Code::UnknownFilterValue,
                     format!("unknown language '{l}'; use a language code such as zh or en"),
                 ))
             }
@@ -141,23 +143,24 @@ fn request(state: &AppState, snapshot: &Snapshot, p: SearchParams) -> Result<Sea
     if !subjects.is_empty() {
         let known = known_subjects(snapshot);
         if let Some(s) = subjects.iter().find(|s| !known.contains(s)) {
-            return Err(bad(
-                "unknown_filter_value",
+            return Err(ApiError::new(
+                Code::UnknownFilterValue,
                 format!("unknown subject '{s}'; the graph has {}", known.join(", ")),
             ));
         }
     }
     let resource_types: Vec<String> = list(p.resource_type.as_deref()).into_iter().map(str::to_owned).collect();
     if let Some(t) = resource_types.iter().find(|t| !tupu_ingest::RESOURCE_TYPES.contains(&t.as_str())) {
-        return Err(bad(
-            "unknown_filter_value",
+        return Err(ApiError::new(
+            Code::UnknownFilterValue,
             format!("unknown resource type '{t}'; use {}", tupu_ingest::RESOURCE_TYPES.join(", ")),
         ));
     }
     let ready = match p.learner.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
         None => Vec::new(),
         Some(learner) => {
-            tupu_recommend::check_learner_id(learner).map_err(|e| bad("invalid_learner_id", e.to_string()))?;
+            tupu_recommend::check_learner_id(learner)
+                .map_err(|e| ApiError::new(Code::InvalidLearnerId, e.to_string()))?;
             let mastery = state.learners.resolved(snapshot, learner)?;
             let index = state.learners.index(snapshot);
             tupu_recommend::ready_fringe(snapshot, &index, &mastery, state.learners.config().mastery_threshold)
@@ -244,8 +247,8 @@ struct LinkResult {
 /// `{"texts": [...], ...}` → `{"results": [{"text", "nodes"}, ...]}`.
 async fn link(State(state): State<AppState>, body: axum::body::Bytes) -> Result<Response, ApiError> {
     let body: LinkBody = serde_json::from_slice(&body).map_err(|e| {
-        bad(
-            "invalid_body",
+        ApiError::new(
+            Code::InvalidBody,
             format!(
                 "{e}; send {{\"text\": \"...\", \"kinds\": [\"occupation\"], \"limit\": 5}} or {{\"texts\": [...]}}"
             ),
@@ -259,23 +262,34 @@ async fn link(State(state): State<AppState>, body: axum::body::Bytes) -> Result<
     let kinds = kinds(kind_text.as_deref())?;
     let limit = body.limit.unwrap_or(5);
     if limit == 0 || limit > 50 {
-        return Err(bad("invalid_parameter", format!("`limit` must be from 1 to 50, not {limit}")));
+        return Err(ApiError::new(Code::InvalidParameter, format!("`limit` must be from 1 to 50, not {limit}")));
     }
     let (texts, batch) = match (body.text, body.texts) {
         (Some(t), None) => (vec![t], false),
         (None, Some(ts)) => (ts, true),
-        _ => return Err(bad("invalid_body", "give either `text` (one text) or `texts` (a batch), not both".into())),
+        _ => {
+            return Err(ApiError::new(
+                Code::InvalidBody,
+                "give either `text` (one text) or `texts` (a batch), not both",
+            ));
+        }
     };
     if texts.len() > MAX_BATCH {
-        return Err(bad("batch_too_large", format!("{} texts; the most in one batch is {MAX_BATCH}", texts.len())));
+        return Err(ApiError::new(
+            Code::BatchTooLarge,
+            format!("{} texts; the most in one batch is {MAX_BATCH}", texts.len()),
+        ));
     }
     for (i, t) in texts.iter().enumerate() {
         let n = t.chars().count();
         if t.trim().is_empty() {
-            return Err(bad("empty_text", format!("text {i} is empty")));
+            return Err(ApiError::new(Code::EmptyText, format!("text {i} is empty")));
         }
         if n > MAX_LINK_CHARS {
-            return Err(bad("text_too_long", format!("text {i} has {n} characters; the most is {MAX_LINK_CHARS}")));
+            return Err(ApiError::new(
+                Code::TextTooLong,
+                format!("text {i} has {n} characters; the most is {MAX_LINK_CHARS}"),
+            ));
         }
     }
     let evidence = body.resource_evidence.unwrap_or(true);

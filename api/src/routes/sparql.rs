@@ -20,7 +20,7 @@ use tupu_graph::{GraphError, QueryOptions, RowBudget, UpdateOptions};
 
 use crate::auth::Principal;
 use crate::bounded::{CappedBuffer, Deadline, on_large_stack};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -34,7 +34,7 @@ struct SparqlRequest {
 
 fn parse_pairs(text: &str) -> Result<Vec<(String, String)>, ApiError> {
     serde_urlencoded::from_str(text)
-        .map_err(|e| ApiError::bad_request("invalid_parameter", format!("malformed form or query string: {e}")))
+        .map_err(|e| ApiError::new(Code::InvalidParameter, format!("malformed form or query string: {e}")))
 }
 
 fn graph_names(pairs: &[(String, String)], key: &str) -> Result<Vec<NamedNode>, ApiError> {
@@ -43,7 +43,7 @@ fn graph_names(pairs: &[(String, String)], key: &str) -> Result<Vec<NamedNode>, 
         .filter(|(k, _)| k == key)
         .map(|(_, v)| {
             NamedNode::new(v)
-                .map_err(|e| ApiError::bad_request("invalid_parameter", format!("{key} '{v}' is not an IRI: {e}")))
+                .map_err(|e| ApiError::new(Code::InvalidParameter, format!("{key} '{v}' is not an IRI: {e}")))
         })
         .collect()
 }
@@ -51,8 +51,8 @@ fn graph_names(pairs: &[(String, String)], key: &str) -> Result<Vec<NamedNode>, 
 fn request(query: Option<String>, pairs: &[(String, String)]) -> Result<SparqlRequest, ApiError> {
     let query =
         query.or_else(|| pairs.iter().find(|(k, _)| k == "query").map(|(_, v)| v.clone())).ok_or_else(|| {
-            ApiError::bad_request(
-                "missing_query",
+            ApiError::new(
+                Code::MissingQuery,
                 "give the query in the 'query' parameter or as an application/sparql-query body",
             )
         })?;
@@ -70,13 +70,10 @@ fn request(query: Option<String>, pairs: &[(String, String)]) -> Result<SparqlRe
 /// path (see `GraphStore::update`).
 async fn update(state: AppState, text: String, principal: &Principal) -> Result<Response, ApiError> {
     if !state.config.allow_updates {
-        return Err(ApiError::bad_request("read_only", "this server is read-only (started with --read-only)"));
+        return Err(ApiError::new(Code::ReadOnly, "this server is read-only (started with --read-only)"));
     }
     if !principal.may_update() {
-        return Err(ApiError::Forbidden {
-            code: "forbidden",
-            message: "SPARQL Update needs a designer or admin key".to_owned(),
-        });
+        return Err(ApiError::new(Code::Forbidden, "SPARQL Update needs a designer or admin key"));
     }
     let admin = principal.is_admin();
     let deadline = Deadline::start(state.config.query_timeout);
@@ -105,7 +102,7 @@ async fn sparql_get(
 ) -> Result<Response, ApiError> {
     let pairs = parse_pairs(raw.as_deref().unwrap_or(""))?;
     if pairs.iter().any(|(k, _)| k == "update") {
-        return Err(ApiError::bad_request("update_needs_post", "send SPARQL updates with POST, not GET"));
+        return Err(ApiError::new(Code::UpdateNeedsPost, "send SPARQL updates with POST, not GET"));
     }
     run(state, request(None, &pairs)?, &headers).await
 }
@@ -126,7 +123,7 @@ async fn sparql_post(
         .unwrap_or_default();
     let utf8 = |body: &Bytes| {
         String::from_utf8(body.to_vec())
-            .map_err(|_| ApiError::bad_request("invalid_encoding", "the request body must be UTF-8"))
+            .map_err(|_| ApiError::new(Code::InvalidEncoding, "the request body must be UTF-8"))
     };
     let query = match content_type.as_str() {
         "application/sparql-query" => Some(utf8(&body)?),
@@ -136,20 +133,22 @@ async fn sparql_post(
             if let Some((_, text)) = pairs.iter().find(|(k, _)| k == "update") {
                 if principal.role.is_none() {
                     // What a web page's form sends: no preflight, so no key.
-                    return Err(ApiError::Forbidden {
-                        code: "cross_site_request",
-                        message: "a form-encoded update needs an API key; send it as application/sparql-update"
-                            .to_owned(),
-                    });
+                    return Err(ApiError::new(
+                        Code::CrossSiteRequest,
+                        "a form-encoded update needs an API key; send it as application/sparql-update",
+                    ));
                 }
                 return update(state, text.clone(), &principal).await;
             }
             None
         }
         other => {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "POST /sparql takes application/sparql-query, application/sparql-update or application/x-www-form-urlencoded, not '{other}'"
-            )));
+            return Err(ApiError::new(
+                Code::UnsupportedMediaType,
+                format!(
+                    "POST /sparql takes application/sparql-query, application/sparql-update or application/x-www-form-urlencoded, not '{other}'"
+                ),
+            ));
         }
     };
     run(state, request(query, &pairs)?, &headers).await
@@ -192,7 +191,10 @@ fn negotiate<F: Copy>(
             return Ok(f);
         }
     }
-    Err(ApiError::NotAcceptable(format!("no acceptable media type for {what}; accepted: {}", accept.join(", "))))
+    Err(ApiError::new(
+        Code::NotAcceptable,
+        format!("no acceptable media type for {what}; accepted: {}", accept.join(", ")),
+    ))
 }
 
 fn eval_error(e: QueryEvaluationError) -> ApiError {
@@ -207,9 +209,8 @@ fn serialize(
 ) -> Result<(Vec<u8>, &'static str), ApiError> {
     let io = |e: std::io::Error| {
         if CappedBuffer::is_overflow(&e) {
-            ApiError::http(
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "result_too_large",
+            ApiError::new(
+                Code::ResultTooLarge,
                 format!("the results exceed {max_bytes} bytes (--max-result-bytes); add a LIMIT or page with OFFSET"),
             )
         } else {
@@ -245,10 +246,10 @@ fn serialize(
                 }
                 Ok((writer.finish().map_err(io)?.bytes, format.media_type()))
             } else {
-                Err(ApiError::NotAcceptable(format!(
-                    "{} holds quads; ask for a triple format such as text/turtle",
-                    format.media_type()
-                )))
+                Err(ApiError::new(
+                    Code::NotAcceptable,
+                    format!("{} holds quads; ask for a triple format such as text/turtle", format.media_type()),
+                ))
             }
         }
     }
