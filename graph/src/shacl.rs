@@ -7,7 +7,9 @@
 //! with `sh:severity` and `sh:message`. Shapes are read from the shapes named graph of the same
 //! store, so a commit that edits the shapes is validated against the edited shapes.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use oxigraph::model::vocab::{rdf, xsd};
 use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term};
@@ -318,9 +320,9 @@ impl<S: QuadSource> Facts for Live<'_, S> {
 /// Facts read up front: the instances of every class the shapes name (as targets or in
 /// `sh:class`) and every value of every path, each by one scan of a predicate.
 struct Prefetched {
-    typed: HashMap<NamedNode, HashSet<NamedOrBlankNode>>,
-    types: HashMap<NamedOrBlankNode, HashSet<Term>>,
-    values: HashMap<NamedNode, HashMap<NamedOrBlankNode, Vec<Term>>>,
+    typed: FxHashMap<NamedNode, FxHashSet<NamedOrBlankNode>>,
+    types: FxHashMap<NamedOrBlankNode, HashSet<Term>>,
+    values: FxHashMap<NamedNode, FxHashMap<NamedOrBlankNode, Vec<Term>>>,
 }
 
 impl Prefetched {
@@ -328,9 +330,9 @@ impl Prefetched {
         let properties = || shapes.node_shapes.iter().flat_map(|s| &s.properties);
         let mut classes = shapes.target_classes();
         classes.extend(properties().filter_map(|p| p.class.clone()));
-        let mut out = Self { typed: HashMap::new(), types: HashMap::new(), values: HashMap::new() };
+        let mut out = Self { typed: FxHashMap::default(), types: FxHashMap::default(), values: FxHashMap::default() };
         for class in classes {
-            let mut instances = HashSet::new();
+            let mut instances = FxHashSet::default();
             for quad in source.quads(None, Some(rdf::TYPE), Some(class.as_ref().into()), None) {
                 let subject = quad?.subject;
                 out.types.entry(subject.clone()).or_default().insert(Term::NamedNode(class.clone()));
@@ -340,7 +342,7 @@ impl Prefetched {
         }
         let paths: BTreeSet<&NamedNode> = properties().filter_map(|p| p.path.as_ref()).collect();
         for path in paths {
-            let mut values: HashMap<NamedOrBlankNode, Vec<Term>> = HashMap::new();
+            let mut values: FxHashMap<NamedOrBlankNode, Vec<Term>> = FxHashMap::default();
             for quad in source.quads(None, Some(path.as_ref()), None, None) {
                 let quad = quad?;
                 values.entry(quad.subject).or_default().push(quad.object);

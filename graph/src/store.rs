@@ -1,6 +1,6 @@
 //! [`GraphStore`]: the oxigraph store, its single commit path and the current snapshot.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -604,15 +604,17 @@ fn net_change(store: &Store, added: Vec<Quad>, removed: Vec<Quad>) -> Result<(Ve
     let mut net_removed = Vec::new();
     let mut keep = vec![false; added.len()];
     {
-        let in_added: HashSet<&Quad> = added.iter().collect();
-        let mut seen = HashSet::new();
-        for quad in &removed {
-            if !in_added.contains(quad) && seen.insert(quad) && store.contains(quad)? {
-                net_removed.push(quad.clone());
+        if !removed.is_empty() {
+            let in_added: rustc_hash::FxHashSet<&Quad> = added.iter().collect();
+            let mut seen = rustc_hash::FxHashSet::default();
+            for quad in &removed {
+                if !in_added.contains(quad) && seen.insert(quad) && store.contains(quad)? {
+                    net_removed.push(quad.clone());
+                }
             }
         }
         let mut graph_empty: HashMap<&GraphName, bool> = HashMap::new();
-        let mut seen = HashSet::with_capacity(added.len());
+        let mut seen = rustc_hash::FxHashSet::with_capacity_and_hasher(added.len(), Default::default());
         for (i, quad) in added.iter().enumerate() {
             if !seen.insert(quad) {
                 continue;

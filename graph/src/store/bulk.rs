@@ -27,10 +27,11 @@
 //! without removals needs no journal: step 3 is atomic and the commit count read is the largest
 //! one recorded, so a process killed between steps 3 and 4 leaves the whole commit visible.
 
-use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
 use oxigraph::model::vocab::xsd;
@@ -297,14 +298,14 @@ impl GraphStore {
 pub(crate) struct Overlay<'s> {
     base: &'s Store,
     added: &'s [Quad],
-    removed: HashSet<&'s Quad>,
-    by_subject: HashMap<&'s str, Vec<usize>>,
-    by_predicate: HashMap<&'s str, Vec<usize>>,
+    removed: FxHashSet<&'s Quad>,
+    by_subject: FxHashMap<&'s str, Vec<usize>>,
+    by_predicate: FxHashMap<&'s str, Vec<usize>>,
     /// Whether the base store holds any quad of a subject the change adds to, found on the
     /// first lookup of that subject. Validating a large import asks for every property of every
     /// new node; for a subject the store does not hold, those lookups skip the store (one seek
     /// per subject instead of one per subject and property).
-    in_base: std::sync::RwLock<HashMap<&'s str, bool>>,
+    in_base: std::sync::RwLock<FxHashMap<&'s str, bool>>,
 }
 
 fn subject_key<'a>(s: NamedOrBlankNodeRef<'a>) -> &'a str {
@@ -328,8 +329,8 @@ impl<'s> Overlay<'s> {
     }
 
     pub(crate) fn new(base: &'s Store, added: &'s [Quad], removed: &'s [Quad]) -> Self {
-        let mut by_subject: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut by_predicate: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_subject: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        let mut by_predicate: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         for (i, q) in added.iter().enumerate() {
             by_subject.entry(subject_key(q.subject.as_ref())).or_default().push(i);
             by_predicate.entry(q.predicate.as_str()).or_default().push(i);
@@ -340,7 +341,7 @@ impl<'s> Overlay<'s> {
             removed: removed.iter().collect(),
             by_subject,
             by_predicate,
-            in_base: std::sync::RwLock::new(HashMap::new()),
+            in_base: std::sync::RwLock::new(FxHashMap::default()),
         }
     }
 }
