@@ -4,8 +4,10 @@
 //!   holding half-sent headers is closed), and a connection that moves no byte for
 //!   [`ServeOptions::idle_timeout`] is closed once its request in flight, if any, is answered.
 //! - A request head over [`ServeOptions::max_header_bytes`] is refused by the connection
-//!   layer (431, no body); the edge refuses smaller ones over its own limits with the JSON
-//!   error body.
+//!   layer (431); the edge refuses smaller ones over its own limits. hyper answers the requests
+//!   it cannot parse itself (400, 414, 431) with an empty body: the connection's stream
+//!   recognises those answers as they are written and gives them the JSON error body
+//!   ([`automatic_answer`]), so every refusal a client can get is JSON.
 //! - On the shutdown signal (SIGTERM or SIGINT from [`shutdown_signal`]) the server stops
 //!   accepting, asks every connection to close after its request in flight, waits up to
 //!   [`ServeOptions::shutdown_timeout`] for them, and returns; the caller then drops the state,
@@ -131,7 +133,13 @@ async fn connection(
 ) {
     let start = Instant::now();
     let last = Arc::new(AtomicU64::new(0));
-    let io = TokioIo::new(Tracked { inner: stream, start, last: last.clone() });
+    let io = TokioIo::new(Tracked {
+        inner: stream,
+        start,
+        last: last.clone(),
+        max_header_bytes: options.max_header_bytes,
+        rewritten: None,
+    });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -167,11 +175,58 @@ async fn connection(
     }
 }
 
-/// A stream that records when it last moved a byte (milliseconds after `start`).
+/// A stream that records when it last moved a byte (milliseconds after `start`), and writes
+/// hyper's own empty-bodied refusals with the JSON error body instead.
 struct Tracked {
     inner: TcpStream,
     start: Instant,
     last: Arc<AtomicU64>,
+    max_header_bytes: usize,
+    /// A refusal being written in its JSON form: the bytes and how many are written.
+    rewritten: Option<(Vec<u8>, usize)>,
+}
+
+/// The JSON form of a refusal hyper wrote by itself for a request it could not parse, or
+/// `None` for any other write. hyper's automatic answers are a whole head, no body, with
+/// exactly `connection: close`, `content-length: 0` and `date` (see hyper's
+/// `Server::on_error`): 400 for a request line or header line that does not parse, 414 for a
+/// request target over its limit, 431 for a head over the buffer. Handlers' answers always
+/// carry a content type, so they never match.
+fn automatic_answer(data: &[u8], max_header_bytes: usize) -> Option<Vec<u8>> {
+    // Cheap tests first: this runs on every write.
+    if data.len() > 256 || !data.starts_with(b"HTTP/1.1 4") || !data.ends_with(b"\r\n\r\n") {
+        return None;
+    }
+    let head = std::str::from_utf8(data).ok()?;
+    let rest = head.strip_prefix("HTTP/1.1 ")?;
+    let status: u16 = rest.get(..3)?.parse().ok()?;
+    let lines = head.strip_suffix("\r\n\r\n")?;
+    let mut headers: Vec<&str> = lines.split("\r\n").skip(1).collect();
+    headers.sort_unstable();
+    let [connection, length, date] = headers.as_slice() else { return None };
+    if *connection != "connection: close" || *length != "content-length: 0" || !date.starts_with("date: ") {
+        return None;
+    }
+    let message = match status {
+        400 => "the request is not valid HTTP/1.1: its request line or a header line does not parse; \
+                send `METHOD /path HTTP/1.1`, then one `Name: value` line per header"
+            .to_owned(),
+        414 => "the request target is too long for this server: send long queries in a POST body".to_owned(),
+        431 => {
+            format!("the request head is over this server's limit of {max_header_bytes} bytes: send less in headers")
+        }
+        _ => return None,
+    };
+    let code = crate::Code::of_status(axum::http::StatusCode::from_u16(status).ok()?);
+    let body = serde_json::json!({ "error": { "code": code, "message": message } }).to_string();
+    let status_line = head.split("\r\n").next()?;
+    Some(
+        format!(
+            "{status_line}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{date}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    )
 }
 
 impl Tracked {
@@ -194,6 +249,30 @@ impl AsyncRead for Tracked {
 
 impl AsyncWrite for Tracked {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+        if self.rewritten.is_none() {
+            if let Some(answer) = automatic_answer(data, self.max_header_bytes) {
+                self.rewritten = Some((answer, 0));
+            }
+        }
+        // hyper retries the same bytes until they are reported written: they are, once the
+        // whole JSON form is.
+        if let Some((answer, mut written)) = self.rewritten.take() {
+            while written < answer.len() {
+                match Pin::new(&mut self.inner).poll_write(cx, &answer[written..]) {
+                    Poll::Ready(Ok(0)) => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
+                    Poll::Ready(Ok(n)) => {
+                        written += n;
+                        self.touch();
+                    }
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => {
+                        self.rewritten = Some((answer, written));
+                        return Poll::Pending;
+                    }
+                }
+            }
+            return Poll::Ready(Ok(data.len()));
+        }
         let result = Pin::new(&mut self.inner).poll_write(cx, data);
         if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
             self.touch();
@@ -214,6 +293,13 @@ impl AsyncWrite for Tracked {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
+        // hyper's automatic answers are one buffer: see `poll_write`.
+        let mut filled = bufs.iter().filter(|b| !b.is_empty());
+        if let (Some(only), None) = (filled.next(), filled.next()) {
+            if self.rewritten.is_some() || automatic_answer(only, self.max_header_bytes).is_some() {
+                return self.poll_write(cx, only);
+            }
+        }
         let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
             self.touch();

@@ -83,6 +83,45 @@ async fn shutdown_finishes_the_request_in_flight_and_refuses_new_ones() {
     assert!(TcpStream::connect(addr).is_err(), "the listener is closed after shutdown");
 }
 
+/// Requests hyper cannot parse are refused by hyper itself; those refusals carry the JSON error
+/// body too, and a well-formed request on the next connection is served.
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_that_do_not_parse_get_the_json_error_body() {
+    let (addr, stop, server, _fixture) = start(ServeOptions::default()).await;
+    let huge_head = format!("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Big: {}\r\n\r\n", "a".repeat(4 << 20));
+    let long_target = format!("GET /{} HTTP/1.1\r\nHost: localhost\r\n\r\n", "a".repeat(70_000));
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (b"GET /health HTTP/1.1\r\nHost: localhost\r\nNo colon here\r\n\r\n".to_vec(), 400, "invalid_request"),
+        (b"G@T /health HTTP/1.1\r\nHost: localhost\r\n\r\n".to_vec(), 400, "invalid_request"),
+        (b"GET /health HTTP/9.9\r\nHost: localhost\r\n\r\n".to_vec(), 400, "invalid_request"),
+        (b"\x00\x01\x02 garbage\r\n\r\n".to_vec(), 400, "invalid_request"),
+        (long_target.into_bytes(), 414, "uri_too_long"),
+        (huge_head.into_bytes(), 431, "headers_too_large"),
+    ];
+    tokio::task::spawn_blocking(move || {
+        for (request, status, code) in cases {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            // The server may refuse and close before the whole request is sent.
+            let _ = stream.write_all(&request);
+            let reply = read_to_close(&mut stream);
+            let shown: String = reply.chars().take(300).collect();
+            assert!(reply.starts_with(&format!("HTTP/1.1 {status} ")), "{shown}");
+            let (head, body) = reply.split_once("\r\n\r\n").unwrap();
+            assert!(head.to_ascii_lowercase().contains("content-type: application/json"), "{shown}");
+            let body: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {shown}"));
+            assert_eq!(body["error"]["code"], code, "{shown}");
+            assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{shown}");
+        }
+        let mut ok = TcpStream::connect(addr).unwrap();
+        ok.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+        assert!(read_to_close(&mut ok).starts_with("HTTP/1.1 200 OK"));
+    })
+    .await
+    .unwrap();
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
