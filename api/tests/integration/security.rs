@@ -104,6 +104,36 @@ async fn runaway_queries_stop_at_the_row_budget() {
     assert_eq!(body["results"]["bindings"][0]["n"]["value"], "3751");
 }
 
+/// A runaway update holds the write lock only until its deadline: a small write sent while it
+/// runs is applied once the runaway is cancelled, and the runaway changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_runaway_update_holds_other_writers_only_until_its_deadline() {
+    let fixture = Fixture::new(
+        true,
+        ServerConfig { query_timeout: Duration::from_millis(400), max_query_rows: u64::MAX, ..ServerConfig::default() },
+    );
+    let runaway = {
+        let state = fixture.state.clone();
+        tokio::spawn(async move {
+            let u = "INSERT { GRAPH <https://w3id.org/tupu/graph/x> { ?a <https://e.org/p> ?g } } \
+                     WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }";
+            update(&state, u, &[]).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let small = "INSERT DATA { GRAPH <https://w3id.org/tupu/graph/y> { <https://e.org/a> <https://e.org/b> 1 } }";
+    // A liveness guard, not a speed test: without the deadline the small write would wait for
+    // the runaway's whole evaluation (minutes).
+    let written = tokio::time::timeout(Duration::from_secs(60), update(&fixture.state, small, &[]))
+        .await
+        .expect("the small write waited past the runaway update's deadline");
+    written.expect(StatusCode::OK);
+    runaway.await.unwrap().expect_error(StatusCode::SERVICE_UNAVAILABLE, "query_timeout");
+    let ask = |g: &str| format!("ASK {{ GRAPH <https://w3id.org/tupu/graph/{g}> {{ ?s ?p ?o }} }}");
+    assert_eq!(query(&fixture.state, &ask("y")).await.expect(StatusCode::OK)["boolean"], true);
+    assert_eq!(query(&fixture.state, &ask("x")).await.expect(StatusCode::OK)["boolean"], false);
+}
+
 #[tokio::test]
 async fn results_and_updates_are_capped() {
     let fixture =
