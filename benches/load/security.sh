@@ -4,7 +4,8 @@
 #   1. local mode (no key),
 #   2. with keys (an app key of one tenant on every request),
 #   3. with keys, and a runaway SPARQL query (a cartesian product sorted) fired every 5 s.
-# Prints requests/s of each and the server's resident memory after each run.
+# Prints requests/s of each and the server's resident memory over each run (sampled every
+# second: first, lowest, highest and last sample), to see whether memory stays flat.
 #
 #   benches/load/security.sh [path/to/tupu] [duration, default 30s]
 set -euo pipefail
@@ -43,9 +44,18 @@ seed() {
 run() {
   local label="$1"; shift
   wrk -t1 -c64 -d5s -s "$here/next.lua" "$@" "http://$addr" >/dev/null
-  local rps
+  local rps samples sampler
+  samples="$(mktemp)"
+  ( while kill -0 "$server" 2>/dev/null; do
+      awk '/VmRSS/ {print $2}' "/proc/$server/status" >>"$samples"; sleep 1
+    done ) &
+  sampler=$!
   rps=$(wrk -t1 -c64 -d"$duration" -s "$here/next.lua" "$@" "http://$addr" | awk '/Requests\/sec/ {print $2}')
-  echo "$label: $rps requests/s, server RSS $(rss)"
+  kill "$sampler" 2>/dev/null || true
+  echo "$label: $rps requests/s; server RSS (kB) over the run: $(awk 'NR == 1 {first = $1; lo = $1; hi = $1}
+    {lo = ($1 < lo ? $1 : lo); hi = ($1 > hi ? $1 : hi); last = $1}
+    END {printf "first %d, lowest %d, highest %d, last %d (%d samples)", first, lo, hi, last, NR}' "$samples"), after: $(rss)"
+  rm -f "$samples"
 }
 
 start
