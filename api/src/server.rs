@@ -296,7 +296,10 @@ impl AsyncWrite for Tracked {
         // hyper's automatic answers are one buffer: see `poll_write`.
         let mut filled = bufs.iter().filter(|b| !b.is_empty());
         if let (Some(only), None) = (filled.next(), filled.next()) {
-            if self.rewritten.is_some() || automatic_answer(only, self.max_header_bytes).is_some() {
+            if self.rewritten.is_none() {
+                self.rewritten = automatic_answer(only, self.max_header_bytes).map(|answer| (answer, 0));
+            }
+            if self.rewritten.is_some() {
                 return self.poll_write(cx, only);
             }
         }

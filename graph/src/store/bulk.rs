@@ -189,12 +189,12 @@ impl GraphStore {
             (validated, prepared, history_ms)
         });
         let validation_ms = ms(started);
-        let refused = match validated {
+        let verdict = match validated {
             Ok((snapshot, findings)) if !findings.iter().any(Diagnostic::is_violation) => Ok((snapshot, findings)),
             Ok((_, findings)) => Err(GraphError::Rejected(findings)),
             Err(e) => Err(e),
         };
-        let (snapshot, findings) = match (refused, prepared) {
+        let (snapshot, findings) = match (verdict, prepared) {
             (Ok(valid), Ok(())) => valid,
             (Err(e), Ok(())) => {
                 self.history.abandon(version);
