@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::sparql::QueryResults;
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
-use tupu_api::{AppState, ServerConfig, open_graph, open_learners};
+use tupu_api::{AppState, ServerConfig, open_graph, open_learners, open_private_learners};
 use tupu_graph::{Diagnostic, GraphStore, QueryOptions, graph_iri};
 use tupu_ingest::{
     CHALKBASE_NS, ImportError, RdfImportOptions, ResourceFormat, import_chalkbase, import_rdf_file, import_resources,
@@ -449,16 +449,17 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             let graph = open_graph(&args.data, !settings.no_demo)?;
             let mut hosts = tupu_api::auth::loopback_hosts();
             hosts.extend(allowed_hosts);
+            let secret = learner_secret(&args.data)?;
+            let learners = open_private_learners(&args.data, settings.recommend.clone(), &secret)?;
             let config = ServerConfig {
                 max_query_rows,
                 max_result_bytes,
                 max_update_quads,
                 keys_file: Some(keys_file),
                 allowed_hosts: hosts,
-                learner_secret: Some(learner_secret(&args.data)?),
+                learner_secret: Some(secret),
                 ..settings.server_config()
             };
-            let learners = open_learners(&args.data, settings.recommend.clone())?;
             let search = tupu_api::open_search(&args.data, &graph)?;
             let audit = tupu_api::AuditLog::open(&args.data.join("audit.log"))?;
             let state = AppState::new(std::sync::Arc::new(graph), std::sync::Arc::new(learners), config)
@@ -939,8 +940,9 @@ fn learner(data: &Path, command: LearnerCommand) -> anyhow::Result<ExitCode> {
         LearnerCommand::Mastery { id } => ("GET", format!("/api/v1/learners/{}/mastery", enc(&id)), Body::empty()),
     };
     let graph = open_graph(data, false)?;
-    let learners = open_learners(data, RecommendConfig::default())?;
-    let config = ServerConfig { learner_secret: Some(learner_secret(data)?), ..ServerConfig::default() };
+    let secret = learner_secret(data)?;
+    let learners = open_private_learners(data, RecommendConfig::default(), &secret)?;
+    let config = ServerConfig { learner_secret: Some(secret), ..ServerConfig::default() };
     let state = AppState::new(std::sync::Arc::new(graph), std::sync::Arc::new(learners), config);
     crate::search_cli::call_api(state, method, uri, body)
 }

@@ -31,7 +31,7 @@ pub use fitting::{FitError, FitOutcome, NodeReport, fit_into_graph, stored_answe
 pub use metrics::Metrics;
 pub use routes::app;
 pub use server::{ServeOptions, serve_on, shutdown_signal};
-pub use state::{AppState, ServerConfig, initialise, open_graph, open_learners, open_search};
+pub use state::{AppState, ServerConfig, initialise, open_graph, open_learners, open_private_learners, open_search};
 
 /// Serves the API on `addr` until SIGTERM or SIGINT, then shuts down gracefully (see
 /// [`serve_on`]).

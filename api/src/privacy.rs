@@ -62,6 +62,11 @@ impl LearnerSecret {
     }
 }
 
+/// Whether a stored learner id is a pseudonym (`p_` and 32 lower-case hex digits).
+pub fn is_pseudonym(id: &str) -> bool {
+    id.strip_prefix("p_").is_some_and(|h| h.len() == 32 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -111,5 +116,11 @@ mod tests {
         assert_eq!(secret.pseudonym("ana"), secret.pseudonym("ana"));
         assert_ne!(secret.pseudonym("ana"), secret.pseudonym("bo"));
         assert_eq!(secret.pseudonym("ana").len(), 34);
+        assert!(is_pseudonym(&secret.pseudonym("ana")));
+        for raw in
+            ["ana", "p_", "p_0123", "p_0123456789ABCDEF0123456789abcdef", "tenant:p_0123456789abcdef0123456789abcdef"]
+        {
+            assert!(!is_pseudonym(raw), "{raw}");
+        }
     }
 }

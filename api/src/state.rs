@@ -178,6 +178,36 @@ pub fn open_learners(data: &Path, config: RecommendConfig) -> anyhow::Result<Lea
     Ok(Learners::new(Arc::new(store), config))
 }
 
+/// Opens the learner store of a data directory as a server with a pseudonymisation secret
+/// does: learners stored under their raw ids (by a version that did not pseudonymise, or a
+/// server run without the secret) are first moved to their pseudonyms, and the file is
+/// rewritten so the raw ids are gone from it. Says on standard error how many moved.
+pub fn open_private_learners(
+    data: &Path,
+    config: RecommendConfig,
+    secret: &crate::privacy::LearnerSecret,
+) -> anyhow::Result<Learners> {
+    use anyhow::Context;
+    let learners = open_learners(data, config)?;
+    let moved = std::sync::atomic::AtomicUsize::new(0);
+    let moved = Arc::new(moved);
+    let counter = moved.clone();
+    let secret = secret.clone();
+    learners
+        .rename_stored(Box::new(move |id| {
+            (!crate::privacy::is_pseudonym(id)).then(|| {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                secret.pseudonym(id)
+            })
+        }))
+        .with_context(|| format!("cannot pseudonymise the learners stored in {}", data.display()))?;
+    let moved = moved.load(std::sync::atomic::Ordering::Relaxed);
+    if moved > 0 {
+        eprintln!("tupu: {moved} learners stored under raw ids now use their pseudonyms");
+    }
+    Ok(learners)
+}
+
 /// The error for a data directory that another process (a running server) holds: one
 /// sentence, with what to do instead.
 fn in_use(data: &Path) -> anyhow::Error {

@@ -65,4 +65,4 @@ pub use next::{
 pub use path::{LearningPath, PathError, PathStep, Stage, expand_goal, plan_path, typical_minutes};
 pub use service::{EventPrediction, LearnerError, Learners, Prediction, RecordReport};
 pub use sim::{EvalConfig, EvalReport, LearnerModel, Policy, PolicyResult, SimError, evaluate};
-pub use store::{LearnerStore, LearnerStoreError, LearnerWrite, RedbLearnerStore, check_learner_id};
+pub use store::{LearnerStore, LearnerStoreError, LearnerWrite, RedbLearnerStore, RenameMap, check_learner_id};

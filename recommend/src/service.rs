@@ -323,4 +323,16 @@ impl Learners {
         self.invalidate(learner);
         Ok(found)
     }
+
+    /// Moves stored learners to new ids ([`LearnerStore::rename`]); meant for the moment a
+    /// store opens, before it serves (the cache is emptied, but writes racing it are not held).
+    pub fn rename_stored(&self, map: crate::store::RenameMap) -> Result<bool, LearnerError> {
+        let moved = self.store.rename(map)?;
+        for shard in &self.cache {
+            let mut shard = shard.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            shard.generation += 1;
+            shard.entries.clear();
+        }
+        Ok(moved)
+    }
 }

@@ -150,6 +150,39 @@ fn learner_commands_print_the_api_json() {
     assert!(stderr(&o).contains("invalid_events"));
 }
 
+#[test]
+fn learners_stored_under_raw_ids_move_to_their_pseudonyms() {
+    use tupu_recommend::{LearnerStore, LearnerWrite, NodeMastery, RedbLearnerStore, StoredEvent};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../ontologies/demo/chalkbase.ttl");
+    assert!(tupu(&data, &["import", demo, "--graph", "chalkbase"]).status.success());
+    let node = "https://w3id.org/tupu/chalkbase/kp.na.10以内数的认识.count";
+    // As a version that stored raw ids left it.
+    {
+        let store = RedbLearnerStore::open(data.join("learners.redb")).unwrap();
+        let event = StoredEvent { object: node.to_owned(), score: 1.0, time: 1_700_000_000, verb: "answered".into() };
+        let row =
+            NodeMastery { attempts: 1, correct: 1, last_practised: Some(1_700_000_000), ..NodeMastery::belief(0.8) };
+        let write = LearnerWrite { events: vec![event], mastery: vec![(node.to_owned(), row)], replace_mastery: false };
+        store.write("wang-fang-2013", write).unwrap();
+    }
+    let file = data.join("learners.redb");
+    let holds = |needle: &str| std::fs::read(&file).unwrap().windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(holds("wang-fang-2013"));
+    let o = tupu(&data, &["learner", "mastery", "wang-fang-2013"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("1 learners stored under raw ids now use their pseudonyms"), "{}", stderr(&o));
+    let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(m["learner"], "wang-fang-2013");
+    let count = m["nodes"].as_array().unwrap().iter().find(|n| n["id"] == "kp.na.10以内数的认识.count").unwrap();
+    assert_eq!(count["attempts"], 1, "{count}");
+    assert!(!holds("wang-fang-2013"), "the raw id is still in the store file");
+    // Once moved, nothing moves again.
+    let o = tupu(&data, &["learner", "mastery", "wang-fang-2013"]);
+    assert!(!stderr(&o).contains("raw ids"), "{}", stderr(&o));
+}
+
 /// The BKT prior `fit-bkt` stored for `add`.
 fn fitted_prior(data: &Path) -> f64 {
     let o = tupu(

@@ -446,9 +446,16 @@ async fn learner_ids_are_pseudonymised_exported_and_erased() {
     assert_eq!(export["learner"], learner);
     assert_eq!(export["events"].as_array().unwrap().len(), 1);
     assert!(!export["mastery"].as_array().unwrap().is_empty());
+    let pseudonym = secret.pseudonym(learner);
+    let files = [fixture._dir.path().join("learners.redb"), fixture._dir.path().join("learners.redb.wal")];
+    let held =
+        || files.iter().any(|f| std::fs::read(f).unwrap().windows(pseudonym.len()).any(|w| w == pseudonym.as_bytes()));
+    assert!(held(), "the learner's rows are stored under the pseudonym");
     send(state, "DELETE", &format!("/api/v1/learners/{learner}"), &[], Body::empty()).await;
     let export = get(state, &format!("/api/v1/learners/{learner}/export")).await.expect(StatusCode::OK);
     assert!(export["events"].as_array().unwrap().is_empty() && export["mastery"].as_array().unwrap().is_empty());
+    // Nothing of the learner is left in the store file or its log, free pages included.
+    assert!(!held(), "the erased learner's pseudonym is still in the learner store's files");
     let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("/api/v1/learners/p_"), "request spans are logged, with the pseudonym: {logs}");
     assert!(!logs.contains(learner), "a learner id reached the log: {logs}");
