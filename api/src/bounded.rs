@@ -14,10 +14,27 @@ use crate::error::ApiError;
 /// Stack of a SPARQL thread: reserved address space, committed only as it is used.
 pub(crate) const SPARQL_STACK_BYTES: usize = 256 * 1024 * 1024;
 
+/// How a SPARQL thread is scheduled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Priority {
+    /// As every other thread (updates: they hold the graph's writer lock, and a slow holder
+    /// would keep other writers waiting).
+    Normal,
+    /// Below the threads that serve the rest of the API (queries): on a busy machine a
+    /// heavy query, which may run to its deadline, takes the CPU that `next`, search and
+    /// events leave, not theirs. On an idle machine it runs at full speed.
+    Background,
+}
+
+/// The nice value of a [`Priority::Background`] thread: the scheduler gives it about a tenth
+/// of the share of a thread at the default value when both want a core.
+const BACKGROUND_NICE: i32 = 10;
+
 /// Runs `f` on a thread of its own with a [`SPARQL_STACK_BYTES`] stack. An evaluation stopped
 /// by its row guard (deadline or budget) answers `QueryTimeout`; the caller tells which. A
 /// panic in `f` is an internal error of this request, not of the process.
 pub(crate) async fn on_large_stack<T: Send + 'static>(
+    priority: Priority,
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -25,6 +42,12 @@ pub(crate) async fn on_large_stack<T: Send + 'static>(
         .name("tupu-sparql".to_owned())
         .stack_size(SPARQL_STACK_BYTES)
         .spawn(move || {
+            if priority == Priority::Background {
+                // On Linux the nice value is per thread, and `None` names the calling one.
+                if let Err(e) = rustix::process::setpriority_process(None, BACKGROUND_NICE) {
+                    tracing::debug!("a SPARQL thread keeps the normal priority: {e}");
+                }
+            }
             let _ = tx.send(tupu_graph::catch_cancelled(f).unwrap_or(Err(ApiError::QueryTimeout(0))));
         })
         .map_err(ApiError::internal)?;
@@ -93,5 +116,25 @@ impl std::io::Write for CappedBuffer {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn queries_run_below_the_api_and_updates_beside_it() {
+        let own = rustix::process::getpriority_process(None).unwrap();
+        let background =
+            on_large_stack(Priority::Background, || Ok(rustix::process::getpriority_process(None).unwrap()))
+                .await
+                .unwrap();
+        assert!(background >= BACKGROUND_NICE.max(own), "a query thread runs at nice {background}");
+        let normal =
+            on_large_stack(Priority::Normal, || Ok(rustix::process::getpriority_process(None).unwrap())).await.unwrap();
+        assert_eq!(normal, own);
+        // Lowering one thread leaves the caller's priority alone.
+        assert_eq!(rustix::process::getpriority_process(None).unwrap(), own);
     }
 }

@@ -19,7 +19,7 @@ use oxigraph::sparql::{QueryEvaluationError, QueryResults};
 use tupu_graph::{GraphError, QueryOptions, RowBudget, UpdateOptions};
 
 use crate::auth::Principal;
-use crate::bounded::{CappedBuffer, Deadline, on_large_stack};
+use crate::bounded::{CappedBuffer, Deadline, Priority, on_large_stack};
 use crate::error::{ApiError, Code};
 use crate::state::AppState;
 
@@ -87,10 +87,12 @@ async fn update(state: AppState, text: String, principal: &Principal) -> Result<
     };
     let graph = state.graph.clone();
     let timeout = state.config.query_timeout;
-    let report = on_large_stack(move || Ok(graph.update_with(&text, &options)?)).await.map_err(|e| match e {
-        ApiError::QueryTimeout(_) => ApiError::QueryTimeout(timeout.as_millis()),
-        other => other,
-    })?;
+    let report = on_large_stack(Priority::Normal, move || Ok(graph.update_with(&text, &options)?)).await.map_err(
+        |e| match e {
+            ApiError::QueryTimeout(_) => ApiError::QueryTimeout(timeout.as_millis()),
+            other => other,
+        },
+    )?;
     drop(deadline);
     Ok(axum::Json(report).into_response())
 }
@@ -265,7 +267,7 @@ async fn run(state: AppState, request: SparqlRequest, headers: &HeaderMap) -> Re
     let rows = budget.clone();
     let graph = state.graph.clone();
     let max_bytes = state.config.max_result_bytes;
-    let result = on_large_stack(move || {
+    let result = on_large_stack(Priority::Background, move || {
         let results = graph.query_bounded(&request.query, &request.options, &budget)?;
         serialize(results, &accept, max_bytes)
     })
