@@ -199,5 +199,33 @@ fn ingestion(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, next_and_path, bkt, fit, ingestion);
+/// An erasure as the API answers it: the learner's rows deleted durably and the store file
+/// rewritten without them, on a store of 10^5 learners and 10^6 events.
+fn erasure(c: &mut Criterion) {
+    const LEARNERS: u64 = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(RedbLearnerStore::open(dir.path().join("learners.redb")).unwrap());
+    std::thread::scope(|scope| {
+        for t in 0..16u64 {
+            let store = store.clone();
+            scope.spawn(move || {
+                for l in (t..LEARNERS).step_by(16) {
+                    store.write(&format!("learner{l}"), write(l, 10)).unwrap();
+                }
+            });
+        }
+    });
+    let mut group = c.benchmark_group("erasure");
+    group.sample_size(10);
+    let mut next = 0u64;
+    group.bench_function("erase_and_rewrite_100k_learners_1m_events", |b| {
+        b.iter(|| {
+            next += 1;
+            assert!(store.erase(&format!("learner{next}")).unwrap());
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, next_and_path, bkt, fit, ingestion, erasure);
 criterion_main!(benches);
