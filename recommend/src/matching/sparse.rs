@@ -15,8 +15,8 @@
 //! The score matrix is never materialised: a batch keeps one accumulator of length
 //! `targets` per worker thread (rayon) and hands each query's top k to a callback as soon as it
 //! is known. Cost per query: O(Σ df(c) over the query's competencies + T) for T targets; memory
-//! O(nnz + T · threads). For the cosine rule a batch takes the most frequent competencies from
-//! a dense matrix instead of their postings (see `DenseHead`).
+//! O(nnz + T · threads). A batch takes the most frequent competencies from dense matrices
+//! instead of their postings (see `DenseHead`).
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -197,21 +197,43 @@ fn keep(heap: &mut BinaryHeap<Scored>, s: Scored, k: usize) {
     }
 }
 
-/// The best `k` positive scores of a dense score vector (target = position), best first.
-fn best_k(scores: impl Iterator<Item = f32>, k: usize) -> Vec<Scored> {
-    let mut heap: BinaryHeap<Scored> = BinaryHeap::with_capacity(k + 1);
-    let mut floor = 0.0f32;
-    for (i, score) in scores.enumerate() {
-        if score > 0.0 && score >= floor {
-            keep(&mut heap, Scored { target: i as u32, score }, k);
-            if heap.len() == k {
-                floor = heap.peek().map_or(0.0, |worst| worst.score);
+/// The best `k` positive scores offered, kept in a heap, with the score a newcomer must reach.
+struct TopK {
+    heap: BinaryHeap<Scored>,
+    floor: f32,
+    k: usize,
+}
+
+impl TopK {
+    fn new(k: usize) -> Self {
+        Self { heap: BinaryHeap::with_capacity(k + 1), floor: 0.0, k }
+    }
+
+    /// Keeps `score` for `target` if it is positive and among the best `k` so far.
+    fn offer(&mut self, target: u32, score: f32) {
+        if score > 0.0 && score >= self.floor {
+            keep(&mut self.heap, Scored { target, score }, self.k);
+            if self.heap.len() == self.k {
+                self.floor = self.heap.peek().map_or(0.0, |worst| worst.score);
             }
         }
     }
-    let mut out = heap.into_vec();
-    out.sort();
-    out
+
+    /// Best first.
+    fn into_sorted(self) -> Vec<Scored> {
+        let mut out = self.heap.into_vec();
+        out.sort();
+        out
+    }
+}
+
+/// The best `k` positive scores of a dense score vector (target = position), best first.
+fn best_k(scores: impl Iterator<Item = f32>, k: usize) -> Vec<Scored> {
+    let mut top = TopK::new(k);
+    for (i, score) in scores.enumerate() {
+        top.offer(i as u32, score);
+    }
+    top.into_sorted()
 }
 
 /// Targets as an inverted index. See the module documentation.
@@ -229,30 +251,37 @@ pub struct Matcher {
     posting_essential: Vec<u8>,
     /// Per competency: whether any of its postings gives a level.
     levelled: Vec<bool>,
-    /// For [`Rule::Dot`]: the most frequent competencies as a dense matrix (see
-    /// [`DenseHead`]), when it pays.
+    /// The most frequent competencies as dense matrices for batches (see [`DenseHead`]), when
+    /// they pay.
     head: Option<DenseHead>,
 }
 
-/// The competencies that most targets mention, as a dense matrix, for [`Rule::Dot`] batches:
-/// a block of queries gets the head's part of all its scores from one matrix product (ndarray's
-/// `general_mat_mul`, vectorised for the CPU it runs on), and walks postings for the rest only.
-/// With skewed competency frequencies a few dozen competencies carry most postings, and one
-/// multiply-add in a matrix product costs a small fraction of one scattered add.
+/// The competencies that most targets mention, as dense matrices, for batches under
+/// [`Rule::Dot`] and [`Rule::Requirements`]: a block of queries gets the head's part of all its
+/// scores from matrix products (ndarray's `general_mat_mul`, vectorised for the CPU it runs
+/// on), and walks postings for its other competencies only. With skewed competency
+/// frequencies a few dozen competencies carry most postings, and one multiply-add in a matrix
+/// product costs a small fraction of one scattered add.
 ///
-/// Scores are the same sums in another order (and fused multiply-adds), so they may differ
+/// Under the requirements rule the head holds only competencies for which no target gives a
+/// level, so that a query cell's credit is the same for every target: the sum is the product
+/// of the queries' credits with the targets' values, and the count of essentials met the
+/// product of the queries' hits (credit > 0) with the targets' essential flags (exact: counts
+/// are small integers in f32).
+///
+/// Sums are the same terms in another order (and fused multiply-adds), so scores may differ
 /// from [`Matcher::score_pair`] in the last bits.
 #[derive(Clone, Debug)]
 struct DenseHead {
-    /// Per competency: its row in `matrix`, or `u32::MAX` when not in the head.
+    /// Per competency: its row in the matrices, or `u32::MAX` when not in the head.
     row: Vec<u32>,
     /// Head competencies.
     rows: usize,
     /// `rows × targets`, row-major: target `t`'s value on the head competency of row `h` at
     /// `h · targets + t` (0 where the target does not mention it).
-    matrix: Vec<f32>,
-    /// Per competency not in the head: its postings (as in the matcher); empty for head ones.
-    tail: Vec<std::ops::Range<usize>>,
+    values: Vec<f32>,
+    /// For [`Rule::Requirements`], laid out as `values`: 1 where the requirement is essential.
+    essential: Vec<f32>,
 }
 
 /// Cost of one scattered posting add, in multiply-adds of a matrix product (measured on the
@@ -263,27 +292,36 @@ const SCATTER_PER_MAC: f64 = 50.0;
 const HEAD_MIN_TARGETS: usize = 1_024;
 const HEAD_MIN_QUERIES: usize = 8;
 
-/// Most head competencies, and most memory for the head matrix.
+/// Most head competencies, and most memory for the head's matrices.
 const HEAD_MAX_ROWS: usize = 256;
 const HEAD_MAX_BYTES: usize = 256 << 20;
 
 impl DenseHead {
     /// The head that minimises the expected cost per query, if any: a competency in the head
-    /// costs `targets` multiply-adds for every query; out of it, it costs its postings for the
-    /// queries that mention it, assumed as frequent among queries as among targets.
-    fn choose(offsets: &[u32], targets: &[Profile], posting_target: &[u32], posting_value: &[f32]) -> Option<Self> {
+    /// costs `targets` multiply-adds per matrix for every query; out of it, it costs its
+    /// postings for the queries that mention it, assumed as frequent among queries as among
+    /// targets. Only [`Rule::Dot`] and [`Rule::Requirements`] have one.
+    fn choose(rule: Rule, offsets: &[u32], targets: &[Profile], postings: &[u32], cells: &[Cell]) -> Option<Self> {
+        let matrices = match rule {
+            Rule::Dot => 1,
+            Rule::Requirements { .. } => 2,
+            Rule::Abilities { .. } => return None,
+        };
         let t = targets.len();
         if t < HEAD_MIN_TARGETS {
             return None;
         }
         let comps = offsets.len() - 1;
-        let df = |c: usize| f64::from(offsets[c + 1] - offsets[c]);
-        let mut by_df: Vec<usize> = (0..comps).filter(|&c| df(c) > 0.0).collect();
+        let range = |c: usize| offsets[c] as usize..offsets[c + 1] as usize;
+        let df = |c: usize| range(c).len() as f64;
+        // Under the requirements rule a competency with a level somewhere stays out.
+        let eligible = |c: usize| matrices == 1 || cells[range(c)].iter().all(|cell| cell.level == 0);
+        let mut by_df: Vec<usize> = (0..comps).filter(|&c| df(c) > 0.0 && eligible(c)).collect();
         by_df.sort_by(|&a, &b| df(b).total_cmp(&df(a)).then(a.cmp(&b)));
-        let max_rows = HEAD_MAX_ROWS.min(HEAD_MAX_BYTES / (4 * t)).min(by_df.len());
+        let max_rows = HEAD_MAX_ROWS.min(HEAD_MAX_BYTES / (4 * t * matrices)).min(by_df.len());
         let nnz: f64 = targets.iter().map(|p| p.cells().len() as f64).sum::<f64>() / t as f64;
         // Expected postings a query walks on competency c: P(query has c) · df(c).
-        let total_df: f64 = by_df.iter().map(|&c| df(c)).sum();
+        let total_df = postings.len() as f64;
         let walked = |c: usize| nnz * df(c) / total_df * df(c);
         let mut rows = 0;
         while rows < max_rows && walked(by_df[rows]) * SCATTER_PER_MAC > t as f64 {
@@ -293,18 +331,23 @@ impl DenseHead {
             return None;
         }
         let mut row = vec![u32::MAX; comps];
-        let mut matrix = vec![0.0f32; rows * t];
+        let mut values = vec![0.0f32; rows * t];
+        let mut essential = if matrices == 2 { vec![0.0f32; rows * t] } else { Vec::new() };
         for (h, &c) in by_df[..rows].iter().enumerate() {
             row[c] = h as u32;
-            let range = offsets[c] as usize..offsets[c + 1] as usize;
-            for (&target, &value) in posting_target[range.clone()].iter().zip(&posting_value[range]) {
-                matrix[h * t + target as usize] = value;
+            for (&target, cell) in postings[range(c)].iter().zip(&cells[range(c)]) {
+                values[h * t + target as usize] = cell.value;
+                if matrices == 2 {
+                    essential[h * t + target as usize] = f32::from(u8::from(cell.essential));
+                }
             }
         }
-        let tail = (0..comps)
-            .map(|c| if row[c] == u32::MAX { offsets[c] as usize..offsets[c + 1] as usize } else { 0..0 })
-            .collect();
-        Some(Self { row, rows, matrix, tail })
+        Some(Self { row, rows, values, essential })
+    }
+
+    /// The head row of `comp`, if it is in the head.
+    fn row(&self, comp: u32) -> Option<usize> {
+        self.row.get(comp as usize).filter(|&&r| r != u32::MAX).map(|&r| r as usize)
     }
 }
 
@@ -321,9 +364,12 @@ pub struct Scratch {
     acc: Vec<f32>,
     met: Vec<u32>,
     touched: Vec<u32>,
-    /// A block's head values (queries × head rows) and scores (queries × targets).
+    /// A block's head values and hits (queries × head rows), and its sums and counts of
+    /// essentials met (queries × targets).
     head_queries: Vec<f32>,
+    head_hits: Vec<f32>,
     head_scores: Vec<f32>,
+    head_met: Vec<f32>,
 }
 
 impl Matcher {
@@ -357,10 +403,7 @@ impl Matcher {
         let levelled = (0..competencies)
             .map(|c| posting_cell[offsets[c] as usize..offsets[c + 1] as usize].iter().any(|cell| cell.level > 0))
             .collect();
-        let head = match rule {
-            Rule::Dot => DenseHead::choose(&offsets, targets, &posting_target, &posting_value),
-            _ => None,
-        };
+        let head = DenseHead::choose(rule, &offsets, targets, &posting_target, &posting_cell);
         Self {
             rule,
             targets: targets.len(),
@@ -397,7 +440,9 @@ impl Matcher {
             met: vec![0; self.targets],
             touched: Vec::new(),
             head_queries: Vec::new(),
+            head_hits: Vec::new(),
             head_scores: Vec::new(),
+            head_met: Vec::new(),
         }
     }
 
@@ -470,43 +515,77 @@ impl Matcher {
             .collect()
     }
 
-    /// [`Matcher::top_k`] of a block of queries for [`Rule::Dot`] with a [`DenseHead`]: the
-    /// head's part of every score from one matrix product into a queries × targets block,
-    /// then each query's other competencies' postings added into its row, then one scan of the
-    /// row for the best `k`. O(queries · (head · targets + tail postings)).
+    /// [`Matcher::top_k`] of a block of queries with a [`DenseHead`]: the head's part of every
+    /// sum (and, under the requirements rule, of every count of essentials met) from matrix
+    /// products into queries × targets blocks, then each query's other competencies' postings
+    /// added into its rows, then one scan of them for the best `k` (skipping, as the tiled scan
+    /// does, sums already below the `k`-th best score when the rule is bounded).
+    /// O(queries · (head · targets + other postings)).
     fn top_k_head(&self, head: &DenseHead, queries: &[Profile], k: usize, scratch: &mut Scratch) -> Vec<Vec<Scored>> {
         let (t, h, b) = (self.targets, head.rows, queries.len());
-        let Scratch { head_queries, head_scores, .. } = scratch;
+        let requirements = matches!(self.rule, Rule::Requirements { .. });
+        let Scratch { head_queries, head_hits, head_scores, head_met, .. } = scratch;
         head_queries.clear();
         head_queries.resize(b * h, 0.0);
+        head_hits.clear();
+        head_hits.resize(b * h, 0.0);
         for (i, query) in queries.iter().enumerate() {
             for q in query.cells() {
-                if let Some(&row) = head.row.get(q.comp as usize)
-                    && row != u32::MAX
-                {
-                    head_queries[i * h + row as usize] = q.value;
+                if let Some(r) = head.row(q.comp) {
+                    // The credit of the query cell, the same for every target (no target
+                    // gives a head competency a level).
+                    let value = if requirements { credit(q, &Cell { level: 0, ..*q }) } else { q.value };
+                    head_queries[i * h + r] = value;
+                    head_hits[i * h + r] = f32::from(u8::from(value > 0.0));
                 }
             }
         }
-        head_scores.resize(b * t, 0.0);
-        let a = ndarray::ArrayView2::from_shape((b, h), &head_queries[..]).expect("b × h values");
-        let m = ndarray::ArrayView2::from_shape((h, t), &head.matrix[..]).expect("h × t values");
-        let mut scores = ndarray::ArrayViewMut2::from_shape((b, t), &mut head_scores[..b * t]).expect("b × t values");
-        ndarray::linalg::general_mat_mul(1.0, &a, &m, 0.0, &mut scores);
+        let product = |queries: &[f32], matrix: &[f32], out: &mut Vec<f32>| {
+            out.resize(b * t, 0.0);
+            let a = ndarray::ArrayView2::from_shape((b, h), queries).expect("b × h values");
+            let m = ndarray::ArrayView2::from_shape((h, t), matrix).expect("h × t values");
+            let mut c = ndarray::ArrayViewMut2::from_shape((b, t), &mut out[..b * t]).expect("b × t values");
+            ndarray::linalg::general_mat_mul(1.0, &a, &m, 0.0, &mut c);
+        };
+        product(head_queries, &head.values, head_scores);
+        if requirements {
+            product(head_hits, &head.essential, head_met);
+        } else {
+            head_met.clear();
+            head_met.resize(b * t, 0.0);
+        }
+        let bounded = self.rule.bounded();
         queries
             .iter()
-            .zip(head_scores.chunks_exact_mut(t))
-            .map(|(query, row)| {
-                for q in query.cells() {
-                    let Some(range) = head.tail.get(q.comp as usize) else { continue };
-                    let value = q.value;
-                    for (&target, &w) in
-                        self.posting_target[range.clone()].iter().zip(&self.posting_value[range.clone()])
-                    {
-                        row[target as usize] += value * w;
+            .zip(head_scores.chunks_exact_mut(t).zip(head_met.chunks_exact_mut(t)))
+            .map(|(query, (sums, met))| {
+                for q in query.cells().iter().filter(|q| head.row(q.comp).is_none()) {
+                    let range = self.postings(q.comp);
+                    if requirements {
+                        for (&i, cell) in self.posting_target[range.clone()].iter().zip(&self.posting_cell[range]) {
+                            let (add, hit) = self.rule.term(q, cell);
+                            sums[i as usize] += add;
+                            met[i as usize] += f32::from(u8::from(hit));
+                        }
+                    } else {
+                        let value = q.value;
+                        for (&i, &w) in self.posting_target[range.clone()].iter().zip(&self.posting_value[range]) {
+                            sums[i as usize] += value * w;
+                        }
                     }
                 }
-                best_k(row.iter().copied(), k)
+                if !requirements {
+                    return best_k(sums.iter().copied(), k);
+                }
+                let mut top = TopK::new(k);
+                for (i, (&sum, &hits)) in sums.iter().zip(met.iter()).enumerate() {
+                    // A score never exceeds its sum (see `Rule::bounded`): most targets stop here.
+                    if bounded && !(sum > 0.0 && sum >= top.floor) {
+                        continue;
+                    }
+                    top.offer(i as u32, self.rule.finish(sum, hits as u32, self.essentials[i]));
+                }
+                top.into_sorted()
             })
             .collect()
     }
@@ -832,35 +911,58 @@ mod tests {
 
     #[test]
     fn a_dense_head_gives_the_definitions_scores() {
-        // Skewed competency frequencies, as in real postings: competency c drawn with weight
-        // about 1 / (c + 4), so a few carry most postings.
-        let skew = |profiles: Vec<Profile>| -> Vec<Profile> {
+        // Skewed competency frequencies, as in real postings: a few competencies carry most
+        // postings. The frequent ones give no level in targets (else the requirements rule
+        // keeps them out of the head); the others keep their random levels.
+        let skew = |profiles: Vec<Profile>, levels: bool| -> Vec<Profile> {
             profiles
                 .into_iter()
                 .map(|p| {
-                    Profile::new(p.cells().iter().map(|c| Cell { comp: (c.comp * c.comp) / 400, ..*c }).collect())
-                        .unit()
+                    Profile::new(
+                        p.cells()
+                            .iter()
+                            .map(|c| {
+                                let comp = (c.comp * c.comp) / 400;
+                                Cell { comp, level: if comp < 40 && !levels { 0 } else { c.level }, ..*c }
+                            })
+                            .collect(),
+                    )
                 })
                 .collect()
         };
-        let targets = skew(random_profiles(3, 3_000, 400, 30));
-        let queries = skew(random_profiles(5, 3 * BLOCK + 9, 400, 50));
-        let matcher = Matcher::new(Rule::Dot, 400, &targets);
-        let head = matcher.head.as_ref().expect("a head pays on skewed competencies");
-        assert!(head.rows > 0 && head.rows < 400, "{} head rows", head.rows);
-        let mut batch: Vec<Vec<Scored>> = vec![Vec::new(); queries.len()];
-        matcher.top_k_batch(&queries, 10, |i, top| batch[i] = top);
-        for (q, top) in queries.iter().zip(&batch) {
-            let truth: Vec<f32> = targets.iter().map(|t| Matcher::score_pair(Rule::Dot, q, t)).collect();
-            assert_best_k(top, &truth, 10, 1e-5);
-            // One query alone walks postings: the same list up to rounding.
-            assert_best_k(&matcher.top_k(q, 10, &mut matcher.scratch()), &truth, 10, 1e-5);
+        let targets = skew(random_profiles(3, 3_000, 400, 30), false);
+        let queries = skew(random_profiles(5, 3 * BLOCK + 9, 400, 50), true);
+        let unit = |p: &[Profile]| p.iter().map(|p| p.clone().unit()).collect::<Vec<_>>();
+        let requirements = |p: &[Profile]| p.iter().map(|p| p.clone().normalised()).collect::<Vec<_>>();
+        for (rule, targets, queries) in [
+            (Rule::Dot, unit(&targets), unit(&queries)),
+            (Rule::Requirements { penalty: 0.5 }, requirements(&targets), queries.clone()),
+            (Rule::Requirements { penalty: 1.5 }, requirements(&targets), queries.clone()),
+        ] {
+            let matcher = Matcher::new(rule, 400, &targets);
+            let head = matcher.head.as_ref().expect("a head pays on skewed competencies");
+            assert!(head.rows > 0 && head.rows < 400, "{} head rows", head.rows);
+            // Essentials met under the requirements rule come from the head too.
+            assert!(!matches!(rule, Rule::Requirements { .. }) || head.essential.iter().any(|&e| e == 1.0));
+            let mut batch: Vec<Vec<Scored>> = vec![Vec::new(); queries.len()];
+            matcher.top_k_batch(&queries, 10, |i, top| batch[i] = top);
+            for (q, top) in queries.iter().zip(&batch) {
+                let truth: Vec<f32> = targets.iter().map(|t| Matcher::score_pair(rule, q, t)).collect();
+                assert_best_k(top, &truth, 10, 1e-5);
+                // One query alone walks postings: the same list up to rounding.
+                assert_best_k(&matcher.top_k(q, 10, &mut matcher.scratch()), &truth, 10, 1e-5);
+            }
         }
-        // Too few targets: no head, and the batch equals the definition exactly.
+        // No head: too few targets; the other direction (post → graduates); uniform
+        // frequencies, where nothing is frequent enough to pay.
         assert!(Matcher::new(Rule::Dot, 400, &targets[..HEAD_MIN_TARGETS - 1]).head.is_none());
-        // Uniform frequencies: nothing is frequent enough to pay.
+        assert!(Matcher::new(Rule::Abilities { penalty: 0.5 }, 400, &targets).head.is_none());
         let flat = random_profiles(9, 3_000, 5_000, 30);
         assert!(Matcher::new(Rule::Dot, 5_000, &flat).head.is_none());
+        // Levels everywhere: the requirements rule keeps every competency out of the head.
+        let levelled = skew(random_profiles(3, 3_000, 400, 30), true);
+        let rows = Matcher::new(Rule::Requirements { penalty: 0.5 }, 400, &levelled).head.map_or(0, |h| h.rows);
+        assert_eq!(rows, 0);
     }
 
     #[test]
