@@ -15,7 +15,6 @@
 //! Posts are read whole and indexed; graduates are read and matched 4,096 lines at a time, so
 //! memory stays at the posts' index plus one chunk whatever the number of graduates.
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::Path;
 
@@ -97,7 +96,7 @@ impl<'de> Deserialize<'de> for Key {
 
 /// Competency keys → dense indices.
 #[derive(Default)]
-struct Keys(HashMap<Key, u32>);
+struct Keys(rustc_hash::FxHashMap<Key, u32>);
 
 impl Keys {
     fn get_or_insert(&mut self, key: &Key) -> u32 {
@@ -143,7 +142,7 @@ fn parse_line(
         }
     };
     let mut cells = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = rustc_hash::FxHashSet::default();
     let mut push =
         |comp: Option<u32>, value: f32, level: u8, essential: bool, field: String, problems: &mut Vec<String>| {
             if !(0.0..=1.0).contains(&value) || value.is_nan() {
@@ -273,102 +272,123 @@ pub(crate) fn run(
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let out: Box<dyn Write> = match output {
+    let out: Box<dyn Write + Send> = match output {
         Some(path) => {
             Box::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?)
         }
-        None => Box::new(std::io::stdout().lock()),
+        None => Box::new(std::io::stdout()),
     };
-    let mut out = BufWriter::with_capacity(1 << 20, out);
     let mut exposure = Exposure::new(matcher.len());
-    let mut chunk_ids: Vec<serde_json::Value> = Vec::new();
-    let mut chunk: Vec<Profile> = Vec::new();
     let started = std::time::Instant::now();
     let mut total = 0usize;
     let mut top1 = 0.0f64;
-    let mut flush = |ids: &mut Vec<serde_json::Value>,
-                     chunk: &mut Vec<Profile>,
-                     exposure: &mut Exposure,
-                     out: &mut BufWriter<Box<dyn Write>>|
-     -> anyhow::Result<()> {
-        let mut tops: Vec<Vec<Scored>> = vec![Vec::new(); chunk.len()];
-        let part = matcher.top_k_batch(chunk, k, |i, top| tops[i] = top);
-        exposure.merge(&part);
-        top1 += tops.iter().map(|top| top.first().map_or(0.0, |s| f64::from(s.score))).sum::<f64>();
-        let lines: Vec<Vec<u8>> = tops
-            .par_iter()
-            .zip(ids.par_iter())
-            .map(|(top, id)| {
-                // `{"graduate": ID, "top": [{"post": ID, "score": S}, ...]}`, written directly.
-                let mut line = Vec::with_capacity(32 + 40 * top.len());
-                line.extend_from_slice(b"{\"graduate\":");
-                serde_json::to_writer(&mut line, id)?;
-                line.extend_from_slice(b",\"top\":[");
-                for (i, s) in top.iter().enumerate() {
-                    line.extend_from_slice(if i == 0 { b"{\"post\":" } else { b",{\"post\":" });
-                    serde_json::to_writer(&mut line, &post_ids[s.target as usize])?;
-                    line.extend_from_slice(b",\"score\":");
-                    serde_json::to_writer(&mut line, &s.score)?;
-                    line.push(b'}');
+    let reader = open(graduates)?;
+    // Three stages, so that reading and writing overlap the matching: a reader thread reads
+    // chunks of lines, this thread parses and matches them on every core, a writer thread
+    // writes each chunk's answer lines. Two chunks at most wait between stages.
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (chunks, incoming) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<(usize, String)>>>(2);
+        let (answers, outgoing) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+        let bar = &bar;
+        scope.spawn(move || {
+            let mut reader = reader;
+            let mut number = 0usize;
+            loop {
+                let mut lines = Vec::with_capacity(CHUNK);
+                while lines.len() < CHUNK {
+                    let mut text = String::new();
+                    match reader.read_line(&mut text) {
+                        Ok(0) => break,
+                        Ok(read) => {
+                            number += 1;
+                            bar.inc(read as u64);
+                            if !text.trim().is_empty() {
+                                lines.push((number, text));
+                            }
+                        }
+                        Err(e) => {
+                            let _ = chunks.send(Err(e));
+                            return;
+                        }
+                    }
                 }
-                line.extend_from_slice(b"]}\n");
-                Ok(line)
-            })
-            .collect::<Result<_, serde_json::Error>>()?;
-        for line in lines {
-            out.write_all(&line)?;
-        }
-        ids.clear();
-        chunk.clear();
-        Ok(())
-    };
-    let mut reader = open(graduates)?;
-    let mut number = 0usize;
-    let mut lines: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
-    let mut done = false;
-    while !done && problems.is_empty() {
-        // Read one chunk of lines, then parse it on every core.
-        lines.clear();
-        while lines.len() < CHUNK {
-            let mut text = String::new();
-            let read = reader.read_line(&mut text).with_context(|| format!("cannot read {}", graduates.display()))?;
-            if read == 0 {
-                done = true;
+                let last = lines.len() < CHUNK;
+                // A closed channel: the matching stopped at a bad chunk.
+                if chunks.send(Ok(lines)).is_err() || last {
+                    return;
+                }
+            }
+        });
+        let writer = scope.spawn(move || -> std::io::Result<()> {
+            let mut out = BufWriter::with_capacity(1 << 20, out);
+            for lines in outgoing {
+                for line in lines {
+                    out.write_all(&line)?;
+                }
+            }
+            out.flush()
+        });
+        for lines in incoming {
+            let lines = lines.with_context(|| format!("cannot read {}", graduates.display()))?;
+            let parsed: Vec<(Option<(serde_json::Value, Vec<Cell>)>, Vec<String>)> = lines
+                .par_iter()
+                .map(|(n, text)| {
+                    let mut found = Vec::new();
+                    let line = parse_line(text, graduates, *n, KeyAccess::Lookup(&keys), &mut found);
+                    (line, found)
+                })
+                .collect();
+            let mut ids = Vec::with_capacity(parsed.len());
+            let mut chunk = Vec::with_capacity(parsed.len());
+            for (line, found) in parsed {
+                problems.extend(found);
+                let Some((id, cells)) = line else { continue };
+                let profile = Profile::new(cells);
+                ids.push(id);
+                chunk.push(if rule == Rule::Dot { profile.unit() } else { profile });
+            }
+            if !problems.is_empty() {
                 break;
             }
-            number += 1;
-            bar.inc(read as u64);
-            if !text.trim().is_empty() {
-                lines.push((number, text));
+            total += chunk.len();
+            let mut tops: Vec<Vec<Scored>> = vec![Vec::new(); chunk.len()];
+            let part = matcher.top_k_batch(&chunk, k, |i, top| tops[i] = top);
+            exposure.merge(&part);
+            top1 += tops.iter().map(|top| top.first().map_or(0.0, |s| f64::from(s.score))).sum::<f64>();
+            let lines: Vec<Vec<u8>> = tops
+                .par_iter()
+                .zip(ids.par_iter())
+                .map(|(top, id)| {
+                    // `{"graduate": ID, "top": [{"post": ID, "score": S}, ...]}`, written directly.
+                    let mut line = Vec::with_capacity(32 + 40 * top.len());
+                    line.extend_from_slice(b"{\"graduate\":");
+                    serde_json::to_writer(&mut line, id)?;
+                    line.extend_from_slice(b",\"top\":[");
+                    for (i, s) in top.iter().enumerate() {
+                        line.extend_from_slice(if i == 0 { b"{\"post\":" } else { b",{\"post\":" });
+                        serde_json::to_writer(&mut line, &post_ids[s.target as usize])?;
+                        line.extend_from_slice(b",\"score\":");
+                        serde_json::to_writer(&mut line, &s.score)?;
+                        line.push(b'}');
+                    }
+                    line.extend_from_slice(b"]}\n");
+                    Ok(line)
+                })
+                .collect::<Result<_, serde_json::Error>>()?;
+            if answers.send(lines).is_err() {
+                break;
             }
         }
-        let parsed: Vec<(Option<(serde_json::Value, Vec<Cell>)>, Vec<String>)> = lines
-            .par_iter()
-            .map(|(n, text)| {
-                let mut found = Vec::new();
-                let line = parse_line(text, graduates, *n, KeyAccess::Lookup(&keys), &mut found);
-                (line, found)
-            })
-            .collect();
-        for (line, found) in parsed {
-            problems.extend(found);
-            let Some((id, cells)) = line else { continue };
-            let profile = Profile::new(cells);
-            chunk_ids.push(id);
-            chunk.push(if rule == Rule::Dot { profile.unit() } else { profile });
-            total += 1;
-        }
-        if problems.is_empty() {
-            flush(&mut chunk_ids, &mut chunk, &mut exposure, &mut out)?;
-        }
-    }
+        drop(answers);
+        let written = writer.join().map_err(|_| anyhow::anyhow!("the writer thread panicked"))?;
+        written.context("cannot write the matches")
+    })?;
     if !problems.is_empty() {
         for p in problems.iter().take(50) {
             eprintln!("{p}");
         }
         bail!("{} problem(s) in {}; matching stopped at the first bad chunk", problems.len(), graduates.display());
     }
-    out.flush()?;
     bar.finish_and_clear();
     let report = exposure.report();
     eprintln!(

@@ -219,6 +219,35 @@ impl TopK {
         }
     }
 
+    /// Offers a dense run of scores, of targets `first`, `first + 1`, …
+    ///
+    /// First the largest score of each chunk of [`SCAN_CHUNK`] (a vectorised maximum); the
+    /// `k`-th largest of those is a floor for the `k`-th best score (`k` chunks each hold a
+    /// score at least that high), so only the chunks that reach it, about `k` of them, are
+    /// looked at score by score.
+    fn offer_all(&mut self, scores: &[f32], first: usize) {
+        if self.k == 0 {
+            return;
+        }
+        let maxima: Vec<f32> = scores.chunks(SCAN_CHUNK).map(chunk_max).collect();
+        let floor = if maxima.len() > self.k {
+            let mut order = maxima.clone();
+            let (_, kth, _) = order.select_nth_unstable_by(self.k - 1, |a, b| b.total_cmp(a));
+            *kth
+        } else {
+            0.0
+        };
+        for (c, chunk) in scores.chunks(SCAN_CHUNK).enumerate() {
+            let max = maxima[c];
+            if !(max > 0.0 && max >= floor.max(self.floor)) {
+                continue;
+            }
+            for (j, &score) in chunk.iter().enumerate() {
+                self.offer((first + c * SCAN_CHUNK + j) as u32, score);
+            }
+        }
+    }
+
     /// Best first.
     fn into_sorted(self) -> Vec<Scored> {
         let mut out = self.heap.into_vec();
@@ -227,12 +256,32 @@ impl TopK {
     }
 }
 
-/// The best `k` positive scores of a dense score vector (target = position), best first.
-fn best_k(scores: impl Iterator<Item = f32>, k: usize) -> Vec<Scored> {
-    let mut top = TopK::new(k);
-    for (i, score) in scores.enumerate() {
-        top.offer(i as u32, score);
+/// Scores a scan of [`best_k`] looks at together.
+const SCAN_CHUNK: usize = 64;
+
+/// The largest of `scores` (at least 0), eight lanes at a time so that it vectorises.
+fn chunk_max(scores: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let mut eights = scores.chunks_exact(8);
+    for eight in &mut eights {
+        for (lane, &s) in lanes.iter_mut().zip(eight) {
+            *lane = if s > *lane { s } else { *lane };
+        }
     }
+    let rest = eights.remainder().iter().copied();
+    lanes.into_iter().chain(rest).fold(0.0, |m, s| if s > m { s } else { m })
+}
+
+/// `b` rows of `w` sums at the start of rows of [`HEAD_TILE`] in `buffer`.
+fn tile_rows(buffer: &mut [f32], b: usize, w: usize) -> ndarray::ArrayViewMut2<'_, f32> {
+    let shape = ndarray::ShapeBuilder::strides((b, w), (HEAD_TILE, 1));
+    ndarray::ArrayViewMut2::from_shape(shape, &mut buffer[..b * HEAD_TILE]).expect("b rows of HEAD_TILE")
+}
+
+/// The best `k` positive scores of a dense score vector (target = position), best first.
+fn best_k(scores: &[f32], k: usize) -> Vec<Scored> {
+    let mut top = TopK::new(k);
+    top.offer_all(scores, 0);
     top.into_sorted()
 }
 
@@ -282,6 +331,13 @@ struct DenseHead {
     values: Vec<f32>,
     /// For [`Rule::Requirements`], laid out as `values`: 1 where the requirement is essential.
     essential: Vec<f32>,
+    /// Tiles of [`HEAD_TILE`] targets.
+    tiles: usize,
+    /// Per competency `c` and tile `j`: where `c`'s postings in tile `j` start, at
+    /// `c · (tiles + 1) + j` (postings are sorted by target; the last entry is the end).
+    tile_starts: Vec<u32>,
+    /// Per posting: its target's position within its tile.
+    local: Vec<u16>,
 }
 
 /// Cost of one scattered posting add, in multiply-adds of a matrix product (measured on the
@@ -291,6 +347,11 @@ const SCATTER_PER_MAC: f64 = 50.0;
 /// Fewest targets, and queries in a block, for which [`DenseHead`] is used.
 const HEAD_MIN_TARGETS: usize = 1_024;
 const HEAD_MIN_QUERIES: usize = 8;
+
+/// Targets per tile of [`Matcher::top_k_head`] (a power of two): a block's sums over a tile
+/// (64 queries × 8 KiB) stay in the second-level cache while the postings of the queries'
+/// other competencies are added into them.
+const HEAD_TILE: usize = 2_048;
 
 /// Most head competencies, and most memory for the head's matrices.
 const HEAD_MAX_ROWS: usize = 256;
@@ -342,7 +403,23 @@ impl DenseHead {
                 }
             }
         }
-        Some(Self { row, rows, values, essential })
+        let tiles = t.div_ceil(HEAD_TILE);
+        let mut tile_starts = Vec::with_capacity(comps * (tiles + 1));
+        for c in 0..comps {
+            let targets = &postings[range(c)];
+            for j in 0..tiles {
+                tile_starts.push(offsets[c] + targets.partition_point(|&i| (i as usize) < j * HEAD_TILE) as u32);
+            }
+            tile_starts.push(offsets[c + 1]);
+        }
+        let local = postings.iter().map(|&i| (i as usize % HEAD_TILE) as u16).collect();
+        Some(Self { row, rows, values, essential, tiles, tile_starts, local })
+    }
+
+    /// The postings of `comp` in tile `j`.
+    fn tile(&self, comp: u32, j: usize) -> std::ops::Range<usize> {
+        let at = comp as usize * (self.tiles + 1) + j;
+        self.tile_starts[at] as usize..self.tile_starts[at + 1] as usize
     }
 
     /// The head row of `comp`, if it is in the head.
@@ -515,12 +592,13 @@ impl Matcher {
             .collect()
     }
 
-    /// [`Matcher::top_k`] of a block of queries with a [`DenseHead`]: the head's part of every
-    /// sum (and, under the requirements rule, of every count of essentials met) from matrix
-    /// products into queries × targets blocks, then each query's other competencies' postings
-    /// added into its rows, then one scan of them for the best `k` (skipping, as the tiled scan
-    /// does, sums already below the `k`-th best score when the rule is bounded).
-    /// O(queries · (head · targets + other postings)).
+    /// [`Matcher::top_k`] of a block of queries with a [`DenseHead`], a tile of
+    /// [`HEAD_TILE`] targets at a time: the head's part of the tile's sums (and, under the
+    /// requirements rule, of its counts of essentials met) from matrix products into a
+    /// queries × tile block that stays in the second-level cache, then each query's other
+    /// competencies' postings in the tile added into its row (postings are sorted by target,
+    /// so each query keeps a cursor per competency), then a scan of the row into the query's
+    /// best `k`. O(queries · (head · targets + other postings)).
     fn top_k_head(&self, head: &DenseHead, queries: &[Profile], k: usize, scratch: &mut Scratch) -> Vec<Vec<Scored>> {
         let (t, h, b) = (self.targets, head.rows, queries.len());
         let requirements = matches!(self.rule, Rule::Requirements { .. });
@@ -529,7 +607,10 @@ impl Matcher {
         head_queries.resize(b * h, 0.0);
         head_hits.clear();
         head_hits.resize(b * h, 0.0);
+        // Per query, its cells outside the head.
+        let mut tail: Vec<Vec<Cell>> = Vec::with_capacity(b);
         for (i, query) in queries.iter().enumerate() {
+            let mut rest = Vec::new();
             for q in query.cells() {
                 if let Some(r) = head.row(q.comp) {
                     // The credit of the query cell, the same for every target (no target
@@ -537,57 +618,85 @@ impl Matcher {
                     let value = if requirements { credit(q, &Cell { level: 0, ..*q }) } else { q.value };
                     head_queries[i * h + r] = value;
                     head_hits[i * h + r] = f32::from(u8::from(value > 0.0));
+                } else if (q.comp as usize) < self.offsets.len() - 1 {
+                    rest.push(*q);
                 }
             }
+            tail.push(rest);
         }
-        let product = |queries: &[f32], matrix: &[f32], out: &mut Vec<f32>| {
-            out.resize(b * t, 0.0);
-            let a = ndarray::ArrayView2::from_shape((b, h), queries).expect("b × h values");
-            let m = ndarray::ArrayView2::from_shape((h, t), matrix).expect("h × t values");
-            let mut c = ndarray::ArrayViewMut2::from_shape((b, t), &mut out[..b * t]).expect("b × t values");
-            ndarray::linalg::general_mat_mul(1.0, &a, &m, 0.0, &mut c);
-        };
-        product(head_queries, &head.values, head_scores);
-        if requirements {
-            product(head_hits, &head.essential, head_met);
-        } else {
-            head_met.clear();
-            head_met.resize(b * t, 0.0);
+        // One row of HEAD_TILE per query (the last tile's rows are only partly used); sized
+        // once per scratch, and a product overwrites what it covers.
+        for buffer in [&mut *head_scores, &mut *head_met] {
+            if buffer.len() < b * HEAD_TILE {
+                buffer.resize(b * HEAD_TILE, 0.0);
+            }
         }
+        let a = ndarray::ArrayView2::from_shape((b, h), &head_queries[..]).expect("b × h values");
+        let hits = ndarray::ArrayView2::from_shape((b, h), &head_hits[..]).expect("b × h values");
+        let values = ndarray::ArrayView2::from_shape((h, t), &head.values[..]).expect("h × t values");
         let bounded = self.rule.bounded();
-        queries
-            .iter()
-            .zip(head_scores.chunks_exact_mut(t).zip(head_met.chunks_exact_mut(t)))
-            .map(|(query, (sums, met))| {
-                for q in query.cells().iter().filter(|q| head.row(q.comp).is_none()) {
-                    let range = self.postings(q.comp);
+        let mut tops: Vec<TopK> = (0..b).map(|_| TopK::new(k)).collect();
+        for j in 0..head.tiles {
+            let start = j * HEAD_TILE;
+            let end = (start + HEAD_TILE).min(t);
+            let w = end - start;
+            let columns = ndarray::Slice::from(start..end);
+            let mut sums = tile_rows(head_scores, b, w);
+            ndarray::linalg::general_mat_mul(1.0, &a, &values.slice_axis(ndarray::Axis(1), columns), 0.0, &mut sums);
+            if requirements {
+                let essential = ndarray::ArrayView2::from_shape((h, t), &head.essential[..]).expect("h × t values");
+                let mut met = tile_rows(head_met, b, w);
+                let essential = essential.slice_axis(ndarray::Axis(1), columns);
+                ndarray::linalg::general_mat_mul(1.0, &hits, &essential, 0.0, &mut met);
+            }
+            let rows = head_scores[..b * HEAD_TILE]
+                .chunks_exact_mut(HEAD_TILE)
+                .zip(head_met[..b * HEAD_TILE].chunks_exact_mut(HEAD_TILE));
+            for (((sums, met), top), rest) in rows.zip(tops.iter_mut()).zip(&tail) {
+                // Fixed-size rows indexed by a position masked to the tile: no bounds checks.
+                let (Ok(sums), Ok(met)) =
+                    (<&mut [f32; HEAD_TILE]>::try_from(sums), <&mut [f32; HEAD_TILE]>::try_from(met))
+                else {
+                    unreachable!("rows are HEAD_TILE long")
+                };
+                for q in rest {
+                    let range = head.tile(q.comp, j);
+                    let local = &head.local[range.clone()];
                     if requirements {
-                        for (&i, cell) in self.posting_target[range.clone()].iter().zip(&self.posting_cell[range]) {
+                        for (&i, cell) in local.iter().zip(&self.posting_cell[range]) {
                             let (add, hit) = self.rule.term(q, cell);
-                            sums[i as usize] += add;
-                            met[i as usize] += f32::from(u8::from(hit));
+                            sums[i as usize & (HEAD_TILE - 1)] += add;
+                            met[i as usize & (HEAD_TILE - 1)] += f32::from(u8::from(hit));
                         }
                     } else {
                         let value = q.value;
-                        for (&i, &w) in self.posting_target[range.clone()].iter().zip(&self.posting_value[range]) {
-                            sums[i as usize] += value * w;
+                        for (&i, &v) in local.iter().zip(&self.posting_value[range]) {
+                            sums[i as usize & (HEAD_TILE - 1)] += value * v;
                         }
                     }
                 }
-                if !requirements {
-                    return best_k(sums.iter().copied(), k);
-                }
-                let mut top = TopK::new(k);
-                for (i, (&sum, &hits)) in sums.iter().zip(met.iter()).enumerate() {
-                    // A score never exceeds its sum (see `Rule::bounded`): most targets stop here.
-                    if bounded && !(sum > 0.0 && sum >= top.floor) {
-                        continue;
+                let (sums, met) = (&sums[..w], &met[..w]);
+                if requirements {
+                    for (c, (sums, met)) in sums.chunks(SCAN_CHUNK).zip(met.chunks(SCAN_CHUNK)).enumerate() {
+                        // A score never exceeds its sum (see `Rule::bounded`): most chunks, and
+                        // most targets, stop here.
+                        if bounded && !(chunk_max(sums) >= top.floor) {
+                            continue;
+                        }
+                        for (n, (&sum, &hits)) in sums.iter().zip(met).enumerate() {
+                            if bounded && !(sum > 0.0 && sum >= top.floor) {
+                                continue;
+                            }
+                            let i = start + c * SCAN_CHUNK + n;
+                            top.offer(i as u32, self.rule.finish(sum, hits as u32, self.essentials[i]));
+                        }
                     }
-                    top.offer(i as u32, self.rule.finish(sum, hits as u32, self.essentials[i]));
+                } else {
+                    top.offer_all(sums, start);
                 }
-                top.into_sorted()
-            })
-            .collect()
+            }
+        }
+        tops.into_iter().map(TopK::into_sorted).collect()
     }
 
     /// The postings range of dense competency `comp` (empty when out of range).
@@ -722,7 +831,9 @@ impl Matcher {
                 acc[t as usize] += value * w;
             }
         }
-        best_k(acc.iter_mut().map(std::mem::take), k)
+        let top = best_k(acc, k);
+        acc.fill(0.0);
+        top
     }
 
     /// The top `k` of every query, computed on rayon's threads in chunks and handed to `sink`
@@ -732,10 +843,18 @@ impl Matcher {
     pub fn top_k_batch(&self, queries: &[Profile], k: usize, mut sink: impl FnMut(usize, Vec<Scored>)) -> Exposure {
         let mut exposure = Exposure::new(self.targets);
         const CHUNK: usize = 4_096;
+        // One scratch per worker thread for the whole batch (a fresh one per rayon job would
+        // be zeroed again each time).
+        let scratches: Vec<std::sync::Mutex<Scratch>> =
+            (0..rayon::current_num_threads().max(1)).map(|_| std::sync::Mutex::new(Scratch::default())).collect();
         for (chunk_index, chunk) in queries.chunks(CHUNK).enumerate() {
             let results: Vec<Vec<Scored>> = chunk
                 .par_chunks(BLOCK)
-                .map_init(|| self.scratch(), |scratch, block| self.top_k_block(block, k, scratch))
+                .map(|block| {
+                    let slot = rayon::current_thread_index().unwrap_or(0) % scratches.len();
+                    let mut scratch = scratches[slot].lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    self.top_k_block(block, k, &mut scratch)
+                })
                 .flatten_iter()
                 .collect();
             for (i, top) in results.into_iter().enumerate() {
