@@ -338,6 +338,8 @@ struct DenseHead {
     tile_starts: Vec<u32>,
     /// Per posting: its target's position within its tile.
     local: Vec<u16>,
+    /// Per target: its essential requirements, as f32 (for [`Rule::Requirements`]).
+    essentials: Vec<f32>,
 }
 
 /// Cost of one scattered posting add, in multiply-adds of a matrix product (measured on the
@@ -413,7 +415,8 @@ impl DenseHead {
             tile_starts.push(offsets[c + 1]);
         }
         let local = postings.iter().map(|&i| (i as usize % HEAD_TILE) as u16).collect();
-        Some(Self { row, rows, values, essential, tiles, tile_starts, local })
+        let essentials = targets.iter().map(|p| p.essentials() as f32).collect();
+        Some(Self { row, rows, values, essential, tiles, tile_starts, local, essentials })
     }
 
     /// The postings of `comp` in tile `j`.
@@ -634,7 +637,6 @@ impl Matcher {
         let a = ndarray::ArrayView2::from_shape((b, h), &head_queries[..]).expect("b × h values");
         let hits = ndarray::ArrayView2::from_shape((b, h), &head_hits[..]).expect("b × h values");
         let values = ndarray::ArrayView2::from_shape((h, t), &head.values[..]).expect("h × t values");
-        let bounded = self.rule.bounded();
         let mut tops: Vec<TopK> = (0..b).map(|_| TopK::new(k)).collect();
         for j in 0..head.tiles {
             let start = j * HEAD_TILE;
@@ -662,7 +664,17 @@ impl Matcher {
                 for q in rest {
                     let range = head.tile(q.comp, j);
                     let local = &head.local[range.clone()];
-                    if requirements {
+                    if requirements && (q.level == 0 || !self.levelled[q.comp as usize]) {
+                        // No level can change the credit: it is the ability, the same for
+                        // every target.
+                        let c = credit(q, &Cell { level: 0, ..*q });
+                        let hit = u8::from(c > 0.0);
+                        let cells = self.posting_value[range.clone()].iter().zip(&self.posting_essential[range]);
+                        for (&i, (&v, &e)) in local.iter().zip(cells) {
+                            sums[i as usize & (HEAD_TILE - 1)] += v * c;
+                            met[i as usize & (HEAD_TILE - 1)] += f32::from(e & hit);
+                        }
+                    } else if requirements {
                         for (&i, cell) in local.iter().zip(&self.posting_cell[range]) {
                             let (add, hit) = self.rule.term(q, cell);
                             sums[i as usize & (HEAD_TILE - 1)] += add;
@@ -675,25 +687,17 @@ impl Matcher {
                         }
                     }
                 }
-                let (sums, met) = (&sums[..w], &met[..w]);
-                if requirements {
-                    for (c, (sums, met)) in sums.chunks(SCAN_CHUNK).zip(met.chunks(SCAN_CHUNK)).enumerate() {
-                        // A score never exceeds its sum (see `Rule::bounded`): most chunks, and
-                        // most targets, stop here.
-                        if bounded && !(chunk_max(sums) >= top.floor) {
-                            continue;
-                        }
-                        for (n, (&sum, &hits)) in sums.iter().zip(met).enumerate() {
-                            if bounded && !(sum > 0.0 && sum >= top.floor) {
-                                continue;
-                            }
-                            let i = start + c * SCAN_CHUNK + n;
-                            top.offer(i as u32, self.rule.finish(sum, hits as u32, self.essentials[i]));
-                        }
+                if let Rule::Requirements { penalty } = self.rule {
+                    // `Rule::finish` over the row, in place, in a loop that vectorises: the
+                    // same arithmetic (counts are whole numbers, exact in f32).
+                    let essentials = &head.essentials[start..end];
+                    // With no essentials `e.max(1.0)` leaves nothing missing and the sum × 1.
+                    for ((sum, &hits), &e) in sums[..w].iter_mut().zip(&met[..w]).zip(essentials) {
+                        let missing = (e - if hits < e { hits } else { e }) / e.max(1.0);
+                        *sum *= 1.0 - penalty * missing;
                     }
-                } else {
-                    top.offer_all(sums, start);
                 }
+                top.offer_all(&sums[..w], start);
             }
         }
         tops.into_iter().map(TopK::into_sorted).collect()
