@@ -585,7 +585,11 @@ impl Matcher {
         if let Some(head) = &self.head
             && queries.len() >= HEAD_MIN_QUERIES
         {
-            return self.top_k_head(head, queries, k, scratch);
+            // One copy of the loop per rule, with the other rule's branches compiled out.
+            return match self.rule {
+                Rule::Requirements { .. } => self.top_k_head::<true>(head, queries, k, scratch),
+                _ => self.top_k_head::<false>(head, queries, k, scratch),
+            };
         }
         let full: Vec<&Profile> = queries.iter().filter(|q| self.tiled_scan_pays(q)).collect();
         let mut full = self.top_k_full(&full, k, scratch).into_iter();
@@ -602,9 +606,15 @@ impl Matcher {
     /// competencies' postings in the tile added into its row (postings are sorted by target,
     /// so each query keeps a cursor per competency), then a scan of the row into the query's
     /// best `k`. O(queries · (head · targets + other postings)).
-    fn top_k_head(&self, head: &DenseHead, queries: &[Profile], k: usize, scratch: &mut Scratch) -> Vec<Vec<Scored>> {
+    fn top_k_head<const REQUIREMENTS: bool>(
+        &self,
+        head: &DenseHead,
+        queries: &[Profile],
+        k: usize,
+        scratch: &mut Scratch,
+    ) -> Vec<Vec<Scored>> {
         let (t, h, b) = (self.targets, head.rows, queries.len());
-        let requirements = matches!(self.rule, Rule::Requirements { .. });
+        let requirements = REQUIREMENTS;
         let Scratch { head_queries, head_hits, head_scores, head_met, .. } = scratch;
         head_queries.clear();
         head_queries.resize(b * h, 0.0);
