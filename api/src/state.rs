@@ -181,30 +181,37 @@ pub fn open_learners(data: &Path, config: RecommendConfig) -> anyhow::Result<Lea
 /// Opens the learner store of a data directory as a server with a pseudonymisation secret
 /// does: learners stored under their raw ids (by a version that did not pseudonymise, or a
 /// server run without the secret) are first moved to their pseudonyms, and the file is
-/// rewritten so the raw ids are gone from it. Says on standard error how many moved.
+/// rewritten so the raw ids are gone from it. Says on standard error how many moved. Once a
+/// pass has left only pseudonyms, `DATA/learners.pseudonymised` records it and later opens
+/// skip the pass (it walks every learner id).
 pub fn open_private_learners(
     data: &Path,
     config: RecommendConfig,
     secret: &crate::privacy::LearnerSecret,
 ) -> anyhow::Result<Learners> {
     use anyhow::Context;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let learners = open_learners(data, config)?;
-    let moved = std::sync::atomic::AtomicUsize::new(0);
-    let moved = Arc::new(moved);
+    let done = data.join("learners.pseudonymised");
+    if done.exists() {
+        return Ok(learners);
+    }
+    let moved = Arc::new(AtomicUsize::new(0));
     let counter = moved.clone();
     let secret = secret.clone();
     learners
         .rename_stored(Box::new(move |id| {
             (!crate::privacy::is_pseudonym(id)).then(|| {
-                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                counter.fetch_add(1, Ordering::Relaxed);
                 secret.pseudonym(id)
             })
         }))
         .with_context(|| format!("cannot pseudonymise the learners stored in {}", data.display()))?;
-    let moved = moved.load(std::sync::atomic::Ordering::Relaxed);
+    let moved = moved.load(Ordering::Relaxed);
     if moved > 0 {
         eprintln!("tupu: {moved} learners stored under raw ids now use their pseudonyms");
     }
+    std::fs::write(&done, b"").with_context(|| format!("cannot write {}", done.display()))?;
     Ok(learners)
 }
 

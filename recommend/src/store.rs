@@ -562,7 +562,7 @@ impl Writer {
                 (Replay::Erase(job.learner), result)
             }
             Task::Rename(map) => {
-                let result = rename_durably(&self.db, &mut self.wal, &*map);
+                let result = change_durably(&self.db, &mut self.wal, &mut |_| {}, |tx| rename_rows(tx, &*map));
                 (Replay::Rename(map), result)
             }
             Task::Write(_) => unreachable!("writes are committed in batches"),
@@ -731,36 +731,41 @@ enum EraseStep {
     Erased,
 }
 
-/// Erases a learner so that no crash can bring it back: first a checkpoint (the store file
-/// takes every logged write, then the log is overwritten and emptied), then the erasure in a
-/// synced transaction. A crash before the erasure commits leaves the learner whole (the
-/// erasure was not acknowledged); after it, the log holds nothing older to replay over it.
+/// Erases a learner so that no crash can bring it back (see [`change_durably`]). A crash
+/// before the erasure commits leaves the learner whole (the erasure was not acknowledged);
+/// after it, the log holds nothing older to replay over it.
 fn erase_durably(
     db: &Database,
     wal: &mut Wal,
     learner: &str,
     step: &mut dyn FnMut(EraseStep),
 ) -> Result<bool, LearnerStoreError> {
+    change_durably(db, wal, step, |tx| erase_rows(tx, learner))
+}
+
+/// Deletes or moves rows so that neither the log nor a replay can bring them back: first a
+/// checkpoint (the store file takes every logged write, then the log is overwritten and
+/// emptied), then `change` in a synced transaction, which also marks the file for a rewrite
+/// when `change` says it changed anything.
+fn change_durably(
+    db: &Database,
+    wal: &mut Wal,
+    step: &mut dyn FnMut(EraseStep),
+    change: impl FnOnce(&redb::WriteTransaction) -> Result<bool, redb::Error>,
+) -> Result<bool, LearnerStoreError> {
     let tx = db.begin_write().map_err(storage)?;
     tx.commit().map_err(storage)?;
     step(EraseStep::Checkpointed);
     wal.shred().map_err(storage)?;
     step(EraseStep::LogEmptied);
-    let found = erase(db, learner)?;
-    step(EraseStep::Erased);
-    Ok(found)
-}
-
-/// Erases a learner in a synced transaction (which also syncs every write before it), marking
-/// the file for a rewrite when there was anything.
-fn erase(db: &Database, learner: &str) -> Result<bool, LearnerStoreError> {
     let tx = db.begin_write().map_err(storage)?;
-    let found = erase_rows(&tx, learner).map_err(storage)?;
-    if found {
+    let changed = change(&tx).map_err(storage)?;
+    if changed {
         mark_scrub(&tx).map_err(storage)?;
     }
     tx.commit().map_err(storage)?;
-    Ok(found)
+    step(EraseStep::Erased);
+    Ok(changed)
 }
 
 /// Deletes a learner's rows in a write transaction; returns whether there were any.
@@ -777,25 +782,6 @@ fn erase_rows(tx: &redb::WriteTransaction, learner: &str) -> Result<bool, redb::
         false
     })?;
     Ok(found)
-}
-
-/// Renames learners as [`LearnerStore::rename`] describes, after a checkpoint that
-/// overwrites the log (which holds the old ids), in a synced transaction marked for a rewrite.
-fn rename_durably(
-    db: &Database,
-    wal: &mut Wal,
-    map: &dyn Fn(&str) -> Option<String>,
-) -> Result<bool, LearnerStoreError> {
-    let tx = db.begin_write().map_err(storage)?;
-    tx.commit().map_err(storage)?;
-    wal.shred().map_err(storage)?;
-    let tx = db.begin_write().map_err(storage)?;
-    let moved = rename_rows(&tx, map).map_err(storage)?;
-    if moved {
-        mark_scrub(&tx).map_err(storage)?;
-    }
-    tx.commit().map_err(storage)?;
-    Ok(moved)
 }
 
 /// Moves every learner that `map` renames, in a write transaction; returns whether any moved.

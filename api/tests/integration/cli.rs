@@ -178,7 +178,8 @@ fn learners_stored_under_raw_ids_move_to_their_pseudonyms() {
     let count = m["nodes"].as_array().unwrap().iter().find(|n| n["id"] == "kp.na.10以内数的认识.count").unwrap();
     assert_eq!(count["attempts"], 1, "{count}");
     assert!(!holds("wang-fang-2013"), "the raw id is still in the store file");
-    // Once moved, nothing moves again.
+    // Once moved, nothing moves again, and later opens skip the pass.
+    assert!(data.join("learners.pseudonymised").exists());
     let o = tupu(&data, &["learner", "mastery", "wang-fang-2013"]);
     assert!(!stderr(&o).contains("raw ids"), "{}", stderr(&o));
 }

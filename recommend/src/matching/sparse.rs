@@ -338,8 +338,6 @@ struct DenseHead {
     tile_starts: Vec<u32>,
     /// Per posting: its target's position within its tile.
     local: Vec<u16>,
-    /// Per target: its essential requirements, as f32 (for [`Rule::Requirements`]).
-    essentials: Vec<f32>,
 }
 
 /// Cost of one scattered posting add, in multiply-adds of a matrix product (from profiles of
@@ -416,8 +414,7 @@ impl DenseHead {
             tile_starts.push(offsets[c + 1]);
         }
         let local = postings.iter().map(|&i| (i as usize % HEAD_TILE) as u16).collect();
-        let essentials = targets.iter().map(|p| p.essentials() as f32).collect();
-        Some(Self { row, rows, values, essential, tiles, tile_starts, local, essentials })
+        Some(Self { row, rows, values, essential, tiles, tile_starts, local })
     }
 
     /// The postings of `comp` in tile `j`.
@@ -604,9 +601,8 @@ impl Matcher {
     /// [`HEAD_TILE`] targets at a time: the head's part of the tile's sums (and, under the
     /// requirements rule, of its counts of essentials met) from matrix products into a
     /// queries × tile block that stays in the second-level cache, then each query's other
-    /// competencies' postings in the tile added into its row (postings are sorted by target,
-    /// so each query keeps a cursor per competency), then a scan of the row into the query's
-    /// best `k`. O(queries · (head · targets + other postings)).
+    /// competencies' postings in the tile (grouped by tile when the head was built) added into
+    /// its row, then a scan of the row into the query's best `k`. O(queries · (head · targets + other postings)).
     fn top_k_head<const REQUIREMENTS: bool>(
         &self,
         head: &DenseHead,
@@ -615,7 +611,6 @@ impl Matcher {
         scratch: &mut Scratch,
     ) -> Vec<Vec<Scored>> {
         let (t, h, b) = (self.targets, head.rows, queries.len());
-        let requirements = REQUIREMENTS;
         let Scratch { head_queries, head_hits, head_scores, head_met, .. } = scratch;
         head_queries.clear();
         head_queries.resize(b * h, 0.0);
@@ -629,7 +624,7 @@ impl Matcher {
                 if let Some(r) = head.row(q.comp) {
                     // The credit of the query cell, the same for every target (no target
                     // gives a head competency a level).
-                    let value = if requirements { credit(q, &Cell { level: 0, ..*q }) } else { q.value };
+                    let value = if REQUIREMENTS { credit(q, &Cell { level: 0, ..*q }) } else { q.value };
                     head_queries[i * h + r] = value;
                     head_hits[i * h + r] = f32::from(u8::from(value > 0.0));
                 } else if (q.comp as usize) < self.offsets.len() - 1 {
@@ -656,7 +651,7 @@ impl Matcher {
             let columns = ndarray::Slice::from(start..end);
             let mut sums = tile_rows(head_scores, b, w);
             ndarray::linalg::general_mat_mul(1.0, &a, &values.slice_axis(ndarray::Axis(1), columns), 0.0, &mut sums);
-            if requirements {
+            if REQUIREMENTS {
                 let essential = ndarray::ArrayView2::from_shape((h, t), &head.essential[..]).expect("h × t values");
                 let mut met = tile_rows(head_met, b, w);
                 let essential = essential.slice_axis(ndarray::Axis(1), columns);
@@ -675,7 +670,7 @@ impl Matcher {
                 for q in rest {
                     let range = head.tile(q.comp, j);
                     let local = &head.local[range.clone()];
-                    if requirements && (q.level == 0 || !self.levelled[q.comp as usize]) {
+                    if REQUIREMENTS && (q.level == 0 || !self.levelled[q.comp as usize]) {
                         // No level can change the credit: it is the ability, the same for
                         // every target.
                         let c = credit(q, &Cell { level: 0, ..*q });
@@ -685,7 +680,7 @@ impl Matcher {
                             sums[i as usize & (HEAD_TILE - 1)] += v * c;
                             met[i as usize & (HEAD_TILE - 1)] += f32::from(e & hit);
                         }
-                    } else if requirements {
+                    } else if REQUIREMENTS {
                         for (&i, cell) in local.iter().zip(&self.posting_cell[range]) {
                             let (add, hit) = self.rule.term(q, cell);
                             sums[i as usize & (HEAD_TILE - 1)] += add;
@@ -701,9 +696,10 @@ impl Matcher {
                 if let Rule::Requirements { penalty } = self.rule {
                     // `Rule::finish` over the row, in place, in a loop that vectorises: the
                     // same arithmetic (counts are whole numbers, exact in f32).
-                    let essentials = &head.essentials[start..end];
                     // With no essentials `e.max(1.0)` leaves nothing missing and the sum × 1.
+                    let essentials = &self.essentials[start..end];
                     for ((sum, &hits), &e) in sums[..w].iter_mut().zip(&met[..w]).zip(essentials) {
+                        let e = e as f32;
                         let missing = (e - if hits < e { hits } else { e }) / e.max(1.0);
                         *sum *= 1.0 - penalty * missing;
                     }
