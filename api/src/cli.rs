@@ -175,6 +175,9 @@ enum Command {
         /// Textbook BKT: no forgetting.
         #[arg(long)]
         no_forget: bool,
+        /// Fit no weight for the learner's ability (answers are predicted by BKT alone).
+        #[arg(long)]
+        no_ability: bool,
         /// Fit and report, store nothing (unknown nodes are reported, not refused).
         #[arg(long)]
         dry_run: bool,
@@ -508,6 +511,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             max_iterations,
             prior_strength,
             no_forget,
+            no_ability,
             dry_run,
             graph,
         } => {
@@ -518,6 +522,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
                 max_iter: max_iterations,
                 tol: tolerance,
                 forget: !no_forget,
+                ability: !no_ability,
                 prior_strength,
                 min_observations,
                 ..tupu_recommend::FitConfig::default()
@@ -1018,6 +1023,12 @@ fn fit_bkt(
         )?;
     }
     let capped = outcome.nodes.iter().filter(|n| n.status == tupu_recommend::FitStatus::Capped).count();
+    if let Some(a) = outcome.ability {
+        eprintln!(
+            "learner ability weight {:.4} over {} answer(s) in {} Newton step(s): log-likelihood {:.2} without it, {:.2} with it",
+            a.weight, a.answers, a.iterations, a.log_likelihood_without, a.log_likelihood
+        );
+    }
     eprintln!(
         "fitted {} node(s) in {:.2} s ({capped} stopped at the iteration cap), {} kept their defaults; {}",
         outcome.fitted,

@@ -1,7 +1,7 @@
 //! Fitting BKT parameters and storing them in the graph, for `tupu fit-bkt` and
 //! `POST /api/v1/admin/fit-bkt` alike: the log is checked against the graph before any
 //! fitting, every node gets a report line, and the fitted parameters of all nodes with enough
-//! data replace earlier fits in one commit (a running server swaps its snapshot and serves
+//! data, with the weight of the learner's ability, replace earlier fits in one commit (a running server swaps its snapshot and serves
 //! them from the next request on).
 
 use oxigraph::model::vocab::xsd;
@@ -45,6 +45,9 @@ pub struct FitOutcome {
     pub version: Option<u64>,
     /// The named graph written.
     pub graph: String,
+    /// The fitted weight of the learner's ability, stored on every fitted node
+    /// (`tupu:bktAbility`); absent when not fitted.
+    pub ability: Option<tupu_recommend::AbilityFit>,
 }
 
 /// Why a fit was refused or failed.
@@ -120,12 +123,14 @@ pub fn fit_into_graph(
             e.node = snapshot.iri(*node).to_owned();
         }
     }
-    let fits = tupu_recommend::fit_events(log, config);
+    let model = tupu_recommend::fit_model(log, config);
+    let fits = &model.nodes;
+    let ability = model.ability.map(|a| a.weight);
     let g = GraphName::NamedNode(target.clone());
     let mut change = ChangeSet::new().with_message("fit BKT parameters");
     let mut nodes = Vec::with_capacity(fits.len());
     let (mut fitted, mut kept) = (0, 0);
-    for (key, fit) in &fits {
+    for (key, fit) in fits {
         let node = snapshot.node_by_iri(key);
         let enough = fit.status != FitStatus::TooLittleData;
         let kept_defaults = match (node, enough) {
@@ -151,7 +156,8 @@ pub fn fit_into_graph(
         };
         fitted += 1;
         let subject = NamedNode::new(snapshot.iri(node)).map_err(|e| FitError::Iri(e.to_string()))?;
-        let predicates = [tupu::BKT_PRIOR, tupu::BKT_LEARN, tupu::BKT_SLIP, tupu::BKT_GUESS, tupu::BKT_FORGET];
+        let predicates =
+            [tupu::BKT_PRIOR, tupu::BKT_LEARN, tupu::BKT_SLIP, tupu::BKT_GUESS, tupu::BKT_FORGET, tupu::BKT_ABILITY];
         for p in predicates {
             for old in store.store().quads_for_pattern(
                 Some(subject.as_ref().into()),
@@ -164,11 +170,20 @@ pub fn fit_into_graph(
         }
         let value = |x: f32| Literal::new_typed_literal(format!("{:.6}", f64::from(x)), xsd::DOUBLE);
         let params = fit.params;
-        for (p, x) in predicates.into_iter().zip([params.prior, params.learn, params.slip, params.guess, params.forget])
-        {
-            change.added.push(Quad::new(subject.clone(), p, value(x), g.clone()));
+        let values = [params.prior, params.learn, params.slip, params.guess, params.forget];
+        for (p, x) in predicates.into_iter().zip(values.into_iter().map(Some).chain([ability])) {
+            if let Some(x) = x {
+                change.added.push(Quad::new(subject.clone(), p, value(x), g.clone()));
+            }
         }
     }
     let version = if dry_run || fitted == 0 { None } else { Some(store.commit(change)?.version) };
-    Ok(FitOutcome { nodes, fitted, kept_defaults: kept, version, graph: target.as_str().to_owned() })
+    Ok(FitOutcome {
+        nodes,
+        fitted,
+        kept_defaults: kept,
+        version,
+        graph: target.as_str().to_owned(),
+        ability: model.ability,
+    })
 }

@@ -108,10 +108,11 @@ fn bkt(c: &mut Criterion) {
     group.finish();
 }
 
-/// Fitting BKT with forgetting: on the ASSISTments 2009 training answers when `TUPU_DATASETS`
+/// Fitting the learner model (BKT with forgetting, then the ability weight; and textbook BKT):
+/// on the ASSISTments 2009 training answers when `TUPU_DATASETS`
 /// names the datasets folder, else on 407,967 sampled answers over 123 nodes.
 fn fit(c: &mut Criterion) {
-    use tupu_recommend::{FitConfig, FitEvent, fit_events, read_events, sample_sequences};
+    use tupu_recommend::{FitConfig, FitEvent, fit_model, read_events, sample_sequences};
     let events: Vec<FitEvent> = match std::env::var_os("TUPU_DATASETS") {
         Some(dir) => {
             let path = std::path::Path::new(&dir).join("assistments-2009-train/train.jsonl.gz");
@@ -135,8 +136,13 @@ fn fit(c: &mut Criterion) {
     let mut group = c.benchmark_group("fit_bkt");
     group.sample_size(10);
     group.throughput(Throughput::Elements(events.len() as u64));
-    for (name, config) in [("with_forgetting", FitConfig::default()), ("textbook", FitConfig::textbook())] {
-        group.bench_function(name, |b| b.iter(|| black_box(fit_events(events.clone(), &config))));
+    let forgetting_only = FitConfig { ability: false, ..FitConfig::default() };
+    for (name, config) in [
+        ("with_forgetting_and_ability", FitConfig::default()),
+        ("with_forgetting", forgetting_only),
+        ("textbook", FitConfig::textbook()),
+    ] {
+        group.bench_function(name, |b| b.iter(|| black_box(fit_model(events.clone(), &config))));
     }
     group.finish();
 }

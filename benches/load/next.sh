@@ -6,17 +6,8 @@
 #
 # Build the binary first with the workspace's test build (same features as the tests):
 #   cargo test --release --workspace --no-run
-set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-bin="${1:-${CARGO_TARGET_DIR:-$HOME/.cache/tupu/target}/release/tupu}"
-duration="${2:-30s}"
 addr=127.0.0.1:7979
-data="$(mktemp -d)"
-trap 'kill $server 2>/dev/null || true; rm -rf "$data"' EXIT
-
-"$bin" --data "$data" serve --addr "$addr" >/dev/null 2>&1 &
-server=$!
-for _ in $(seq 1 100); do curl -sf "http://$addr/health" >/dev/null && break; sleep 0.2; done
+source "$(dirname "$0")/serve.sh"
 
 # Knowledge points in teaching order, then learner i has mastered the first (i mod 400) of them.
 kps=$(curl -sf "http://$addr/sparql" -H 'accept: text/csv' --data-urlencode \

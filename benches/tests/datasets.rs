@@ -414,8 +414,7 @@ mod learner_model {
 
     use tupu_graph::{NodeId, NodeKind, Snapshot, SnapshotBuilder};
     use tupu_recommend::{
-        BktFit, FitConfig, FitEvent, FitStatus, LearnerState, ModelOptions, Observation, fit_sequences, read_events,
-        sequences_by_node,
+        BktFit, FitConfig, FitEvent, FitStatus, LearnerState, ModelFit, Observation, fit_model, read_events,
     };
 
     /// Folds of the cross-validation, split by learner.
@@ -479,15 +478,21 @@ mod learner_model {
         assert!((m.rmse - rmse).abs() < 1e-6);
     }
 
-    /// A graph with one knowledge point per skill, carrying the fitted parameters of the
-    /// skills that had enough answers (the others keep the defaults, as served).
-    fn graph(fits: &BTreeMap<String, BktFit>, skills: &[String]) -> (Snapshot, BTreeMap<String, NodeId>) {
+    /// A graph with one knowledge point per skill, carrying the fitted parameters (and the
+    /// ability weight, if one is given) of the skills that had enough answers (the others keep
+    /// the defaults, as served).
+    fn graph(
+        fits: &BTreeMap<String, BktFit>,
+        ability: Option<f32>,
+        skills: &[String],
+    ) -> (Snapshot, BTreeMap<String, NodeId>) {
         let mut b = SnapshotBuilder::new();
         let mut ids = BTreeMap::new();
         for skill in skills {
             let node = b.node(&format!("https://example.org/assistments/skill/{skill}"), NodeKind::KnowledgePoint);
             if let Some(fit) = fits.get(skill).filter(|f| f.status != FitStatus::TooLittleData) {
                 b.attrs_mut(node).bkt = Some(fit.params);
+                b.attrs_mut(node).bkt_ability = ability;
             }
             ids.insert(skill.clone(), node);
         }
@@ -500,16 +505,15 @@ mod learner_model {
         snapshot: &Snapshot,
         ids: &BTreeMap<String, NodeId>,
         learners: &BTreeMap<&str, Vec<&FitEvent>>,
-        options: &ModelOptions,
     ) -> Vec<(f32, bool)> {
         let mut out = Vec::new();
         for answers in learners.values() {
             let mut state = LearnerState::default();
             for (t, e) in answers.iter().enumerate() {
                 let node = ids[&e.node];
-                out.push((state.predict_with(snapshot, node, options), e.correct));
+                out.push((state.predict(snapshot, node), e.correct));
                 let score = if e.correct { 1.0 } else { 0.0 };
-                state.observe_with(snapshot, Observation { node, score, time: t as i64 }, options);
+                state.observe(snapshot, Observation { node, score, time: t as i64 });
             }
         }
         out
@@ -521,16 +525,16 @@ mod learner_model {
         let mut skills: Vec<String> = events.iter().map(|e| e.node.clone()).collect();
         skills.sort();
         skills.dedup();
-        let plain = ModelOptions { ability_weight: 0.0 };
-        let served = ModelOptions::default();
         let ml_forget = FitConfig { forget: true, ..FitConfig::textbook() };
-        let models: [(&str, FitConfig, ModelOptions); 3] = [
-            ("textbook BKT (ML, no forgetting)", FitConfig::textbook(), plain),
-            ("+ forgetting (ML)", ml_forget, plain),
-            ("+ priors pooled toward the global fit (served)", FitConfig::default(), served),
+        let names = [
+            "textbook BKT (ML, no forgetting)",
+            "+ forgetting (ML)",
+            "+ priors pooled toward the global fit",
+            "+ learner ability (served)",
         ];
-        let mut results: Vec<Vec<(f32, bool)>> = vec![Vec::new(); models.len()];
-        let mut ability_sweep: BTreeMap<u32, Vec<(f32, bool)>> = BTreeMap::new();
+        // Predictions of each model, per fold.
+        let mut results: Vec<Vec<Vec<(f32, bool)>>> = vec![Vec::new(); names.len()];
+        let mut weights = Vec::new();
         let started = Instant::now();
         for k in 0..FOLDS {
             let train: Vec<FitEvent> = events.iter().filter(|e| fold(&e.learner) != k).cloned().collect();
@@ -538,46 +542,34 @@ mod learner_model {
             for e in events.iter().filter(|e| fold(&e.learner) == k) {
                 held_out.entry(e.learner.as_str()).or_default().push(e);
             }
-            let grouped = sequences_by_node(train);
-            let mut fitted: Vec<(FitConfig, BTreeMap<String, BktFit>)> = Vec::new();
-            for (i, (_, config, options)) in models.iter().enumerate() {
-                let fits = match fitted.iter().find(|(c, _)| c == config) {
-                    Some((_, fits)) => fits.clone(),
-                    None => {
-                        let fits = fit_sequences(grouped.clone(), config);
-                        fitted.push((*config, fits.clone()));
-                        fits
-                    }
-                };
-                let (snapshot, ids) = graph(&fits, &skills);
-                results[i].extend(replay(&snapshot, &ids, &held_out, options));
-                if i + 1 == models.len() {
-                    for w in [3u32, 10, 25] {
-                        let options = ModelOptions { ability_weight: w as f32 };
-                        ability_sweep.entry(w).or_default().extend(replay(&snapshot, &ids, &held_out, &options));
-                    }
-                }
+            let textbook = fit_model(train.clone(), &FitConfig::textbook());
+            let forget = fit_model(train.clone(), &ml_forget);
+            let served: ModelFit = fit_model(train, &FitConfig::default());
+            let ability = served.ability.expect("the served fit has an ability weight");
+            assert!(ability.log_likelihood > ability.log_likelihood_without, "{ability:?}");
+            weights.push(ability.weight);
+            let graphs = [
+                graph(&textbook.nodes, None, &skills),
+                graph(&forget.nodes, None, &skills),
+                graph(&served.nodes, None, &skills),
+                graph(&served.nodes, Some(ability.weight), &skills),
+            ];
+            for (i, (snapshot, ids)) in graphs.iter().enumerate() {
+                results[i].push(replay(snapshot, ids, &held_out));
             }
         }
         println!("\n== ASSISTments 2009 skill builder, training learners: {FOLDS}-fold cross-validation by learner");
         println!(
-            "   next-response prediction through LearnerState::predict/observe ({:.0} s)",
+            "   next-response prediction through LearnerState::predict/observe ({:.0} s); ability weights {weights:?}",
             started.elapsed().as_secs_f64()
         );
-        println!("{:<42} {:>7} {:>7} {:>8}", "model", "AUC", "RMSE", "log-loss");
-        let table: Vec<Metrics> = results.into_iter().map(metrics).collect();
-        for ((name, _, _), m) in models.iter().zip(&table) {
-            println!("{name:<42} {:>7.4} {:>7.4} {:>8.4}", m.auc, m.rmse, m.log_loss);
-        }
-        for (w, predictions) in ability_sweep {
-            let m = metrics(predictions);
-            println!(
-                "{:<42} {:>7.4} {:>7.4} {:>8.4}",
-                format!("  + learner ability, weight {w}"),
-                m.auc,
-                m.rmse,
-                m.log_loss
-            );
+        println!("{:<40} {:>7} {:>7} {:>8}   AUC of folds 0..{FOLDS}", "model", "AUC", "RMSE", "log-loss");
+        let mut table = Vec::new();
+        for (name, folds) in names.iter().zip(&results) {
+            let per_fold: Vec<String> = folds.iter().map(|f| format!("{:.4}", metrics(f.clone()).auc)).collect();
+            let m = metrics(folds.concat());
+            println!("{name:<40} {:>7.4} {:>7.4} {:>8.4}   {}", m.auc, m.rmse, m.log_loss, per_fold.join(" "));
+            table.push(m);
         }
         let (textbook, served) = (table[0], table[table.len() - 1]);
         assert!(served.auc > textbook.auc + 0.03, "served {served:?} against textbook {textbook:?}");
@@ -586,14 +578,26 @@ mod learner_model {
         for pair in table.windows(2) {
             assert!(pair[1].auc >= pair[0].auc - 1e-3, "{table:?}");
         }
+        // The learner's ability is kept because it wins, on every fold.
+        for (with, without) in results[3].iter().zip(&results[2]) {
+            let (with, without) = (metrics(with.clone()), metrics(without.clone()));
+            assert!(with.auc > without.auc && with.log_loss < without.log_loss, "{with:?} against {without:?}");
+        }
     }
 
     #[test]
     fn every_skill_is_reported_and_a_bad_line_stops_the_fit() {
         let events = answers();
         let started = Instant::now();
-        let fits = tupu_recommend::fit_events(events, &FitConfig::default());
-        println!("\nfit with forgetting, 407,967 answers: {:.2} s (debug build)", started.elapsed().as_secs_f64());
+        let model = fit_model(events, &FitConfig::default());
+        println!(
+            "\nfit with forgetting and ability, 407,967 answers: {:.2} s (debug build)",
+            started.elapsed().as_secs_f64()
+        );
+        let ability = model.ability.expect("an ability weight is fitted");
+        println!("learner ability: {ability:?}");
+        assert!(ability.weight > 0.0 && ability.answers > 400_000, "{ability:?}");
+        let fits = model.nodes;
         assert_eq!(fits.len(), 123, "METADATA.txt gives 123 skills");
         let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
         for fit in fits.values() {

@@ -468,7 +468,7 @@ impl Qualification {
 }
 
 /// Predicates compiled into [`NodeAttrs`].
-pub(crate) const ATTR_PREDICATES: [NamedNodeRef<'static>; 15] = [
+pub(crate) const ATTR_PREDICATES: [NamedNodeRef<'static>; 16] = [
     tupu::GRADE_LEVEL,
     tupu::SEQUENCE,
     tupu::DIFFICULTY,
@@ -484,6 +484,7 @@ pub(crate) const ATTR_PREDICATES: [NamedNodeRef<'static>; 15] = [
     tupu::BKT_SLIP,
     tupu::BKT_GUESS,
     tupu::BKT_FORGET,
+    tupu::BKT_ABILITY,
 ];
 
 /// Sets one attribute of `node` from a literal value. Text attributes are interned: many
@@ -523,6 +524,8 @@ pub(crate) fn apply_attr(b: &mut SnapshotBuilder, node: NodeId, predicate: Named
         bkt(b.attrs_mut(node)).guess = num(value).unwrap_or(f32::NAN);
     } else if predicate == tupu::BKT_FORGET {
         bkt(b.attrs_mut(node)).forget = num(value).unwrap_or(f32::NAN);
+    } else if predicate == tupu::BKT_ABILITY {
+        b.attrs_mut(node).bkt_ability = num(value).filter(|w: &f32| w.is_finite());
     }
 }
 

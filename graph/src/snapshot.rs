@@ -330,6 +330,9 @@ pub struct NodeAttrs {
     pub resource_type: Option<Sym>,
     /// Fitted BKT parameters, when some were stored.
     pub bkt: Option<BktParams>,
+    /// Fitted weight, in log-odds, of the learner's ability on answers to the node
+    /// (`tupu:bktAbility`), when one was stored.
+    pub bkt_ability: Option<f32>,
 }
 
 /// A language-tagged label.

@@ -134,6 +134,8 @@ pub mod tupu {
         BKT_GUESS = "bktGuess",
         /// BKT probability of losing mastery at each opportunity (0 when absent).
         BKT_FORGET = "bktForget",
+        /// Weight, in log-odds, of the learner's ability on the answers to a node (0 when absent).
+        BKT_ABILITY = "bktAbility",
         /// Class of graduate cohorts: how many graduated from one programme, at one
         /// institution, in one year (counts only, never a person).
         GRADUATE_COHORT = "GraduateCohort",

@@ -16,6 +16,24 @@
 //! ```
 //! A graded score `s ∈ [0, 1]` is treated as a mixture of the two observations, weighted by `s`.
 //!
+//! ## The learner's ability
+//! Learners differ beyond what they know of each point: some answer better than the model of
+//! each point expects, on every point. The served probability of a right answer adds the
+//! learner's ability `z` to BKT's prediction in log-odds, weighted by the node's fitted
+//! `tupu:bktAbility` `w` (0 where none is stored, as for default parameters):
+//!
+//! ```text
+//! z = (c − e) / (n + K)                 over the learner's n earlier answers on any node:
+//!                                       c right ones, e = Σ BKT's P(correct) for them, K = 20
+//! P(correct) = σ(logit(P(L)(1 − S) + (1 − P(L)) G) + w · z)
+//! ```
+//! `z` is the learner's surplus of right answers per answer, shrunk toward 0 by `K`
+//! pseudo-answers at the model's own expectation, so a few lucky answers move it little. Mastery
+//! `P(L)` itself is BKT's alone: ability changes what is predicted of an answer, not what the
+//! learner is believed to know, so next steps and paths rank by knowledge. `w` is fitted by
+//! [`crate::fit_model`] (a one-parameter logistic regression with BKT's log-odds as offset,
+//! on the same forward pass; see [`ability_logit`]).
+//!
 //! ## Arithmetic
 //! The served model carries a belief as a [`Belief`]: `ln P(L)` and `ln(1 − P(L))` in f64,
 //! each step computed in log space (`ln(e^a + e^b)` without overflow), so that neither end
@@ -226,6 +244,36 @@ pub fn bkt_update(p: f32, score: f32, params: &BktParams) -> f32 {
 pub fn bkt_step_logit(logit: f32, score: f32, params: &BktParams) -> f32 {
     let params = Params::from(params);
     Belief::from_logit(logit).observe(f64::from(score), &params).transition(&params).logit()
+}
+
+/// Pseudo-answers, at the model's own expectation, that shrink a learner's ability toward 0
+/// (`K` in the module documentation).
+pub const ABILITY_PSEUDO_ANSWERS: f64 = 20.0;
+
+/// A node's ability weight `w` (see the module documentation): its stored
+/// `tupu:bktAbility`, or 0.
+#[inline]
+pub fn ability_weight(attrs: &NodeAttrs) -> f64 {
+    attrs.bkt_ability.map_or(0.0, f64::from)
+}
+
+/// The learner's ability `z = (c − e) / (n + K)` from `n` answers, `c` of them right, where
+/// the model expected `e` right ones.
+#[inline]
+pub fn ability(answers: u32, right: u32, expected: f64) -> f64 {
+    (f64::from(right) - expected) / (f64::from(answers) + ABILITY_PSEUDO_ANSWERS)
+}
+
+/// BKT's probability of a right answer `p` moved by the learner's ability `z` with weight `w`:
+/// `σ(logit(p) + w · z)`, computed so that `p` at 0 or 1 stays there.
+#[inline]
+pub fn ability_logit(p: f64, w: f64, z: f64) -> f64 {
+    let shift = w * z;
+    if shift == 0.0 || p <= 0.0 || p >= 1.0 {
+        return p;
+    }
+    let l = p.ln() - (-p).ln_1p() + shift;
+    ln_sigmoid(l).exp()
 }
 
 /// Log-odds of a probability.

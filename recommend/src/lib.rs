@@ -43,20 +43,20 @@ mod service;
 mod sim;
 mod store;
 
-pub use bkt::{Belief, Params, bkt_step_logit, bkt_update, default_params, logit, p_correct, posterior, sigmoid};
+pub use bkt::{
+    ABILITY_PSEUDO_ANSWERS, Belief, Params, ability, ability_logit, ability_weight, bkt_step_logit, bkt_update,
+    default_params, logit, p_correct, posterior, sigmoid,
+};
 pub use carry::current_nodes;
 pub use evidence::{CheckedEvent, EventProblem, StoredEvent, check_events, parse_timestamp};
 pub use fit::{
-    BktFit, EventsFileError, FORGET_BOUNDS, FitConfig, FitEvent, FitStatus, GUESS_SLIP_BOUNDS, LineProblem,
-    PRIOR_LEARN_BOUNDS, bkt_log_likelihood, fit_bkt, fit_events, fit_sequences, forward_predictions, read_events,
-    sample_sequences, sequences_by_node,
+    ABILITY_PRIOR_SD, AbilityFit, BktFit, EventsFileError, FORGET_BOUNDS, FitConfig, FitEvent, FitStatus,
+    GUESS_SLIP_BOUNDS, LineProblem, ModelFit, PRIOR_LEARN_BOUNDS, bkt_log_likelihood, fit_bkt, fit_events, fit_model,
+    fit_sequences, forward_learner_predictions, forward_predictions, read_events, sample_sequences, sequences_by_node,
 };
 pub use index::{RecommendIndex, resources_for};
 pub use material::{MaterialCounts, step_materials};
-pub use model::{
-    ABILITY_KEY, ABILITY_PSEUDO_ANSWERS, ABILITY_WEIGHT, CLOSURE, DAY, LearnerState, MAX_PROPAGATION, Mastery,
-    ModelOptions, NodeMastery, Observation,
-};
+pub use model::{ABILITY_KEY, CLOSURE, DAY, LearnerState, MAX_PROPAGATION, Mastery, NodeMastery, Observation};
 pub use next::{
     CONFIRM_RIGHT, Explanation, ItemKind, ListStatus, NextRequest, PROBE_SCALE, RecommendConfig, Recommendation,
     STUCK_PENALTY, STUCK_RIGHT_SHARE, STUCK_WRONG, ScoreParts, ScoreWeights, is_confirmed, is_ready, is_stuck,

@@ -248,37 +248,11 @@ impl PartialEq for LearnerState {
     }
 }
 
-/// IRI under which a learner's stored entries hold the learner-level entry of the learner's ability
-/// (see [`ModelOptions::ability_weight`]); it names no node, so resolving a vector drops it.
+/// IRI under which a learner's stored entries hold the learner-level entry of the learner's
+/// ability (see the `bkt` module): the mean of BKT's probability of a right answer over the
+/// learner's answers (`p`), the answers (`attempts`) and the right ones (`correct`). It names
+/// no node, so resolving a vector drops it.
 pub const ABILITY_KEY: &str = "urn:tupu:learner:ability";
-
-/// Pseudo-answers, at the model's own expectation, of the ability estimate.
-pub const ABILITY_PSEUDO_ANSWERS: f32 = 5.0;
-
-/// Settings of the learner model beyond each node's BKT parameters.
-#[derive(Copy, Clone, Debug, PartialEq)]
-pub struct ModelOptions {
-    /// Weight, in log-odds, of the learner's ability on the prior of a node they hold no
-    /// belief for. The ability is `z = (c − e) / (n + k)` over the learner's first answers on
-    /// nodes: `n` of them, `c` right, `e` the right answers the model expected (the sum of its
-    /// predictions), `k` = [`ABILITY_PSEUDO_ANSWERS`]; the prior's log-odds move by `w · z`.
-    /// 0 turns it off.
-    pub ability_weight: f32,
-}
-
-impl Default for ModelOptions {
-    /// The served settings: no ability weight (see [`ABILITY_WEIGHT`]).
-    fn default() -> Self {
-        Self { ability_weight: ABILITY_WEIGHT }
-    }
-}
-
-/// The default [`ModelOptions::ability_weight`]: 0, off. Cross-validated on the ASSISTments
-/// 2009 training learners (`benches/tests/datasets.rs`), a weight of 10 raises next-response
-/// AUC from 0.815 to 0.819, but on the policy simulator (`benches/tests/evaluation.rs`) it
-/// lowers what next steps teach below the promised 1.2× of the best baseline, so it stays off
-/// until next steps are tuned with it.
-pub const ABILITY_WEIGHT: f32 = 0.0;
 
 impl LearnerState {
     /// A vector from stored entries keyed by IRI (for an IRI given twice, the last counts).
@@ -373,51 +347,30 @@ impl LearnerState {
     }
 
     /// The belief for `node`, or its prior when nothing is known.
-    pub fn get(&self, snapshot: &Snapshot, node: NodeId) -> NodeMastery {
-        self.get_with(snapshot, node, &ModelOptions::default())
-    }
-
-    /// [`LearnerState::get`] with explicit model settings.
     /// The entry of a node it replaces or matches exactly may count (see the `carry` module).
-    pub fn get_with(&self, snapshot: &Snapshot, node: NodeId, options: &ModelOptions) -> NodeMastery {
+    pub fn get(&self, snapshot: &Snapshot, node: NodeId) -> NodeMastery {
         match self.counted(snapshot, node) {
             Some((m, _)) => m,
-            None => self.prior(snapshot, node, options),
+            None => NodeMastery::belief(default_params(snapshot.attrs(node)).prior),
         }
     }
 
-    /// The belief in a node nothing is known about: its prior, moved by the learner's ability.
-    fn prior(&self, snapshot: &Snapshot, node: NodeId, options: &ModelOptions) -> NodeMastery {
-        let prior = default_params(snapshot.attrs(node)).prior;
-        let mut m = NodeMastery::belief(prior);
-        let shift = options.ability_weight * self.ability();
-        if shift != 0.0 {
-            m.set_logit(m.logit + shift);
-        }
-        m
+    /// The learner's ability `z` (see the `bkt` module): 0 without answers, positive when they
+    /// answer better than the model of each node expects.
+    pub fn ability(&self) -> f64 {
+        self.ability.map_or(0.0, |a| crate::bkt::ability(a.attempts, a.correct, f64::from(a.p) * f64::from(a.attempts)))
     }
 
-    /// The learner's ability `z` (see [`ModelOptions::ability_weight`]): 0 without first
-    /// answers, positive when they answer better than the model expects.
-    pub fn ability(&self) -> f32 {
-        self.ability.map_or(0.0, |a| {
-            let n = a.attempts as f32;
-            (a.correct as f32 - a.p * n) / (n + ABILITY_PSEUDO_ANSWERS)
-        })
-    }
-
-    /// Probability that the learner answers `node` correctly now: `P(L)(1 − S) + (1 − P(L)) G`
-    /// with the node's effective parameters, from the stored log-odds (the fitted model's
+    /// Probability that the learner answers `node` correctly now: BKT's
+    /// `P(L)(1 − S) + (1 − P(L)) G` with the node's effective parameters, from the stored
+    /// log-odds, moved by the learner's ability with the node's weight (the fitted model's
     /// forward prediction, see the `bkt` module). O(1).
     pub fn predict(&self, snapshot: &Snapshot, node: NodeId) -> f32 {
-        self.predict_with(snapshot, node, &ModelOptions::default())
-    }
-
-    /// [`LearnerState::predict`] with explicit model settings.
-    pub fn predict_with(&self, snapshot: &Snapshot, node: NodeId, options: &ModelOptions) -> f32 {
-        let params = default_params(snapshot.attrs(node));
-        let logit = self.get_with(snapshot, node, options).log_odds();
-        Belief::from_logit(logit).p_correct(&(&params).into()) as f32
+        let attrs = snapshot.attrs(node);
+        let params = default_params(attrs);
+        let logit = self.get(snapshot, node).log_odds();
+        let p = Belief::from_logit(logit).p_correct(&(&params).into());
+        crate::bkt::ability_logit(p, crate::bkt::ability_weight(attrs), self.ability()) as f32
     }
 
     /// The stored entry that counts for `node`, and the equivalent node it was carried from
@@ -452,17 +405,10 @@ impl LearnerState {
     /// O(K · degree · log(K · degree)) with K = [`MAX_PROPAGATION`], plus O(entries) when the
     /// vector is not bound to `snapshot` yet (see [`LearnerState`]).
     pub fn observe(&mut self, snapshot: &Snapshot, obs: Observation) -> Vec<NodeId> {
-        self.observe_with(snapshot, obs, &ModelOptions::default())
-    }
-
-    /// [`LearnerState::observe`] with explicit model settings.
-    pub fn observe_with(&mut self, snapshot: &Snapshot, obs: Observation, options: &ModelOptions) -> Vec<NodeId> {
         self.bind(snapshot);
         let params = default_params(snapshot.attrs(obs.node));
-        let m = self.get_with(snapshot, obs.node, options);
-        if m.attempts == 0 {
-            count_first_answer(&mut self.ability, &m, &obs, &params);
-        }
+        let m = self.get(snapshot, obs.node);
+        count_answer(&mut self.ability, &m, &obs, &params);
         let a = m.p;
         let Self { dense, walk, .. } = self;
         put(dense, snapshot, obs.node, practised(m, &obs, &params));
@@ -502,23 +448,24 @@ impl LearnerState {
     }
 }
 
-/// Counts a first answer on a node, whose belief before it is `m`, toward the learner's
-/// ability entry: the mean probability of a right answer the model gave, the answers and the
-/// right ones.
-pub(crate) fn count_first_answer(
-    ability: &mut Option<NodeMastery>,
-    m: &NodeMastery,
-    obs: &Observation,
-    params: &BktParams,
-) {
+/// Counts an answer on a node, whose belief before it is `m`, toward the learner's ability
+/// entry (see [`ABILITY_KEY`]): the mean probability of a right answer BKT gave, the answers
+/// and the right ones. The fit runs the same function ([`crate::fit_model`]).
+pub(crate) fn count_answer(ability: &mut Option<NodeMastery>, m: &NodeMastery, obs: &Observation, params: &BktParams) {
     let p = Belief::from_logit(m.log_odds()).p_correct(&params.into()) as f32;
+    count_expected(ability, p, obs.score >= 0.5);
+}
+
+/// Adds one answer, right or not, that BKT expected right with probability `p`, to an ability
+/// entry.
+pub(crate) fn count_expected(ability: &mut Option<NodeMastery>, p: f32, right: bool) {
     let entry =
         ability.get_or_insert(NodeMastery { p: 0.0, logit: 0.0, last_practised: None, attempts: 0, correct: 0 });
     // `p` holds the mean expectation, so that the entry stays a probability.
     let n = entry.attempts as f32;
     entry.p = (entry.p * n + p) / (n + 1.0);
     entry.attempts += 1;
-    entry.correct += u32::from(obs.score >= 0.5);
+    entry.correct += u32::from(right);
 }
 
 /// The observed node's entry after the observation: one step of BKT from its log-odds, one

@@ -1,7 +1,7 @@
 //! The learner model's update written plainly, as a reference for the fast
-//! [`LearnerState::observe_with`]: a map keyed by IRI strings, a lookup per read and per write,
+//! [`LearnerState::observe`]: a map keyed by IRI strings, a lookup per read and per write,
 //! a binary heap of `(strength, node)` pairs, fresh for each walk (the belief formulas are the
-//! model's own: `practised`, `linked_belief`, `count_first_answer`). A property test checks on random graphs (weights,
+//! model's own: `practised`, `linked_belief`, `count_answer`). A property test checks on random graphs (weights,
 //! replacements, exact matches, fitted and default parameters, stored entries, graded scores)
 //! that both give bit for bit the same beliefs and the same touched nodes in the same order.
 
@@ -15,8 +15,8 @@ use tupu_graph::{BktParams, MasteryLevel, NodeId, NodeKind, Relation, Snapshot, 
 
 use crate::bkt::default_params;
 use crate::model::{
-    ABILITY_KEY, ABILITY_PSEUDO_ANSWERS, CLOSURE, LearnerState, MAX_PROPAGATION, ModelOptions, NodeMastery,
-    Observation, count_first_answer, linked_belief, practised,
+    ABILITY_KEY, CLOSURE, LearnerState, MAX_PROPAGATION, NodeMastery, Observation, count_answer, linked_belief,
+    practised,
 };
 
 const EPSILON: f32 = 1e-4;
@@ -33,33 +33,17 @@ fn counted(nodes: &Nodes, snapshot: &Snapshot, node: NodeId) -> Option<NodeMaste
         .map(|(m, _)| m)
 }
 
-fn ability(nodes: &Nodes) -> f32 {
-    nodes.get(ABILITY_KEY).map_or(0.0, |a| {
-        let n = a.attempts as f32;
-        (a.correct as f32 - a.p * n) / (n + ABILITY_PSEUDO_ANSWERS)
-    })
-}
-
-fn get(nodes: &Nodes, snapshot: &Snapshot, node: NodeId, options: &ModelOptions) -> NodeMastery {
-    counted(nodes, snapshot, node).unwrap_or_else(|| {
-        let mut m = NodeMastery::belief(default_params(snapshot.attrs(node)).prior);
-        let shift = options.ability_weight * ability(nodes);
-        if shift != 0.0 {
-            m.set_logit(m.logit + shift);
-        }
-        m
-    })
+fn get(nodes: &Nodes, snapshot: &Snapshot, node: NodeId) -> NodeMastery {
+    counted(nodes, snapshot, node).unwrap_or_else(|| NodeMastery::belief(default_params(snapshot.attrs(node)).prior))
 }
 
 /// The update as first written: BKT on the observed node, then a best-first walk.
-fn observe(nodes: &mut Nodes, snapshot: &Snapshot, obs: Observation, options: &ModelOptions) -> Vec<NodeId> {
+fn observe(nodes: &mut Nodes, snapshot: &Snapshot, obs: Observation) -> Vec<NodeId> {
     let params = default_params(snapshot.attrs(obs.node));
-    let m = get(nodes, snapshot, obs.node, options);
-    if m.attempts == 0 {
-        let mut ability = nodes.get(ABILITY_KEY).copied();
-        count_first_answer(&mut ability, &m, &obs, &params);
-        nodes.insert(Arc::from(ABILITY_KEY), ability.expect("counted"));
-    }
+    let m = get(nodes, snapshot, obs.node);
+    let mut ability = nodes.get(ABILITY_KEY).copied();
+    count_answer(&mut ability, &m, &obs, &params);
+    nodes.insert(Arc::from(ABILITY_KEY), ability.expect("counted"));
     let a = m.p;
     nodes.insert(snapshot.iri_arc(obs.node).clone(), practised(m, &obs, &params));
     let mut touched = vec![obs.node];
@@ -116,6 +100,7 @@ fn bits(entries: impl Iterator<Item = (String, NodeMastery)>) -> Vec<(String, u3
 /// A random DAG of `n` points with edge weights (some 0, many 1, so that strengths tie), a
 /// few replacements and exact matches, some fitted parameters (with forgetting), stored
 /// entries (some under IRIs the graph no longer has, some from before log-odds were kept),
+/// an ability weight on the fitted nodes (0 or 10),
 /// and a stream of observations with graded scores.
 #[allow(clippy::type_complexity)]
 fn case() -> impl Strategy<Value = (Snapshot, Vec<(String, NodeMastery)>, Vec<(usize, f32, i64)>, f32)> {
@@ -147,7 +132,10 @@ fn case() -> impl Strategy<Value = (Snapshot, Vec<(String, NodeMastery)>, Vec<(u
                         0 => a.mastery_level = Some(MasteryLevel::Know),
                         1 => a.mastery_level = Some(MasteryLevel::Apply),
                         2 => a.difficulty = Some(difficulty),
-                        3 => a.bkt = Some(BktParams { prior: 0.3, learn: 0.15, slip: 0.1, guess: 0.2, forget: 0.05 }),
+                        3 => {
+                            a.bkt = Some(BktParams { prior: 0.3, learn: 0.15, slip: 0.1, guess: 0.2, forget: 0.05 });
+                            a.bkt_ability = (ability != 0.0).then_some(ability);
+                        }
                         _ => {}
                     }
                 }
@@ -172,14 +160,13 @@ fn case() -> impl Strategy<Value = (Snapshot, Vec<(String, NodeMastery)>, Vec<(u
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
     #[test]
-    fn observe_equals_the_plain_update((s, stored, stream, ability) in case()) {
-        let options = ModelOptions { ability_weight: ability };
+    fn observe_equals_the_plain_update((s, stored, stream, _ability) in case()) {
         let mut plain: Nodes = stored.iter().map(|(k, m)| (Arc::from(k.as_str()), *m)).collect();
         let mut state = LearnerState::from_entries(stored.iter().map(|(k, m)| (k.as_str(), *m)));
         for (i, score, time) in stream {
             let obs = Observation { node: NodeId::new(i), score, time };
-            let want = observe(&mut plain, &s, obs, &options);
-            let got = state.observe_with(&s, obs, &options);
+            let want = observe(&mut plain, &s, obs);
+            let got = state.observe(&s, obs);
             prop_assert_eq!(got, want);
             prop_assert_eq!(
                 bits(state.iter().map(|(k, m)| (k.to_owned(), m))),
@@ -189,8 +176,9 @@ proptest! {
         // Reads of the bound vector agree with those of the same entries unbound.
         let unbound = LearnerState::from_entries(plain.iter().map(|(k, m)| (k.as_ref(), *m)));
         for node in s.nodes() {
-            let (a, b) = (state.get_with(&s, node, &options), unbound.get_with(&s, node, &options));
+            let (a, b) = (state.get(&s, node), unbound.get(&s, node));
             prop_assert_eq!(bits(std::iter::once((String::new(), a))), bits(std::iter::once((String::new(), b))));
+            prop_assert_eq!(state.predict(&s, node).to_bits(), unbound.predict(&s, node).to_bits());
             prop_assert_eq!(state.entry(&s, node).map(|e| e.1), unbound.entry(&s, node).map(|e| e.1));
         }
         let resolved = |m: crate::model::Mastery| bits(m.entries().map(|(n, m)| (s.iri(n).to_owned(), *m)));
@@ -210,12 +198,11 @@ proptest! {
             b.edge(Relation::Requires, mid, low, 1.0);
         }
         let s = b.build(1);
-        let options = ModelOptions::default();
         let mut plain = Nodes::default();
         let mut state = LearnerState::default();
         for (t, right) in stream {
             let obs = Observation { node: tops[t], score: if right { 1.0 } else { 0.0 }, time: 0 };
-            prop_assert_eq!(state.observe_with(&s, obs, &options), observe(&mut plain, &s, obs, &options));
+            prop_assert_eq!(state.observe(&s, obs), observe(&mut plain, &s, obs));
         }
         prop_assert_eq!(
             bits(state.iter().map(|(k, m)| (k.to_owned(), m))),

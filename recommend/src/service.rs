@@ -79,6 +79,10 @@ pub struct Prediction {
     pub params: tupu_graph::BktParams,
     /// Whether they were fitted (stored in the graph) rather than defaults.
     pub fitted: bool,
+    /// The node's weight of the learner's ability (0 when none is stored; see the `bkt` module).
+    pub ability_weight: f32,
+    /// The learner's ability `z` (see the `bkt` module).
+    pub ability: f32,
     /// Answers the learner gave on the node.
     pub attempts: u32,
 }
@@ -269,7 +273,7 @@ impl Learners {
     }
 
     /// What the model predicts now for the learner on each node: the probability of a correct
-    /// answer (BKT's forward prediction), of mastery, the recall at `now`, and the parameters
+    /// answer (BKT's forward prediction moved by the learner's ability), of mastery, the recall at `now`, and the parameters
     /// behind them. O(nodes) after loading the learner.
     pub fn predict(
         &self,
@@ -291,6 +295,8 @@ impl Learners {
                     recall: m.recall(now),
                     params: crate::bkt::default_params(snapshot.attrs(node)),
                     fitted: snapshot.attrs(node).bkt.is_some(),
+                    ability_weight: crate::bkt::ability_weight(snapshot.attrs(node)) as f32,
+                    ability: state.ability() as f32,
                     attempts: m.attempts,
                 }
             })

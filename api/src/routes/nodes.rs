@@ -108,6 +108,7 @@ fn attributes(s: &Snapshot, n: NodeId) -> BTreeMap<&'static str, serde_json::Val
     if s.kind(n) == tupu_graph::NodeKind::KnowledgePoint || a.bkt.is_some() {
         let mut bkt = json!(tupu_recommend::default_params(a));
         bkt["source"] = json!(if a.bkt.is_some() { "fitted" } else { "default" });
+        bkt["ability"] = json!(tupu_recommend::ability_weight(a));
         put("bkt", Some(bkt));
     }
     out

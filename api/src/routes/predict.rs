@@ -38,6 +38,10 @@ struct PredictionView<'a> {
     attempts: u32,
     params: BktParams,
     params_source: &'static str,
+    /// The node's weight of the learner's ability (`tupu:bktAbility`; 0 when none is stored).
+    ability_weight: f32,
+    /// The learner's ability: right answers beyond the model's expectation, per answer, shrunk.
+    ability: f32,
 }
 
 #[derive(Serialize)]
@@ -89,6 +93,8 @@ async fn predict(
                 attempts: p.attempts,
                 params: p.params,
                 params_source: if p.fitted { "fitted" } else { "default" },
+                ability_weight: p.ability_weight,
+                ability: p.ability,
             })
             .collect(),
     };
@@ -104,6 +110,7 @@ struct FitRequest {
     max_iterations: Option<usize>,
     prior_strength: Option<f64>,
     forget: Option<bool>,
+    ability: Option<bool>,
     graph: Option<String>,
     dry_run: Option<bool>,
 }
@@ -124,7 +131,7 @@ async fn fit_bkt(State(state): State<AppState>, body: axum::body::Bytes) -> Resu
     } else {
         serde_json::from_slice(&body).map_err(|e| {
             ApiError::new(Code::InvalidBody, format!(
-                    "{e}; send {{}} or any of min_observations, tolerance, max_iterations, prior_strength, forget, graph, dry_run"
+                    "{e}; send {{}} or any of min_observations, tolerance, max_iterations, prior_strength, forget, ability, graph, dry_run"
                 ),
             )
         })?
@@ -136,6 +143,7 @@ async fn fit_bkt(State(state): State<AppState>, body: axum::body::Bytes) -> Resu
         max_iter: request.max_iterations.unwrap_or(defaults.max_iter),
         prior_strength: request.prior_strength.unwrap_or(defaults.prior_strength),
         forget: request.forget.unwrap_or(defaults.forget),
+        ability: request.ability.unwrap_or(defaults.ability),
         ..defaults
     };
     if !(config.tol > 0.0) || config.max_iter == 0 || !(config.prior_strength >= 0.0) {

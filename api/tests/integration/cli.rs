@@ -258,7 +258,9 @@ fn fit_bkt_stores_parameters_in_the_graph() {
     assert!(o.status.success(), "{}", stderr(&o));
     let prior = fitted_prior(&data);
     assert!((prior - 0.3).abs() < 0.08, "fitted prior {prior}");
-    // A second fit replaces the first: still one value.
+    // The learner's ability weight is fitted beside the parameters and reported.
+    assert!(stderr(&o).contains("learner ability weight"), "{}", stderr(&o));
+    // A second fit replaces the first: still one value of each of the six.
     assert!(tupu(&data, &["fit-bkt", events.to_str().unwrap()]).status.success());
     let o = tupu(
         &data,
@@ -269,7 +271,7 @@ fn fit_bkt_stores_parameters_in_the_graph() {
             "csv",
         ],
     );
-    assert!(String::from_utf8(o.stdout).unwrap().contains("\n5"));
+    assert!(String::from_utf8(o.stdout).unwrap().contains("\n6"));
     // The report has a line per node: answers, learners, iterations, status, parameters.
     let o = tupu(&data, &["fit-bkt", events.to_str().unwrap(), "--dry-run"]);
     let report = String::from_utf8(o.stdout.clone()).unwrap();
