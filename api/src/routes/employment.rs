@@ -130,7 +130,7 @@ fn load_learners(
 }
 
 /// [`load_learners`] on a blocking thread, skipped when no graduate names a learner.
-async fn learners(
+async fn look_up_learners(
     state: &AppState,
     principal: Principal,
     s: &Arc<Snapshot>,
@@ -148,14 +148,14 @@ async fn learners(
     .await
 }
 
-/// [`learners`] for one graduate.
+/// [`look_up_learners`] for one graduate.
 async fn one_learner(
     state: &AppState,
     principal: Principal,
     s: &Arc<Snapshot>,
     graduate: Graduate,
 ) -> Result<(Graduate, Learner), ApiError> {
-    let (mut graduates, mut found) = learners(state, principal, s, vec![graduate]).await?;
+    let (mut graduates, mut found) = look_up_learners(state, principal, s, vec![graduate]).await?;
     match (graduates.pop(), found.pop()) {
         (Some(g), Some(l)) => Ok((g, l)),
         _ => Err(ApiError::internal("a graduate was lost")),
@@ -535,7 +535,7 @@ async fn post_graduates(
         json_body(body, "expected {\"post\": ID or {\"competencies\": [...]}, \"graduates\": [...], \"k\": 10}")?;
     let k = check_k(body.k)?;
     let s = state.graph.snapshot();
-    let (graduates, learners) = learners(&state, caller(principal), &s, body.graduates).await?;
+    let (graduates, learners) = look_up_learners(&state, caller(principal), &s, body.graduates).await?;
     let index = state.matching.get(&s);
     let mut problems = Problems(Vec::new());
     let profile: Option<Profile> = match &body.post {
