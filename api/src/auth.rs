@@ -378,6 +378,14 @@ impl Principal {
         self.role == Some(Role::Admin)
     }
 
+    /// Whether the caller may name learners outside the learner routes (a graduate given by
+    /// its learner id): a key with a tenant names the learners of its tenant only; a key
+    /// without one could name any tenant's learner (`TENANT:ID`), so only an admin key may,
+    /// and local mode.
+    pub fn may_name_learners(&self) -> bool {
+        self.tenant.is_some() || matches!(self.role, None | Some(Role::Admin))
+    }
+
     /// Whether the caller may run SPARQL updates (designer, admin, or local mode).
     pub fn may_update(&self) -> bool {
         matches!(self.role, None | Some(Role::Admin | Role::Designer))
@@ -481,6 +489,24 @@ pub(crate) struct LearnerAlias {
     pub(crate) stored: String,
 }
 
+/// The id under which the learner store keeps the learner a client of `tenant` calls `sent`:
+/// in the tenant's namespace (`TENANT:ID`), pseudonymised when a secret is configured. The
+/// learner routes' paths and the `learner` of a graduate sent for matching go through it alike.
+pub(crate) fn stored_learner_id(
+    sent: &str,
+    tenant: Option<&str>,
+    secret: Option<&crate::privacy::LearnerSecret>,
+) -> String {
+    let namespaced = match tenant {
+        Some(t) => format!("{t}:{sent}"),
+        None => sent.to_owned(),
+    };
+    match secret {
+        Some(secret) => secret.pseudonym(&namespaced),
+        None => namespaced,
+    }
+}
+
 /// Rewrites `/api/v1/learners/{id}/…` so that handlers see the id in the tenant's namespace
 /// (`TENANT:ID`) and pseudonymised when a secret is configured. A path whose id does not
 /// decode is refused.
@@ -498,14 +524,7 @@ fn rewrite_learner(
     let sent = percent_decode(raw).filter(|id| !id.is_empty()).ok_or_else(|| {
         ApiError::new(Code::InvalidLearnerId, "the learner id in the path must be non-empty, percent-encoded UTF-8")
     })?;
-    let namespaced = match tenant {
-        Some(t) => format!("{t}:{sent}"),
-        None => sent.clone(),
-    };
-    let stored = match secret {
-        Some(secret) => secret.pseudonym(&namespaced),
-        None => namespaced,
-    };
+    let stored = stored_learner_id(&sent, tenant, secret);
     let mut path = format!("{LEARNERS}{}", percent_encode(&stored));
     if let Some(tail) = tail {
         path.push('/');

@@ -10,7 +10,9 @@
 //!
 //! (graduates give `strength` instead of `weight`, and no `essential`). Competency ids are
 //! opaque keys shared by the two files. Any other field (gender, age, region...) is ignored:
-//! only competencies enter a score.
+//! only competencies enter a score. A line with a `learner` is refused: the files name no
+//! graph and no learner store, so a learner's mastery cannot count here; the HTTP routes
+//! (`POST /api/v1/match/graduate-posts`, `/api/v1/match/post-graduates`) match learners.
 //!
 //! Posts are read whole and indexed; graduates are read and matched 4,096 lines at a time, so
 //! memory stays at the posts' index plus one chunk whatever the number of graduates.
@@ -35,6 +37,9 @@ struct Line {
     w: Option<Vec<f32>>,
     #[serde(default)]
     competencies: Option<Vec<Entry>>,
+    /// Refused (see the module documentation); read only to say so.
+    #[serde(default)]
+    learner: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +146,13 @@ fn parse_line(
             return None;
         }
     };
+    if line.learner.is_some() {
+        problems.push(at(
+            "learner",
+            "tupu match reads no learner store; match a learner's mastery with POST /api/v1/match/graduate-posts or /api/v1/match/post-graduates".into(),
+        ));
+        return None;
+    }
     let mut cells = Vec::new();
     let mut seen = rustc_hash::FxHashSet::default();
     let mut push =

@@ -80,7 +80,7 @@ use crate::error::Code;
         (name = "learners", description = "Evidence, mastery, next steps and paths"),
         (name = "search", description = "Search, type-ahead and text-to-node linking"),
         (name = "design", description = "Designers: edits, drafts, history, releases, validation, the web page"),
-        (name = "employment", description = "Matching graduates and posts, occupations and majors, gaps"),
+        (name = "employment", description = "Matching graduates and posts, occupations and majors, gaps. GRADUATE is {\"id\": ..., \"competencies\": [{\"id\", \"level\", \"strength\"}], \"major\": ID, \"programmes\": [ID], \"learner\": LEARNER_ID}, any of them. `learner` is a learner id as sent to the learner routes (looked up in the key's tenant; a key without a tenant other than an admin's may not name learners): the learner's mastery counts, a competency at its own mastery or at the weighted mean mastery of the knowledge points that support it, and a competency also listed in `competencies` counts as listed. Each credited requirement of a breakdown names the `source` of its evidence."),
     )
 )]
 pub struct ApiDoc;
@@ -428,11 +428,12 @@ fn post_edits() {}
     post,
     path = "/api/v1/gap",
     tag = "employment",
-    request_body(content = serde_json::Value, description = "JSON body; see README"),
+    request_body(content = serde_json::Value, description = "{\"graduate\": GRADUATE, \"target\": ID, \"k\": 5}. GRADUATE as in the employment tag"),
     responses(
         (status = 200, description = "A graduate's competency gap to a post or occupation, and the programmes that close it", body = serde_json::Value),
         (status = 400, description = "Bad parameter", body = ErrorBody),
         (status = 404, description = "Not found", body = ErrorBody),
+        (status = 403, description = "A graduate names a learner and the key has no tenant (admin keys excepted)", body = ErrorBody),
         (status = 422, description = "Invalid input, every problem named", body = ErrorBody),
     )
 )]
@@ -466,10 +467,11 @@ fn get_reports_supply_demand() {}
     post,
     path = "/api/v1/reports/supply-demand",
     tag = "employment",
-    request_body(content = serde_json::Value, description = "{\"graduates\": [...], and the filters of the GET form}"),
+    request_body(content = serde_json::Value, description = "{\"graduates\": [GRADUATE], and the filters of the GET form}. GRADUATE as in the employment tag"),
     responses(
         (status = 200, description = "The supply-demand report, explained", body = serde_json::Value),
         (status = 400, description = "Bad parameter", body = ErrorBody),
+        (status = 403, description = "A graduate names a learner and the key has no tenant (admin keys excepted)", body = ErrorBody),
         (status = 422, description = "Invalid input, every problem named", body = ErrorBody),
     )
 )]
@@ -645,11 +647,12 @@ fn get_majors_id_occupations() {}
     post,
     path = "/api/v1/match/graduate-posts",
     tag = "employment",
-    request_body(content = serde_json::Value, description = "JSON body; see README"),
+    request_body(content = serde_json::Value, description = "{\"graduate\": GRADUATE, \"k\": 10, \"kinds\": [\"post\"]}. GRADUATE as in the employment tag"),
     responses(
         (status = 200, description = "Posts ranked for a graduate, each with its breakdown", body = serde_json::Value),
         (status = 400, description = "Bad parameter", body = ErrorBody),
         (status = 404, description = "Not found", body = ErrorBody),
+        (status = 403, description = "A graduate names a learner and the key has no tenant (admin keys excepted)", body = ErrorBody),
         (status = 422, description = "Invalid input, every problem named", body = ErrorBody),
     )
 )]
@@ -660,11 +663,12 @@ fn post_match_graduate_posts() {}
     post,
     path = "/api/v1/match/post-graduates",
     tag = "employment",
-    request_body(content = serde_json::Value, description = "JSON body; see README"),
+    request_body(content = serde_json::Value, description = "{\"post\": ID or {\"competencies\": [...]}, \"graduates\": [GRADUATE], \"k\": 10}. GRADUATE as in the employment tag"),
     responses(
         (status = 200, description = "Graduates ranked for a post, each with its breakdown", body = serde_json::Value),
         (status = 400, description = "Bad parameter", body = ErrorBody),
         (status = 404, description = "Not found", body = ErrorBody),
+        (status = 403, description = "A graduate names a learner and the key has no tenant (admin keys excepted)", body = ErrorBody),
         (status = 422, description = "Invalid input, every problem named", body = ErrorBody),
     )
 )]

@@ -5,20 +5,31 @@
 //! `GET /api/v1/occupations/{id}/related`, `GET /api/v1/occupations/{id}/competencies`,
 //! `GET /api/v1/occupations/{id}/majors`, `GET /api/v1/majors/{id}/occupations`,
 //! `POST /api/v1/gap`, `GET|POST /api/v1/reports/supply-demand`.
+//!
+//! A graduate may be given by the id of a learner: the learner's mastery vector counts as
+//! competency evidence (see [`matching::mastery_abilities`]). The id is resolved as the
+//! learner routes resolve it (in the caller's tenant, pseudonymised), and the answer names
+//! only the competencies credited and where their evidence came from: neither the stored id
+//! nor the mastery vector.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use tupu_graph::{Diagnostic, DiagnosticCode, Location, NodeId, NodeKind, Relation, Snapshot};
-use tupu_recommend::matching::{self, Ability, Breakdown, Item, MatchIndex, Matcher, Profile, Requirement, Rule, Via};
+use tupu_recommend::Mastery;
+use tupu_recommend::matching::{
+    self, Ability, Breakdown, Item, MatchIndex, Matcher, Profile, Requirement, Rule, Source, Via,
+};
 
+use crate::auth::Principal;
 use crate::error::{ApiError, Code};
 use crate::routes::nodes::NodeRef;
-use crate::state::AppState;
+use crate::state::{AppState, blocking};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -48,9 +59,9 @@ pub(crate) struct HeldCompetency {
     strength: Option<f32>,
 }
 
-/// A graduate as sent to the API. Only competencies (held, or developed by the programmes
-/// taken) enter a score; other fields (institution, region, gender, age...) are accepted and
-/// never read.
+/// A graduate as sent to the API. Only competencies (held, developed by the programmes taken,
+/// or shown by a learner's mastery vector) enter a score; other fields (institution, region,
+/// gender, age...) are accepted and never read.
 #[derive(Deserialize, Debug, Default)]
 pub(crate) struct Graduate {
     #[serde(default)]
@@ -63,6 +74,92 @@ pub(crate) struct Graduate {
     /// More programmes taken.
     #[serde(default)]
     programmes: Vec<String>,
+    /// A learner id, as sent to the learner routes: the learner's mastery vector counts as
+    /// evidence (a competency also listed in `competencies` counts as listed there).
+    #[serde(default)]
+    learner: Option<String>,
+}
+
+/// A graduate's learner, looked up before the abilities are built.
+enum Learner {
+    /// The graduate names no learner.
+    Absent,
+    /// The id is not acceptable or names no stored learner: why.
+    Unknown(String),
+    /// The learner's mastery vector, resolved against the snapshot.
+    Known(Mastery),
+}
+
+/// The caller, as the authorisation middleware established it (local mode without it).
+fn caller(principal: Option<Extension<Principal>>) -> Principal {
+    principal.map_or(Principal { role: None, tenant: None }, |Extension(p)| p)
+}
+
+/// Looks up the learner of each graduate that names one: the id resolved as the learner
+/// routes resolve it, the stored vector loaded and resolved against `s`. Reads the store:
+/// call it off the async runtime.
+fn load_learners(
+    state: &AppState,
+    principal: &Principal,
+    s: &Snapshot,
+    graduates: &[Graduate],
+) -> Result<Vec<Learner>, ApiError> {
+    if graduates.iter().any(|g| g.learner.is_some()) && !principal.may_name_learners() {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            "a graduate given by a learner id needs a key with the learner's tenant, or an admin key",
+        ));
+    }
+    let secret = state.config.learner_secret.as_ref();
+    graduates
+        .iter()
+        .map(|g| {
+            let Some(sent) = &g.learner else { return Ok(Learner::Absent) };
+            if let Err(e) = tupu_recommend::check_learner_id(sent) {
+                return Ok(Learner::Unknown(e.to_string()));
+            }
+            let stored = crate::auth::stored_learner_id(sent, principal.tenant.as_deref(), secret);
+            let learner = state.learners.mastery(&stored)?;
+            Ok(if learner.is_empty() {
+                Learner::Unknown(format!("no evidence or mastery is stored for the learner '{sent}'"))
+            } else {
+                Learner::Known(learner.resolve(s))
+            })
+        })
+        .collect()
+}
+
+/// [`load_learners`] on a blocking thread, skipped when no graduate names a learner.
+async fn look_up_learners(
+    state: &AppState,
+    principal: Principal,
+    s: &Arc<Snapshot>,
+    graduates: Vec<Graduate>,
+) -> Result<(Vec<Graduate>, Vec<Learner>), ApiError> {
+    if graduates.iter().all(|g| g.learner.is_none()) {
+        let absent = graduates.iter().map(|_| Learner::Absent).collect();
+        return Ok((graduates, absent));
+    }
+    let (state, s) = (state.clone(), s.clone());
+    blocking(move || {
+        let found = load_learners(&state, &principal, &s, &graduates)?;
+        Ok((graduates, found))
+    })
+    .await
+}
+
+/// [`look_up_learners`] for one graduate.
+async fn one_learner(
+    state: &AppState,
+    principal: Principal,
+    s: &Arc<Snapshot>,
+    graduate: Graduate,
+) -> Result<(Graduate, Learner), ApiError> {
+    let (mut graduates, mut found) = look_up_learners(state, principal, s, vec![graduate]).await?;
+    match (graduates.pop(), found.pop()) {
+        (Some(g), Some(l)) => Ok((g, l)),
+        _ => Err(ApiError::internal("a graduate was lost")),
+    }
 }
 
 /// One requirement given inline.
@@ -148,8 +245,16 @@ impl Problems {
 
 const PROGRAMMES: [NodeKind; 3] = [NodeKind::Major, NodeKind::MicroMajor, NodeKind::Course];
 
-/// A graduate's abilities: held competencies and what the programmes taken develop.
-fn abilities(s: &Snapshot, index: &MatchIndex, g: &Graduate, path: &str, problems: &mut Problems) -> Vec<Ability> {
+/// A graduate's abilities: held competencies, what the programmes taken develop, and what the
+/// learner's mastery vector shows of competencies not held explicitly.
+fn abilities(
+    s: &Snapshot,
+    index: &MatchIndex,
+    g: &Graduate,
+    learner: &Learner,
+    path: &str,
+    problems: &mut Problems,
+) -> Vec<Ability> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     for (i, c) in g.competencies.iter().enumerate() {
@@ -160,7 +265,7 @@ fn abilities(s: &Snapshot, index: &MatchIndex, g: &Graduate, path: &str, problem
             if !seen.insert(n) {
                 problems.add(format!("{field}.id"), format!("'{}' is listed twice", c.id), "list each competency once");
             }
-            out.push(Ability { competency: n, strength, level });
+            out.push(Ability { competency: n, strength, level, source: Source::Stated });
         }
     }
     let programmes = g
@@ -172,6 +277,17 @@ fn abilities(s: &Snapshot, index: &MatchIndex, g: &Graduate, path: &str, problem
         if let Some(p) = problems.node(s, id, field, &PROGRAMMES) {
             out.extend(matching::programme_abilities(index, p));
         }
+    }
+    match learner {
+        Learner::Absent => {}
+        Learner::Unknown(why) => problems.add(
+            format!("{path}.learner"),
+            why.clone(),
+            "give the learner id the learner's evidence was sent under (POST /api/v1/learners/{id}/events)",
+        ),
+        Learner::Known(mastery) => out.extend(
+            matching::mastery_abilities(index, s, mastery).into_iter().filter(|a| !seen.contains(&a.competency)),
+        ),
     }
     out
 }
@@ -230,6 +346,8 @@ struct ItemView<'a> {
     level: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     via: Option<ViaView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<SourceView>,
 }
 
 fn is_zero(x: &u8) -> bool {
@@ -242,6 +360,14 @@ struct ViaView<'a> {
     en: &'static str,
     zh: &'static str,
     through: Named<'a>,
+}
+
+/// Where the evidence of a credited competency came from.
+#[derive(Serialize)]
+struct SourceView {
+    kind: Source,
+    en: &'static str,
+    zh: &'static str,
 }
 
 #[derive(Serialize)]
@@ -279,6 +405,10 @@ fn items<'a>(s: &'a Snapshot, items: &[Item]) -> Vec<ItemView<'a>> {
                 }
                 _ => None,
             },
+            source: i.source.map(|kind| {
+                let (en, zh) = kind.names();
+                SourceView { kind, en, zh }
+            }),
         })
         .collect()
 }
@@ -354,16 +484,20 @@ struct GraduatePostsBody {
 
 async fn graduate_posts(
     State(state): State<AppState>,
+    principal: Option<Extension<Principal>>,
     body: Result<Json<GraduatePostsBody>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let body =
-        json_body(body, "expected {\"graduate\": {\"competencies\": [{\"id\": ...}], \"major\": ...}, \"k\": 10}")?;
+    let body = json_body(
+        body,
+        "expected {\"graduate\": {\"competencies\": [{\"id\": ...}], \"major\": ..., \"learner\": ...}, \"k\": 10}",
+    )?;
     let k = check_k(body.k)?;
     let kinds = kinds(&body.kinds, &[NodeKind::Post])?;
     let s = state.graph.snapshot();
+    let (graduate, learner) = one_learner(&state, caller(principal), &s, body.graduate).await?;
     let index = state.matching.get(&s);
     let mut problems = Problems(Vec::new());
-    let abilities = abilities(&s, &index, &body.graduate, "graduate", &mut problems);
+    let abilities = abilities(&s, &index, &graduate, &learner, "graduate", &mut problems);
     problems.finish()?;
     let matches = matching::match_holders(&index, &s, &abilities, &kinds, k);
     serde_json::to_value(match_list(&s, &matches)).map(Json).map_err(ApiError::internal)
@@ -394,12 +528,14 @@ struct GraduateMatch<'a> {
 
 async fn post_graduates(
     State(state): State<AppState>,
+    principal: Option<Extension<Principal>>,
     body: Result<Json<PostGraduatesBody>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let body =
         json_body(body, "expected {\"post\": ID or {\"competencies\": [...]}, \"graduates\": [...], \"k\": 10}")?;
     let k = check_k(body.k)?;
     let s = state.graph.snapshot();
+    let (graduates, learners) = look_up_learners(&state, caller(principal), &s, body.graduates).await?;
     let index = state.matching.get(&s);
     let mut problems = Problems(Vec::new());
     let profile: Option<Profile> = match &body.post {
@@ -411,15 +547,15 @@ async fn post_graduates(
             Some(index.requirement_profile(&list))
         }
     };
-    let graduates: Vec<Vec<Ability>> = body
-        .graduates
+    let abilities: Vec<Vec<Ability>> = graduates
         .iter()
+        .zip(&learners)
         .enumerate()
-        .map(|(i, g)| abilities(&s, &index, g, &format!("graduates[{i}]"), &mut problems))
+        .map(|(i, (g, learner))| abilities(&s, &index, g, learner, &format!("graduates[{i}]"), &mut problems))
         .collect();
     problems.finish()?;
     let profile = profile.unwrap_or_default();
-    let expanded: Vec<Profile> = graduates.iter().map(|a| index.expand(a)).collect();
+    let expanded: Vec<Profile> = abilities.iter().map(|a| index.expand(a)).collect();
     let matcher =
         Matcher::new(Rule::Abilities { penalty: matching::ESSENTIAL_PENALTY }, index.competency_count(), &expanded);
     let top = matcher.top_k(&profile, k, &mut matcher.scratch());
@@ -427,9 +563,9 @@ async fn post_graduates(
         .iter()
         .map(|t| {
             let i = t.target as usize;
-            let b = matching::explain_profile(&index, &s, &graduates[i], &profile);
+            let b = matching::explain_profile(&index, &s, &abilities[i], &profile);
             GraduateMatch {
-                graduate: body.graduates[i].id.clone().unwrap_or_else(|| i.to_string()),
+                graduate: graduates[i].id.clone().unwrap_or_else(|| i.to_string()),
                 index: i,
                 score: t.score,
                 breakdown: breakdown_view(&s, &b),
@@ -597,14 +733,16 @@ struct GapBody {
 
 async fn gap(
     State(state): State<AppState>,
+    principal: Option<Extension<Principal>>,
     body: Result<Json<GapBody>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let body = json_body(body, "expected {\"graduate\": {...}, \"target\": OCCUPATION_OR_POST_ID, \"k\": 5}")?;
     let k = check_k(body.k)?;
     let s = state.graph.snapshot();
+    let (graduate, learner) = one_learner(&state, caller(principal), &s, body.graduate).await?;
     let index = state.matching.get(&s);
     let mut problems = Problems(Vec::new());
-    let abilities = abilities(&s, &index, &body.graduate, "graduate", &mut problems);
+    let abilities = abilities(&s, &index, &graduate, &learner, "graduate", &mut problems);
     let target = problems.node(&s, &body.target, "target".into(), &[NodeKind::Occupation, NodeKind::Post]);
     problems.finish()?;
     let Some(target) = target else { return Err(ApiError::internal("unresolved target")) };
@@ -677,7 +815,7 @@ async fn supply_demand_report(
     State(state): State<AppState>,
     Query(filter): Query<MarketFilter>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    supply_demand(&state, filter, None).await
+    supply_demand(&state, filter, None, caller(None)).await
 }
 
 #[derive(Deserialize, Debug)]
@@ -691,19 +829,24 @@ struct SupplyDemandBody {
 
 async fn supply_demand_posted(
     State(state): State<AppState>,
+    principal: Option<Extension<Principal>>,
     body: Result<Json<SupplyDemandBody>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let body =
-        json_body(body, "expected {\"graduates\": [{\"major\": ..., \"competencies\": [...]}], \"region\": ...}")?;
-    supply_demand(&state, body.filter, Some(body.graduates)).await
+    let body = json_body(
+        body,
+        "expected {\"graduates\": [{\"major\": ..., \"competencies\": [...], \"learner\": ...}], \"region\": ...}",
+    )?;
+    supply_demand(&state, body.filter, Some(body.graduates), caller(principal)).await
 }
 
 /// The report over the posts in the graph (filtered by region and date) against the cohorts in
-/// the graph (filtered by region, institution and year), or against `graduates` when given.
+/// the graph (filtered by region, institution and year), or against `graduates` when given
+/// (sent by `principal`).
 async fn supply_demand(
     state: &AppState,
     filter: MarketFilter,
     graduates: Option<Vec<Graduate>>,
+    principal: Principal,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let k = check_k(filter.k)?;
     let limit = match filter.limit.unwrap_or(20) {
@@ -740,12 +883,14 @@ async fn supply_demand(
         let supply_from = if graduates.is_some() { "request" } else { "cohorts" };
         let supply: Vec<matching::Supply> = match graduates {
             Some(list) => {
+                let learners = load_learners(&state, &principal, &s, &list)?;
                 let mut problems = Problems(Vec::new());
                 let supply = list
                     .iter()
+                    .zip(&learners)
                     .enumerate()
-                    .map(|(i, g)| matching::Supply {
-                        abilities: abilities(&s, &index, g, &format!("graduates[{i}]"), &mut problems),
+                    .map(|(i, (g, learner))| matching::Supply {
+                        abilities: abilities(&s, &index, g, learner, &format!("graduates[{i}]"), &mut problems),
                         graduates: 1.0,
                     })
                     .collect();

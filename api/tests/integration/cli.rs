@@ -404,4 +404,12 @@ fn match_streams_every_graduate_and_names_a_bad_line() {
     let o = tupu(&data, &[&args[..], &["-o", out.to_str().unwrap()]].concat());
     assert!(!o.status.success());
     assert!(stderr(&o).contains("graduates.jsonl:4501: w: 1 weights for 2 competencies"), "{}", stderr(&o));
+
+    // A graduate given by a learner id: refused, pointing to the HTTP routes.
+    bad[4_500] = r#"{"id": 4500, "learner": "ana"}"#.into();
+    std::fs::write(&graduates, bad.join("\n")).unwrap();
+    let o = tupu(&data, &[&args[..], &["-o", out.to_str().unwrap()]].concat());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("graduates.jsonl:4501: learner: tupu match reads no learner store"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("POST /api/v1/match/graduate-posts"), "{}", stderr(&o));
 }

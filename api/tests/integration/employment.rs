@@ -1,6 +1,8 @@
 //! Employment matching over HTTP on the bundled employment demo: graduates to posts,
 //! occupations to majors, and the programmes that close a gap.
 
+use std::collections::HashMap;
+
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
@@ -303,4 +305,114 @@ async fn an_employment_file_may_not_restate_what_a_node_already_has() {
     let d = &error.diagnostics()[0];
     assert_eq!(d.location.as_ref().unwrap().field.as_deref(), Some("develops[0].competency"), "{d:?}");
     assert!(d.message.contains("already develops"), "{d:?}");
+}
+
+/// A post asking for two competencies of the demo's mathematics curriculum, which knowledge
+/// points support: sorting by one or more criteria (two points, neither with prerequisites)
+/// and recognising plane shapes (four points).
+const SORTING: &str = "cs.sp.s1.02";
+const SHAPES: &str = "cs.gg.s1.01";
+const SORTING_POINTS: [&str; 2] = ["kp.sp.分类与整理.single_standard", "kp.sp.分类与整理.multi_standard"];
+const A_SHAPES_POINT: &str = "kp.gg.平面图形的初步认识.from_solid_face";
+const TUTOR: &str = "https://example.org/post/maths-tutor";
+
+/// Four answers on each node, all right or all wrong.
+async fn answers(s: &tupu_api::AppState, learner: &str, nodes: &[&str], correct: bool) {
+    let events: Vec<Value> =
+        nodes.iter().flat_map(|n| (0..4).map(move |_| json!({"node": n, "correct": correct}))).collect();
+    post_json(s, &format!("/api/v1/learners/{learner}/events"), &json!(events)).await.expect(StatusCode::OK);
+}
+
+/// The breakdown of `post` among a graduate's matches (`None`: not among them).
+fn breakdown_of<'a>(r: &'a Value, post: &str) -> Option<&'a Value> {
+    r["matches"].as_array().unwrap().iter().find(|m| m["target"]["iri"] == post).map(|m| &m["breakdown"])
+}
+
+/// The credited requirements of a breakdown: competency id → (credit, evidence source).
+fn credited(breakdown: &Value) -> HashMap<String, (f64, String)> {
+    ["matched", "partial"]
+        .iter()
+        .flat_map(|part| breakdown[part].as_array().unwrap())
+        .map(|i| {
+            let source = i["source"]["kind"].as_str().unwrap_or("").to_owned();
+            (i["competency"]["id"].as_str().unwrap().to_owned(), (i["credit"].as_f64().unwrap(), source))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_learner_is_matched_by_the_mastery_of_the_points_that_support_each_competency() {
+    let secret = tupu_api::privacy::LearnerSecret::new([3; 32]);
+    let config = tupu_api::ServerConfig { learner_secret: Some(secret.clone()), ..tupu_api::ServerConfig::default() };
+    let fixture = crate::fixtures::Fixture::new(true, config);
+    let s = &fixture.state;
+    let update = format!(
+        "PREFIX tupu: <https://w3id.org/tupu/ns#> PREFIX cb: <https://w3id.org/tupu/chalkbase/> \
+         INSERT DATA {{ GRAPH <https://w3id.org/tupu/graph/tutors> {{ <{TUTOR}> a tupu:Post ; \
+         <http://www.w3.org/2004/02/skos/core#prefLabel> \"maths tutor\"@en ; \
+         tupu:requiresCompetency cb:{SORTING} , cb:{SHAPES} }} }}"
+    );
+    crate::fixtures::send(s, "POST", "/sparql", &[("content-type", "application/sparql-update")], update)
+        .await
+        .expect(StatusCode::OK);
+    // Ana masters both sorting points and one of the four shapes points; Bo gets them all
+    // wrong; Carol practised only something that supports neither competency.
+    answers(s, "ana", &[SORTING_POINTS[0], SORTING_POINTS[1], A_SHAPES_POINT], true).await;
+    answers(s, "bo", &[SORTING_POINTS[0], SORTING_POINTS[1], A_SHAPES_POINT], false).await;
+    answers(s, "carol", &["kp.na.5以内数的加减法.add"], true).await;
+    let matches = |learner: &str| {
+        let body = json!({"graduate": {"learner": learner}, "k": 10});
+        async move { post_json(s, "/api/v1/match/graduate-posts", &body).await }
+    };
+
+    let reply = matches("ana").await;
+    let ana = reply.expect(StatusCode::OK);
+    assert_eq!(ana["matches"][0]["target"]["iri"], TUTOR, "{ana}");
+    let breakdown = breakdown_of(&ana, TUTOR).unwrap();
+    let held = credited(breakdown);
+    assert_eq!(held.len(), 2, "{breakdown}");
+    // Both come from the learner's knowledge points, as the breakdown says in both languages.
+    assert!(held.values().all(|(_, source)| source == "knowledge_points"), "{breakdown}");
+    let parts = ["partial", "matched"].map(|part| breakdown[part].as_array().unwrap());
+    let first = parts.iter().flat_map(|items| items.iter()).next().unwrap();
+    assert!(first["source"]["zh"].as_str().is_some_and(|z| z.contains("知识点")), "{breakdown}");
+    assert!(breakdown["summary"]["en"].as_str().unwrap().contains("2 credited from the learner's mastery"));
+    // Both sorting points mastered: sorting is nearly held; one shapes point of four is not
+    // the whole competency.
+    let (sorting, shapes) = (held[SORTING].0, held[SHAPES].0);
+    assert!(sorting > 0.8, "{breakdown}");
+    assert!(shapes > 0.1 && shapes < 0.5 && shapes < sorting, "{breakdown}");
+    // Neither the stored pseudonym nor any node of the mastery vector is in the answer.
+    assert!(!reply.body.contains(&secret.pseudonym("ana")) && !reply.body.contains("kp."), "{}", reply.body);
+
+    let score = |r: &Value| breakdown_of(r, TUTOR).map_or(0.0, |b| b["score"].as_f64().unwrap());
+    let bo = matches("bo").await.expect(StatusCode::OK);
+    let carol = matches("carol").await.expect(StatusCode::OK);
+    assert!(score(&bo) < score(&ana) / 2.0, "{bo}");
+    assert_eq!(score(&carol), 0.0, "{carol}");
+    assert!(breakdown_of(&carol, TUTOR).is_none_or(|b| credited(b).is_empty()), "{carol}");
+
+    // Stated evidence and the learner's mastery combine; the stated strength wins for the
+    // competency it names.
+    let body = json!({"graduate": {"learner": "bo", "competencies": [{"id": SORTING, "strength": 1.0}]}, "k": 10});
+    let both = post_json(s, "/api/v1/match/graduate-posts", &body).await.expect(StatusCode::OK);
+    let held = credited(breakdown_of(&both, TUTOR).unwrap());
+    assert_eq!(held[SORTING], (1.0, "stated".to_owned()), "{both}");
+    assert_eq!(held[SHAPES].1, "knowledge_points", "{both}");
+
+    // Posts to graduates ranks the learners by the same evidence.
+    let body = json!({"post": TUTOR, "graduates": [{"id": "b", "learner": "bo"}, {"id": "a", "learner": "ana"}]});
+    let ranked = post_json(s, "/api/v1/match/post-graduates", &body).await.expect(StatusCode::OK);
+    assert_eq!(ranked["matches"][0]["graduate"], "a", "{ranked}");
+
+    // An unknown learner is a located error, which names the id as sent and nothing stored.
+    let body = json!({"post": TUTOR, "graduates": [{"learner": "ana"}, {"learner": "nobody"}]});
+    let reply = post_json(s, "/api/v1/match/post-graduates", &body).await;
+    let e = reply.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    assert_eq!(e["error"]["details"].as_array().unwrap().len(), 1, "{e}");
+    assert_eq!(e["error"]["details"][0]["location"]["field"], "graduates[1].learner", "{e}");
+    assert!(e["error"]["details"][0]["message"].as_str().unwrap().contains("'nobody'"), "{e}");
+    assert!(!reply.body.contains(&secret.pseudonym("nobody")), "{}", reply.body);
+    let e = matches("").await.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    assert_eq!(e["error"]["details"][0]["location"]["field"], "graduate.learner", "{e}");
 }

@@ -276,12 +276,13 @@ async fn every_rejection_before_a_handler_is_json() {
     assert!(body["error"]["message"].as_str().unwrap().contains("4194304"));
 }
 
-/// A keyed server: one key per role (the app key of tenant `school-a`), and a second app key
-/// of tenant `school-b`.
+/// A keyed server: one key per role (the app key of tenant `school-a`), a second app key of
+/// tenant `school-b`, and an employment key of tenant `school-a`.
 struct Keyed {
     fixture: Fixture,
     keys: HashMap<Role, String>,
     other_tenant: String,
+    tenant_employment: String,
 }
 
 fn keyed(demo: bool) -> Keyed {
@@ -293,8 +294,9 @@ fn keyed(demo: bool) -> Keyed {
         keys.insert(role, store.create(role, tenant).unwrap().0);
     }
     let other_tenant = store.create(Role::App, Some("school-b")).unwrap().0;
+    let tenant_employment = store.create(Role::Employment, Some("school-a")).unwrap().0;
     let config = ServerConfig { keys_file: Some(dir.path().join("keys.json")), ..ServerConfig::default() };
-    Keyed { fixture: Fixture::in_dir(dir, demo, config), keys, other_tenant }
+    Keyed { fixture: Fixture::in_dir(dir, demo, config), keys, other_tenant, tenant_employment }
 }
 
 #[tokio::test]
@@ -390,6 +392,36 @@ async fn learners_of_one_tenant_are_invisible_to_another() {
     let forged =
         send(state, "GET", "/api/v1/learners/school-a%3Aana/mastery", &[("authorization", &b)], Body::empty()).await;
     assert_eq!(count(&forged), 0, "{}", forged.body);
+}
+
+#[tokio::test]
+async fn a_graduate_given_by_a_learner_id_is_looked_up_in_the_callers_tenant() {
+    let k = keyed(true);
+    let state = &k.fixture.state;
+    let json = ("content-type", "application/json");
+    let app = format!("Bearer {}", k.keys[&Role::App]);
+    let events = serde_json::json!([{"node": "kp.sp.分类与整理.single_standard", "correct": true}]).to_string();
+    send(state, "POST", "/api/v1/learners/ana/events", &[json, ("authorization", &app)], events)
+        .await
+        .expect(StatusCode::OK);
+    let matching = |key: &str, learner: &str| {
+        let auth = format!("Bearer {key}");
+        let body =
+            serde_json::json!({"post": {"competencies": [{"id": "cs.sp.s1.02"}]}, "graduates": [{"learner": learner}]});
+        async move {
+            send(state, "POST", "/api/v1/match/post-graduates", &[json, ("authorization", &auth)], body.to_string())
+                .await
+        }
+    };
+    // An employment key of the learner's tenant names the learner as the app does.
+    let r = matching(&k.tenant_employment, "ana").await.expect(StatusCode::OK);
+    assert!(r["matches"][0]["score"].as_f64().unwrap() > 0.0, "{r}");
+    // An employment key without a tenant could name any tenant's learner, so it names none.
+    matching(&k.keys[&Role::Employment], "ana").await.expect_error(StatusCode::FORBIDDEN, "forbidden");
+    // An admin key without a tenant resolves ids as the learner routes do for it.
+    let admin = &k.keys[&Role::Admin];
+    matching(admin, "ana").await.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    matching(admin, "school-a:ana").await.expect(StatusCode::OK);
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use tupu_graph::{NodeId, Snapshot};
 
-use super::index::{Ability, MatchIndex, Via};
+use super::index::{Ability, Held, MatchIndex, Source, Via};
 use super::sparse::{Matcher, Profile, Rule, credit};
 
 /// One requirement of a match and how far it is met.
@@ -25,6 +25,8 @@ pub struct Item {
     pub via: Option<Via>,
     /// The held competency the credit comes from.
     pub through: Option<NodeId>,
+    /// Where the evidence of that held competency comes from.
+    pub source: Option<Source>,
 }
 
 /// Why a score is what it is.
@@ -66,7 +68,7 @@ pub fn explain_profile(
 ) -> Breakdown {
     let sources = index.sources(abilities);
     let query = index.expand(abilities);
-    breakdown(index, snapshot, &query, requirements, |comp| sources.get(&comp).map(|&(_, via, from)| (via, from)))
+    breakdown(index, snapshot, &query, requirements, |comp| sources.get(&comp).copied())
 }
 
 /// The breakdown of an expanded ability profile against a requirement profile.
@@ -75,7 +77,7 @@ pub(crate) fn breakdown(
     snapshot: &Snapshot,
     query: &Profile,
     requirements: &Profile,
-    source: impl Fn(u32) -> Option<(Via, NodeId)>,
+    source: impl Fn(u32) -> Option<Held>,
 ) -> Breakdown {
     let rule = Rule::Requirements { penalty: super::index::ESSENTIAL_PENALTY };
     let score = Matcher::score_pair(rule, query, requirements);
@@ -85,9 +87,9 @@ pub(crate) fn breakdown(
         let held = query.get(r.comp);
         let c = held.map_or(0.0, |h| credit(h, r));
         coverage += r.value * c;
-        let (via, through) = match source(r.comp) {
-            Some((via, from)) if c > 0.0 => (Some(via), Some(from)),
-            _ => (None, None),
+        let (via, through, source) = match source(r.comp) {
+            Some(held) if c > 0.0 => (Some(held.via), Some(held.from), Some(held.source)),
+            _ => (None, None, None),
         };
         let item = Item {
             competency: index.competency(r.comp),
@@ -98,6 +100,7 @@ pub(crate) fn breakdown(
             level: held.map_or(0, |h| h.level),
             via,
             through,
+            source,
         };
         if c >= 0.999 {
             matched.push(item);
@@ -139,6 +142,11 @@ pub(crate) fn breakdown(
     if essential_met < essential_total {
         summary_en.push_str(&format!("; missing essentials: {}", names(&missing, "en")));
         summary_zh.push_str(&format!("；缺少的必备能力：{}", names(&missing, "zh")));
+    }
+    let from_mastery = matched.iter().chain(&partial).filter(|i| i.source.is_some_and(Source::is_mastery)).count();
+    if from_mastery > 0 {
+        summary_en.push_str(&format!("; {from_mastery} credited from the learner's mastery"));
+        summary_zh.push_str(&format!("；其中 {from_mastery} 项依据学习者的掌握度"));
     }
     Breakdown { score, coverage, essential_total, essential_met, matched, partial, missing, summary_en, summary_zh }
 }

@@ -71,6 +71,40 @@ impl Via {
     }
 }
 
+/// Where the evidence of an ability comes from.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Stated with the graduate (a competency listed in the request).
+    Stated,
+    /// Developed by a programme taken (a major, micro-major or course).
+    Programme,
+    /// A learner's mastery of the competency itself.
+    Mastery,
+    /// A learner's mastery of the knowledge points that support the competency (see
+    /// [`mastery_abilities`](super::mastery_abilities)).
+    KnowledgePoints,
+}
+
+impl Source {
+    /// English and Chinese names.
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Source::Stated => ("stated with the graduate", "申报的能力"),
+            Source::Programme => ("developed by a programme taken", "所修专业或课程培养的能力"),
+            Source::Mastery => ("the learner's mastery of the competency", "学习者对该能力的掌握度"),
+            Source::KnowledgePoints => {
+                ("the learner's mastery of the knowledge points supporting it", "学习者对支撑该能力的知识点的掌握度")
+            }
+        }
+    }
+
+    /// Whether the evidence comes from a learner's mastery vector.
+    pub fn is_mastery(self) -> bool {
+        matches!(self, Source::Mastery | Source::KnowledgePoints)
+    }
+}
+
 /// Largest number of narrower concepts through which a broad concept credits them.
 const MAX_NARROWER: usize = 64;
 
@@ -83,6 +117,21 @@ pub struct Ability {
     pub strength: f32,
     /// Level reached, 1–8, 0 when unknown.
     pub level: u8,
+    /// Where the evidence comes from.
+    pub source: Source,
+}
+
+/// A cell of an expanded ability profile, with the held ability it comes from.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Held {
+    /// The cell: a competency credited at a value and level.
+    pub cell: Cell,
+    /// How the held competency credits the cell's.
+    pub via: Via,
+    /// The held competency.
+    pub from: NodeId,
+    /// Where the evidence of the held competency comes from.
+    pub source: Source,
 }
 
 /// A requirement given inline.
@@ -200,7 +249,12 @@ impl MatchIndex {
                     .out(p, Relation::Develops)
                     .iter()
                     .filter(|e| dense[e.node.index()] != u32::MAX)
-                    .map(|e| Ability { competency: e.node, strength: e.weight, level: e.level })
+                    .map(|e| Ability {
+                        competency: e.node,
+                        strength: e.weight,
+                        level: e.level,
+                        source: Source::Programme,
+                    })
                     .collect();
                 if !abilities.is_empty() {
                     programmes.push(p);
@@ -290,24 +344,26 @@ impl MatchIndex {
     /// Abilities as a query vector: each held competency at `strength`, and each neighbour at
     /// `strength × factor` (the best source wins). O(Σ neighbours).
     pub fn expand(&self, abilities: &[Ability]) -> Profile {
-        Profile::new(self.sources(abilities).into_values().map(|(cell, _, _)| cell).collect())
+        Profile::new(self.sources(abilities).into_values().map(|held| held.cell).collect())
     }
 
-    /// Like [`MatchIndex::expand`], with the held competency and relation behind each cell.
-    pub fn sources(&self, abilities: &[Ability]) -> HashMap<u32, (Cell, Via, NodeId)> {
-        let mut cells: HashMap<u32, (Cell, Via, NodeId)> = HashMap::new();
-        let mut put = |comp: u32, value: f32, level: u8, via: Via, from: NodeId| {
-            let entry = cells.entry(comp).or_insert((Cell { comp, value: 0.0, level: 0, essential: false }, via, from));
-            if value > entry.0.value {
-                *entry = (Cell { comp, value, level, essential: false }, via, from);
+    /// Like [`MatchIndex::expand`], with the held ability behind each cell.
+    pub fn sources(&self, abilities: &[Ability]) -> HashMap<u32, Held> {
+        let mut cells: HashMap<u32, Held> = HashMap::new();
+        let mut put = |comp: u32, value: f32, level: u8, via: Via, a: &Ability| {
+            let held =
+                Held { cell: Cell { comp, value, level, essential: false }, via, from: a.competency, source: a.source };
+            let entry = cells.entry(comp).or_insert(Held { cell: Cell { value: 0.0, level: 0, ..held.cell }, ..held });
+            if value > entry.cell.value {
+                *entry = held;
             }
         };
         for a in abilities {
             let Some(d) = self.dense(a.competency) else { continue };
             let strength = a.strength.clamp(0.0, 1.0);
-            put(d, strength, a.level, Via::Direct, a.competency);
+            put(d, strength, a.level, Via::Direct, a);
             for &(other, via) in &self.neighbours[d as usize] {
-                put(other, strength * via.factor(), a.level, via, a.competency);
+                put(other, strength * via.factor(), a.level, via, a);
             }
         }
         cells

@@ -8,7 +8,9 @@
 //! - this module: the questions the API asks — graduate → posts and occupations,
 //!   occupation → related occupations, programme → occupations, occupation → programmes, and
 //!   the gap between a graduate and a target with the programmes that close it;
-//! - [`supply`]: the supply–demand report of competencies, posts' openings against graduates.
+//! - [`supply`]: the supply–demand report of competencies, posts' openings against graduates;
+//! - [`mastery_abilities`]: a learner's mastery vector as abilities, so that a learner can be
+//!   matched like a graduate.
 //!
 //! Only competencies enter a score: a graduate's major, institution, region or any personal
 //! attribute is never an input of these functions (a major counts only through the
@@ -16,13 +18,15 @@
 
 mod explain;
 mod index;
+mod mastery;
 mod sparse;
 mod supply;
 
 use tupu_graph::{NodeId, NodeKind, Relation, Snapshot};
 
 pub use explain::{Breakdown, Item, explain, explain_profile};
-pub use index::{Ability, ESSENTIAL_PENALTY, IndexCache, MatchIndex, OPTIONAL_FACTOR, Requirement, Via};
+pub use index::{Ability, ESSENTIAL_PENALTY, Held, IndexCache, MatchIndex, OPTIONAL_FACTOR, Requirement, Source, Via};
+pub use mastery::mastery_abilities;
 pub use sparse::{Cell, Exposure, ExposureReport, Matcher, Profile, Rule, Scored, credit};
 pub use supply::{Balance, Closer, Demand, Supply, SupplyDemand, supply_demand};
 
@@ -56,9 +60,7 @@ pub fn match_holders(
         .take(k)
         .filter_map(|h| {
             let requirements = index.requirements(h)?;
-            let breakdown = explain::breakdown(index, snapshot, &query, requirements, |c| {
-                sources.get(&c).map(|&(_, via, from)| (via, from))
-            });
+            let breakdown = explain::breakdown(index, snapshot, &query, requirements, |c| sources.get(&c).copied());
             Some(Match { target: h, score: breakdown.score, breakdown })
         })
         .collect()
