@@ -560,42 +560,137 @@ pub struct AbilityFit {
 /// That of [`fit_events`], plus O(e log e) to order each learner's answers and O(e) per
 /// Newton step.
 pub fn fit_model(events: Vec<FitEvent>, config: &FitConfig) -> ModelFit {
-    let order = config.ability.then(|| learner_order(&events));
-    let keys: Vec<String> = events.iter().map(|e| e.node.clone()).collect();
+    let replay = config.ability.then(|| Replay::of(&events));
     let nodes = fit_events(events, config);
-    let ability = order.and_then(|order| fit_ability(&order, &keys, &nodes));
+    let ability = replay.and_then(|replay| replay.fit_ability(&nodes));
     ModelFit { nodes, ability }
 }
 
-/// Each learner's answers in time order (equal times in log order): `(node key, correct)`
-/// indices into the log, grouped by learner.
-fn learner_order(events: &[FitEvent]) -> Vec<Vec<(usize, bool)>> {
-    let mut by_learner: BTreeMap<&str, Vec<(i64, usize, bool)>> = BTreeMap::new();
-    for (i, e) in events.iter().enumerate() {
-        by_learner.entry(e.learner.as_str()).or_default().push((e.time, i, e.correct));
-    }
-    by_learner
-        .into_values()
-        .map(|mut answers| {
-            answers.sort_unstable();
-            answers.into_iter().map(|(_, i, correct)| (i, correct)).collect()
-        })
-        .collect()
+/// Every learner's answers in time order (equal times in log order), learner after learner,
+/// with nodes as dense ids: what the ability fit replays.
+struct Replay {
+    /// The node keys, by id.
+    names: Vec<String>,
+    /// `(node id, correct)` of every answer.
+    answers: Vec<(u32, bool)>,
+    /// Where each learner's answers start in `answers`, and their end.
+    starts: Vec<usize>,
 }
 
-/// One learner replayed through the served model: each node's BKT forward state and the
-/// learner's ability entry, updated as [`crate::LearnerState::observe`] updates them.
-#[derive(Default)]
+impl Replay {
+    /// O(e log e) for e events.
+    fn of(events: &[FitEvent]) -> Self {
+        let mut learners: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let mut ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        let mut names = Vec::new();
+        let mut order: Vec<(u32, i64, u32, u32, bool)> = Vec::with_capacity(events.len());
+        for (i, e) in events.iter().enumerate() {
+            let next = learners.len() as u32;
+            let learner = *learners.entry(e.learner.as_str()).or_insert(next);
+            let node = *ids.entry(e.node.as_str()).or_insert_with(|| {
+                names.push(e.node.clone());
+                names.len() as u32 - 1
+            });
+            order.push((learner, e.time, i as u32, node, e.correct));
+        }
+        order.sort_unstable_by_key(|&(learner, time, i, _, _)| (learner, time, i));
+        let mut starts = Vec::with_capacity(learners.len() + 1);
+        for (i, w) in order.iter().enumerate() {
+            if i == 0 || order[i - 1].0 != w.0 {
+                starts.push(i);
+            }
+        }
+        starts.push(order.len());
+        let answers = order.into_iter().map(|(_, _, _, node, correct)| (node, correct)).collect();
+        Self { names, answers, starts }
+    }
+
+    /// Fits the ability weight to every learner's answers replayed through the fitted nodes.
+    /// Answers on nodes with too little data count toward the learner's ability (the server
+    /// counts them too) but are not fitted to: those nodes keep their defaults and no weight.
+    /// O(answers) per Newton step.
+    fn fit_ability(&self, nodes: &BTreeMap<String, BktFit>) -> Option<AbilityFit> {
+        let fits: Vec<(Params, bool)> = self
+            .names
+            .iter()
+            .map(|k| (Params::from(&nodes[k].params), nodes[k].status != FitStatus::TooLittleData))
+            .collect();
+        // (BKT log-odds, ability, answer) of every answer on a fitted node.
+        let mut rows: Vec<(f64, f64, bool)> = Vec::with_capacity(self.answers.len());
+        let mut replay = LearnerReplay::new(fits.len());
+        for learner in self.starts.windows(2) {
+            replay.next_learner();
+            for &(node, correct) in &self.answers[learner[0]..learner[1]] {
+                let (params, fitted) = &fits[node as usize];
+                let (p, z) = replay.step(node as usize, params, correct);
+                if *fitted {
+                    let p = p.clamp(1e-12, 1.0 - 1e-12);
+                    rows.push(((p / (1.0 - p)).ln(), z, correct));
+                }
+            }
+        }
+        if rows.is_empty() {
+            return None;
+        }
+        let precision = 1.0 / (ABILITY_PRIOR_SD * ABILITY_PRIOR_SD);
+        let log_likelihood = |w: f64| -> f64 {
+            rows.par_iter().map(|&(o, z, y)| if y { ln_sigmoid(o + w * z) } else { ln_sigmoid(-(o + w * z)) }).sum()
+        };
+        let (mut w, mut iterations) = (0.0f64, 0);
+        while iterations < 50 {
+            iterations += 1;
+            let (g, h) = rows
+                .par_iter()
+                .map(|&(o, z, y)| {
+                    let p = 1.0 / (1.0 + (-(o + w * z)).exp());
+                    ((f64::from(u8::from(y)) - p) * z, p * (1.0 - p) * z * z)
+                })
+                .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+            let step = (g - precision * w) / (h + precision);
+            w += step;
+            if step.abs() < 1e-7 {
+                break;
+            }
+        }
+        Some(AbilityFit {
+            weight: w as f32,
+            answers: rows.len(),
+            iterations,
+            log_likelihood_without: log_likelihood(0.0),
+            log_likelihood: log_likelihood(f64::from(w as f32)),
+        })
+    }
+}
+
+/// Learners replayed through the served model one after another: each node's BKT forward
+/// state and the learner's ability entry, updated as [`crate::LearnerState::observe`] updates
+/// them. States are kept by node id and stamped with the learner, so a new learner starts
+/// fresh in O(1).
 struct LearnerReplay {
-    states: std::collections::HashMap<usize, [f64; 2]>,
+    states: Vec<(u32, [f64; 2])>,
+    learner: u32,
     ability: Option<crate::NodeMastery>,
 }
 
 impl LearnerReplay {
+    fn new(nodes: usize) -> Self {
+        Self { states: vec![(0, [0.0; 2]); nodes], learner: 0, ability: None }
+    }
+
+    /// Starts the next learner.
+    fn next_learner(&mut self) {
+        self.learner += 1;
+        self.ability = None;
+    }
+
     /// BKT's prediction for an answer on `node` and the learner's ability before it, then the
     /// answer applied.
     fn step(&mut self, node: usize, params: &Params, correct: bool) -> (f64, f64) {
-        let state = self.states.entry(node).or_insert([1.0 - params.prior, params.prior]);
+        let (stamp, state) = &mut self.states[node];
+        if *stamp != self.learner {
+            *stamp = self.learner;
+            *state = [1.0 - params.prior, params.prior];
+        }
         let p = state[0] * params.guess + state[1] * (1.0 - params.slip);
         *state = advance(filter(*state, correct, params).0, params);
         let z = self
@@ -613,7 +708,8 @@ impl LearnerReplay {
 /// (checked to 10⁻⁶ in the tests). O(answers).
 pub fn forward_learner_predictions(answers: &[(usize, bool)], params: &[BktParams], weights: &[f32]) -> Vec<f64> {
     let params: Vec<Params> = params.iter().map(Params::from).collect();
-    let mut replay = LearnerReplay::default();
+    let mut replay = LearnerReplay::new(params.len());
+    replay.next_learner();
     answers
         .iter()
         .map(|&(node, correct)| {
@@ -621,72 +717,6 @@ pub fn forward_learner_predictions(answers: &[(usize, bool)], params: &[BktParam
             crate::bkt::ability_logit(p, f64::from(weights[node]), z)
         })
         .collect()
-}
-
-/// Fits the ability weight to every learner's answers replayed through the fitted nodes.
-/// Answers on nodes with too little data count toward the learner's ability (the server
-/// counts them too) but are not fitted to: those nodes keep their defaults and no weight.
-fn fit_ability(order: &[Vec<(usize, bool)>], keys: &[String], nodes: &BTreeMap<String, BktFit>) -> Option<AbilityFit> {
-    // Dense ids of the nodes, and each node's parameters and whether it was fitted.
-    let mut ids: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    let mut fits: Vec<(Params, bool)> = Vec::new();
-    let node_of: Vec<usize> = keys
-        .iter()
-        .map(|k| {
-            *ids.entry(k.as_str()).or_insert_with(|| {
-                fits.push((Params::from(&nodes[k].params), nodes[k].status != FitStatus::TooLittleData));
-                fits.len() - 1
-            })
-        })
-        .collect();
-    // (BKT log-odds, ability, answer) of every answer on a fitted node, learners in parallel.
-    let rows: Vec<(f64, f64, bool)> = order
-        .par_iter()
-        .flat_map_iter(|answers| {
-            let mut replay = LearnerReplay::default();
-            let mut out = Vec::with_capacity(answers.len());
-            for &(i, correct) in answers {
-                let node = node_of[i];
-                let (params, fitted) = &fits[node];
-                let (p, z) = replay.step(node, params, correct);
-                if *fitted {
-                    let p = p.clamp(1e-12, 1.0 - 1e-12);
-                    out.push(((p / (1.0 - p)).ln(), z, correct));
-                }
-            }
-            out
-        })
-        .collect();
-    if rows.is_empty() {
-        return None;
-    }
-    let precision = 1.0 / (ABILITY_PRIOR_SD * ABILITY_PRIOR_SD);
-    let log_likelihood = |w: f64| -> f64 {
-        rows.par_iter().map(|&(o, z, y)| if y { ln_sigmoid(o + w * z) } else { ln_sigmoid(-(o + w * z)) }).sum()
-    };
-    let (mut w, mut iterations) = (0.0f64, 0);
-    while iterations < 50 {
-        iterations += 1;
-        let (g, h) = rows
-            .par_iter()
-            .map(|&(o, z, y)| {
-                let p = 1.0 / (1.0 + (-(o + w * z)).exp());
-                ((f64::from(u8::from(y)) - p) * z, p * (1.0 - p) * z * z)
-            })
-            .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
-        let step = (g - precision * w) / (h + precision);
-        w += step;
-        if step.abs() < 1e-7 {
-            break;
-        }
-    }
-    Some(AbilityFit {
-        weight: w as f32,
-        answers: rows.len(),
-        iterations,
-        log_likelihood_without: log_likelihood(0.0),
-        log_likelihood: log_likelihood(f64::from(w as f32)),
-    })
 }
 
 /// `ln σ(x)` without overflow.
