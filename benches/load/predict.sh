@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load test of the HTTP `predict` endpoint: a release server on the demo graph, 1,000
-# learners with 20 answers each, wrk at 64 connections asking for 5 nodes a request.
+# learners with 20 answers each, wrk at 64 connections asking for 5 nodes a request, then at
+# one connection.
 #
 #   benches/load/predict.sh [path/to/tupu] [duration, default 30s]
 #
@@ -28,3 +29,5 @@ done
 export TUPU_PREDICT_NODES="$data/nodes.txt"
 wrk -t1 -c64 -d5s -s "$here/predict.lua" "http://$addr" >/dev/null  # warm-up
 wrk -t1 -c64 -d"$duration" --latency -s "$here/predict.lua" "http://$addr"
+# One connection: the latency of a request alone.
+wrk -t1 -c1 -d10s --latency -s "$here/predict.lua" "http://$addr"
