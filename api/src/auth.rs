@@ -378,6 +378,12 @@ impl Principal {
         self.role == Some(Role::Admin)
     }
 
+    /// The caller the authorisation middleware put on a request; without one (local mode, no
+    /// middleware), a caller with no role and no tenant.
+    pub(crate) fn of_request(principal: Option<axum::Extension<Principal>>) -> Self {
+        principal.map_or(Principal { role: None, tenant: None }, |axum::Extension(p)| p)
+    }
+
     /// Whether the caller may name learners outside the learner routes (a graduate given by
     /// its learner id): a key with a tenant names the learners of its tenant only; a key
     /// without one could name any tenant's learner (`TENANT:ID`), so only an admin key may,

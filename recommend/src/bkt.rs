@@ -128,7 +128,7 @@ fn log_add(a: f64, b: f64) -> f64 {
 
 /// `ln σ(x) = −ln(1 + e^−x)` without overflow.
 #[inline]
-fn ln_sigmoid(x: f64) -> f64 {
+pub(crate) fn ln_sigmoid(x: f64) -> f64 {
     -((-x).max(0.0) + (-x.abs()).exp().ln_1p())
 }
 

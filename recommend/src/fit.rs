@@ -634,7 +634,13 @@ impl Replay {
         }
         let precision = 1.0 / (ABILITY_PRIOR_SD * ABILITY_PRIOR_SD);
         let log_likelihood = |w: f64| -> f64 {
-            rows.par_iter().map(|&(o, z, y)| if y { ln_sigmoid(o + w * z) } else { ln_sigmoid(-(o + w * z)) }).sum()
+            rows.par_iter()
+                .map(
+                    |&(o, z, y)| {
+                        if y { crate::bkt::ln_sigmoid(o + w * z) } else { crate::bkt::ln_sigmoid(-(o + w * z)) }
+                    },
+                )
+                .sum()
         };
         let (mut w, mut iterations) = (0.0f64, 0);
         while iterations < 50 {
@@ -693,9 +699,7 @@ impl LearnerReplay {
         }
         let p = state[0] * params.guess + state[1] * (1.0 - params.slip);
         *state = advance(filter(*state, correct, params).0, params);
-        let z = self
-            .ability
-            .map_or(0.0, |a| crate::bkt::ability(a.attempts, a.correct, f64::from(a.p) * f64::from(a.attempts)));
+        let z = crate::model::entry_ability(self.ability);
         crate::model::count_expected(&mut self.ability, p as f32, correct);
         (p, z)
     }
@@ -717,11 +721,6 @@ pub fn forward_learner_predictions(answers: &[(usize, bool)], params: &[BktParam
             crate::bkt::ability_logit(p, f64::from(weights[node]), z)
         })
         .collect()
-}
-
-/// `ln σ(x)` without overflow.
-fn ln_sigmoid(x: f64) -> f64 {
-    -((-x).max(0.0) + (-x.abs()).exp().ln_1p())
 }
 
 /// A problem on one line of an events file.

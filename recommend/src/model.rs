@@ -358,7 +358,7 @@ impl LearnerState {
     /// The learner's ability `z` (see the `bkt` module): 0 without answers, positive when they
     /// answer better than the model of each node expects.
     pub fn ability(&self) -> f64 {
-        self.ability.map_or(0.0, |a| crate::bkt::ability(a.attempts, a.correct, f64::from(a.p) * f64::from(a.attempts)))
+        entry_ability(self.ability)
     }
 
     /// Probability that the learner answers `node` correctly now: BKT's
@@ -454,6 +454,11 @@ impl LearnerState {
 pub(crate) fn count_answer(ability: &mut Option<NodeMastery>, m: &NodeMastery, obs: &Observation, params: &BktParams) {
     let p = Belief::from_logit(m.log_odds()).p_correct(&params.into()) as f32;
     count_expected(ability, p, obs.score >= 0.5);
+}
+
+/// The ability `z` an ability entry (see [`ABILITY_KEY`]) gives: 0 without one.
+pub(crate) fn entry_ability(entry: Option<NodeMastery>) -> f64 {
+    entry.map_or(0.0, |a| crate::bkt::ability(a.attempts, a.correct, f64::from(a.p) * f64::from(a.attempts)))
 }
 
 /// Adds one answer, right or not, that BKT expected right with probability `p`, to an ability

@@ -90,11 +90,6 @@ enum Learner {
     Known(Mastery),
 }
 
-/// The caller, as the authorisation middleware established it (local mode without it).
-fn caller(principal: Option<Extension<Principal>>) -> Principal {
-    principal.map_or(Principal { role: None, tenant: None }, |Extension(p)| p)
-}
-
 /// Looks up the learner of each graduate that names one: the id resolved as the learner
 /// routes resolve it, the stored vector loaded and resolved against `s`. Reads the store:
 /// call it off the async runtime.
@@ -494,7 +489,7 @@ async fn graduate_posts(
     let k = check_k(body.k)?;
     let kinds = kinds(&body.kinds, &[NodeKind::Post])?;
     let s = state.graph.snapshot();
-    let (graduate, learner) = one_learner(&state, caller(principal), &s, body.graduate).await?;
+    let (graduate, learner) = one_learner(&state, Principal::of_request(principal), &s, body.graduate).await?;
     let index = state.matching.get(&s);
     let mut problems = Problems(Vec::new());
     let abilities = abilities(&s, &index, &graduate, &learner, "graduate", &mut problems);
@@ -535,7 +530,7 @@ async fn post_graduates(
         json_body(body, "expected {\"post\": ID or {\"competencies\": [...]}, \"graduates\": [...], \"k\": 10}")?;
     let k = check_k(body.k)?;
     let s = state.graph.snapshot();
-    let (graduates, learners) = look_up_learners(&state, caller(principal), &s, body.graduates).await?;
+    let (graduates, learners) = look_up_learners(&state, Principal::of_request(principal), &s, body.graduates).await?;
     let index = state.matching.get(&s);
     let mut problems = Problems(Vec::new());
     let profile: Option<Profile> = match &body.post {
@@ -739,7 +734,7 @@ async fn gap(
     let body = json_body(body, "expected {\"graduate\": {...}, \"target\": OCCUPATION_OR_POST_ID, \"k\": 5}")?;
     let k = check_k(body.k)?;
     let s = state.graph.snapshot();
-    let (graduate, learner) = one_learner(&state, caller(principal), &s, body.graduate).await?;
+    let (graduate, learner) = one_learner(&state, Principal::of_request(principal), &s, body.graduate).await?;
     let index = state.matching.get(&s);
     let mut problems = Problems(Vec::new());
     let abilities = abilities(&s, &index, &graduate, &learner, "graduate", &mut problems);
@@ -815,7 +810,7 @@ async fn supply_demand_report(
     State(state): State<AppState>,
     Query(filter): Query<MarketFilter>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    supply_demand(&state, filter, None, caller(None)).await
+    supply_demand(&state, filter, None, Principal::of_request(None)).await
 }
 
 #[derive(Deserialize, Debug)]
@@ -836,7 +831,7 @@ async fn supply_demand_posted(
         body,
         "expected {\"graduates\": [{\"major\": ..., \"competencies\": [...], \"learner\": ...}], \"region\": ...}",
     )?;
-    supply_demand(&state, body.filter, Some(body.graduates), caller(principal)).await
+    supply_demand(&state, body.filter, Some(body.graduates), Principal::of_request(principal)).await
 }
 
 /// The report over the posts in the graph (filtered by region and date) against the cohorts in

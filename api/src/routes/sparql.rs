@@ -116,7 +116,7 @@ async fn sparql_post(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let principal = principal.map_or(Principal { role: None, tenant: None }, |Extension(p)| p);
+    let principal = Principal::of_request(principal);
     let mut pairs = parse_pairs(raw.as_deref().unwrap_or(""))?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
