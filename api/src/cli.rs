@@ -178,6 +178,10 @@ enum Command {
         /// Fit no weight for the learner's ability (answers are predicted by BKT alone).
         #[arg(long)]
         no_ability: bool,
+        /// Fit no half-life of mastery from the time between answers (nodes keep the default
+        /// of 14 days). Logs without timestamps fit none anyway.
+        #[arg(long)]
+        no_decay: bool,
         /// Fit and report, store nothing (unknown nodes are reported, not refused).
         #[arg(long)]
         dry_run: bool,
@@ -512,6 +516,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
             prior_strength,
             no_forget,
             no_ability,
+            no_decay,
             dry_run,
             graph,
         } => {
@@ -523,6 +528,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
                 tol: tolerance,
                 forget: !no_forget,
                 ability: !no_ability,
+                decay: !no_decay,
                 prior_strength,
                 min_observations,
                 ..tupu_recommend::FitConfig::default()
@@ -1002,7 +1008,7 @@ fn fit_bkt(
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "node\tanswers\tlearners\titerations\tlog_likelihood\tstatus\tprior\tlearn\tforget\tslip\tguess\tnote"
+        "node\tanswers\tlearners\titerations\tlog_likelihood\tstatus\tprior\tlearn\tforget\tslip\tguess\thalf_life_days\tnote"
     )?;
     for n in &outcome.nodes {
         let params = n.fitted.map_or_else(
@@ -1010,9 +1016,10 @@ fn fit_bkt(
             |p| format!("{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}", p.prior, p.learn, p.forget, p.slip, p.guess),
         );
         let status = serde_json::to_value(n.status)?;
+        let half_life = n.half_life.map_or_else(|| "-".to_owned(), |h| format!("{:.3}", h.days));
         writeln!(
             out,
-            "{}\t{}\t{}\t{}\t{:.2}\t{}\t{params}\t{}",
+            "{}\t{}\t{}\t{}\t{:.2}\t{}\t{params}\t{half_life}\t{}",
             n.node,
             n.answers,
             n.learners,
@@ -1023,6 +1030,19 @@ fn fit_bkt(
         )?;
     }
     let capped = outcome.nodes.iter().filter(|n| n.status == tupu_recommend::FitStatus::Capped).count();
+    let timed: Vec<_> = outcome.nodes.iter().filter_map(|n| n.half_life).collect();
+    if !timed.is_empty() {
+        let (default, fitted): (f64, f64) =
+            timed.iter().fold((0.0, 0.0), |(d, f), h| (d + h.log_likelihood_default, f + h.log_likelihood));
+        eprintln!(
+            "half-life of mastery fitted on {} node(s) from {} answer(s) given after an earlier one: log-likelihood {:.2} with the default of {} days, {:.2} fitted",
+            timed.len(),
+            timed.iter().map(|h| h.timed_answers).sum::<usize>(),
+            default,
+            tupu_recommend::DEFAULT_HALF_LIFE_DAYS,
+            fitted
+        );
+    }
     if let Some(a) = outcome.ability {
         eprintln!(
             "learner ability weight {:.4} over {} answer(s) in {} Newton step(s): log-likelihood {:.2} without it, {:.2} with it",

@@ -1,8 +1,9 @@
 //! Fitting BKT parameters and storing them in the graph, for `tupu fit-bkt` and
 //! `POST /api/v1/admin/fit-bkt` alike: the log is checked against the graph before any
 //! fitting, every node gets a report line, and the fitted parameters of all nodes with enough
-//! data, with the weight of the learner's ability, replace earlier fits in one commit (a running server swaps its snapshot and serves
-//! them from the next request on).
+//! data, with the weight of the learner's ability and, where the log's timestamps allow, the
+//! half-life of mastery, replace earlier fits in one commit (a running server swaps its
+//! snapshot and serves them from the next request on).
 
 use oxigraph::model::vocab::xsd;
 use oxigraph::model::{GraphName, Literal, NamedNode, Quad};
@@ -30,6 +31,9 @@ pub struct NodeReport {
     pub fitted: Option<BktParams>,
     /// Why the node kept its defaults, when it did.
     pub kept_defaults: Option<String>,
+    /// The node's fitted half-life of mastery (`tupu:bktHalfLife`), when the log's timestamps
+    /// allowed one; absent otherwise (the node keeps the default).
+    pub half_life: Option<tupu_recommend::HalfLifeFit>,
 }
 
 /// The result of a fit.
@@ -149,6 +153,7 @@ pub fn fit_into_graph(
             status: fit.status,
             fitted: enough.then_some(fit.params),
             kept_defaults: kept_defaults.clone(),
+            half_life: model.half_lives.get(key).copied().filter(|_| enough && node.is_some()),
         });
         let Some(node) = node.filter(|_| enough) else {
             kept += 1;
@@ -156,8 +161,7 @@ pub fn fit_into_graph(
         };
         fitted += 1;
         let subject = NamedNode::new(snapshot.iri(node)).map_err(|e| FitError::Iri(e.to_string()))?;
-        let predicates =
-            [tupu::BKT_PRIOR, tupu::BKT_LEARN, tupu::BKT_SLIP, tupu::BKT_GUESS, tupu::BKT_FORGET, tupu::BKT_ABILITY];
+        let predicates = tupu::LEARNER_MODEL;
         for p in predicates {
             for old in store.store().quads_for_pattern(
                 Some(subject.as_ref().into()),
@@ -171,7 +175,8 @@ pub fn fit_into_graph(
         let value = |x: f32| Literal::new_typed_literal(format!("{:.6}", f64::from(x)), xsd::DOUBLE);
         let params = fit.params;
         let values = [params.prior, params.learn, params.slip, params.guess, params.forget];
-        for (p, x) in predicates.into_iter().zip(values.into_iter().map(Some).chain([ability])) {
+        let half_life = model.half_lives.get(key).map(|h| h.days);
+        for (p, x) in predicates.into_iter().zip(values.into_iter().map(Some).chain([ability, half_life])) {
             if let Some(x) = x {
                 change.added.push(Quad::new(subject.clone(), p, value(x), g.clone()));
             }

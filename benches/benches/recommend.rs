@@ -83,7 +83,7 @@ fn bkt(c: &mut Criterion) {
     group.bench_function("predict_one_subject", |b| {
         b.iter(|| {
             for &(node, _) in &events {
-                black_box(learner.predict(&s, kps[node % CLUSTER]));
+                black_box(learner.predict(&s, kps[node % CLUSTER], 0));
             }
         })
     });

@@ -509,11 +509,13 @@ mod learner_model {
         let mut out = Vec::new();
         for answers in learners.values() {
             let mut state = LearnerState::default();
-            for (t, e) in answers.iter().enumerate() {
+            // The log has no timestamps: every answer at one time, in the log's order, as the fit
+            // reads it (no decay in time between answers).
+            for e in answers {
                 let node = ids[&e.node];
-                out.push((state.predict(snapshot, node), e.correct));
+                out.push((state.predict(snapshot, node, e.time), e.correct));
                 let score = if e.correct { 1.0 } else { 0.0 };
-                state.observe(snapshot, Observation { node, score, time: t as i64 });
+                state.observe(snapshot, Observation { node, score, time: e.time });
             }
         }
         out

@@ -468,7 +468,7 @@ impl Qualification {
 }
 
 /// Predicates compiled into [`NodeAttrs`].
-pub(crate) const ATTR_PREDICATES: [NamedNodeRef<'static>; 16] = [
+pub(crate) const ATTR_PREDICATES: [NamedNodeRef<'static>; 17] = [
     tupu::GRADE_LEVEL,
     tupu::SEQUENCE,
     tupu::DIFFICULTY,
@@ -485,6 +485,7 @@ pub(crate) const ATTR_PREDICATES: [NamedNodeRef<'static>; 16] = [
     tupu::BKT_GUESS,
     tupu::BKT_FORGET,
     tupu::BKT_ABILITY,
+    tupu::BKT_HALF_LIFE,
 ];
 
 /// Sets one attribute of `node` from a literal value. Text attributes are interned: many
@@ -526,6 +527,8 @@ pub(crate) fn apply_attr(b: &mut SnapshotBuilder, node: NodeId, predicate: Named
         bkt(b.attrs_mut(node)).forget = num(value).unwrap_or(f32::NAN);
     } else if predicate == tupu::BKT_ABILITY {
         b.attrs_mut(node).bkt_ability = num(value).filter(|w: &f32| w.is_finite());
+    } else if predicate == tupu::BKT_HALF_LIFE {
+        b.attrs_mut(node).bkt_half_life = num(value).filter(|h: &f32| h.is_finite() && *h > 0.0);
     }
 }
 

@@ -333,6 +333,9 @@ pub struct NodeAttrs {
     /// Fitted weight, in log-odds, of the learner's ability on answers to the node
     /// (`tupu:bktAbility`), when one was stored.
     pub bkt_ability: Option<f32>,
+    /// Fitted half-life, in days, of the node's mastery between practices
+    /// (`tupu:bktHalfLife`), when one was stored.
+    pub bkt_half_life: Option<f32>,
 }
 
 /// A language-tagged label.

@@ -29,6 +29,11 @@ macro_rules! terms {
 pub mod tupu {
     use super::NamedNodeRef;
 
+    /// The learner model's parameters of a knowledge point, as `fit-bkt` stores them: BKT's
+    /// prior, learn, slip, guess and forget, the ability weight and the half-life.
+    pub const LEARNER_MODEL: [NamedNodeRef<'static>; 7] =
+        [BKT_PRIOR, BKT_LEARN, BKT_SLIP, BKT_GUESS, BKT_FORGET, BKT_ABILITY, BKT_HALF_LIFE];
+
     terms! { "https://w3id.org/tupu/ns#";
         /// Class: smallest teachable unit of a curriculum.
         KNOWLEDGE_POINT = "KnowledgePoint",
@@ -136,6 +141,9 @@ pub mod tupu {
         BKT_FORGET = "bktForget",
         /// Weight, in log-odds, of the learner's ability on the answers to a node (0 when absent).
         BKT_ABILITY = "bktAbility",
+        /// Half-life, in days, of mastery not practised since a first practice, doubling with
+        /// each right answer (the learner model's default when absent).
+        BKT_HALF_LIFE = "bktHalfLife",
         /// Class of graduate cohorts: how many graduated from one programme, at one
         /// institution, in one year (counts only, never a person).
         GRADUATE_COHORT = "GraduateCohort",

@@ -34,6 +34,22 @@
 //! [`crate::fit_model`] (a one-parameter logistic regression with BKT's log-odds as offset,
 //! on the same forward pass; see [`ability_logit`]).
 //!
+//! ## Forgetting in time
+//! Between two practices of a node, mastery also decays with the time that passed: a learner
+//! who mastered the node keeps it through `Δt` seconds with probability
+//!
+//! ```text
+//! r = 2^(−Δt / h),   h = H · 2^min(c − 1, 6)          (c: the learner's right answers on the node)
+//! before an answer:  P(L) ← r · P(L)
+//! ```
+//! `H` is the node's half-life in days, fitted by [`crate::fit_model`] from timestamped answers
+//! and stored as `tupu:bktHalfLife` ([`DEFAULT_HALF_LIFE_DAYS`] where none is), and each right
+//! answer doubles it (spaced practice is remembered longer), up to 6 times. The same decay
+//! gives the belief *now*, from the last practice to the present
+//! ([`crate::NodeMastery::recall`]): the probability of a right answer served for a node now,
+//! the next answer's update, and the reviews next steps schedule all read it. The stored
+//! belief is the one just after the last practice.
+//!
 //! ## Arithmetic
 //! The served model carries a belief as a [`Belief`]: `ln P(L)` and `ln(1 − P(L))` in f64,
 //! each step computed in log space (`ln(e^a + e^b)` without overflow), so that neither end
@@ -201,6 +217,16 @@ impl Belief {
         }
     }
 
+    /// Mastery kept through a time of retention `r` (see [`retention`]): `P(L') = r · P(L)`
+    /// and `1 − P(L') = (1 − P(L)) + (1 − r) · P(L)`. The identity for `r = 1`.
+    #[inline]
+    pub fn decay(self, r: f64) -> Self {
+        if r >= 1.0 {
+            return self;
+        }
+        Self { ln_known: self.ln_known + r.ln(), ln_unknown: log_add(self.ln_unknown, self.ln_known + (-r).ln_1p()) }
+    }
+
     /// The opportunity's transition: `P(L') = P(L)(1 − F) + (1 − P(L)) T` and
     /// `1 − P(L') = P(L) F + (1 − P(L))(1 − T)`.
     #[inline]
@@ -274,6 +300,38 @@ pub fn ability_logit(p: f64, w: f64, z: f64) -> f64 {
     }
     let l = p.ln() - (-p).ln_1p() + shift;
     ln_sigmoid(l).exp()
+}
+
+/// Half-life, in days, of a node's mastery where none is fitted (`tupu:bktHalfLife`).
+pub const DEFAULT_HALF_LIFE_DAYS: f64 = 14.0;
+
+/// Right answers on a node up to which each one doubles its half-life (see the module
+/// documentation).
+pub const HALF_LIFE_DOUBLINGS: u32 = 6;
+
+/// A node's base half-life in days: its fitted `tupu:bktHalfLife`, or
+/// [`DEFAULT_HALF_LIFE_DAYS`].
+#[inline]
+pub fn half_life_days(attrs: &NodeAttrs) -> f64 {
+    attrs.bkt_half_life.map_or(DEFAULT_HALF_LIFE_DAYS, f64::from)
+}
+
+/// The half-life in seconds of mastery of a node whose base half-life is `base_days`, for a
+/// learner who answered it right `right` times: `base · 2^min(right − 1, 6)`, the base until
+/// the second right answer (see the module documentation).
+#[inline]
+pub fn half_life_seconds(base_days: f64, right: u32) -> f64 {
+    base_days * crate::model::DAY as f64 * f64::from(1u32 << right.saturating_sub(1).min(HALF_LIFE_DOUBLINGS))
+}
+
+/// The probability that mastery is kept through `elapsed` seconds without practice:
+/// `2^(−elapsed / half-life)` (1 when no time has passed, or when time runs backwards).
+#[inline]
+pub fn retention(elapsed: i64, base_days: f64, right: u32) -> f64 {
+    if elapsed <= 0 {
+        return 1.0;
+    }
+    (-(elapsed as f64) / half_life_seconds(base_days, right)).exp2()
 }
 
 /// Log-odds of a probability.

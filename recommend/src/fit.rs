@@ -119,6 +119,9 @@ pub struct FitConfig {
     pub pool: bool,
     /// [`fit_model`]: fit the weight of the learner's ability (otherwise none is fitted).
     pub ability: bool,
+    /// [`fit_model`]: fit each node's half-life of mastery from the time between a learner's
+    /// answers (otherwise none is fitted, and nodes keep the default).
+    pub decay: bool,
 }
 
 impl Default for FitConfig {
@@ -136,6 +139,7 @@ impl Default for FitConfig {
             min_observations: 10,
             pool: true,
             ability: true,
+            decay: true,
         }
     }
 }
@@ -149,6 +153,7 @@ impl FitConfig {
             prior_strength: 0.0,
             pool: false,
             ability: false,
+            decay: false,
             min_observations: 1,
             ..Self::default()
         }
@@ -234,35 +239,92 @@ pub fn forward_predictions(answers: &[bool], params: &BktParams) -> Vec<f64> {
         .collect()
 }
 
-/// Scaled forward–backward over every sequence. O(total answers).
-fn e_step(sequences: &[Vec<bool>], p: Params) -> Counts {
+/// The time between a learner's answers on one node: `gaps[t]` seconds between answers
+/// `t − 1` and `t` of each sequence (`gaps[0]` unused), and the node's half-life `days`.
+#[derive(Copy, Clone)]
+struct Timing<'a> {
+    gaps: &'a [Vec<i64>],
+    days: f64,
+}
+
+/// The expected outcome of the decay before one answer given some time after the previous one
+/// (see the `bkt` module): `a = ln 2 · Δt / 2^min(c − 1, 6)` in days (so that the retention
+/// is `e^(−a / H)`), and the expected counts of mastery kept and lost through it.
+#[derive(Copy, Clone)]
+struct DecayStat {
+    a: f64,
+    kept: f64,
+    lost: f64,
+}
+
+/// The retention before answer `t` of a sequence, and the stat's `a` (see [`DecayStat`]).
+#[inline]
+fn decay_at(timing: Option<Timing<'_>>, seq: usize, t: usize, right: u32) -> (f64, f64) {
+    match timing {
+        Some(Timing { gaps, days }) if t > 0 && gaps[seq][t] > 0 => {
+            let h = crate::bkt::half_life_seconds(1.0, right) / crate::model::DAY as f64;
+            let a = std::f64::consts::LN_2 * gaps[seq][t] as f64 / crate::model::DAY as f64 / h;
+            (crate::bkt::retention(gaps[seq][t], days, right), a)
+        }
+        _ => (1.0, 0.0),
+    }
+}
+
+/// Scaled forward–backward over every sequence, with the decay in time between answers where
+/// `timing` is given: the transition from one answer's state to the next one's is BKT's
+/// (learn, forget) followed by the decay (known → unknown with probability `1 − r`). With
+/// `stats`, the expected outcome of every decay is pushed there (for the half-life's M-step).
+/// O(total answers).
+fn e_step(
+    sequences: &[Vec<bool>],
+    timing: Option<Timing<'_>>,
+    p: Params,
+    mut stats: Option<&mut Vec<DecayStat>>,
+) -> Counts {
     let mut c = Counts::default();
-    // alpha[t] = P(state at t | answers up to t); beta[t] scaled to match.
+    // alpha[t] = P(state at t | answers up to t); beta[t] scaled to match; (r, a) of the
+    // decay before each answer.
     let mut alpha: Vec<[f64; 2]> = Vec::new();
     let mut scale: Vec<f64> = Vec::new();
     let mut beta: Vec<[f64; 2]> = Vec::new();
-    for seq in sequences.iter().filter(|s| !s.is_empty()) {
+    let mut decay: Vec<(f64, f64)> = Vec::new();
+    for (i, seq) in sequences.iter().enumerate().filter(|(_, s)| !s.is_empty()) {
         let n = seq.len();
         alpha.clear();
         scale.clear();
+        decay.clear();
+        let mut right = 0u32;
         let mut predicted = [1.0 - p.prior, p.prior];
-        for &answer in seq {
+        for (t, &answer) in seq.iter().enumerate() {
+            let (r, a) = decay_at(timing, i, t, right);
+            decay.push((r, a));
+            if r < 1.0 {
+                predicted = [predicted[0] + predicted[1] * (1.0 - r), predicted[1] * r];
+            }
             let (filtered, z) = filter(predicted, answer, &p);
             alpha.push(filtered);
             scale.push(z);
             c.log_likelihood += z.ln();
             predicted = advance(filtered, &p);
+            right += u32::from(answer);
         }
+        // The transition from answer t to t + 1: A[i][j] = B[i][0] D[0][j] + B[i][1] D[1][j],
+        // B BKT's, D the decay's ([1, 0], [1 − r, r]).
+        let step = |t: usize| -> [[f64; 2]; 2] {
+            let r = decay[t + 1].0;
+            [
+                [1.0 - p.learn + p.learn * (1.0 - r), p.learn * r],
+                [p.forget + (1.0 - p.forget) * (1.0 - r), (1.0 - p.forget) * r],
+            ]
+        };
         beta.clear();
         beta.resize(n, [1.0, 1.0]);
         for t in (0..n - 1).rev() {
             let (e0, e1) = p.emit(seq[t + 1]);
             let [b0, b1] = beta[t + 1];
             let z = scale[t + 1];
-            beta[t] = [
-                ((1.0 - p.learn) * e0 * b0 + p.learn * e1 * b1) / z,
-                (p.forget * e0 * b0 + (1.0 - p.forget) * e1 * b1) / z,
-            ];
+            let m = step(t);
+            beta[t] = [(m[0][0] * e0 * b0 + m[0][1] * e1 * b1) / z, (m[1][0] * e0 * b0 + m[1][1] * e1 * b1) / z];
         }
         c.sequences += 1.0;
         for t in 0..n {
@@ -283,14 +345,62 @@ fn e_step(sequences: &[Vec<bool>], p: Params) -> Counts {
             if t + 1 < n {
                 let (e0, e1) = p.emit(seq[t + 1]);
                 let [b0, b1] = beta[t + 1];
-                c.learnt += alpha[t][0] * p.learn * e1 * b1 / scale[t + 1];
-                c.forgot += alpha[t][1] * p.forget * e0 * b0 / scale[t + 1];
+                let m = step(t);
+                let xi = |i: usize, j: usize| alpha[t][i] * m[i][j] * [e0, e1][j] * [b0, b1][j] / scale[t + 1];
+                let (r, a) = decay[t + 1];
+                // Ending unknown, the state after BKT's transition was known (and the decay
+                // lost it) with probability B[i][1](1 − r) / A[i][0].
+                let lost_after = |i: usize| {
+                    let b1 = if i == 0 { p.learn } else { 1.0 - p.forget };
+                    if m[i][0] > 0.0 { b1 * (1.0 - r) / m[i][0] } else { 0.0 }
+                };
+                c.learnt += xi(0, 1) + xi(0, 0) * lost_after(0);
+                c.forgot += xi(1, 0) * (1.0 - lost_after(1));
                 c.could_learn += g0;
                 c.could_forget += g1;
+                if let Some(stats) = stats.as_deref_mut()
+                    && r < 1.0
+                {
+                    let kept = xi(0, 1) + xi(1, 1);
+                    let lost = xi(0, 0) * lost_after(0) + xi(1, 0) * lost_after(1);
+                    stats.push(DecayStat { a, kept, lost });
+                }
             }
         }
     }
     c
+}
+
+/// The half-life's M-step: the `H` in days that maximises the expected log-likelihood of the
+/// decays, `Σ kept · ln r + lost · ln(1 − r)` with `r = e^(−a/H)`, plus the log-density of the
+/// prior on `ln H` ([`HALF_LIFE_PRIOR_SD`], centred on the default). Concave in `u = ln H`:
+/// Newton's method from the current value, kept inside [`HALF_LIFE_BOUNDS`]. O(stats) a step.
+fn half_life_step(stats: &[DecayStat], days: f64) -> f64 {
+    let centre = crate::bkt::DEFAULT_HALF_LIFE_DAYS.ln();
+    let precision = 1.0 / (HALF_LIFE_PRIOR_SD * HALF_LIFE_PRIOR_SD);
+    let (lo, hi) = (HALF_LIFE_BOUNDS.0.ln(), HALF_LIFE_BOUNDS.1.ln());
+    let mut u = days.ln().clamp(lo, hi);
+    for _ in 0..30 {
+        let (mut g, mut h) = (-(u - centre) * precision, -precision);
+        for s in stats {
+            let x = s.a * (-u).exp();
+            // d/du [kept · (−x)] = kept · x; d/du [lost · ln(1 − e^−x)] = −lost · x / (e^x − 1).
+            let em1 = x.exp_m1();
+            let f = if em1 > 0.0 { x / em1 } else { 1.0 };
+            g += s.kept * x - s.lost * f;
+            // f'(x) = (e^x − 1 − x e^x) / (e^x − 1)²; d/du f = −x f'(x).
+            let df = if em1 > 0.0 && em1.is_finite() { (em1 - x * (em1 + 1.0)) / (em1 * em1) } else { -0.5 };
+            h += -s.kept * x + s.lost * x * df;
+        }
+        let step = if h < 0.0 { -g / h } else { g.signum() };
+        let next = (u + step.clamp(-2.0, 2.0)).clamp(lo, hi);
+        let done = (next - u).abs() < 1e-9;
+        u = next;
+        if done {
+            break;
+        }
+    }
+    u.exp()
 }
 
 /// The M-step: each parameter at its posterior mode under a Beta prior of `k` pseudo-answers
@@ -329,7 +439,7 @@ fn log_prior(p: Params, centre: Params, k: f64, forget: bool) -> f64 {
 /// The log-likelihood of answer sequences under BKT parameters (clamped into the fitting
 /// bounds first). O(total answers).
 pub fn bkt_log_likelihood(sequences: &[Vec<bool>], params: &BktParams) -> f64 {
-    e_step(sequences, bounded(Params::from(params), true)).log_likelihood
+    e_step(sequences, None, bounded(Params::from(params), true), None).log_likelihood
 }
 
 /// Fits the BKT parameters of one node by expectation–maximisation.
@@ -359,43 +469,75 @@ pub fn bkt_log_likelihood(sequences: &[Vec<bool>], params: &BktParams) -> f64 {
 /// assert!((fit.params.guess - truth.guess).abs() < 0.1);
 /// ```
 pub fn fit_bkt(sequences: &[Vec<bool>], config: &FitConfig) -> BktFit {
+    fit_node(sequences, None, config).0
+}
+
+/// [`fit_bkt`] with the time between answers (`gaps`, see [`Timing`]): EM runs with the decay
+/// in time, and, with [`FitConfig::decay`] and at least [`MIN_TIMED_ANSWERS`] answers given
+/// some time after the learner's previous one, fits the node's half-life in the same
+/// iterations (an expectation–conditional-maximisation: BKT's parameters, then the half-life,
+/// each at its maximum given the expected counts); otherwise the decay uses the default
+/// half-life.
+fn fit_node(sequences: &[Vec<bool>], gaps: Option<&[Vec<i64>]>, config: &FitConfig) -> (BktFit, Option<HalfLifeFit>) {
     let observations = sequences.iter().map(Vec::len).sum();
     let count = sequences.iter().filter(|s| !s.is_empty()).count();
     let centre = bounded(Params::from(&config.init), config.forget);
     let mut params = centre;
+    let timed = gaps.map_or(0, |g| g.iter().map(|s| s.iter().skip(1).filter(|&&d| d > 0).count()).sum());
+    let mut days = crate::bkt::DEFAULT_HALF_LIFE_DAYS;
+    let timing = |days: f64| gaps.map(|gaps| Timing { gaps, days });
     if observations == 0 || observations < config.min_observations {
-        return BktFit {
+        let fit = BktFit {
             params: params.to_bkt(),
-            log_likelihood: if observations == 0 { 0.0 } else { e_step(sequences, params).log_likelihood },
+            log_likelihood: if observations == 0 {
+                0.0
+            } else {
+                e_step(sequences, timing(days), params, None).log_likelihood
+            },
             iterations: 0,
             converged: false,
             status: FitStatus::TooLittleData,
             observations,
             sequences: count,
         };
+        return (fit, None);
     }
     // EM cannot leave a forgetting rate of exactly 0 (no expected forgetting is ever counted).
     if config.forget && params.forget <= 0.0 {
         params.forget = FORGET_START;
     }
+    let fit_decay = config.decay && timed >= MIN_TIMED_ANSWERS;
     let k = config.prior_strength;
-    let objective = |c: &Counts, p: Params| c.log_likelihood + log_prior(p, centre, k, config.forget);
-    let mut counts = e_step(sequences, params);
+    let half_life_prior = |days: f64| {
+        if fit_decay {
+            -0.5 * ((days.ln() - crate::bkt::DEFAULT_HALF_LIFE_DAYS.ln()) / HALF_LIFE_PRIOR_SD).powi(2)
+        } else {
+            0.0
+        }
+    };
+    let objective = |c: &Counts, p: Params, days: f64| {
+        c.log_likelihood + log_prior(p, centre, k, config.forget) + half_life_prior(days)
+    };
+    let mut stats = Vec::new();
+    let mut counts = e_step(sequences, timing(days), params, fit_decay.then_some(&mut stats));
     let mut iterations = 0;
     let mut converged = false;
     while iterations < config.max_iter {
         let next = m_step(&counts, params, centre, k, config.forget);
-        let next_counts = e_step(sequences, next);
+        let next_days = if fit_decay { half_life_step(&stats, days) } else { days };
+        stats.clear();
+        let next_counts = e_step(sequences, timing(next_days), next, fit_decay.then_some(&mut stats));
         iterations += 1;
-        let improvement = objective(&next_counts, next) - objective(&counts, params);
+        let improvement = objective(&next_counts, next, next_days) - objective(&counts, params, days);
         params = next;
+        days = next_days;
         counts = next_counts;
         if improvement < config.tol {
             converged = true;
             break;
         }
     }
-    BktFit {
+    let fit = BktFit {
         params: params.to_bkt(),
         log_likelihood: counts.log_likelihood,
         iterations,
@@ -403,16 +545,30 @@ pub fn fit_bkt(sequences: &[Vec<bool>], config: &FitConfig) -> BktFit {
         status: if converged { FitStatus::Converged } else { FitStatus::Capped },
         observations,
         sequences: count,
-    }
+    };
+    let half_life = fit_decay.then(|| {
+        // As stored: the served model reads the half-life back in single precision.
+        let days = f64::from(days as f32);
+        HalfLifeFit {
+            days: days as f32,
+            timed_answers: timed,
+            log_likelihood_default: e_step(sequences, timing(crate::bkt::DEFAULT_HALF_LIFE_DAYS), params, None)
+                .log_likelihood,
+            log_likelihood: e_step(sequences, timing(days), params, None).log_likelihood,
+        }
+    });
+    (fit, half_life)
 }
 
 /// Fits one model to the sequences of every node together (the centre of the shrinkage),
 /// the E-step split over threads, at most 100 iterations. O(iterations · total answers).
-fn fit_pooled(nodes: &[(String, Vec<Vec<bool>>)], config: &FitConfig) -> Params {
-    let all: Vec<&Vec<bool>> = nodes.iter().flat_map(|(_, s)| s).collect();
+fn fit_pooled(nodes: &[&Vec<Vec<bool>>], config: &FitConfig) -> Params {
+    let all: Vec<&Vec<bool>> = nodes.iter().flat_map(|s| s.iter()).collect();
     let e = |p: Params| {
         all.par_chunks(256)
-            .map(|chunk| chunk.iter().fold(Counts::default(), |c, s| c.add(e_step(std::slice::from_ref(*s), p))))
+            .map(|chunk| {
+                chunk.iter().fold(Counts::default(), |c, s| c.add(e_step(std::slice::from_ref(*s), None, p, None)))
+            })
             .reduce(Counts::default, Counts::add)
     };
     let centre = bounded(Params::from(&config.init), config.forget);
@@ -478,6 +634,20 @@ pub struct FitEvent {
 /// Groups events by node, then by learner, each learner's answers in time order (equal times
 /// in log order). O(e log e).
 pub fn sequences_by_node(events: impl IntoIterator<Item = FitEvent>) -> Vec<(String, Vec<Vec<bool>>)> {
+    timed_sequences_by_node(events).into_iter().map(|n| (n.node, n.sequences)).collect()
+}
+
+/// One node's answers, by learner, with the time between them.
+struct NodeAnswers {
+    node: String,
+    sequences: Vec<Vec<bool>>,
+    /// Seconds between each answer and the learner's previous one on the node (0 for the
+    /// first); `None` when no answer came some time after another.
+    gaps: Option<Vec<Vec<i64>>>,
+}
+
+/// [`sequences_by_node`] with the time between answers. O(e log e).
+fn timed_sequences_by_node(events: impl IntoIterator<Item = FitEvent>) -> Vec<NodeAnswers> {
     let mut by_node: BTreeMap<String, BTreeMap<String, Vec<(i64, usize, bool)>>> = BTreeMap::new();
     for (i, e) in events.into_iter().enumerate() {
         by_node.entry(e.node).or_default().entry(e.learner).or_default().push((e.time, i, e.correct));
@@ -485,14 +655,17 @@ pub fn sequences_by_node(events: impl IntoIterator<Item = FitEvent>) -> Vec<(Str
     by_node
         .into_iter()
         .map(|(node, learners)| {
-            let sequences = learners
-                .into_values()
-                .map(|mut answers| {
-                    answers.sort_unstable();
-                    answers.into_iter().map(|a| a.2).collect()
-                })
-                .collect();
-            (node, sequences)
+            let (mut sequences, mut gaps) = (Vec::with_capacity(learners.len()), Vec::with_capacity(learners.len()));
+            let mut timed = false;
+            for mut answers in learners.into_values() {
+                answers.sort_unstable();
+                let gap: Vec<i64> =
+                    answers.iter().enumerate().map(|(t, a)| if t == 0 { 0 } else { a.0 - answers[t - 1].0 }).collect();
+                timed |= gap.iter().any(|&g| g > 0);
+                gaps.push(gap);
+                sequences.push(answers.into_iter().map(|a| a.2).collect());
+            }
+            NodeAnswers { node, sequences, gaps: timed.then_some(gaps) }
         })
         .collect()
 }
@@ -502,7 +675,8 @@ pub fn sequences_by_node(events: impl IntoIterator<Item = FitEvent>) -> Vec<(Str
 /// Events are grouped by node, then by learner ([`sequences_by_node`]). With `config.pool`,
 /// all answers are first fitted as one model, which becomes every node's start and prior
 /// centre (shrinkage toward the global means); then each node is fitted with [`fit_bkt`],
-/// in parallel.
+/// in parallel, with the decay in time between a learner's answers where the log has
+/// timestamps (see [`fit_model`]).
 ///
 /// # Returns
 /// One fit per node, keyed and ordered by node.
@@ -510,16 +684,29 @@ pub fn sequences_by_node(events: impl IntoIterator<Item = FitEvent>) -> Vec<(Str
 /// # Complexity
 /// O(e log e) to group and sort e events, then O(iterations · e) to fit.
 pub fn fit_events(events: impl IntoIterator<Item = FitEvent>, config: &FitConfig) -> BTreeMap<String, BktFit> {
-    fit_sequences(sequences_by_node(events), config)
+    fit_nodes(timed_sequences_by_node(events), config).into_iter().map(|(node, (fit, _))| (node, fit)).collect()
 }
 
 /// [`fit_events`] on sequences already grouped by node.
 pub fn fit_sequences(nodes: Vec<(String, Vec<Vec<bool>>)>, config: &FitConfig) -> BTreeMap<String, BktFit> {
+    let nodes = nodes.into_iter().map(|(node, sequences)| NodeAnswers { node, sequences, gaps: None }).collect();
+    fit_nodes(nodes, config).into_iter().map(|(node, (fit, _))| (node, fit)).collect()
+}
+
+/// Every node's fit and, where one was fitted, its half-life.
+fn fit_nodes(nodes: Vec<NodeAnswers>, config: &FitConfig) -> BTreeMap<String, (BktFit, Option<HalfLifeFit>)> {
     let mut config = *config;
     if config.pool && !nodes.is_empty() {
-        config.init = fit_pooled(&nodes, &config).to_bkt();
+        let untimed: Vec<&Vec<Vec<bool>>> = nodes.iter().map(|n| &n.sequences).collect();
+        config.init = fit_pooled(&untimed, &config).to_bkt();
     }
-    nodes.into_par_iter().map(|(node, sequences)| (node, fit_bkt(&sequences, &config))).collect()
+    nodes
+        .into_par_iter()
+        .map(|n| {
+            let fit = fit_node(&n.sequences, n.gaps.as_deref(), &config);
+            (n.node, fit)
+        })
+        .collect()
 }
 
 /// Standard deviation of the Gaussian prior on the ability weight: weak, it only keeps the
@@ -535,7 +722,35 @@ pub struct ModelFit {
     /// The ability weight of the fitted nodes; `None` when [`FitConfig::ability`] is off or no
     /// fitted node was answered.
     pub ability: Option<AbilityFit>,
+    /// The fitted half-life of each node with enough timed answers ([`MIN_TIMED_ANSWERS`]),
+    /// keyed by node; empty when [`FitConfig::decay`] is off or the log has no timestamps.
+    pub half_lives: BTreeMap<String, HalfLifeFit>,
 }
+
+/// A node's fitted half-life of mastery (see the `bkt` module).
+#[derive(Copy, Clone, Debug, PartialEq, serde::Serialize)]
+pub struct HalfLifeFit {
+    /// `H`, in days.
+    pub days: f32,
+    /// Answers that came some time after the learner's previous answer on the node.
+    pub timed_answers: usize,
+    /// Log-likelihood of the node's answers with the default half-life.
+    pub log_likelihood_default: f64,
+    /// The same with the fitted one.
+    pub log_likelihood: f64,
+}
+
+/// Fewest answers given some time after the learner's previous answer on the same node for
+/// which a node's half-life is fitted.
+pub const MIN_TIMED_ANSWERS: usize = 10;
+
+/// Range of the fitted half-life, in days: an hour to ten years.
+pub const HALF_LIFE_BOUNDS: (f64, f64) = (1.0 / 24.0, 3_650.0);
+
+/// Standard deviation, in natural-log units, of the Gaussian prior on a node's half-life,
+/// centred on the default ([`crate::DEFAULT_HALF_LIFE_DAYS`]): weak, a factor of e² is one
+/// standard deviation; it keeps a node with few timed answers near the default.
+pub const HALF_LIFE_PRIOR_SD: f64 = 2.0;
 
 /// The fitted weight of the learner's ability, shared by the fitted nodes.
 #[derive(Copy, Clone, Debug, PartialEq, serde::Serialize)]
@@ -553,17 +768,33 @@ pub struct AbilityFit {
 }
 
 /// Fits the learner model to an event log: every node's BKT parameters ([`fit_events`]),
-/// then, with [`FitConfig::ability`], the weight of the learner's ability (see the module
+/// then, with [`FitConfig::decay`], every node's half-life from the time between answers,
+/// and, with [`FitConfig::ability`], the weight of the learner's ability (see the module
 /// documentation).
 ///
 /// # Complexity
-/// That of [`fit_events`], plus O(e log e) to order each learner's answers and O(e) per
-/// Newton step.
+/// That of [`fit_events`], plus O(e log e) to order each learner's answers, O(e) per step of
+/// the half-lives' search (about 30) and O(e) per Newton step.
 pub fn fit_model(events: Vec<FitEvent>, config: &FitConfig) -> ModelFit {
     let replay = config.ability.then(|| Replay::of(&events));
-    let nodes = fit_events(events, config);
-    let ability = replay.and_then(|replay| replay.fit_ability(&nodes));
-    ModelFit { nodes, ability }
+    let fits = fit_nodes(timed_sequences_by_node(events), config);
+    let half_lives: BTreeMap<String, HalfLifeFit> =
+        fits.iter().filter_map(|(node, (_, h))| h.map(|h| (node.clone(), h))).collect();
+    let nodes: BTreeMap<String, BktFit> = fits.into_iter().map(|(node, (fit, _))| (node, fit)).collect();
+    let ability = replay.and_then(|replay| {
+        let params: Vec<(Params, bool)> = replay
+            .names
+            .iter()
+            .map(|k| (Params::from(&nodes[k].params), nodes[k].status != FitStatus::TooLittleData))
+            .collect();
+        let days: Vec<f64> = replay
+            .names
+            .iter()
+            .map(|k| half_lives.get(k).map_or(crate::bkt::DEFAULT_HALF_LIFE_DAYS, |h| f64::from(h.days)))
+            .collect();
+        replay.fit_ability(&params, &days)
+    });
+    ModelFit { nodes, ability, half_lives }
 }
 
 /// Every learner's answers in time order (equal times in log order), learner after learner,
@@ -571,8 +802,8 @@ pub fn fit_model(events: Vec<FitEvent>, config: &FitConfig) -> ModelFit {
 struct Replay {
     /// The node keys, by id.
     names: Vec<String>,
-    /// `(node id, correct)` of every answer.
-    answers: Vec<(u32, bool)>,
+    /// `(node id, correct, time)` of every answer.
+    answers: Vec<(u32, bool, i64)>,
     /// Where each learner's answers start in `answers`, and their end.
     starts: Vec<usize>,
 }
@@ -601,7 +832,7 @@ impl Replay {
             }
         }
         starts.push(order.len());
-        let answers = order.into_iter().map(|(_, _, _, node, correct)| (node, correct)).collect();
+        let answers = order.into_iter().map(|(_, time, _, node, correct)| (node, correct, time)).collect();
         Self { names, answers, starts }
     }
 
@@ -609,20 +840,15 @@ impl Replay {
     /// Answers on nodes with too little data count toward the learner's ability (the server
     /// counts them too) but are not fitted to: those nodes keep their defaults and no weight.
     /// O(answers) per Newton step.
-    fn fit_ability(&self, nodes: &BTreeMap<String, BktFit>) -> Option<AbilityFit> {
-        let fits: Vec<(Params, bool)> = self
-            .names
-            .iter()
-            .map(|k| (Params::from(&nodes[k].params), nodes[k].status != FitStatus::TooLittleData))
-            .collect();
+    fn fit_ability(&self, fits: &[(Params, bool)], days: &[f64]) -> Option<AbilityFit> {
         // (BKT log-odds, ability, answer) of every answer on a fitted node.
         let mut rows: Vec<(f64, f64, bool)> = Vec::with_capacity(self.answers.len());
         let mut replay = LearnerReplay::new(fits.len());
         for learner in self.starts.windows(2) {
             replay.next_learner();
-            for &(node, correct) in &self.answers[learner[0]..learner[1]] {
+            for &(node, correct, time) in &self.answers[learner[0]..learner[1]] {
                 let (params, fitted) = &fits[node as usize];
-                let (p, z) = replay.step(node as usize, params, correct);
+                let (p, z) = replay.step(node as usize, params, days[node as usize], correct, time);
                 if *fitted {
                     let p = p.clamp(1e-12, 1.0 - 1e-12);
                     rows.push(((p / (1.0 - p)).ln(), z, correct));
@@ -673,14 +899,27 @@ impl Replay {
 /// them. States are kept by node id and stamped with the learner, so a new learner starts
 /// fresh in O(1).
 struct LearnerReplay {
-    states: Vec<(u32, [f64; 2])>,
+    states: Vec<NodeReplay>,
     learner: u32,
     ability: Option<crate::NodeMastery>,
 }
 
+/// One node's state in a [`LearnerReplay`].
+#[derive(Copy, Clone, Default)]
+struct NodeReplay {
+    /// The learner it belongs to.
+    stamp: u32,
+    /// `[P(unknown), P(known)]` after the last answer's transition.
+    state: [f64; 2],
+    /// Time of the last answer.
+    last: i64,
+    /// Right answers so far.
+    right: u32,
+}
+
 impl LearnerReplay {
     fn new(nodes: usize) -> Self {
-        Self { states: vec![(0, [0.0; 2]); nodes], learner: 0, ability: None }
+        Self { states: vec![NodeReplay::default(); nodes], learner: 0, ability: None }
     }
 
     /// Starts the next learner.
@@ -689,16 +928,21 @@ impl LearnerReplay {
         self.ability = None;
     }
 
-    /// BKT's prediction for an answer on `node` and the learner's ability before it, then the
-    /// answer applied.
-    fn step(&mut self, node: usize, params: &Params, correct: bool) -> (f64, f64) {
-        let (stamp, state) = &mut self.states[node];
-        if *stamp != self.learner {
-            *stamp = self.learner;
-            *state = [1.0 - params.prior, params.prior];
+    /// BKT's prediction for an answer on `node` at `time` and the learner's ability before
+    /// it, then the answer applied: mastery decays through the time since the last answer on
+    /// the node (half-life `days`, see the `bkt` module), as the served model decays it.
+    fn step(&mut self, node: usize, params: &Params, days: f64, correct: bool, time: i64) -> (f64, f64) {
+        let n = &mut self.states[node];
+        if n.stamp != self.learner {
+            *n = NodeReplay { stamp: self.learner, state: [1.0 - params.prior, params.prior], last: time, right: 0 };
+        } else if time > n.last {
+            let r = crate::bkt::retention(time - n.last, days, n.right);
+            n.state = [n.state[0] + n.state[1] * (1.0 - r), n.state[1] * r];
+            n.last = time;
         }
-        let p = state[0] * params.guess + state[1] * (1.0 - params.slip);
-        *state = advance(filter(*state, correct, params).0, params);
+        let p = n.state[0] * params.guess + n.state[1] * (1.0 - params.slip);
+        n.state = advance(filter(n.state, correct, params).0, params);
+        n.right += u32::from(correct);
         let z = crate::model::entry_ability(self.ability);
         crate::model::count_expected(&mut self.ability, p as f32, correct);
         (p, z)
@@ -706,18 +950,24 @@ impl LearnerReplay {
 }
 
 /// The served model's forward pass over one learner's answers on several nodes: for each
-/// `(node, correct)`, the probability that it is correct given the learner's answers before
-/// it, with BKT's prediction moved by the learner's ability (`params[node]` and
-/// `weights[node]`). What [`crate::LearnerState::predict`] serves for the same answers
-/// (checked to 10⁻⁶ in the tests). O(answers).
-pub fn forward_learner_predictions(answers: &[(usize, bool)], params: &[BktParams], weights: &[f32]) -> Vec<f64> {
+/// `(node, correct, time)`, in time order, the probability that it is correct given the
+/// learner's answers before it, with mastery decayed through the time since the last answer
+/// on the node (`half_lives[node]` days) and BKT's prediction moved by the learner's ability
+/// (`params[node]` and `weights[node]`). What [`crate::LearnerState::predict`] serves for the
+/// same answers (checked to 10⁻⁶ in the tests). O(answers).
+pub fn forward_learner_predictions(
+    answers: &[(usize, bool, i64)],
+    params: &[BktParams],
+    weights: &[f32],
+    half_lives: &[f64],
+) -> Vec<f64> {
     let params: Vec<Params> = params.iter().map(Params::from).collect();
     let mut replay = LearnerReplay::new(params.len());
     replay.next_learner();
     answers
         .iter()
-        .map(|&(node, correct)| {
-            let (p, z) = replay.step(node, &params[node], correct);
+        .map(|&(node, correct, time)| {
+            let (p, z) = replay.step(node, &params[node], half_lives[node], correct, time);
             crate::bkt::ability_logit(p, f64::from(weights[node]), z)
         })
         .collect()
@@ -932,7 +1182,7 @@ mod tests {
             let mut p = centre;
             let mut last = f64::NEG_INFINITY;
             for _ in 0..60 {
-                let counts = e_step(&sequences, p);
+                let counts = e_step(&sequences, None, p, None);
                 let objective = counts.log_likelihood + log_prior(p, centre, k, config.forget);
                 assert!(objective >= last - 1e-9, "{objective} < {last}");
                 last = objective;
@@ -943,6 +1193,54 @@ mod tests {
             let fit = fit_bkt(&sequences, &FitConfig { tol: 1e-9, ..config });
             assert!(fit.log_likelihood > start + 1.0);
         }
+    }
+
+    #[test]
+    fn em_with_decay_in_time_never_lowers_the_objective() {
+        // Timed answers of one node; the half-life's M-step runs beside BKT's.
+        let events = timed_answers(&[6.0], 300, 10, 4.0, 9);
+        let node = timed_sequences_by_node(events).pop().unwrap();
+        let gaps = node.gaps.as_deref().unwrap();
+        let config = FitConfig::default();
+        let centre = bounded(Params::from(&config.init), config.forget);
+        let (mut p, mut days, mut last) = (Params { forget: FORGET_START, ..centre }, 14.0, f64::NEG_INFINITY);
+        for _ in 0..40 {
+            let mut stats = Vec::new();
+            let counts = e_step(&node.sequences, Some(Timing { gaps, days }), p, Some(&mut stats));
+            let objective = counts.log_likelihood + log_prior(p, centre, config.prior_strength, true)
+                - 0.5 * ((days.ln() - 14f64.ln()) / HALF_LIFE_PRIOR_SD).powi(2);
+            assert!(objective >= last - 1e-9, "{objective} < {last}");
+            last = objective;
+            p = m_step(&counts, p, centre, config.prior_strength, true);
+            days = half_life_step(&stats, days);
+        }
+        assert!(days > 3.0 && days < 12.0, "{days}");
+    }
+
+    #[test]
+    fn likelihood_with_decay_matches_enumeration() {
+        // Right, then wrong three days later; half-life two days (one right answer: not
+        // doubled). `path(a, b)`: known (true) or not at the first answer and at the second.
+        let p = Params { prior: 0.3, learn: 0.2, forget: 0.05, slip: 0.1, guess: 0.25 };
+        let r = 2f64.powf(-1.5);
+        let (l0, t, f, s, g) = (p.prior, p.learn, p.forget, p.slip, p.guess);
+        let known_after = |known: bool| if known { (1.0 - f) * r } else { t * r };
+        let path = |first: bool, second: bool| {
+            let start = if first { l0 * (1.0 - s) } else { (1.0 - l0) * g };
+            let k = known_after(first);
+            start * if second { k * s } else { (1.0 - k) * (1.0 - g) }
+        };
+        let expected = (path(true, true) + path(true, false) + path(false, true) + path(false, false)).ln();
+        let gaps = [vec![0, 3 * crate::DAY]];
+        let got = e_step(&[vec![true, false]], Some(Timing { gaps: &gaps, days: 2.0 }), p, None).log_likelihood;
+        assert!((got - expected).abs() < 1e-9, "{got} vs {expected}");
+        // The served forward pass predicts the same second answer.
+        let bkt = p.to_bkt();
+        let predicted =
+            forward_learner_predictions(&[(0, true, 0), (0, false, 3 * crate::DAY)], &[bkt], &[0.0], &[2.0]);
+        let first = l0 * (1.0 - s) + (1.0 - l0) * g;
+        // (The parameters pass through single precision on the way.)
+        assert!(((1.0 - predicted[1]) - expected.exp() / first).abs() < 1e-6);
     }
 
     #[test]
@@ -1060,7 +1358,8 @@ mod tests {
         let fits = fit_events(events, &config);
         assert_eq!(fits.keys().collect::<Vec<_>>(), ["n1", "n2"]);
         assert_eq!((fits["n1"].observations, fits["n1"].sequences), (3, 2));
-        let ordered = fit_bkt(&[vec![false, true], vec![true]], &config);
+        // Four seconds between s1's answers on n1.
+        let ordered = fit_node(&[vec![false, true], vec![true]], Some(&[vec![0, 4], vec![0]]), &config).0;
         assert_eq!(fits["n1"], ordered);
     }
 
@@ -1176,38 +1475,52 @@ not json
                     forget: rng.random_range(0.0..0.3),
                 })
                 .collect();
-            // One node without a weight, as a node fitted before weights were.
+            // One node without a weight, as a node fitted before weights were, and one without
+            // a half-life.
             let weights: Vec<f32> =
                 (0..nodes).map(|i| if i == 0 { 0.0 } else { rng.random_range(-2.0..12.0) }).collect();
+            let half_lives: Vec<Option<f32>> =
+                (0..nodes).map(|i| (i != 1).then(|| rng.random_range(0.05f32..400.0))).collect();
             let mut b = SnapshotBuilder::new();
             let ids: Vec<_> =
                 (0..nodes).map(|i| b.node(&format!("https://e.org/n{i}"), NodeKind::KnowledgePoint)).collect();
             for i in 0..nodes {
                 b.attrs_mut(ids[i]).bkt = Some(params[i]);
                 b.attrs_mut(ids[i]).bkt_ability = (weights[i] != 0.0).then_some(weights[i]);
+                b.attrs_mut(ids[i]).bkt_half_life = half_lives[i];
             }
             let snapshot = b.build(1);
+            let days: Vec<f64> =
+                half_lives.iter().map(|h| h.map_or(crate::bkt::DEFAULT_HALF_LIFE_DAYS, f64::from)).collect();
             let len = if case % 5 == 0 { 1_500 } else { 80 };
             let skill = rng.random::<f32>();
-            let answers: Vec<(usize, bool)> = (0..len)
+            // Answers seconds apart, or days, or at one time.
+            let mut time = 1_700_000_000i64;
+            let answers: Vec<(usize, bool, i64)> = (0..len)
                 .map(|t| {
+                    time += match case % 3 {
+                        0 => rng.random_range(0..120),
+                        1 => rng.random_range(0..40 * crate::DAY),
+                        _ => 0,
+                    };
                     (
                         if case % 2 == 0 { t * nodes / len } else { rng.random_range(0..nodes) },
                         rng.random::<f32>() < skill,
+                        time,
                     )
                 })
                 .collect();
-            let fitted = forward_learner_predictions(&answers, &params, &weights);
+            let fitted = forward_learner_predictions(&answers, &params, &weights, &days);
             let mut state = crate::LearnerState::default();
-            for (t, &(node, answer)) in answers.iter().enumerate() {
-                let served = state.predict(&snapshot, ids[node]);
+            for (t, &(node, answer, time)) in answers.iter().enumerate() {
+                let served = state.predict(&snapshot, ids[node], time);
                 assert!(
                     (f64::from(served) - fitted[t]).abs() < 1e-6,
                     "case {case}, answer {t}: {served} vs {}",
                     fitted[t]
                 );
                 let score = if answer { 1.0 } else { 0.0 };
-                state.observe(&snapshot, crate::Observation { node: ids[node], score, time: t as i64 });
+                state.observe(&snapshot, crate::Observation { node: ids[node], score, time });
             }
         }
     }
@@ -1238,16 +1551,94 @@ not json
                 .collect();
             let fitted = forward_predictions(&answers, &p);
             let mut state = crate::LearnerState::default();
+            // One time for every answer: no decay between them, as in a log without timestamps.
             for (t, &answer) in answers.iter().enumerate() {
-                let served = state.predict(&snapshot, node);
+                let served = state.predict(&snapshot, node, 0);
                 assert!(
                     (f64::from(served) - fitted[t]).abs() < 1e-6,
                     "case {case}, answer {t}: {served} vs {}",
                     fitted[t]
                 );
                 let score = if answer { 1.0 } else { 0.0 };
-                state.observe(&snapshot, crate::Observation { node, score, time: t as i64 });
+                state.observe(&snapshot, crate::Observation { node, score, time: 0 });
             }
         }
+    }
+
+    /// Learners answering nodes whose mastery decays with half-life `days[node]`, an answer
+    /// every `gap` days on average (exponentially distributed), `answers` per node.
+    fn timed_answers(days: &[f64], learners: usize, answers: usize, gap: f64, seed: u64) -> Vec<FitEvent> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let p = BktParams { prior: 0.2, learn: 0.3, slip: 0.1, guess: 0.2, forget: 0.0 };
+        let mut out = Vec::new();
+        for l in 0..learners {
+            for (node, &h) in days.iter().enumerate() {
+                let (mut known, mut right, mut time) = (rng.random::<f32>() < p.prior, 0u32, 0i64);
+                for k in 0..answers {
+                    if k > 0 {
+                        let dt = (-gap * f64::from(rng.random::<f32>()).max(1e-9).ln() * crate::DAY as f64) as i64;
+                        time += dt;
+                        known &= rng.random::<f64>() < crate::bkt::retention(dt, h, right);
+                    }
+                    let correct = rng.random::<f32>() < if known { 1.0 - p.slip } else { p.guess };
+                    right += u32::from(correct);
+                    known = known || rng.random::<f32>() < p.learn;
+                    out.push(FitEvent { learner: format!("l{l}"), node: format!("n{node}"), correct, time });
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn half_lives_are_recovered_from_timed_answers_and_predict_new_learners_better() {
+        let truth = [2.0, 30.0, 400.0];
+        let fit = fit_model(timed_answers(&truth, 600, 12, 5.0, 21), &FitConfig::default());
+        for (node, &h) in truth.iter().enumerate() {
+            let got = fit.half_lives[&format!("n{node}")];
+            eprintln!("node {node}: {got:?} for {h} days");
+            // Answers five days apart say little of a half-life of 400 days, beyond that it is
+            // long.
+            let (lo, hi) = if h > 100.0 { (60.0, 3_650.0) } else { (h / 2.0, h * 2.0) };
+            assert!(got.days as f64 > lo && (got.days as f64) < hi, "node {node}: {got:?} for {h} days");
+            assert!(got.timed_answers > 600 * 10, "{got:?}");
+            assert!(got.log_likelihood >= got.log_likelihood_default, "{got:?}");
+        }
+        // On learners the fit has not seen, the fitted half-lives predict better than the
+        // default, through the served model's own forward pass.
+        let held_out = timed_answers(&truth, 300, 12, 5.0, 22);
+        let params: Vec<BktParams> = (0..3).map(|i| fit.nodes[&format!("n{i}")].params).collect();
+        let weight = fit.ability.map_or(0.0, |a| a.weight);
+        let fitted: Vec<f64> = (0..3).map(|i| f64::from(fit.half_lives[&format!("n{i}")].days)).collect();
+        let log_likelihood = |days: &[f64]| -> f64 {
+            let mut by_learner: BTreeMap<&str, Vec<(usize, bool, i64)>> = BTreeMap::new();
+            for e in &held_out {
+                by_learner.entry(&e.learner).or_default().push((e.node[1..].parse().unwrap(), e.correct, e.time));
+            }
+            by_learner
+                .values_mut()
+                .map(|answers| {
+                    answers.sort_by_key(|a| a.2);
+                    let p = forward_learner_predictions(answers, &params, &[weight; 3], days);
+                    answers.iter().zip(p).map(|(a, p)| if a.1 { p.ln() } else { (-p).ln_1p() }).sum::<f64>()
+                })
+                .sum()
+        };
+        let (with, without) = (log_likelihood(&fitted), log_likelihood(&[crate::bkt::DEFAULT_HALF_LIFE_DAYS; 3]));
+        assert!(with > without + 50.0, "held-out log-likelihood {with} with fitted half-lives, {without} without");
+    }
+
+    #[test]
+    fn no_half_life_is_fitted_without_time_or_with_decay_off() {
+        // Untimed answers (one time for all).
+        let untimed: Vec<FitEvent> =
+            timed_answers(&[5.0], 100, 10, 3.0, 4).into_iter().map(|e| FitEvent { time: 0, ..e }).collect();
+        assert!(fit_model(untimed, &FitConfig::default()).half_lives.is_empty());
+        let timed = timed_answers(&[5.0], 100, 10, 3.0, 4);
+        assert_eq!(fit_model(timed.clone(), &FitConfig::default()).half_lives.len(), 1);
+        assert!(fit_model(timed, &FitConfig { decay: false, ..FitConfig::default() }).half_lives.is_empty());
+        // A node with too few timed answers keeps the default.
+        let few = timed_answers(&[5.0], 3, 3, 3.0, 5);
+        assert!(fit_model(few, &FitConfig { min_observations: 1, ..FitConfig::default() }).half_lives.is_empty());
     }
 }

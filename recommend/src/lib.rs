@@ -44,15 +44,17 @@ mod sim;
 mod store;
 
 pub use bkt::{
-    ABILITY_PSEUDO_ANSWERS, Belief, Params, ability, ability_logit, ability_weight, bkt_step_logit, bkt_update,
-    default_params, logit, p_correct, posterior, sigmoid,
+    ABILITY_PSEUDO_ANSWERS, Belief, DEFAULT_HALF_LIFE_DAYS, HALF_LIFE_DOUBLINGS, Params, ability, ability_logit,
+    ability_weight, bkt_step_logit, bkt_update, default_params, half_life_days, half_life_seconds, logit, p_correct,
+    posterior, retention, sigmoid,
 };
 pub use carry::current_nodes;
 pub use evidence::{CheckedEvent, EventProblem, StoredEvent, check_events, parse_timestamp};
 pub use fit::{
     ABILITY_PRIOR_SD, AbilityFit, BktFit, EventsFileError, FORGET_BOUNDS, FitConfig, FitEvent, FitStatus,
-    GUESS_SLIP_BOUNDS, LineProblem, ModelFit, PRIOR_LEARN_BOUNDS, bkt_log_likelihood, fit_bkt, fit_events, fit_model,
-    fit_sequences, forward_learner_predictions, forward_predictions, read_events, sample_sequences, sequences_by_node,
+    GUESS_SLIP_BOUNDS, HALF_LIFE_BOUNDS, HALF_LIFE_PRIOR_SD, HalfLifeFit, LineProblem, MIN_TIMED_ANSWERS, ModelFit,
+    PRIOR_LEARN_BOUNDS, bkt_log_likelihood, fit_bkt, fit_events, fit_model, fit_sequences, forward_learner_predictions,
+    forward_predictions, read_events, sample_sequences, sequences_by_node,
 };
 pub use index::{RecommendIndex, resources_for};
 pub use material::{MaterialCounts, step_materials};

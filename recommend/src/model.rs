@@ -54,9 +54,12 @@
 //!
 //! ## Forgetting
 //! Per practice opportunity, forgetting is the fitted `F` of the node's BKT parameters. In
-//! time, [`NodeMastery::recall`] estimates what is left of a belief at a given time with a
-//! half-life that doubles with each correct practice (14 days after the first); the `next`
-//! ranking schedules reviews from it. Stored beliefs do not decay with time.
+//! time, mastery decays between practices with the node's half-life, doubled by each right
+//! answer (equations in the `bkt` module): an answer steps from the belief decayed to its
+//! time ([`NodeMastery::decayed`]), [`LearnerState::predict`] predicts from the belief decayed
+//! to the time asked, and [`NodeMastery::recall`], the same belief now, is what the `next`
+//! ranking schedules reviews from. The stored belief is the one just after the last practice;
+//! beliefs written by propagation are not practice, and do not move the time it decays from.
 
 use std::collections::BinaryHeap;
 
@@ -65,7 +68,7 @@ use std::sync::Arc;
 
 use tupu_graph::{BktParams, NodeId, Relation, Snapshot};
 
-use crate::bkt::{Belief, bkt_step_logit, default_params, logit, sigmoid};
+use crate::bkt::{Belief, bkt_step_logit, default_params, half_life_days, logit, sigmoid};
 
 /// Seconds in a day.
 pub const DAY: i64 = 86_400;
@@ -127,33 +130,51 @@ impl NodeMastery {
         self.logit = logit(p);
     }
 
-    /// Half-life of recall in seconds: 14 days, doubled by each correct practice (up to 6).
-    pub fn half_life(&self) -> i64 {
-        14 * DAY << self.correct.saturating_sub(1).min(6)
+    /// Half-life in seconds of this mastery for a node of base half-life `base_days` (see
+    /// [`crate::bkt::half_life_seconds`]): the base until the second right answer, doubled by
+    /// each right answer after it (up to 6 times).
+    pub fn half_life(&self, base_days: f64) -> f64 {
+        crate::bkt::half_life_seconds(base_days, self.correct)
     }
 
     /// Whether [`NodeMastery::recall`] at `now` is at least `threshold`, without computing it
     /// when a bound settles it: `2^(−x) ≥ 1 − x · ln 2`, so a short time since practice keeps
     /// the recall above the threshold.
     #[inline]
-    pub fn recalls_at_least(&self, now: i64, threshold: f32) -> bool {
+    pub fn recalls_at_least(&self, now: i64, threshold: f32, base_days: f64) -> bool {
         if self.p < threshold {
             return false;
         }
         match self.last_practised {
             Some(t) if now > t => {
-                let x = (now - t) as f32 / self.half_life() as f32;
-                x * std::f32::consts::LN_2 <= 1.0 - threshold / self.p || self.recall(now) >= threshold
+                let x = (now - t) as f64 / self.half_life(base_days);
+                x * std::f64::consts::LN_2 <= 1.0 - f64::from(threshold / self.p)
+                    || self.recall(now, base_days) >= threshold
             }
             _ => true,
         }
     }
 
-    /// Estimated probability of mastery still held at `now`: `p · 2^(−Δt / half-life)`.
-    pub fn recall(&self, now: i64) -> f32 {
+    /// The probability of mastery now: the belief after the last practice, decayed through
+    /// the time since (`r · P(L)`, see the `bkt` module), with the node's base half-life
+    /// `base_days` ([`crate::bkt::half_life_days`]). The belief itself when the node was not
+    /// practised or no time has passed.
+    pub fn recall(&self, now: i64, base_days: f64) -> f32 {
+        self.decayed(now, base_days).p
+    }
+
+    /// This entry with its belief decayed to `now` (see [`NodeMastery::recall`]): what the
+    /// model steps from at an answer at `now`, and predicts from.
+    #[inline]
+    pub fn decayed(&self, now: i64, base_days: f64) -> Self {
         match self.last_practised {
-            Some(t) if now > t => self.p * (-((now - t) as f32) / self.half_life() as f32).exp2(),
-            _ => self.p,
+            Some(t) if now > t => {
+                let r = crate::bkt::retention(now - t, base_days, self.correct);
+                let mut m = *self;
+                m.set_logit(Belief::from_logit(self.log_odds()).decay(r).logit());
+                m
+            }
+            _ => *self,
         }
     }
 }
@@ -361,14 +382,15 @@ impl LearnerState {
         entry_ability(self.ability)
     }
 
-    /// Probability that the learner answers `node` correctly now: BKT's
+    /// Probability that the learner answers `node` correctly at `now`: BKT's
     /// `P(L)(1 − S) + (1 − P(L)) G` with the node's effective parameters, from the stored
-    /// log-odds, moved by the learner's ability with the node's weight (the fitted model's
-    /// forward prediction, see the `bkt` module). O(1).
-    pub fn predict(&self, snapshot: &Snapshot, node: NodeId) -> f32 {
+    /// log-odds decayed to `now` ([`NodeMastery::decayed`]), moved by the learner's ability
+    /// with the node's weight (the fitted model's forward prediction, see the `bkt` module).
+    /// O(1).
+    pub fn predict(&self, snapshot: &Snapshot, node: NodeId, now: i64) -> f32 {
         let attrs = snapshot.attrs(node);
         let params = default_params(attrs);
-        let logit = self.get(snapshot, node).log_odds();
+        let logit = self.get(snapshot, node).decayed(now, half_life_days(attrs)).log_odds();
         let p = Belief::from_logit(logit).p_correct(&(&params).into());
         crate::bkt::ability_logit(p, crate::bkt::ability_weight(attrs), self.ability()) as f32
     }
@@ -406,8 +428,10 @@ impl LearnerState {
     /// vector is not bound to `snapshot` yet (see [`LearnerState`]).
     pub fn observe(&mut self, snapshot: &Snapshot, obs: Observation) -> Vec<NodeId> {
         self.bind(snapshot);
-        let params = default_params(snapshot.attrs(obs.node));
-        let m = self.get(snapshot, obs.node);
+        let attrs = snapshot.attrs(obs.node);
+        let params = default_params(attrs);
+        // Mastery decays from the last practice to this one (see the `bkt` module).
+        let m = self.get(snapshot, obs.node).decayed(obs.time, half_life_days(attrs));
         count_answer(&mut self.ability, &m, &obs, &params);
         let a = m.p;
         let Self { dense, walk, .. } = self;
@@ -798,9 +822,13 @@ mod tests {
     #[test]
     fn recall_halves_after_a_half_life() {
         let m = NodeMastery { last_practised: Some(0), attempts: 1, correct: 1, ..NodeMastery::belief(0.9) };
-        let r = m.recall(m.half_life());
+        let r = m.recall(m.half_life(14.0) as i64, 14.0);
         assert!((r - 0.45).abs() < 1e-3);
-        assert_eq!(m.recall(-5), 0.9);
+        assert_eq!(m.half_life(14.0), 14.0 * DAY as f64);
+        assert_eq!(m.recall(-5, 14.0), 0.9);
+        // A fitted half-life of 3 days, and a second right answer that doubles it.
+        let twice = NodeMastery { correct: 2, ..m };
+        assert!((twice.recall(6 * DAY, 3.0) - 0.45).abs() < 1e-3);
     }
 
     #[test]
@@ -817,8 +845,8 @@ mod tests {
                     for threshold in [0.5f32, 0.85, 0.95] {
                         let now = 1_000 + dt;
                         assert_eq!(
-                            m.recalls_at_least(now, threshold),
-                            m.recall(now) >= threshold,
+                            m.recalls_at_least(now, threshold, 14.0),
+                            m.recall(now, 14.0) >= threshold,
                             "{m:?} {dt} {threshold}"
                         );
                     }

@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use tupu_graph::{BktParams, MasteryLevel, NodeId, NodeKind, Relation, Snapshot, SnapshotBuilder};
 
-use crate::bkt::default_params;
+use crate::bkt::{default_params, half_life_days};
 use crate::model::{
     ABILITY_KEY, CLOSURE, LearnerState, MAX_PROPAGATION, NodeMastery, Observation, count_answer, linked_belief,
     practised,
@@ -40,7 +40,7 @@ fn get(nodes: &Nodes, snapshot: &Snapshot, node: NodeId) -> NodeMastery {
 /// The update as first written: BKT on the observed node, then a best-first walk.
 fn observe(nodes: &mut Nodes, snapshot: &Snapshot, obs: Observation) -> Vec<NodeId> {
     let params = default_params(snapshot.attrs(obs.node));
-    let m = get(nodes, snapshot, obs.node);
+    let m = get(nodes, snapshot, obs.node).decayed(obs.time, half_life_days(snapshot.attrs(obs.node)));
     let mut ability = nodes.get(ABILITY_KEY).copied();
     count_answer(&mut ability, &m, &obs, &params);
     nodes.insert(Arc::from(ABILITY_KEY), ability.expect("counted"));
@@ -100,7 +100,7 @@ fn bits(entries: impl Iterator<Item = (String, NodeMastery)>) -> Vec<(String, u3
 /// A random DAG of `n` points with edge weights (some 0, many 1, so that strengths tie), a
 /// few replacements and exact matches, some fitted parameters (with forgetting), stored
 /// entries (some under IRIs the graph no longer has, some from before log-odds were kept),
-/// an ability weight on the fitted nodes (0 or 10),
+/// an ability weight on the fitted nodes (0 or 10), a half-life of half a day on some nodes,
 /// and a stream of observations with graded scores.
 #[allow(clippy::type_complexity)]
 fn case() -> impl Strategy<Value = (Snapshot, Vec<(String, NodeMastery)>, Vec<(usize, f32, i64)>, f32)> {
@@ -136,6 +136,7 @@ fn case() -> impl Strategy<Value = (Snapshot, Vec<(String, NodeMastery)>, Vec<(u
                             a.bkt = Some(BktParams { prior: 0.3, learn: 0.15, slip: 0.1, guess: 0.2, forget: 0.05 });
                             a.bkt_ability = (ability != 0.0).then_some(ability);
                         }
+                        4 => a.bkt_half_life = Some(0.5),
                         _ => {}
                     }
                 }
@@ -150,7 +151,8 @@ fn case() -> impl Strategy<Value = (Snapshot, Vec<(String, NodeMastery)>, Vec<(u
                     })
                     .collect();
                 let scores = [0.0f32, 1.0, 1.0, 0.5, 0.3];
-                let stream = stream.into_iter().map(|(i, k, t)| (i, scores[k], t)).collect();
+                // Up to about two days apart: mastery decays between answers.
+                let stream = stream.into_iter().map(|(i, k, t)| (i, scores[k], t * 40_000)).collect();
                 (s, stored, stream, ability)
             },
         )
@@ -178,7 +180,9 @@ proptest! {
         for node in s.nodes() {
             let (a, b) = (state.get(&s, node), unbound.get(&s, node));
             prop_assert_eq!(bits(std::iter::once((String::new(), a))), bits(std::iter::once((String::new(), b))));
-            prop_assert_eq!(state.predict(&s, node).to_bits(), unbound.predict(&s, node).to_bits());
+            for now in [0, 200_000] {
+                prop_assert_eq!(state.predict(&s, node, now).to_bits(), unbound.predict(&s, node, now).to_bits());
+            }
             prop_assert_eq!(state.entry(&s, node).map(|e| e.1), unbound.entry(&s, node).map(|e| e.1));
         }
         let resolved = |m: crate::model::Mastery| bits(m.entries().map(|(n, m)| (s.iri(n).to_owned(), *m)));

@@ -4,7 +4,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use tupu_graph::{NodeId, Snapshot, Sym, prerequisite_closure};
 
-use crate::bkt::{default_params, p_correct};
+use crate::bkt::{default_params, half_life_days, p_correct};
 use crate::index::RecommendIndex;
 use crate::model::{DAY, MAX_PROPAGATION, Mastery, NodeMastery};
 
@@ -791,10 +791,11 @@ impl Ctx<'_> {
             if m.p < threshold || !self.index.learnable(x) || !self.subject_ok(x) {
                 continue;
             }
-            if m.recalls_at_least(now, threshold) {
+            let half_life = half_life_days(self.snapshot.attrs(x));
+            if m.recalls_at_least(now, threshold, half_life) {
                 continue;
             }
-            let recall = m.recall(now);
+            let recall = m.recall(now, half_life);
             let decay = (1.0 - recall / m.p.max(1e-6)).clamp(0.0, 1.0);
             let parts = ScoreParts {
                 review: REVIEW_BASE + (1.0 - REVIEW_BASE) * decay,
@@ -836,7 +837,12 @@ impl Ctx<'_> {
             Some(steps) if candidates.is_empty() && steps.nodes().all(|x| self.mastered.get(x.index())) => {
                 let unconfirmed = |x: NodeId| {
                     self.subject_ok(x)
-                        && !is_confirmed(self.mastery.entry(x), self.request.now, self.config.mastery_threshold)
+                        && !is_confirmed(
+                            self.mastery.entry(x),
+                            self.request.now,
+                            self.config.mastery_threshold,
+                            half_life_days(self.snapshot.attrs(x)),
+                        )
                 };
                 consolidation(
                     self.snapshot,
@@ -909,22 +915,24 @@ fn consolidation(
 pub const CONFIRM_RIGHT: u32 = 2;
 
 /// Whether the learner's own answers confirm a point of a goal, from its entry: answered right
-/// at least [`CONFIRM_RIGHT`] times, and its recall at `now` ([`NodeMastery::recall`]) at
-/// `threshold` or above, so that a point practised long ago needs consolidation again.
+/// at least [`CONFIRM_RIGHT`] times, and its recall at `now` ([`NodeMastery::recall`], with the
+/// node's base half-life in days) at `threshold` or above, so that a point practised long ago
+/// needs consolidation again.
 ///
 /// ```
 /// use tupu_recommend::{NodeMastery, is_confirmed};
 ///
 /// let entry = |p, attempts, correct| NodeMastery { attempts, correct, last_practised: Some(0), ..NodeMastery::belief(p) };
-/// assert!(is_confirmed(Some(&entry(0.97, 3, 2)), 0, 0.85));
+/// assert!(is_confirmed(Some(&entry(0.97, 3, 2)), 0, 0.85, 14.0));
 /// // Inferred, or right once: not confirmed, however high the belief.
-/// assert!(!is_confirmed(Some(&NodeMastery::belief(0.99)), 0, 0.85) && !is_confirmed(None, 0, 0.85));
-/// assert!(!is_confirmed(Some(&entry(0.97, 1, 1)), 0, 0.85));
-/// // Months later, recall has faded.
-/// assert!(!is_confirmed(Some(&entry(0.97, 3, 2)), 90 * 86_400, 0.85));
+/// assert!(!is_confirmed(Some(&NodeMastery::belief(0.99)), 0, 0.85, 14.0) && !is_confirmed(None, 0, 0.85, 14.0));
+/// assert!(!is_confirmed(Some(&entry(0.97, 1, 1)), 0, 0.85, 14.0));
+/// // Months later, recall has faded; on a node that is forgotten more slowly, it has not.
+/// assert!(!is_confirmed(Some(&entry(0.97, 3, 2)), 90 * 86_400, 0.85, 14.0));
+/// assert!(is_confirmed(Some(&entry(0.97, 3, 2)), 90 * 86_400, 0.85, 2_000.0));
 /// ```
-pub fn is_confirmed(entry: Option<&NodeMastery>, now: i64, threshold: f32) -> bool {
-    entry.is_some_and(|m| m.correct >= CONFIRM_RIGHT && m.recalls_at_least(now, threshold))
+pub fn is_confirmed(entry: Option<&NodeMastery>, now: i64, threshold: f32, half_life_days: f64) -> bool {
+    entry.is_some_and(|m| m.correct >= CONFIRM_RIGHT && m.recalls_at_least(now, threshold, half_life_days))
 }
 
 /// What a next-step list is, and for an empty one, why it is empty.
@@ -971,7 +979,7 @@ pub fn list_status(
         let done = nodes
             .into_iter()
             .filter(|&x| index.learnable(x) && subject_ok(x))
-            .all(|x| is_confirmed(mastery.entry(x), request.now, threshold));
+            .all(|x| is_confirmed(mastery.entry(x), request.now, threshold, half_life_days(snapshot.attrs(x))));
         return if done { ListStatus::GoalConfirmed } else { ListStatus::NothingReady };
     }
     let all =
@@ -1342,7 +1350,7 @@ fn explain(
             mastery: p,
             expected_success: c.expected.unwrap_or_else(|| p_correct(p, &params)),
             days_since_practice: if review { last.map(|t| (now - t) as f32 / DAY as f32) } else { None },
-            recall: if review { entry.map(|m| m.recall(now)) } else { None },
+            recall: if review { entry.map(|m| m.recall(now, half_life_days(snapshot.attrs(c.node)))) } else { None },
             attempts: entry.map_or(0, |m| m.attempts),
             wrong: entry.map_or(0, |m| m.attempts.saturating_sub(m.correct)),
             stuck: entry.is_some_and(|m| is_stuck(&m)),
@@ -1745,7 +1753,7 @@ mod tests {
             assert_eq!(status(&mastery, &goal, &items), ListStatus::Consolidating, "{items:#?}");
             let item = &items[0];
             assert_eq!(item.kind, ItemKind::Consolidate);
-            assert!(!is_confirmed(mastery.entry(item.node), now, threshold), "{item:#?}");
+            assert!(!is_confirmed(mastery.entry(item.node), now, threshold, 14.0), "{item:#?}");
             assert!(item.explanation.mastery >= threshold);
             practised.push(item.node);
             state.observe(&s, Observation { node: item.node, score: 1.0, time: now });
@@ -1760,7 +1768,7 @@ mod tests {
         assert_eq!(first, ids[..3]);
         assert_eq!(status(&mastery, &goal, &items), ListStatus::GoalConfirmed);
         for &x in &ids[..4] {
-            assert!(is_confirmed(mastery.entry(x), now, threshold), "{x:?}");
+            assert!(is_confirmed(mastery.entry(x), now, threshold, 14.0), "{x:?}");
         }
         // Months later recall has faded: the goal is consolidated again.
         let later = NextRequest { now: now + 120 * DAY, ..goal };

@@ -59,7 +59,8 @@ pub struct EventPrediction {
     pub node: NodeId,
     /// Probability of a correct answer, from the evidence before this event.
     pub p_correct: f32,
-    /// Probability of mastery before this event.
+    /// Probability of mastery just before this event (decayed to its time, see the `bkt`
+    /// module).
     pub mastery: f32,
 }
 
@@ -72,11 +73,16 @@ pub struct Prediction {
     pub p_correct: f32,
     /// Probability of mastery after the last evidence.
     pub mastery: f32,
-    /// Estimated mastery still held now, after the time since the last practice
-    /// ([`NodeMastery::recall`]): what next steps schedule reviews from.
+    /// Mastery still held now, after the time since the last practice
+    /// ([`NodeMastery::recall`]): what `p_correct` is predicted from, and what next steps
+    /// schedule reviews from.
     pub recall: f32,
     /// The node's effective BKT parameters.
     pub params: tupu_graph::BktParams,
+    /// The node's base half-life of mastery in days (see the `bkt` module).
+    pub half_life_days: f64,
+    /// Whether the half-life was fitted (stored in the graph) rather than the default.
+    pub half_life_fitted: bool,
     /// Whether they were fitted (stored in the graph) rather than defaults.
     pub fitted: bool,
     /// The node's weight of the learner's ability (0 when none is stored; see the `bkt` module).
@@ -213,8 +219,11 @@ impl Learners {
                 predictions.push(EventPrediction {
                     event: i,
                     node: obs.node,
-                    p_correct: state.predict(snapshot, obs.node),
-                    mastery: state.get(snapshot, obs.node).p,
+                    p_correct: state.predict(snapshot, obs.node, obs.time),
+                    mastery: state
+                        .get(snapshot, obs.node)
+                        .decayed(obs.time, crate::bkt::half_life_days(snapshot.attrs(obs.node)))
+                        .p,
                 });
                 touched.extend(state.observe(snapshot, *obs));
             }
@@ -288,12 +297,15 @@ impl Learners {
             .iter()
             .map(|&node| {
                 let m = state.get(snapshot, node);
+                let half_life_days = crate::bkt::half_life_days(snapshot.attrs(node));
                 Prediction {
                     node,
-                    p_correct: state.predict(snapshot, node),
+                    p_correct: state.predict(snapshot, node, now),
                     mastery: m.p,
-                    recall: m.recall(now),
+                    recall: m.recall(now, half_life_days),
                     params: crate::bkt::default_params(snapshot.attrs(node)),
+                    half_life_days,
+                    half_life_fitted: snapshot.attrs(node).bkt_half_life.is_some(),
                     fitted: snapshot.attrs(node).bkt.is_some(),
                     ability_weight: crate::bkt::ability_weight(snapshot.attrs(node)) as f32,
                     ability: state.ability() as f32,

@@ -109,6 +109,8 @@ fn attributes(s: &Snapshot, n: NodeId) -> BTreeMap<&'static str, serde_json::Val
         let mut bkt = json!(tupu_recommend::default_params(a));
         bkt["source"] = json!(if a.bkt.is_some() { "fitted" } else { "default" });
         bkt["ability"] = json!(tupu_recommend::ability_weight(a));
+        bkt["half_life_days"] = json!(tupu_recommend::half_life_days(a));
+        bkt["half_life_source"] = json!(if a.bkt_half_life.is_some() { "fitted" } else { "default" });
         put("bkt", Some(bkt));
     }
     out

@@ -2,8 +2,8 @@
 //!
 //! - `GET /api/v1/learners/{id}/predict?node=A&node=B`: for each node, the probability of a
 //!   correct answer now, the probability of mastery, the recall after the time since the last
-//!   practice, the node's effective BKT parameters and whether they were fitted or are
-//!   defaults;
+//!   practice (what the prediction is made from), the node's effective BKT parameters and
+//!   half-life, and whether they were fitted or are defaults;
 //! - `POST /api/v1/admin/fit-bkt`: refits the BKT parameters from the events the learner store
 //!   holds and stores them in the graph as one commit, while the server keeps serving (the
 //!   next request reads the new snapshot).
@@ -33,11 +33,16 @@ struct PredictionView<'a> {
     node: NodeRef<'a>,
     p_correct: f32,
     mastery: f32,
-    /// Mastery still held now, after the time since the last practice (what reviews use).
+    /// Mastery still held now, after the time since the last practice: what `p_correct` is
+    /// predicted from, and what reviews use.
     recall: f32,
     attempts: u32,
     params: BktParams,
     params_source: &'static str,
+    /// The node's base half-life of mastery in days (`tupu:bktHalfLife`, or the default).
+    half_life_days: f64,
+    /// `fitted` or `default`.
+    half_life_source: &'static str,
     /// The node's weight of the learner's ability (`tupu:bktAbility`; 0 when none is stored).
     ability_weight: f32,
     /// The learner's ability: right answers beyond the model's expectation, per answer, shrunk.
@@ -93,6 +98,8 @@ async fn predict(
                 attempts: p.attempts,
                 params: p.params,
                 params_source: if p.fitted { "fitted" } else { "default" },
+                half_life_days: p.half_life_days,
+                half_life_source: if p.half_life_fitted { "fitted" } else { "default" },
                 ability_weight: p.ability_weight,
                 ability: p.ability,
             })
@@ -111,6 +118,7 @@ struct FitRequest {
     prior_strength: Option<f64>,
     forget: Option<bool>,
     ability: Option<bool>,
+    decay: Option<bool>,
     graph: Option<String>,
     dry_run: Option<bool>,
 }
@@ -131,7 +139,7 @@ async fn fit_bkt(State(state): State<AppState>, body: axum::body::Bytes) -> Resu
     } else {
         serde_json::from_slice(&body).map_err(|e| {
             ApiError::new(Code::InvalidBody, format!(
-                    "{e}; send {{}} or any of min_observations, tolerance, max_iterations, prior_strength, forget, ability, graph, dry_run"
+                    "{e}; send {{}} or any of min_observations, tolerance, max_iterations, prior_strength, forget, ability, decay, graph, dry_run"
                 ),
             )
         })?
@@ -144,6 +152,7 @@ async fn fit_bkt(State(state): State<AppState>, body: axum::body::Bytes) -> Resu
         prior_strength: request.prior_strength.unwrap_or(defaults.prior_strength),
         forget: request.forget.unwrap_or(defaults.forget),
         ability: request.ability.unwrap_or(defaults.ability),
+        decay: request.decay.unwrap_or(defaults.decay),
         ..defaults
     };
     if !(config.tol > 0.0) || config.max_iter == 0 || !(config.prior_strength >= 0.0) {

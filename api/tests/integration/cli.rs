@@ -260,7 +260,9 @@ fn fit_bkt_stores_parameters_in_the_graph() {
     assert!((prior - 0.3).abs() < 0.08, "fitted prior {prior}");
     // The learner's ability weight is fitted beside the parameters and reported.
     assert!(stderr(&o).contains("learner ability weight"), "{}", stderr(&o));
-    // A second fit replaces the first: still one value of each of the six.
+    // The answers have timestamps, a minute apart: the node's half-life is fitted too.
+    assert!(stderr(&o).contains("half-life of mastery fitted on 1 node(s) from 2800 answer(s)"), "{}", stderr(&o));
+    // A second fit replaces the first: still one value of each of the seven.
     assert!(tupu(&data, &["fit-bkt", events.to_str().unwrap()]).status.success());
     let o = tupu(
         &data,
@@ -271,13 +273,15 @@ fn fit_bkt_stores_parameters_in_the_graph() {
             "csv",
         ],
     );
-    assert!(String::from_utf8(o.stdout).unwrap().contains("\n6"));
+    assert!(String::from_utf8(o.stdout).unwrap().contains("\n7"));
     // The report has a line per node: answers, learners, iterations, status, parameters.
     let o = tupu(&data, &["fit-bkt", events.to_str().unwrap(), "--dry-run"]);
     let report = String::from_utf8(o.stdout.clone()).unwrap();
     let line: Vec<&str> = report.lines().nth(1).unwrap().split('\t').collect();
     assert_eq!(&line[..3], ["add", "3200", "400"], "{report}");
     assert!(line[5] == "converged" || line[5] == "capped", "{report}");
+    assert!(report.starts_with("node\tanswers") && report.lines().next().unwrap().contains("\thalf_life_days\t"));
+    assert!(line[11].parse::<f64>().is_ok_and(|days| (0.01..=3650.0).contains(&days)), "{report}");
     assert!(stderr(&o).contains("dry run: nothing stored"), "{}", stderr(&o));
     // A bad line stops everything before any fitting, named by its number.
     let mut broken = log.clone();

@@ -118,4 +118,38 @@ async fn a_running_server_refits_from_its_own_learners() {
     assert!((after["params"]["prior"].as_f64().unwrap() - 0.3).abs() < 0.15, "{after}");
     let shown = get(state, &format!("/api/v1/nodes/{}", enc(&node))).await.expect(StatusCode::OK);
     assert_eq!(shown["attributes"]["bkt"]["source"], "fitted");
+    // Each learner's answers came in one batch, at one time of the server's clock: no time
+    // passed between them, so no half-life is fitted and the default is served.
+    assert!(done["nodes"][0]["half_life"].is_null(), "{done}");
+    assert_eq!(after["half_life_source"], "default", "{after}");
+}
+
+#[tokio::test]
+async fn mastery_decays_between_practices_in_what_is_served() {
+    let state = &demo().state;
+    let node = a_knowledge_point(state).await;
+    // Three right answers four weeks ago.
+    let then = (chrono::Utc::now() - chrono::Duration::days(28)).to_rfc3339();
+    let batch: Vec<Value> = (0..3).map(|_| json!({"node": node, "correct": true, "timestamp": then})).collect();
+    post_json(state, "/api/v1/learners/decayer/events", &json!(batch)).await.expect(StatusCode::OK);
+    let p = predict(state, "decayer", &node).await;
+    assert_eq!((p["half_life_days"].as_f64(), p["half_life_source"].as_str()), (Some(14.0), Some("default")), "{p}");
+    // Three right answers double the half-life twice, to 56 days: after 28 days, 2^(−1/2) of
+    // the mastery is left.
+    let (mastery, recall) = (p["mastery"].as_f64().unwrap(), p["recall"].as_f64().unwrap());
+    assert!((recall - mastery * 0.5f64.sqrt()).abs() < 1e-3, "{p}");
+    // The probability of a right answer now is predicted from what is left.
+    let (s, g) = (p["params"]["slip"].as_f64().unwrap(), p["params"]["guess"].as_f64().unwrap());
+    let p_correct = p["p_correct"].as_f64().unwrap();
+    assert!((p_correct - (recall * (1.0 - s) + (1.0 - recall) * g)).abs() < 1e-4, "{p}");
+    // And the next answer steps from it: the prediction made before it is the same.
+    let one = json!([{"node": node, "correct": true}]);
+    let reply = post_json(state, "/api/v1/learners/decayer/events", &one).await.expect(StatusCode::OK);
+    let before = &reply["predictions"][0];
+    assert!((before["p_correct"].as_f64().unwrap() - p_correct).abs() < 1e-4, "{reply} vs {p}");
+    assert!((before["mastery"].as_f64().unwrap() - recall).abs() < 1e-4, "{reply} vs {p}");
+    // The node shows its half-life and where it comes from.
+    let shown = get(state, &format!("/api/v1/nodes/{}", enc(&node))).await.expect(StatusCode::OK);
+    assert_eq!(shown["attributes"]["bkt"]["half_life_days"], 14.0);
+    assert_eq!(shown["attributes"]["bkt"]["half_life_source"], "default");
 }
