@@ -153,7 +153,7 @@ pub fn fit_into_graph(
             status: fit.status,
             fitted: enough.then_some(fit.params),
             kept_defaults: kept_defaults.clone(),
-            half_life: model.half_lives.get(key).copied().filter(|_| enough && node.is_some()),
+            half_life: model.half_lives.get(key).copied().filter(|_| enough),
         });
         let Some(node) = node.filter(|_| enough) else {
             kept += 1;

@@ -87,7 +87,8 @@ fn bkt(c: &mut Criterion) {
             }
         })
     });
-    // One learner's realistic reach (the 1,000 points of one subject), and the whole graph.
+    // One learner's realistic reach (the 1,000 points of one subject), and the whole graph;
+    // answers a minute apart, so that every step decays the belief it steps from.
     let local: Vec<(usize, f32)> = events.iter().map(|&(node, score)| (node % CLUSTER, score)).collect();
     for (name, stream) in
         [("observe_with_propagation_one_subject", &local), ("observe_with_propagation_whole_graph", &events)]
@@ -96,8 +97,9 @@ fn bkt(c: &mut Criterion) {
             b.iter_batched(
                 LearnerState::default,
                 |mut state| {
-                    for &(node, score) in stream {
-                        black_box(state.observe(&s, Observation { node: kps[node], score, time: 0 }));
+                    for (i, &(node, score)) in stream.iter().enumerate() {
+                        let time = 60 * i as i64;
+                        black_box(state.observe(&s, Observation { node: kps[node], score, time }));
                     }
                     state
                 },
@@ -144,6 +146,13 @@ fn fit(c: &mut Criterion) {
     ] {
         group.bench_function(name, |b| b.iter(|| black_box(fit_model(events.clone(), &config))));
     }
+    // The same answers a minute apart in the log's order: EM runs with the decay in time and
+    // fits every node's half-life.
+    let timed: Vec<FitEvent> =
+        events.iter().enumerate().map(|(i, e)| FitEvent { time: 60 * i as i64, ..e.clone() }).collect();
+    group.bench_function("with_forgetting_ability_and_half_lives_timed", |b| {
+        b.iter(|| black_box(fit_model(timed.clone(), &FitConfig::default())))
+    });
     group.finish();
 }
 

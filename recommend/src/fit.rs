@@ -279,6 +279,21 @@ fn e_step(
     sequences: &[Vec<bool>],
     timing: Option<Timing<'_>>,
     p: Params,
+    stats: Option<&mut Vec<DecayStat>>,
+) -> Counts {
+    // Without time, a copy of the loop with the decay compiled out.
+    if timing.is_some() {
+        e_step_in::<true>(sequences, timing, p, stats)
+    } else {
+        e_step_in::<false>(sequences, None, p, None)
+    }
+}
+
+/// [`e_step`], with the decay when `TIMED`.
+fn e_step_in<const TIMED: bool>(
+    sequences: &[Vec<bool>],
+    timing: Option<Timing<'_>>,
+    p: Params,
     mut stats: Option<&mut Vec<DecayStat>>,
 ) -> Counts {
     let mut c = Counts::default();
@@ -296,10 +311,12 @@ fn e_step(
         let mut right = 0u32;
         let mut predicted = [1.0 - p.prior, p.prior];
         for (t, &answer) in seq.iter().enumerate() {
-            let (r, a) = decay_at(timing, i, t, right);
-            decay.push((r, a));
-            if r < 1.0 {
-                predicted = [predicted[0] + predicted[1] * (1.0 - r), predicted[1] * r];
+            if TIMED {
+                let (r, a) = decay_at(timing, i, t, right);
+                decay.push((r, a));
+                if r < 1.0 {
+                    predicted = [predicted[0] + predicted[1] * (1.0 - r), predicted[1] * r];
+                }
             }
             let (filtered, z) = filter(predicted, answer, &p);
             alpha.push(filtered);
@@ -311,6 +328,9 @@ fn e_step(
         // The transition from answer t to t + 1: A[i][j] = B[i][0] D[0][j] + B[i][1] D[1][j],
         // B BKT's, D the decay's ([1, 0], [1 − r, r]).
         let step = |t: usize| -> [[f64; 2]; 2] {
+            if !TIMED {
+                return [[1.0 - p.learn, p.learn], [p.forget, 1.0 - p.forget]];
+            }
             let r = decay[t + 1].0;
             [
                 [1.0 - p.learn + p.learn * (1.0 - r), p.learn * r],
@@ -347,18 +367,24 @@ fn e_step(
                 let [b0, b1] = beta[t + 1];
                 let m = step(t);
                 let xi = |i: usize, j: usize| alpha[t][i] * m[i][j] * [e0, e1][j] * [b0, b1][j] / scale[t + 1];
-                let (r, a) = decay[t + 1];
+                let (r, a) = if TIMED { decay[t + 1] } else { (1.0, 0.0) };
                 // Ending unknown, the state after BKT's transition was known (and the decay
                 // lost it) with probability B[i][1](1 − r) / A[i][0].
                 let lost_after = |i: usize| {
                     let b1 = if i == 0 { p.learn } else { 1.0 - p.forget };
                     if m[i][0] > 0.0 { b1 * (1.0 - r) / m[i][0] } else { 0.0 }
                 };
-                c.learnt += xi(0, 1) + xi(0, 0) * lost_after(0);
-                c.forgot += xi(1, 0) * (1.0 - lost_after(1));
+                if TIMED {
+                    c.learnt += xi(0, 1) + xi(0, 0) * lost_after(0);
+                    c.forgot += xi(1, 0) * (1.0 - lost_after(1));
+                } else {
+                    c.learnt += xi(0, 1);
+                    c.forgot += xi(1, 0);
+                }
                 c.could_learn += g0;
                 c.could_forget += g1;
-                if let Some(stats) = stats.as_deref_mut()
+                if TIMED
+                    && let Some(stats) = stats.as_deref_mut()
                     && r < 1.0
                 {
                     let kept = xi(0, 1) + xi(1, 1);
