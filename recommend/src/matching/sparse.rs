@@ -334,8 +334,12 @@ struct DenseHead {
     /// Tiles of [`HEAD_TILE`] targets.
     tiles: usize,
     /// Per competency `c` and tile `j`: where `c`'s postings in tile `j` start, at
-    /// `c · (tiles + 1) + j` (postings are sorted by target; the last entry is the end).
+    /// `c · (tiles + 1) + j` (postings are grouped by tile, in tile order; the last entry is
+    /// the end).
     tile_starts: Vec<u32>,
+    /// Laid out as `tile_starts`: where the essential postings of `c` in tile `j`, which come
+    /// first in the tile (see [`Matcher::new`]), end.
+    essential_ends: Vec<u32>,
     /// Per posting: its target's position within its tile.
     local: Vec<u16>,
 }
@@ -406,21 +410,33 @@ impl DenseHead {
         }
         let tiles = t.div_ceil(HEAD_TILE);
         let mut tile_starts = Vec::with_capacity(comps * (tiles + 1));
+        let mut essential_ends = Vec::with_capacity(comps * (tiles + 1));
         for c in 0..comps {
             let targets = &postings[range(c)];
             for j in 0..tiles {
                 tile_starts.push(offsets[c] + targets.partition_point(|&i| (i as usize) < j * HEAD_TILE) as u32);
             }
             tile_starts.push(offsets[c + 1]);
+            let starts = &tile_starts[tile_starts.len() - tiles - 1..];
+            for j in 0..tiles {
+                let (from, to) = (starts[j] as usize, starts[j + 1] as usize);
+                essential_ends.push(from as u32 + cells[from..to].partition_point(|cell| cell.essential) as u32);
+            }
+            essential_ends.push(offsets[c + 1]);
         }
         let local = postings.iter().map(|&i| (i as usize % HEAD_TILE) as u16).collect();
-        Some(Self { row, rows, values, essential, tiles, tile_starts, local })
+        Some(Self { row, rows, values, essential, tiles, tile_starts, essential_ends, local })
     }
 
     /// The postings of `comp` in tile `j`.
     fn tile(&self, comp: u32, j: usize) -> std::ops::Range<usize> {
         let at = comp as usize * (self.tiles + 1) + j;
         self.tile_starts[at] as usize..self.tile_starts[at + 1] as usize
+    }
+
+    /// Where the essential postings of `comp` in tile `j`, which come first, end.
+    fn essential_end(&self, comp: u32, j: usize) -> usize {
+        self.essential_ends[comp as usize * (self.tiles + 1) + j] as usize
     }
 
     /// The head row of `comp`, if it is in the head.
@@ -473,6 +489,25 @@ impl Matcher {
                 posting_target[*slot as usize] = i as u32;
                 posting_cell[*slot as usize] = *c;
                 *slot += 1;
+            }
+        }
+        if matches!(rule, Rule::Requirements { .. }) {
+            // Within each competency, postings stay grouped by blocks of HEAD_TILE targets (in
+            // target order from block to block), with each block's essential postings first:
+            // the head's loop then adds the essentials met without reading a flag. Every
+            // path that relies on the order of postings needs only the blocks' order.
+            for c in 0..competencies {
+                let range = offsets[c] as usize..offsets[c + 1] as usize;
+                let mut block: Vec<(u32, Cell)> = posting_target[range.clone()]
+                    .iter()
+                    .copied()
+                    .zip(posting_cell[range.clone()].iter().copied())
+                    .collect();
+                block.sort_by_key(|&(t, cell)| (t as usize / HEAD_TILE, !cell.essential, t));
+                for (k, (t, cell)) in block.into_iter().enumerate() {
+                    posting_target[range.start + k] = t;
+                    posting_cell[range.start + k] = cell;
+                }
             }
         }
         let essentials = targets.iter().map(|t| t.essentials() as u32).collect();
@@ -674,11 +709,20 @@ impl Matcher {
                         // No level can change the credit: it is the ability, the same for
                         // every target.
                         let c = credit(q, &Cell { level: 0, ..*q });
-                        let hit = u8::from(c > 0.0);
-                        let cells = self.posting_value[range.clone()].iter().zip(&self.posting_essential[range]);
-                        for (&i, (&v, &e)) in local.iter().zip(cells) {
+                        if c <= 0.0 {
+                            // Nothing to add, and no essential met.
+                            continue;
+                        }
+                        // The essential postings come first in the tile: each meets one.
+                        let split = head.essential_end(q.comp, j) - range.start;
+                        let values = &self.posting_value[range];
+                        let (essential, optional) = local.split_at(split);
+                        for (&i, &v) in essential.iter().zip(&values[..split]) {
                             sums[i as usize & (HEAD_TILE - 1)] += v * c;
-                            met[i as usize & (HEAD_TILE - 1)] += f32::from(e & hit);
+                            met[i as usize & (HEAD_TILE - 1)] += 1.0;
+                        }
+                        for (&i, &v) in optional.iter().zip(&values[split..]) {
+                            sums[i as usize & (HEAD_TILE - 1)] += v * c;
                         }
                     } else if REQUIREMENTS {
                         for (&i, cell) in local.iter().zip(&self.posting_cell[range]) {
