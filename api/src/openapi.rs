@@ -311,14 +311,14 @@ pub fn document() -> utoipa::openapi::OpenApi {
 )]
 fn get_root() {}
 
-/// Refit the BKT parameters from the learner store and commit them as one change.
+/// Refit the BKT parameters (and, from timestamps, each half-life of mastery) from the learner store and commit them as one change.
 #[utoipa::path(
     post,
     path = "/api/v1/admin/fit-bkt",
     tag = "learners",
     request_body(content = serde_json::Value, description = "JSON body; see README"),
     responses(
-        (status = 200, description = "Refit the BKT parameters from the learner store and commit them as one change", body = serde_json::Value),
+        (status = 200, description = "Refit the BKT parameters (and, from timestamps, each half-life of mastery) from the learner store and commit them as one change", body = serde_json::Value),
         (status = 400, description = "Bad parameter", body = ErrorBody),
         (status = 404, description = "Not found", body = ErrorBody),
         (status = 422, description = "Invalid input, every problem named", body = ErrorBody),
@@ -579,7 +579,7 @@ fn post_import() {}
 )]
 fn get_learners_id_export() {}
 
-/// P(correct) now, mastery and effective BKT parameters per node.
+/// P(correct) now (from mastery decayed since the last practice), mastery, recall, and the effective BKT parameters and half-life per node.
 #[utoipa::path(
     get,
     path = "/api/v1/learners/{id}/predict",
@@ -588,7 +588,7 @@ fn get_learners_id_export() {}
         ("id" = String, Path, description = "The id"),
     ),
     responses(
-        (status = 200, description = "P(correct) now, mastery and effective BKT parameters per node", body = serde_json::Value),
+        (status = 200, description = "P(correct) now (from mastery decayed since the last practice), mastery, recall, and the effective BKT parameters and half-life per node", body = serde_json::Value),
         (status = 400, description = "Bad parameter", body = ErrorBody),
         (status = 404, description = "Not found", body = ErrorBody),
         (status = 422, description = "Invalid input, every problem named", body = ErrorBody),
