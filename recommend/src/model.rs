@@ -89,8 +89,10 @@ pub struct NodeMastery {
     /// Probability of mastery: `σ(logit)`.
     pub p: f32,
     /// The model's state: log-odds of mastery (NaN in entries written before it was kept:
-    /// then `p` counts, see [`NodeMastery::log_odds`]).
-    #[serde(default = "nan")]
+    /// then `p` counts, see [`NodeMastery::log_odds`]). JSON has no infinity or NaN: they are
+    /// written as `null` and read back as NaN, which loses nothing, since `p` is then exactly
+    /// 0 or 1 and gives the same log-odds.
+    #[serde(default = "nan", deserialize_with = "nullable")]
     pub logit: f32,
     /// Unix time (seconds) of the last practice, if the node was practised.
     pub last_practised: Option<i64>,
@@ -102,6 +104,11 @@ pub struct NodeMastery {
 
 fn nan() -> f32 {
     f32::NAN
+}
+
+/// A float, or NaN for `null` (see [`NodeMastery::logit`]).
+fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    Ok(<Option<f32> as serde::Deserialize>::deserialize(d)?.unwrap_or(f32::NAN))
 }
 
 impl NodeMastery {
@@ -722,6 +729,19 @@ mod tests {
 
     fn right(node: NodeId) -> Observation {
         Observation { node, score: 1.0, time: 0 }
+    }
+
+    #[test]
+    fn an_entry_with_infinite_log_odds_survives_json() {
+        // Propagation can write a belief of exactly 1 (log-odds +∞); the learner store's log
+        // keeps entries as JSON, which has no infinity.
+        for logit in [f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 2.5] {
+            let p = if logit.is_nan() { 0.4 } else { sigmoid(logit) };
+            let m = NodeMastery { p, logit, last_practised: Some(7), attempts: 2, correct: 1 };
+            let back: NodeMastery = serde_json::from_slice(&serde_json::to_vec(&m).unwrap()).unwrap();
+            assert_eq!(back.log_odds(), m.log_odds(), "{m:?} came back as {back:?}");
+            assert_eq!((back.p, back.last_practised, back.attempts, back.correct), (p, Some(7), 2, 1));
+        }
     }
 
     #[test]

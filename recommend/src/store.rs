@@ -956,6 +956,28 @@ mod tests {
     }
 
     #[test]
+    fn a_belief_of_one_and_the_writes_after_it_survive_a_crash() {
+        // Propagation can write a belief of exactly 1, whose log-odds are +∞: the log's JSON
+        // writes them as null, and replaying must read them, or the record and every one after
+        // it would be taken for a torn tail and lost.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("learners.redb");
+        let copy = dir.path().join("crashed.redb");
+        let store = RedbLearnerStore::open(&path).unwrap();
+        let certain = NodeMastery { last_practised: Some(5), attempts: 3, correct: 3, ..NodeMastery::belief(1.0) };
+        assert_eq!(certain.logit, f32::INFINITY);
+        let write = LearnerWrite { mastery: vec![("a".to_owned(), certain)], ..LearnerWrite::default() };
+        store.write("ana", write).unwrap();
+        store.write("ana", LearnerWrite { events: vec![event(1.0)], ..LearnerWrite::default() }).unwrap();
+        crash_copy(&path, &copy);
+        let recovered = RedbLearnerStore::open(&copy).unwrap();
+        let loaded = recovered.load("ana").unwrap();
+        let a = loaded.stored("a").expect("the belief of one is recovered");
+        assert_eq!((a.p, a.log_odds(), a.attempts), (1.0, f32::INFINITY, 3));
+        assert_eq!(recovered.events("ana").unwrap().len(), 1, "the write after it is recovered too");
+    }
+
+    #[test]
     fn acknowledged_writes_survive_a_crash_through_the_log() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("learners.redb");
