@@ -181,6 +181,21 @@ fn request(state: &AppState, snapshot: &Snapshot, p: SearchParams) -> Result<Sea
     })
 }
 
+/// A search's answer: the results, and whether the index had caught up with the graph. A
+/// search never waits for the index: one that is behind (catching up after an import made
+/// while the server was stopped, or for a moment after each commit) answers from what it
+/// holds, and says so.
+#[derive(serde::Serialize)]
+struct SearchResponse {
+    #[serde(flatten)]
+    results: tupu_graph::search::SearchResults,
+    /// The graph's version when the search ran (the results' `version` is the index's).
+    graph_version: u64,
+    /// The index is still catching up with the graph: what later versions added or changed
+    /// is not in these results yet. Ask again shortly.
+    indexing: bool,
+}
+
 /// `GET /api/v1/search?q=&kind=&node=&level=&lang=&subject=&type=&learner=&limit=&offset=`
 async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     let p: SearchParams = params(raw)?;
@@ -188,8 +203,11 @@ async fn search(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Resul
         let index = state.search()?;
         let snapshot = state.graph.snapshot();
         let request = request(&state, &snapshot, p)?;
+        let graph_version = snapshot.version();
         let results = index.search(&snapshot, &request)?;
-        Ok(json_response(json_body(&results, 4096)?))
+        let indexing = results.version < graph_version;
+        let body = SearchResponse { results, graph_version, indexing };
+        Ok(json_response(json_body(&body, 4096)?))
     })
     .await
 }

@@ -140,6 +140,30 @@ fn fresh() -> (AppState, SearchIndex, tempfile::TempDir) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_search_says_when_the_index_is_still_catching_up() {
+    // An index that has not read the graph yet, as after an import made while the server was
+    // stopped: the search answers from what is indexed, and says so.
+    let dir = tempfile::tempdir().unwrap();
+    let graph = Arc::new(open_graph(dir.path(), true).unwrap());
+    let learners = open_learners(dir.path(), RecommendConfig::default()).unwrap();
+    let index = SearchIndex::in_memory().unwrap();
+    let state = AppState::new(graph.clone(), Arc::new(learners), ServerConfig::default()).with_search(index.clone());
+    let query = format!("q={}", enc("三角形的面积"));
+    let behind = search(&state, &query).await;
+    assert_eq!(behind["indexing"], true, "{behind}");
+    assert_eq!(behind["graph_version"], graph.version());
+    assert!(behind["version"].as_u64().unwrap() < graph.version(), "{behind}");
+    assert_eq!(behind["total"], 0);
+    // Once it follows the graph and has caught up, the same search finds it all.
+    index.follow(&graph).unwrap();
+    assert!(index.wait_for(graph.version(), Duration::from_secs(120)));
+    let caught_up = search(&state, &query).await;
+    assert_eq!(caught_up["indexing"], false, "{caught_up}");
+    assert_eq!(caught_up["version"], caught_up["graph_version"]);
+    assert!(caught_up["total"].as_u64().unwrap() > 0, "{caught_up}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_renamed_node_is_found_under_its_new_name_only() {
     let (state, index, _dir) = fresh();
     let before = search(&state, &format!("q={}&kind=knowledge_point", enc("三角形的面积"))).await;
