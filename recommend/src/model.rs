@@ -88,8 +88,9 @@ const EPSILON: f32 = 1e-4;
 pub struct NodeMastery {
     /// Probability of mastery: `σ(logit)`.
     pub p: f32,
-    /// The model's state: log-odds of mastery (NaN in entries written before it was kept:
-    /// then `p` counts, see [`NodeMastery::log_odds`]). JSON has no infinity or NaN: they are
+    /// The model's state: log-odds of mastery (NaN where the belief was set as a probability,
+    /// by propagation or before log-odds were kept: then `p` counts, see
+    /// [`NodeMastery::log_odds`]). JSON has no infinity or NaN: they are
     /// written as `null` and read back as NaN, which loses nothing, since `p` is then exactly
     /// 0 or 1 and gives the same log-odds.
     #[serde(default = "nan", deserialize_with = "nullable")]
@@ -130,11 +131,13 @@ impl NodeMastery {
         self.p = sigmoid(logit);
     }
 
-    /// Sets the belief from a probability.
+    /// Sets the belief from a probability. Its log-odds are derived from `p` when they are
+    /// needed ([`NodeMastery::log_odds`]), so that a write costs no logarithm: propagation
+    /// writes many beliefs that are never stepped from.
     #[inline]
     pub fn set_p(&mut self, p: f32) {
         self.p = p;
-        self.logit = logit(p);
+        self.logit = f32::NAN;
     }
 
     /// Half-life in seconds of this mastery for a node of base half-life `base_days` (see
