@@ -257,6 +257,19 @@ struct DecayStat {
     lost: f64,
 }
 
+/// `[P(unknown), P(known)]` after mastery is kept with probability `r` (see the `bkt`
+/// module): what the E-step and the served model's replay both do between two answers.
+#[inline]
+fn decay_state(state: [f64; 2], r: f64) -> [f64; 2] {
+    [state[0] + state[1] * (1.0 - r), state[1] * r]
+}
+
+/// The log-density, up to a constant, of the prior on a node's half-life of `days`
+/// ([`HALF_LIFE_PRIOR_SD`], centred on the default).
+fn half_life_log_prior(days: f64) -> f64 {
+    -0.5 * ((days.ln() - crate::bkt::DEFAULT_HALF_LIFE_DAYS.ln()) / HALF_LIFE_PRIOR_SD).powi(2)
+}
+
 /// The retention before answer `t` of a sequence, and the stat's `a` (see [`DecayStat`]).
 #[inline]
 fn decay_at(timing: Option<Timing<'_>>, seq: usize, t: usize, right: u32) -> (f64, f64) {
@@ -315,7 +328,7 @@ fn e_step_in<const TIMED: bool>(
                 let (r, a) = decay_at(timing, i, t, right);
                 decay.push((r, a));
                 if r < 1.0 {
-                    predicted = [predicted[0] + predicted[1] * (1.0 - r), predicted[1] * r];
+                    predicted = decay_state(predicted, r);
                 }
             }
             let (filtered, z) = filter(predicted, answer, &p);
@@ -534,13 +547,7 @@ fn fit_node(sequences: &[Vec<bool>], gaps: Option<&[Vec<i64>]>, config: &FitConf
     }
     let fit_decay = config.decay && timed >= MIN_TIMED_ANSWERS;
     let k = config.prior_strength;
-    let half_life_prior = |days: f64| {
-        if fit_decay {
-            -0.5 * ((days.ln() - crate::bkt::DEFAULT_HALF_LIFE_DAYS.ln()) / HALF_LIFE_PRIOR_SD).powi(2)
-        } else {
-            0.0
-        }
-    };
+    let half_life_prior = |days: f64| if fit_decay { half_life_log_prior(days) } else { 0.0 };
     let objective = |c: &Counts, p: Params, days: f64| {
         c.log_likelihood + log_prior(p, centre, k, config.forget) + half_life_prior(days)
     };
@@ -794,13 +801,13 @@ pub struct AbilityFit {
 }
 
 /// Fits the learner model to an event log: every node's BKT parameters ([`fit_events`]),
-/// then, with [`FitConfig::decay`], every node's half-life from the time between answers,
-/// and, with [`FitConfig::ability`], the weight of the learner's ability (see the module
+/// with, under [`FitConfig::decay`], every node's half-life from the time between answers,
+/// then, with [`FitConfig::ability`], the weight of the learner's ability (see the module
 /// documentation).
 ///
 /// # Complexity
-/// That of [`fit_events`], plus O(e log e) to order each learner's answers, O(e) per step of
-/// the half-lives' search (about 30) and O(e) per Newton step.
+/// That of [`fit_events`] (the half-lives are fitted in its EM iterations), plus, for the
+/// ability, O(e log e) to order each learner's answers and O(e) per Newton step.
 pub fn fit_model(events: Vec<FitEvent>, config: &FitConfig) -> ModelFit {
     let replay = config.ability.then(|| Replay::of(&events));
     let fits = fit_nodes(timed_sequences_by_node(events), config);
@@ -963,7 +970,7 @@ impl LearnerReplay {
             *n = NodeReplay { stamp: self.learner, state: [1.0 - params.prior, params.prior], last: time, right: 0 };
         } else if time > n.last {
             let r = crate::bkt::retention(time - n.last, days, n.right);
-            n.state = [n.state[0] + n.state[1] * (1.0 - r), n.state[1] * r];
+            n.state = decay_state(n.state, r);
             n.last = time;
         }
         let p = n.state[0] * params.guess + n.state[1] * (1.0 - params.slip);
@@ -1233,8 +1240,8 @@ mod tests {
         for _ in 0..40 {
             let mut stats = Vec::new();
             let counts = e_step(&node.sequences, Some(Timing { gaps, days }), p, Some(&mut stats));
-            let objective = counts.log_likelihood + log_prior(p, centre, config.prior_strength, true)
-                - 0.5 * ((days.ln() - 14f64.ln()) / HALF_LIFE_PRIOR_SD).powi(2);
+            let objective =
+                counts.log_likelihood + log_prior(p, centre, config.prior_strength, true) + half_life_log_prior(days);
             assert!(objective >= last - 1e-9, "{objective} < {last}");
             last = objective;
             p = m_step(&counts, p, centre, config.prior_strength, true);

@@ -222,8 +222,7 @@ impl Learners {
                     p_correct: state.predict(snapshot, obs.node, obs.time),
                     mastery: state
                         .get(snapshot, obs.node)
-                        .decayed(obs.time, crate::bkt::half_life_days(snapshot.attrs(obs.node)))
-                        .p,
+                        .recall(obs.time, crate::bkt::half_life_days(snapshot.attrs(obs.node))),
                 });
                 touched.extend(state.observe(snapshot, *obs));
             }
