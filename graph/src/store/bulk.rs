@@ -25,7 +25,8 @@
 //! commit whose journal is still there: it removes the added quads, puts the removed ones back
 //! and restores the commit count, in one transaction (repeatable if interrupted). A commit
 //! without removals needs no journal: step 3 is atomic and the commit count read is the largest
-//! one recorded, so a process killed between steps 3 and 4 leaves the whole commit visible.
+//! one recorded, so a process killed between steps 3 and 4 leaves the whole commit visible
+//! (recovery then drops the old count beside the new one).
 
 use std::fs::{self, File};
 use std::io::{BufReader, BufWriter, Write};
@@ -121,8 +122,31 @@ fn close_journal(journal: &Path) -> Result<(), StorageError> {
     fs::remove_dir_all(&done).map_err(io)
 }
 
-/// Rolls back a bulk commit interrupted before its commit point (see the module docs) and
-/// removes journals left behind. Returns whether a commit was rolled back.
+/// A commit without removals killed between steps 3 and 4 leaves its commit count beside the
+/// old one: the whole commit is visible and the largest count is the version, but the old
+/// count would stay in the meta graph. Keeps the largest count only.
+fn keep_largest_version(store: &Store) -> Result<(), StorageError> {
+    let counts = store
+        .quads_for_pattern(
+            Some(meta_subject().into()),
+            Some(crate::vocab::tupu::COMMIT_COUNT),
+            None,
+            Some(meta_graph()),
+        )
+        .count();
+    if counts > 1 {
+        let version = super::read_version(store)?;
+        let mut tx = store.start_transaction()?;
+        write_version(&mut tx, version)?;
+        tx.commit()?;
+        store.flush()?;
+    }
+    Ok(())
+}
+
+/// Rolls back a bulk commit interrupted before its commit point (see the module docs),
+/// removes journals left behind, and keeps only the largest commit count. Returns whether a
+/// commit was rolled back.
 pub(super) fn recover(store: &Store, journal: &Path) -> Result<bool, StorageError> {
     for leftover in [with_suffix(journal, ".tmp"), with_suffix(journal, ".done")] {
         if leftover.exists() {
@@ -130,6 +154,7 @@ pub(super) fn recover(store: &Store, journal: &Path) -> Result<bool, StorageErro
         }
     }
     if !journal.exists() {
+        keep_largest_version(store)?;
         return Ok(false);
     }
     let added = read_quads(&journal.join("added.nq"))?;
@@ -475,6 +500,33 @@ mod tests {
         assert_eq!(super::super::read_version(&store)?, 4);
         assert!(!journal.exists());
         assert!(!recover(&store, &journal)?);
+        Ok(())
+    }
+
+    /// A commit without removals killed between its bulk load and its transaction leaves two
+    /// commit counts; recovery keeps the largest only.
+    #[test]
+    fn recovery_keeps_only_the_largest_commit_count() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path().join("graph"))?;
+        let journal = journal_path(&dir.path().join("graph"));
+        let mut tx = store.start_transaction()?;
+        write_version(&mut tx, 4)?;
+        tx.commit()?;
+        let count = |v: u64| {
+            Quad::new(
+                super::super::meta_subject(),
+                crate::vocab::tupu::COMMIT_COUNT,
+                Literal::new_typed_literal(v.to_string(), xsd::INTEGER),
+                super::super::meta_graph(),
+            )
+        };
+        store.insert(&count(5))?;
+        assert_eq!(store.len()?, 2);
+        assert!(!recover(&store, &journal)?);
+        assert_eq!(store.len()?, 1);
+        assert!(store.contains(&count(5))?);
+        assert_eq!(super::super::read_version(&store)?, 5);
         Ok(())
     }
 }
