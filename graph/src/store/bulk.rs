@@ -127,12 +127,7 @@ fn close_journal(journal: &Path) -> Result<(), StorageError> {
 /// count would stay in the meta graph. Keeps the largest count only.
 fn keep_largest_version(store: &Store) -> Result<(), StorageError> {
     let counts = store
-        .quads_for_pattern(
-            Some(meta_subject().into()),
-            Some(crate::vocab::tupu::COMMIT_COUNT),
-            None,
-            Some(meta_graph()),
-        )
+        .quads_for_pattern(Some(meta_subject().into()), Some(tupu::COMMIT_COUNT), None, Some(meta_graph()))
         .count();
     if counts > 1 {
         let version = super::read_version(store)?;
@@ -515,10 +510,10 @@ mod tests {
         tx.commit()?;
         let count = |v: u64| {
             Quad::new(
-                super::super::meta_subject(),
-                crate::vocab::tupu::COMMIT_COUNT,
+                meta_subject(),
+                tupu::COMMIT_COUNT,
                 Literal::new_typed_literal(v.to_string(), xsd::INTEGER),
-                super::super::meta_graph(),
+                meta_graph(),
             )
         };
         store.insert(&count(5))?;
