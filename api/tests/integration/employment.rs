@@ -55,6 +55,27 @@ async fn a_software_occupation_lists_computing_majors_first() {
 }
 
 #[tokio::test]
+async fn related_occupations_are_ranked_by_what_they_require_and_explained() {
+    let uri = format!("/api/v1/occupations/{}/related?k=5", enc(SOFTWARE_DEVELOPER));
+    let r = get(&demo().state, &uri).await.expect(StatusCode::OK);
+    let related = r["related"].as_array().unwrap();
+    assert_eq!(related.len(), 5, "{r}");
+    let first = &related[0];
+    assert_ne!(first["occupation"]["id"], r["occupation"]["id"]);
+    assert!(first["shared_count"].as_u64() > Some(0), "{first}");
+    assert!(first["shared"][0]["contribution"].as_f64() > Some(0.0), "{first}");
+    assert!(first["summary"]["en"].as_str().unwrap().contains("shared requirements"), "{first}");
+    assert!(first["summary"]["zh"].as_str().unwrap().contains("共同要求"), "{first}");
+    assert!(r["method"]["zh"].as_str().is_some_and(|m| !m.is_empty()));
+    let scores: Vec<f64> = related.iter().map(|m| m["score"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    // Not an occupation: a located error.
+    let uri = format!("/api/v1/occupations/{}/related", enc(SOFTWARE_ENGINEERING));
+    let e = get(&demo().state, &uri).await.expect(StatusCode::BAD_REQUEST);
+    assert!(e["error"]["message"].as_str().unwrap().contains("not a"), "{e}");
+}
+
+#[tokio::test]
 async fn the_gap_to_an_occupation_names_the_micro_majors_that_close_it() {
     let body = json!({"graduate": {"major": SOFTWARE_ENGINEERING}, "target": DATA_SCIENTIST, "k": 5});
     let r = post_json(&demo().state, "/api/v1/gap", &body).await.expect(StatusCode::OK);

@@ -25,7 +25,10 @@ mod supply;
 use tupu_graph::{NodeId, NodeKind, Relation, Snapshot};
 
 pub use explain::{Breakdown, Item, explain, explain_profile};
-pub use index::{Ability, ESSENTIAL_PENALTY, Held, IndexCache, MatchIndex, OPTIONAL_FACTOR, Requirement, Source, Via};
+pub use index::{
+    Ability, ESSENTIAL_PENALTY, GRADED_MIN_COMPETENCIES, GRADED_MIN_HOLDERS, GRADED_SHARE, Held, IndexCache,
+    MatchIndex, OPTIONAL_FACTOR, Requirement, Source, Via,
+};
 pub use mastery::mastery_abilities;
 pub use sparse::{Cell, Exposure, ExposureReport, Matcher, Profile, Rule, Scored, credit};
 pub use supply::{Balance, Closer, Demand, Supply, SupplyDemand, supply_demand};
@@ -100,14 +103,22 @@ pub fn match_programmes(
 pub struct Related {
     /// The related occupation.
     pub occupation: NodeId,
-    /// Cosine similarity of the idf-weighted requirement vectors, plus
-    /// [`SAME_GROUP_BONUS`] when both sit under the same broader group.
+    /// The similarity, plus [`SAME_GROUP_BONUS`] when both sit under the same broader group.
     pub score: f32,
-    /// The cosine part alone.
+    /// The dot product of the two similarity vectors: the cosine of the specific requirements,
+    /// or, when both have graded requirements, the cosines of both parts weighed by
+    /// [`GRADED_SHARE`] (see [`MatchIndex::similarity_vector`]).
     pub similarity: f32,
+    /// The cosine of the specific requirements alone (idf-weighted, with their broader
+    /// concepts).
+    pub specific: f32,
+    /// When both have graded requirements: the correlation of their grades, each competency's
+    /// weight less its mean over the occupations.
+    pub graded: Option<f32>,
     /// Whether both have the same broader occupation group.
     pub same_group: bool,
-    /// Competencies both require, with their share of the similarity, largest first (at most 10).
+    /// Competencies both require (a graded one only when both ask for more of it than the mean),
+    /// with their share of the similarity, largest first (at most 10).
     pub shared: Vec<(NodeId, f32)>,
     /// Competencies both require.
     pub shared_count: usize,
@@ -121,35 +132,55 @@ pub struct Related {
 /// CSCO small class): a tie-breaker, smaller than most differences in what they require.
 pub const SAME_GROUP_BONUS: f32 = 0.05;
 
+/// The cosines of the specific and of the graded parts of two similarity vectors.
+fn part_cosines(index: &MatchIndex, a: &Profile, b: &Profile) -> (f32, Option<f32>) {
+    // [dot, |a|², |b|²] of each part: 0 specific, 1 graded.
+    let mut sums = [[0.0f32; 3]; 2];
+    for c in a.cells() {
+        let part = &mut sums[usize::from(index.is_graded(c.comp))];
+        part[1] += c.value * c.value;
+        part[0] += c.value * b.get(c.comp).map_or(0.0, |y| y.value);
+    }
+    for c in b.cells() {
+        sums[usize::from(index.is_graded(c.comp))][2] += c.value * c.value;
+    }
+    let cosine = |[dot, x, y]: [f32; 3]| if x > 0.0 && y > 0.0 { Some(dot / (x * y).sqrt()) } else { None };
+    (cosine(sums[0]).unwrap_or(0.0), cosine(sums[1]))
+}
+
 /// Occupations ranked by how alike their requirements are to those of `occupation`.
 ///
-/// Each occupation is a unit vector of its requirements, weighted by essential (1) or optional
-/// (0.5) times idf, with a quarter of each weight also on the requirement's broader concept;
-/// the score is the cosine of two such vectors, plus [`SAME_GROUP_BONUS`] for a shared broader
-/// group. Cost: one sparse pass over the index, O(Σ df) plus the candidates' sort.
+/// Each occupation is a unit vector of its requirements ([`MatchIndex::similarity_vector`]):
+/// specific requirements weighted by essential (1) or optional (0.5) times idf, with a quarter
+/// of each weight also on the requirement's broader concept; graded requirements (those most
+/// occupations carry, such as O*NET's rated skills) by their weight less its mean. The
+/// score is the dot product of two such vectors, plus [`SAME_GROUP_BONUS`] for a shared broader
+/// group. Cost: one sparse pass over the index, O(Σ df) plus the sort of the holders it
+/// reaches.
 pub fn related_occupations(index: &MatchIndex, snapshot: &Snapshot, occupation: NodeId, k: usize) -> Vec<Related> {
     let Some(query) = index.similarity_vector(occupation) else { return Vec::new() };
     let matcher = index.by_similarity();
     let groups = |o: NodeId| -> Vec<NodeId> { snapshot.out(o, Relation::Broader).iter().map(|e| e.node).collect() };
     let mine = groups(occupation);
     let mut candidates: Vec<Related> = matcher
-        .top_k(query, (4 * k + 8).min(matcher.len()), &mut matcher.scratch())
+        .top_k(query, matcher.len(), &mut matcher.scratch())
         .into_iter()
         .map(|s| (index.holder(s.target), s.score))
         .filter(|&(o, _)| o != occupation && snapshot.kind(o) == NodeKind::Occupation)
-        .map(|(o, similarity)| {
+        // Enough for the same-group bonus to reorder; posts, which may be many, are skipped.
+        .take(4 * k + 8)
+        .filter_map(|(o, similarity)| {
+            let other = index.similarity_vector(o)?;
             let same_group = groups(o).iter().any(|g| mine.contains(g));
-            let other = index.similarity_vector(o);
+            let (specific, graded) = part_cosines(index, query, other);
             let mut shared: Vec<(NodeId, f32)> = Vec::new();
-            let (mine_req, other_req) = (index.requirements(occupation), index.requirements(o));
             let mut shared_count = 0;
-            if let (Some(a), Some(b), Some(va)) = (mine_req, other_req, other) {
-                for c in a.cells() {
-                    if b.get(c.comp).is_some() {
-                        shared_count += 1;
-                        let contribution =
-                            query.get(c.comp).map_or(0.0, |x| x.value) * va.get(c.comp).map_or(0.0, |y| y.value);
-                        shared.push((index.competency(c.comp), contribution));
+            if let (Some(a), Some(b)) = (index.requirements(occupation), index.requirements(o)) {
+                for c in a.cells().iter().filter(|c| b.get(c.comp).is_some()) {
+                    shared_count += 1;
+                    let (x, y) = (query.get(c.comp).map_or(0.0, |x| x.value), other.get(c.comp).map_or(0.0, |y| y.value));
+                    if x > 0.0 && y > 0.0 {
+                        shared.push((index.competency(c.comp), x * y));
                     }
                 }
             }
@@ -164,17 +195,35 @@ pub fn related_occupations(index: &MatchIndex, snapshot: &Snapshot, occupation: 
                     .collect::<Vec<_>>()
                     .join(if lang == "zh" { "、" } else { ", " })
             };
+            let (graded_en, graded_zh) = match graded {
+                Some(g) => (
+                    format!(", correlation of rated importance {g:.2}"),
+                    format!("，能力重要程度评分的相关系数 {g:.2}"),
+                ),
+                None => (String::new(), String::new()),
+            };
             let summary_en = format!(
-                "{shared_count} shared requirements (cosine {similarity:.2}{}); most telling: {}",
+                "{shared_count} shared requirements (cosine of specific requirements {specific:.2}{graded_en}{}); most telling: {}",
                 if same_group { ", same group" } else { "" },
                 top("en")
             );
             let summary_zh = format!(
-                "共同要求 {shared_count} 项（余弦相似度 {similarity:.2}{}）；最具区分度的：{}",
+                "共同要求 {shared_count} 项（专门要求的余弦相似度 {specific:.2}{graded_zh}{}）；最具区分度的：{}",
                 if same_group { "，同属一个职业小类" } else { "" },
                 top("zh")
             );
-            Related { occupation: o, score, similarity, same_group, shared, shared_count, summary_en, summary_zh }
+            Some(Related {
+                occupation: o,
+                score,
+                similarity,
+                specific,
+                graded,
+                same_group,
+                shared,
+                shared_count,
+                summary_en,
+                summary_zh,
+            })
         })
         .collect();
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.occupation.cmp(&b.occupation)));
@@ -252,4 +301,77 @@ pub fn gap(index: &MatchIndex, snapshot: &Snapshot, abilities: &[Ability], holde
     knowledge_points.sort();
     knowledge_points.dedup();
     Some(Gap { breakdown, options, knowledge_points })
+}
+
+#[cfg(test)]
+mod tests {
+    use tupu_graph::{Edge, SnapshotBuilder};
+
+    use super::*;
+
+    /// `n` occupations that all require the same `m` competencies, at weights that follow a
+    /// pattern of their own, and each two specific competencies no other requires. The first
+    /// two follow one pattern, the third its reverse.
+    fn rated(n: usize, m: usize) -> (Snapshot, Vec<NodeId>, Vec<NodeId>) {
+        let mut b = SnapshotBuilder::new();
+        let rated: Vec<NodeId> =
+            (0..m).map(|i| b.node(&format!("https://e.org/rated/{i}"), NodeKind::Competency)).collect();
+        let mut occupations = Vec::new();
+        for o in 0..n {
+            let occupation = b.node(&format!("https://e.org/occupation/{o}"), NodeKind::Occupation);
+            for (i, &c) in rated.iter().enumerate() {
+                let weight = match o {
+                    0 => 0.1 + 0.08 * i as f32,
+                    1 => 0.12 + 0.08 * i as f32,
+                    2 => 0.82 - 0.08 * i as f32,
+                    _ => 0.2 + 0.6 * (((o * 7 + i * 13) % 11) as f32 / 10.0),
+                };
+                b.qualified_edge(
+                    Relation::RequiresCompetency,
+                    occupation,
+                    Edge { node: c, weight, level: 3, essential: true },
+                );
+            }
+            for s in 0..2 {
+                let specific = b.node(&format!("https://e.org/specific/{o}/{s}"), NodeKind::Competency);
+                b.edge(Relation::RequiresCompetency, occupation, specific, 1.0);
+            }
+            occupations.push(occupation);
+        }
+        (b.build(1), occupations, rated)
+    }
+
+    #[test]
+    fn competencies_every_occupation_requires_count_by_their_weights() {
+        let (s, occupations, rated) = rated(60, 10);
+        let index = MatchIndex::new(&s);
+        assert!(rated.iter().all(|&c| index.is_graded(index.dense(c).unwrap())));
+        let related = related_occupations(&index, &s, occupations[0], 59);
+        // Nothing specific is shared: the weights alone rank, the same pattern first and its
+        // reverse below every other.
+        assert_eq!(related[0].occupation, occupations[1]);
+        let first = &related[0];
+        assert!(first.graded.unwrap() > 0.99 && first.specific == 0.0, "{first:?}");
+        assert!((first.similarity - GRADED_SHARE * first.graded.unwrap()).abs() < 1e-4, "{first:?}");
+        assert!(related.iter().all(|r| r.occupation != occupations[2]), "a negative similarity is no relation");
+        // The shared competencies are those both ask for more of than the mean: the top of the
+        // pattern, not its bottom.
+        let top = index.dense(rated[9]).unwrap();
+        assert_eq!(first.shared[0].0, index.competency(top));
+        assert!(first.shared.iter().all(|&(c, x)| x > 0.0 && c != rated[0]), "{first:?}");
+        assert!(first.summary_en.contains("correlation of rated importance"), "{}", first.summary_en);
+    }
+
+    #[test]
+    fn few_occupations_or_few_common_competencies_grade_nothing() {
+        let (s, _, few) = rated(60, GRADED_MIN_COMPETENCIES - 1);
+        let index = MatchIndex::new(&s);
+        assert!(few.iter().all(|&c| !index.is_graded(index.dense(c).unwrap())));
+        let (s, occupations, rated) = rated(GRADED_MIN_HOLDERS - 1, 10);
+        let index = MatchIndex::new(&s);
+        assert!(rated.iter().all(|&c| !index.is_graded(index.dense(c).unwrap())));
+        let related = related_occupations(&index, &s, occupations[0], 5);
+        assert_eq!(related.len(), 5);
+        assert!(related.iter().all(|r| r.graded.is_none() && (r.similarity - r.specific).abs() < 1e-5), "{related:?}");
+    }
 }
