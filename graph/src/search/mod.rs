@@ -45,7 +45,9 @@ use crate::vocab::{rdfs, skos};
 pub use align::{AutoAlignReport, AutoAlignment, alignment_quads};
 pub use document::{Alignment, IndexDocument};
 pub use link::{CleanText, LinkCandidate, LinkRequest, clean_text};
-pub use query::{AlignedNode, AlignedResource, Facets, SearchHit, SearchRequest, SearchResults, Suggestion};
+pub use query::{
+    AlignedNode, AlignedResource, Facets, SearchHit, SearchRequest, SearchResults, Suggestion, query_grams,
+};
 
 /// Why the index failed.
 #[derive(Debug, thiserror::Error)]

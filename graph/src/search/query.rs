@@ -136,8 +136,8 @@ pub struct Suggestion {
 }
 
 /// The CJK bigrams of a text (a lone CJK character stands for itself) and its other words,
-/// lower-cased.
-pub(crate) fn query_grams(text: &str) -> Vec<String> {
+/// lower-cased, each once, in order of first appearance.
+pub fn query_grams(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut run: Vec<char> = Vec::new();
     let mut word = String::new();

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 
 use tupu_graph::{NodeId, NodeKind, Relation, Snapshot};
 
+use super::names::Names;
 use super::sparse::{Cell, Matcher, Profile, Rule};
 
 /// Share of a score lost when every essential requirement is missing.
@@ -188,6 +189,7 @@ pub struct MatchIndex {
     by_similarity: Matcher,
     similarity: Vec<Profile>,
     grading: Grading,
+    names: Names,
     by_programme: Matcher,
 }
 
@@ -241,6 +243,7 @@ impl MatchIndex {
             requirements.push(profile.normalised());
         }
         let holder_of = holders.iter().enumerate().map(|(i, &h)| (h, i as u32)).collect();
+        let names = Names::new(snapshot, &holders);
 
         let mut programmes = Vec::new();
         let mut developments = Vec::new();
@@ -282,6 +285,7 @@ impl MatchIndex {
             by_similarity: Matcher::new(Rule::Dot, 0, &[]),
             similarity,
             grading,
+            names,
             by_programme: Matcher::new(Rule::Dot, 0, &[]),
         };
         let c = index.competencies.len();
@@ -407,6 +411,16 @@ impl MatchIndex {
     /// A holder's unit similarity vector.
     pub fn similarity_vector(&self, holder: NodeId) -> Option<&Profile> {
         self.holder_of.get(&holder).map(|&i| &self.similarity[i as usize])
+    }
+
+    /// The cosine of two holders' names (tf-idf of their labels' words, see
+    /// [`Names`]) and the words they share, most telling first; 0 and none when either has no
+    /// requirements.
+    pub fn name_similarity(&self, a: NodeId, b: NodeId) -> (f32, Vec<&str>) {
+        match (self.holder_of.get(&a), self.holder_of.get(&b)) {
+            (Some(&a), Some(&b)) => self.names.similarity(a, b),
+            _ => (0.0, Vec::new()),
+        }
     }
 
     /// Whether a dense competency is graded: so many holders require it that its weight, not
