@@ -87,6 +87,12 @@ impl AppState {
             (!config.next_cache.is_zero()).then(|| Arc::new(crate::next_cache::NextCache::new(config.next_cache)));
         let keys = config.keys_file.as_ref().map(|path| Arc::new(crate::auth::KeyStore::new(path.clone())));
         let metrics = crate::metrics::Metrics::new(&graph);
+        // Related occupations weigh the words of occupations' alternative labels and
+        // definitions, which only the store holds.
+        let store = graph.clone();
+        let matching = tupu_recommend::matching::IndexCache::with_texts(move |snapshot, node| {
+            store.descriptions(snapshot.iri(node)).unwrap_or_default()
+        });
         Self {
             graph,
             learners,
@@ -94,7 +100,7 @@ impl AppState {
             next_cache,
             search: Arc::default(),
             keys,
-            matching: Arc::default(),
+            matching: Arc::new(matching),
             market: Arc::default(),
             metrics,
             audit: None,

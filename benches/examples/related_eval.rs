@@ -46,7 +46,13 @@ fn main() {
     tupu_ingest::load_bundled(&store, false).unwrap();
     tupu_ingest::import_onet(&store, &onet, &graph_iri("onet").unwrap(), false).unwrap();
     let s = store.snapshot();
-    let index = MatchIndex::new(&s);
+    // As the server builds it: occupations' alternative labels and definitions beside their labels.
+    let store = std::sync::Arc::new(store);
+    let texts = store.clone();
+    let index = MatchIndex::with_texts(
+        &s,
+        Some(std::sync::Arc::new(move |s: &tupu_graph::Snapshot, n| texts.descriptions(s.iri(n)).unwrap_or_default())),
+    );
     let code = |o: tupu_graph::NodeId| s.iri(o).rsplit('/').next().unwrap_or_default().to_owned();
     let occupations: Vec<_> = s
         .nodes_of_kind(NodeKind::Occupation)

@@ -287,6 +287,22 @@ impl GraphStore {
         &self.store
     }
 
+    /// The alternative labels and definitions of the node `iri`, in every language: the texts
+    /// that describe it beyond its labels, which the snapshot does not hold. Cost: two prefix
+    /// scans of the subject's quads.
+    pub fn descriptions(&self, iri: &str) -> Result<Vec<String>, GraphError> {
+        let Ok(subject) = NamedNodeRef::new(iri) else { return Ok(Vec::new()) };
+        let mut out = Vec::new();
+        for predicate in [crate::vocab::skos::ALT_LABEL, crate::vocab::skos::DEFINITION] {
+            for quad in self.store.quads_for_pattern(Some(subject.into()), Some(predicate), None, None) {
+                if let Term::Literal(text) = quad?.object {
+                    out.push(text.value().to_owned());
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Number of quads in the store.
     pub fn len(&self) -> Result<usize, GraphError> {
         Ok(self.store.len()?)

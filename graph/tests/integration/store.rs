@@ -342,3 +342,25 @@ mod incremental {
         }
     }
 }
+
+#[test]
+fn a_nodes_descriptions_are_its_alternative_labels_and_definitions() {
+    use oxigraph::model::{Literal, Quad};
+    use tupu_graph::vocab::skos;
+
+    let store = GraphStore::in_memory().unwrap();
+    let mut change = ChangeSet::new();
+    change.added.extend(kp("a"));
+    let text = |p, t: &str, lang: &str| {
+        Quad::new(node("a"), p, Literal::new_language_tagged_literal_unchecked(t, lang), crate::fixtures::graph())
+    };
+    change.added.push(text(skos::ALT_LABEL, "first point", "en"));
+    change.added.push(text(skos::DEFINITION, "开始的知识点", "zh"));
+    store.commit(change).unwrap();
+    let mut texts = store.descriptions(node("a").as_str()).unwrap();
+    texts.sort();
+    // The preferred label is the snapshot's, not a description.
+    assert_eq!(texts, ["first point", "开始的知识点"]);
+    assert!(store.descriptions("https://example.org/none").unwrap().is_empty());
+    assert!(store.descriptions("not an iri").unwrap().is_empty());
+}

@@ -148,13 +148,34 @@ pub struct Requirement {
     pub weight: f32,
 }
 
+/// Where an index reads an occupation's texts beyond its labels (alternative labels,
+/// definitions), which the snapshot does not hold.
+pub type TextSource = std::sync::Arc<dyn Fn(&Snapshot, NodeId) -> Vec<String> + Send + Sync>;
+
+/// An optional [`TextSource`] that can be printed.
+#[derive(Clone, Default)]
+struct Texts(Option<TextSource>);
+
+impl std::fmt::Debug for Texts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Texts(source)" } else { "Texts(none)" })
+    }
+}
+
 /// The index of the latest snapshot, rebuilt when the version changes.
 #[derive(Debug, Default)]
 pub struct IndexCache {
     index: arc_swap::ArcSwapOption<MatchIndex>,
+    texts: Texts,
 }
 
 impl IndexCache {
+    /// A cache whose indexes read each occupation's texts beyond its labels (alternative
+    /// labels, definitions) from `texts`, for [`MatchIndex::with_texts`].
+    pub fn with_texts(texts: impl Fn(&Snapshot, NodeId) -> Vec<String> + Send + Sync + 'static) -> Self {
+        Self { index: arc_swap::ArcSwapOption::empty(), texts: Texts(Some(std::sync::Arc::new(texts))) }
+    }
+
     /// The index of `snapshot`, built once per snapshot version.
     pub fn get(&self, snapshot: &Snapshot) -> std::sync::Arc<MatchIndex> {
         if let Some(index) = self.index.load_full() {
@@ -162,7 +183,7 @@ impl IndexCache {
                 return index;
             }
         }
-        let index = std::sync::Arc::new(MatchIndex::new(snapshot));
+        let index = std::sync::Arc::new(MatchIndex::with_texts(snapshot, self.texts.0.clone()));
         self.index.store(Some(index.clone()));
         index
     }
@@ -189,13 +210,22 @@ pub struct MatchIndex {
     by_similarity: Matcher,
     similarity: Vec<Profile>,
     grading: Grading,
-    names: Names,
+    /// Built on first use, from the snapshot it is asked with and `texts`: only related
+    /// occupations read names, and reading the texts costs a store scan per occupation.
+    names: std::sync::OnceLock<Names>,
+    texts: Texts,
     by_programme: Matcher,
 }
 
 impl MatchIndex {
-    /// Indexes `snapshot`.
+    /// Indexes `snapshot`, occupations' names from their labels alone.
     pub fn new(snapshot: &Snapshot) -> Self {
+        Self::with_texts(snapshot, None)
+    }
+
+    /// Indexes `snapshot`, occupations' names from their labels and `texts` (alternative labels
+    /// and definitions, which the snapshot does not hold; see [`Names`]).
+    pub fn with_texts(snapshot: &Snapshot, texts: Option<TextSource>) -> Self {
         let n = snapshot.node_count();
         let mut dense = vec![u32::MAX; n];
         let competencies: Vec<NodeId> = snapshot.nodes_of_kind(NodeKind::Competency).collect();
@@ -243,7 +273,6 @@ impl MatchIndex {
             requirements.push(profile.normalised());
         }
         let holder_of = holders.iter().enumerate().map(|(i, &h)| (h, i as u32)).collect();
-        let names = Names::new(snapshot, &holders);
 
         let mut programmes = Vec::new();
         let mut developments = Vec::new();
@@ -285,7 +314,8 @@ impl MatchIndex {
             by_similarity: Matcher::new(Rule::Dot, 0, &[]),
             similarity,
             grading,
-            names,
+            names: std::sync::OnceLock::new(),
+            texts: Texts(texts),
             by_programme: Matcher::new(Rule::Dot, 0, &[]),
         };
         let c = index.competencies.len();
@@ -413,12 +443,17 @@ impl MatchIndex {
         self.holder_of.get(&holder).map(|&i| &self.similarity[i as usize])
     }
 
-    /// The cosine of two holders' names (tf-idf of their labels' words, see
+    /// The cosine of two holders' names (tf-idf of the words of their labels and texts, see
     /// [`Names`]) and the words they share, most telling first; 0 and none when either has no
-    /// requirements.
-    pub fn name_similarity(&self, a: NodeId, b: NodeId) -> (f32, Vec<&str>) {
+    /// requirements. The first call builds the names of every holder from `snapshot`, the one
+    /// indexed.
+    pub fn name_similarity(&self, snapshot: &Snapshot, a: NodeId, b: NodeId) -> (f32, Vec<&str>) {
+        let names = self.names.get_or_init(|| {
+            let texts = |node: NodeId| self.texts.0.as_ref().map_or_else(Vec::new, |texts| texts(snapshot, node));
+            Names::new(snapshot, &self.holders, &texts)
+        });
         match (self.holder_of.get(&a), self.holder_of.get(&b)) {
-            (Some(&a), Some(&b)) => self.names.similarity(a, b),
+            (Some(&a), Some(&b)) => names.similarity(a, b),
             _ => (0.0, Vec::new()),
         }
     }

@@ -29,7 +29,7 @@ use tupu_graph::{NodeId, NodeKind, Relation, Snapshot};
 pub use explain::{Breakdown, Item, explain, explain_profile};
 pub use index::{
     Ability, ESSENTIAL_PENALTY, GRADED_MIN_COMPETENCIES, GRADED_MIN_HOLDERS, GRADED_SHARE, Held, IndexCache,
-    MatchIndex, OPTIONAL_FACTOR, Requirement, Source, Via,
+    MatchIndex, OPTIONAL_FACTOR, Requirement, Source, TextSource, Via,
 };
 pub use mastery::mastery_abilities;
 pub use names::Names;
@@ -119,9 +119,10 @@ pub struct Related {
     /// When both have graded requirements: the correlation of their grades, each competency's
     /// weight less its mean over the occupations.
     pub graded: Option<f32>,
-    /// The cosine of the words of their names (see [`Names`]).
+    /// The cosine of the words of their names, and of their alternative names and definitions
+    /// where the index has them (see [`Names`]).
     pub name_similarity: f32,
-    /// The words their names share, most telling first (at most 5).
+    /// The words those share, most telling first (at most 5).
     pub shared_words: Vec<String>,
     /// Whether both have the same broader occupation group.
     pub same_group: bool,
@@ -140,10 +141,11 @@ pub struct Related {
 ///
 /// Names say what requirements miss: "software tester" is nearer "software developer" than
 /// the two lists of skills alone tell. Against O*NET's own list of related occupations
-/// (`benches/examples/related_eval.rs`), the names at 0.5 raised the share of each
-/// occupation's 10 most related among O*NET's 10 primary ones from 0.444 to 0.475 (at 0.3
-/// and 1.0 it gained less).
-pub const NAME_SHARE: f32 = 0.5;
+/// (`benches/examples/related_eval.rs`), the share of each occupation's 10 most related among
+/// O*NET's 10 primary ones went from 0.444 (requirements alone) to 0.474 with the titles at
+/// 0.5, and to 0.491 with the titles and definitions at 0.7 (0.496 at 1.0, 0.488 at 1.5; the
+/// titles alone did worse at 1.0, and the requirements stay the larger part).
+pub const NAME_SHARE: f32 = 0.7;
 
 /// Added to the similarity of two occupations under the same broader group (ISCO unit group,
 /// CSCO small class): a tie-breaker, smaller than most differences in what they require.
@@ -209,7 +211,7 @@ pub fn related_occupations(index: &MatchIndex, snapshot: &Snapshot, occupation: 
             }
             shared.sort_by(|a, b| b.1.total_cmp(&a.1));
             shared.truncate(10);
-            let (name_similarity, words) = index.name_similarity(occupation, o);
+            let (name_similarity, words) = index.name_similarity(snapshot, occupation, o);
             let shared_words: Vec<String> = words.into_iter().take(5).map(str::to_owned).collect();
             let score =
                 similarity + NAME_SHARE * name_similarity + if same_group { SAME_GROUP_BONUS } else { 0.0 };
@@ -232,8 +234,8 @@ pub fn related_occupations(index: &MatchIndex, snapshot: &Snapshot, occupation: 
                 (String::new(), String::new())
             } else {
                 (
-                    format!("; names share \"{}\"", shared_words.join("\", \"")),
-                    format!("；名称共有“{}”", shared_words.join("”“")),
+                    format!("; names and descriptions share \"{}\"", shared_words.join("\", \"")),
+                    format!("；名称与描述共有“{}”", shared_words.join("”“")),
                 )
             };
             let summary_en = format!(
@@ -422,7 +424,11 @@ mod tests {
         assert_eq!(related[0].shared_words, ["software"]);
         assert!(related[0].name_similarity > 0.0 && related[1].name_similarity == 0.0);
         assert!((related[0].score - related[0].similarity - NAME_SHARE * related[0].name_similarity).abs() < 1e-6);
-        assert!(related[0].summary_en.contains("names share \"software\""), "{}", related[0].summary_en);
+        assert!(
+            related[0].summary_en.contains("names and descriptions share \"software\""),
+            "{}",
+            related[0].summary_en
+        );
     }
 
     #[test]

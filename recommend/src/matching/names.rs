@@ -1,7 +1,9 @@
 //! [`Names`]: the words of occupations' and posts' labels, for the part names play in related
 //! occupations.
 //!
-//! Each holder's labels (every language) become a unit tf-idf vector of words, split as the
+//! Each occupation's labels (every language), with its alternative labels and definitions
+//! where the index is given them ([`MatchIndex::with_texts`]), and each post's labels become a
+//! unit tf-idf vector of words, split as the
 //! search index splits a query ([`query_grams`]: lowercase words for alphabetic scripts, pairs
 //! of adjacent characters for Chinese, a lone character standing for itself), so that
 //! 软件工程技术人员 and 软件测试员 share 软件. Idf over the holders makes "worker", "of" or 人员
@@ -10,7 +12,10 @@
 use std::collections::HashMap;
 
 use tupu_graph::search::query_grams;
-use tupu_graph::{NodeId, Snapshot};
+use tupu_graph::{NodeId, NodeKind, Snapshot};
+
+#[cfg(doc)]
+use super::MatchIndex;
 
 /// The name vectors of a list of holders.
 #[derive(Debug, Default)]
@@ -21,14 +26,16 @@ pub struct Names {
 }
 
 impl Names {
-    /// The name vectors of `holders`, in their order.
-    pub fn new(snapshot: &Snapshot, holders: &[NodeId]) -> Self {
+    /// The name vectors of `holders`, in their order: their labels, and for occupations also
+    /// `texts`.
+    pub fn new(snapshot: &Snapshot, holders: &[NodeId], texts: &dyn Fn(NodeId) -> Vec<String>) -> Self {
         let mut ids: HashMap<String, u32> = HashMap::new();
         let mut words_of = Vec::with_capacity(holders.len());
         for &h in holders {
             let mut counts: HashMap<u32, u32> = HashMap::new();
-            for label in snapshot.labels(h) {
-                for w in query_grams(&label.text) {
+            let more = if snapshot.kind(h) == NodeKind::Occupation { texts(h) } else { Vec::new() };
+            for text in snapshot.labels(h).iter().map(|l| &*l.text).chain(more.iter().map(String::as_str)) {
+                for w in query_grams(text) {
                     let next = ids.len() as u32;
                     *counts.entry(*ids.entry(w).or_insert(next)).or_default() += 1;
                 }
@@ -92,7 +99,7 @@ impl Names {
 
 #[cfg(test)]
 mod tests {
-    use tupu_graph::{NodeKind, SnapshotBuilder};
+    use tupu_graph::SnapshotBuilder;
 
     use super::*;
 
@@ -110,7 +117,7 @@ mod tests {
             })
             .collect();
         let s = b.build(1);
-        let names = Names::new(&s, &holders);
+        let names = Names::new(&s, &holders, &|_| Vec::new());
         let (software, words) = names.similarity(0, 1);
         assert_eq!(words, ["software"]);
         let (worker, _) = names.similarity(2, 3);
@@ -119,5 +126,11 @@ mod tests {
         assert!(names.similarity(0, 2).0.is_sign_positive());
         assert_eq!(names.similarity(0, 4).0, 0.0);
         assert!((names.similarity(1, 1).0 - 1.0).abs() < 1e-6);
+        // An occupation's texts beyond its labels count: a definition shared with the baker.
+        let texts = |n: NodeId| if n == holders[3] { vec!["bakes bread".to_owned()] } else { Vec::new() };
+        let names =
+            Names::new(&s, &holders, &|n| if n == holders[2] { vec!["bakes cakes".to_owned()] } else { texts(n) });
+        let (bread, words) = names.similarity(2, 3);
+        assert!(bread > 0.0 && words.contains(&"bakes") && words.contains(&"worker"), "{bread} {words:?}");
     }
 }
