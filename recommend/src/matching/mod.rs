@@ -142,9 +142,10 @@ pub struct Related {
 /// Names say what requirements miss: "software tester" is nearer "software developer" than
 /// the two lists of skills alone tell. Against O*NET's own list of related occupations
 /// (`benches/examples/related_eval.rs`), the share of each occupation's 10 most related among
-/// O*NET's 10 primary ones went from 0.444 (requirements alone) to 0.474 with the titles at
-/// 0.5, and to 0.491 with the titles and definitions at 0.7 (0.496 at 1.0, 0.488 at 1.5; the
-/// titles alone did worse at 1.0, and the requirements stay the larger part).
+/// O*NET's 10 primary ones went from 0.444 (requirements alone) to 0.475 with the titles at
+/// 0.5, and to 0.487 with the titles, alternative titles and definitions at 0.7 (about 0.005
+/// more at 1.0 and less at 1.5; the titles alone did worse at 1.0, and the requirements stay
+/// the larger part).
 pub const NAME_SHARE: f32 = 0.7;
 
 /// Added to the similarity of two occupations under the same broader group (ISCO unit group,
