@@ -676,22 +676,46 @@ async fn competencies(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let s = state.graph.snapshot();
     let holder = resolve_kind(&s, &id, &[NodeKind::Occupation, NodeKind::Post])?;
-    let list: Vec<serde_json::Value> = s
-        .out(holder, Relation::RequiresCompetency)
+    // An occupation without requirements of its own has those of the occupations it maps to
+    // (skos:exactMatch, skos:closeMatch), as matching reads them.
+    let index = state.matching.get(&s);
+    let inherited = index.inherited_from(holder);
+    let edges: Vec<(tupu_graph::Edge, Option<NodeId>)> = if inherited.is_empty() {
+        s.out(holder, Relation::RequiresCompetency).iter().map(|e| (*e, None)).collect()
+    } else {
+        inherited
+            .iter()
+            .flat_map(|&(source, factor)| {
+                s.out(source, Relation::RequiresCompetency)
+                    .iter()
+                    .map(move |e| (tupu_graph::Edge { weight: e.weight * factor, ..*e }, Some(source)))
+            })
+            .collect()
+    };
+    let list: Vec<serde_json::Value> = edges
         .iter()
-        .filter(|e| params.essential.is_none_or(|want| e.essential == want))
-        .map(|e| {
-            serde_json::json!({
+        .filter(|(e, _)| params.essential.is_none_or(|want| e.essential == want))
+        .map(|(e, through)| {
+            let mut item = serde_json::json!({
                 "competency": named(&s, e.node),
                 "essential": e.essential,
                 "level": e.level,
                 "weight": e.weight,
-            })
+            });
+            if let Some(source) = through {
+                item["through"] = serde_json::json!(named(&s, *source));
+            }
+            item
         })
+        .collect();
+    let from: Vec<serde_json::Value> = inherited
+        .iter()
+        .map(|&(source, factor)| serde_json::json!({"occupation": named(&s, source), "factor": factor}))
         .collect();
     Ok(Json(serde_json::json!({
         "snapshot_version": s.version(),
         "occupation": named(&s, holder),
+        "inherited_from": from,
         "count": list.len(),
         "competencies": list,
     })))

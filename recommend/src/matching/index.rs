@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use tupu_graph::{NodeId, NodeKind, Relation, Snapshot};
+use tupu_graph::{Edge, NodeId, NodeKind, Relation, Snapshot};
 
 use super::names::Names;
 use super::sparse::{Cell, Matcher, Profile, Rule};
@@ -214,6 +214,9 @@ pub struct MatchIndex {
     /// occupations read names, and reading the texts costs a store scan per occupation.
     names: std::sync::OnceLock<Names>,
     texts: Texts,
+    /// Occupations without requirements of their own that take those of the occupations they
+    /// map to, with the mapping's factor.
+    inherited: HashMap<NodeId, Vec<(NodeId, f32)>>,
     by_programme: Matcher,
 }
 
@@ -234,14 +237,30 @@ impl MatchIndex {
         }
         let neighbours = neighbours(snapshot, &competencies, &dense);
 
+        let has_own =
+            |o: NodeId| snapshot.out(o, Relation::RequiresCompetency).iter().any(|e| dense[e.node.index()] != u32::MAX);
         let mut holders = Vec::new();
         for kind in [NodeKind::Occupation, NodeKind::Post] {
-            holders.extend(snapshot.nodes_of_kind(kind).filter(|&o| {
-                snapshot.out(o, Relation::RequiresCompetency).iter().any(|e| dense[e.node.index()] != u32::MAX)
-            }));
+            holders.extend(snapshot.nodes_of_kind(kind).filter(|&o| has_own(o)));
+        }
+        // Holders with requirements of their own; then occupations that take theirs through a
+        // mapping, which count in neither idf nor grading.
+        let own = holders.len();
+        let mut inherited: HashMap<NodeId, Vec<(NodeId, f32)>> = HashMap::new();
+        for o in snapshot.nodes_of_kind(NodeKind::Occupation).filter(|&o| !has_own(o)) {
+            let sources: Vec<(NodeId, f32)> =
+                [(Relation::ExactMatch, 1.0), (Relation::CloseMatch, Via::CloseMatch.factor())]
+                    .into_iter()
+                    .flat_map(|(relation, factor)| snapshot.out(o, relation).iter().map(move |e| (e.node, factor)))
+                    .filter(|&(source, _)| snapshot.kind(source) == NodeKind::Occupation && has_own(source))
+                    .collect();
+            if !sources.is_empty() {
+                holders.push(o);
+                inherited.insert(o, sources);
+            }
         }
         let mut df = vec![0u32; competencies.len()];
-        for &h in &holders {
+        for &h in &holders[..own] {
             for e in snapshot.out(h, Relation::RequiresCompetency) {
                 if let Some(&d) = dense.get(e.node.index()).filter(|&&d| d != u32::MAX) {
                     df[d as usize] += 1;
@@ -251,12 +270,12 @@ impl MatchIndex {
         let total = holders.len() as f32;
         let idf: Vec<f32> = df.iter().map(|&d| ((1.0 + total) / (1.0 + d as f32)).ln() + 0.1).collect();
 
-        let grading = Grading::new(snapshot, &competencies, &holders, &df, &dense);
+        let grading = Grading::new(snapshot, &competencies, &holders[..own], &df, &dense);
         let mut requirements = Vec::with_capacity(holders.len());
         let mut similarity = Vec::with_capacity(holders.len());
         for &h in &holders {
             let mut cells = Vec::new();
-            for e in snapshot.out(h, Relation::RequiresCompetency) {
+            for e in requirement_edges(snapshot, h, inherited.get(&h).map(Vec::as_slice)) {
                 let d = dense[e.node.index()];
                 if d == u32::MAX {
                     continue;
@@ -316,6 +335,7 @@ impl MatchIndex {
             grading,
             names: std::sync::OnceLock::new(),
             texts: Texts(texts),
+            inherited,
             by_programme: Matcher::new(Rule::Dot, 0, &[]),
         };
         let c = index.competencies.len();
@@ -441,6 +461,13 @@ impl MatchIndex {
     /// A holder's unit similarity vector.
     pub fn similarity_vector(&self, holder: NodeId) -> Option<&Profile> {
         self.holder_of.get(&holder).map(|&i| &self.similarity[i as usize])
+    }
+
+    /// The occupations whose requirements `holder` takes, with the factor on their weights
+    /// ([`Via::ExactMatch`] 1, [`Via::CloseMatch`] 0.8); empty for a holder with requirements of
+    /// its own.
+    pub fn inherited_from(&self, holder: NodeId) -> &[(NodeId, f32)] {
+        self.inherited.get(&holder).map_or(&[], Vec::as_slice)
     }
 
     /// The cosine of two holders' names (tf-idf of the words of their labels and texts, see
@@ -587,6 +614,24 @@ impl Grading {
             *m /= with_grades[framework[c] as usize].max(1) as f32;
         }
         Self { graded, framework, mean, lists }
+    }
+}
+
+/// The requirement edges of a holder: its own, or, for an occupation that inherits through
+/// `sources` (mapped occupations and their factors), theirs with their weights times the
+/// factor (where two give the same competency, the profile keeps the larger).
+fn requirement_edges(snapshot: &Snapshot, holder: NodeId, sources: Option<&[(NodeId, f32)]>) -> Vec<Edge> {
+    match sources {
+        None => snapshot.out(holder, Relation::RequiresCompetency).to_vec(),
+        Some(sources) => sources
+            .iter()
+            .flat_map(|&(source, factor)| {
+                snapshot
+                    .out(source, Relation::RequiresCompetency)
+                    .iter()
+                    .map(move |e| Edge { weight: e.weight * factor, ..*e })
+            })
+            .collect(),
     }
 }
 

@@ -433,6 +433,39 @@ mod tests {
     }
 
     #[test]
+    fn an_occupation_without_requirements_takes_those_it_maps_to() {
+        let mut b = SnapshotBuilder::new();
+        let skills: Vec<NodeId> =
+            (0..3).map(|i| b.node(&format!("https://e.org/skill/{i}"), NodeKind::Competency)).collect();
+        let esco = b.node("https://e.org/esco/developer", NodeKind::Occupation);
+        for &c in &skills {
+            b.edge(Relation::RequiresCompetency, esco, c, 1.0);
+        }
+        let other = b.node("https://e.org/esco/tester", NodeKind::Occupation);
+        b.edge(Relation::RequiresCompetency, other, skills[0], 1.0);
+        let csco = b.node("https://e.org/csco/developer", NodeKind::Occupation);
+        b.edge(Relation::CloseMatch, csco, esco, 1.0);
+        // Mapped to an occupation without requirements either: nothing to take.
+        let lone = b.node("https://e.org/csco/lone", NodeKind::Occupation);
+        b.edge(Relation::ExactMatch, lone, csco, 1.0);
+        let s = b.build(1);
+        let index = MatchIndex::new(&s);
+        assert_eq!(index.inherited_from(csco), [(esco, Via::CloseMatch.factor())]);
+        assert!(index.inherited_from(esco).is_empty() && index.requirements(lone).is_none());
+        // Its requirements are the ESCO occupation's, so the two are as alike as can be.
+        let related = related_occupations(&index, &s, esco, 5);
+        assert_eq!(related[0].occupation, csco);
+        assert!((related[0].similarity - 1.0).abs() < 1e-5, "{related:?}");
+        // And a graduate holding the skills is matched to it.
+        let abilities: Vec<Ability> = skills
+            .iter()
+            .map(|&c| Ability { competency: c, strength: 1.0, level: 0, source: Source::Stated })
+            .collect();
+        let matches = match_holders(&index, &s, &abilities, &[NodeKind::Occupation], 5);
+        assert!(matches.iter().any(|m| m.target == csco && m.score > 0.99), "{matches:?}");
+    }
+
+    #[test]
     fn few_occupations_or_few_common_competencies_grade_nothing() {
         let (s, _, few) = rated(60, GRADED_MIN_COMPETENCIES - 1);
         let index = MatchIndex::new(&s);
