@@ -208,6 +208,8 @@ pub struct MatchIndex {
     expanded_programmes: Vec<Profile>,
     by_requirements: Matcher,
     by_similarity: Matcher,
+    /// The holder index of each target of `by_similarity`: the occupations only.
+    similar: Vec<u32>,
     similarity: Vec<Profile>,
     grading: Grading,
     /// Built on first use, from the snapshot it is asked with and `texts`: only related
@@ -331,6 +333,7 @@ impl MatchIndex {
             expanded_programmes: Vec::new(),
             by_requirements: Matcher::new(Rule::Dot, 0, &[]),
             by_similarity: Matcher::new(Rule::Dot, 0, &[]),
+            similar: Vec::new(),
             similarity,
             grading,
             names: std::sync::OnceLock::new(),
@@ -341,7 +344,12 @@ impl MatchIndex {
         let c = index.competencies.len();
         index.expanded_programmes = index.developments.iter().map(|a| index.expand(a)).collect();
         index.by_requirements = Matcher::new(Rule::Requirements { penalty: ESSENTIAL_PENALTY }, c, &index.requirements);
-        index.by_similarity = Matcher::new(Rule::Dot, c, &index.similarity);
+        // Only occupations are related occupations: posts, which may be many more, stay out.
+        index.similar = (0..index.holders.len() as u32)
+            .filter(|&i| snapshot.kind(index.holders[i as usize]) == NodeKind::Occupation)
+            .collect();
+        let occupations: Vec<Profile> = index.similar.iter().map(|&i| index.similarity[i as usize].clone()).collect();
+        index.by_similarity = Matcher::new(Rule::Dot, c, &occupations);
         index.by_programme =
             Matcher::new(Rule::Abilities { penalty: ESSENTIAL_PENALTY }, c, &index.expanded_programmes);
         index
@@ -453,9 +461,15 @@ impl MatchIndex {
         &self.by_programme
     }
 
-    /// The matcher of occupation similarity (occupation → related occupations).
+    /// The matcher of occupation similarity (occupation → related occupations), over the
+    /// occupations' similarity vectors: its targets are [`MatchIndex::similar_occupation`]s.
     pub fn by_similarity(&self) -> &Matcher {
         &self.by_similarity
+    }
+
+    /// The occupation at a matcher index of [`MatchIndex::by_similarity`].
+    pub fn similar_occupation(&self, index: u32) -> NodeId {
+        self.holders[self.similar[index as usize] as usize]
     }
 
     /// A holder's unit similarity vector.
@@ -497,8 +511,7 @@ impl MatchIndex {
         self.grading.mean.get(dense as usize).copied().unwrap_or(0.0)
     }
 
-    /// The holder at a matcher index of [`MatchIndex::by_requirements`] or
-    /// [`MatchIndex::by_similarity`].
+    /// The holder at a matcher index of [`MatchIndex::by_requirements`].
     pub fn holder(&self, index: u32) -> NodeId {
         self.holders[index as usize]
     }

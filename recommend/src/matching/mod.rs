@@ -180,21 +180,19 @@ fn part_cosines(index: &MatchIndex, a: &Profile, b: &Profile) -> (f32, Option<f3
 /// occupations carry, such as O*NET's rated skills) by their weight less its mean. The
 /// similarity is the dot product of two such vectors. Among the best [`CANDIDATES`] (at least)
 /// by that similarity, the score adds [`NAME_SHARE`] × the cosine of their names' words and
-/// [`SAME_GROUP_BONUS`] for a shared broader group. Cost: one sparse pass over the index,
-/// O(Σ df), plus the sort of the holders it reaches.
+/// [`SAME_GROUP_BONUS`] for a shared broader group. Cost: one sparse pass over the
+/// occupations' vectors, O(Σ df), plus a breakdown per candidate.
 pub fn related_occupations(index: &MatchIndex, snapshot: &Snapshot, occupation: NodeId, k: usize) -> Vec<Related> {
     let Some(query) = index.similarity_vector(occupation) else { return Vec::new() };
     let matcher = index.by_similarity();
     let groups = |o: NodeId| -> Vec<NodeId> { snapshot.out(o, Relation::Broader).iter().map(|e| e.node).collect() };
     let mine = groups(occupation);
     let mut candidates: Vec<Related> = matcher
-        .top_k(query, matcher.len(), &mut matcher.scratch())
+        // Enough for the names and the same-group bonus to reorder, and the occupation itself.
+        .top_k(query, (4 * k + 8).max(CANDIDATES) + 1, &mut matcher.scratch())
         .into_iter()
-        .map(|s| (index.holder(s.target), s.score))
-        .filter(|&(o, _)| o != occupation && snapshot.kind(o) == NodeKind::Occupation)
-        // Enough for the names and the same-group bonus to reorder; posts, which may be many,
-        // are skipped.
-        .take((4 * k + 8).max(CANDIDATES))
+        .map(|s| (index.similar_occupation(s.target), s.score))
+        .filter(|&(o, _)| o != occupation)
         .filter_map(|(o, similarity)| {
             let other = index.similarity_vector(o)?;
             let same_group = groups(o).iter().any(|g| mine.contains(g));
