@@ -31,7 +31,7 @@ const STOPWORDS: &[&str] = &[
 ];
 
 /// Whether a character is a CJK ideograph.
-pub(crate) fn is_cjk(c: char) -> bool {
+pub fn is_cjk(c: char) -> bool {
     matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}' | '\u{f900}'..='\u{faff}' | '\u{20000}'..='\u{2a6df}')
 }
 

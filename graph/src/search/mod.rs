@@ -43,6 +43,7 @@ use crate::store::{CommitEvent, GraphStore};
 use crate::vocab::{rdfs, skos};
 
 pub use align::{AutoAlignReport, AutoAlignment, alignment_quads};
+pub use analysis::is_cjk;
 pub use document::{Alignment, IndexDocument};
 pub use link::{CleanText, LinkCandidate, LinkRequest, clean_text};
 pub use query::{

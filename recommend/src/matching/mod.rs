@@ -122,7 +122,8 @@ pub struct Related {
     /// The cosine of the words of their names, and of their alternative names and definitions
     /// where the index has them (see [`Names`]).
     pub name_similarity: f32,
-    /// The words those share, most telling first (at most 5).
+    /// The words those share, most telling first (at most 5); Chinese character pairs joined
+    /// into the runs of the names they come from (see [`names::readable`]).
     pub shared_words: Vec<String>,
     /// Whether both have the same broader occupation group.
     pub same_group: bool,
@@ -211,7 +212,9 @@ pub fn related_occupations(index: &MatchIndex, snapshot: &Snapshot, occupation: 
             shared.sort_by(|a, b| b.1.total_cmp(&a.1));
             shared.truncate(10);
             let (name_similarity, words) = index.name_similarity(snapshot, occupation, o);
-            let shared_words: Vec<String> = words.into_iter().take(5).map(str::to_owned).collect();
+            let labels: Vec<&str> =
+                snapshot.labels(occupation).iter().chain(snapshot.labels(o)).map(|l| &*l.text).collect();
+            let shared_words: Vec<String> = names::readable(&words, &labels).into_iter().take(5).collect();
             let score =
                 similarity + NAME_SHARE * name_similarity + if same_group { SAME_GROUP_BONUS } else { 0.0 };
             let top = |lang: &str| -> String {

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use tupu_graph::search::query_grams;
+use tupu_graph::search::{is_cjk, query_grams};
 use tupu_graph::{NodeId, NodeKind, Snapshot};
 
 #[cfg(doc)]
@@ -97,11 +97,62 @@ impl Names {
     }
 }
 
+/// `shared` (words as [`Names::similarity`] gives them) for reading: each pair of Chinese
+/// characters becomes the longest run of `texts` whose every pair is shared (计算 and 算机
+/// become 计算机), each run once, in the order of its first pair; a pair in no text stays as
+/// it is, and other words are unchanged.
+pub fn readable(shared: &[&str], texts: &[&str]) -> Vec<String> {
+    let pair = |w: &str| {
+        let mut chars = w.chars();
+        matches!((chars.next(), chars.next(), chars.next()), (Some(a), Some(b), None) if is_cjk(a) && is_cjk(b))
+    };
+    let pairs: std::collections::HashSet<&str> = shared.iter().copied().filter(|w| pair(w)).collect();
+    // Every maximal run of shared pairs in the texts, with the pairs it holds.
+    let mut runs: Vec<(String, Vec<String>)> = Vec::new();
+    for text in texts {
+        let chars: Vec<char> = text.chars().collect();
+        let mut i = 0;
+        while i + 1 < chars.len() {
+            let mut j = i;
+            while j + 1 < chars.len() && pairs.contains(chars[j..j + 2].iter().collect::<String>().as_str()) {
+                j += 1;
+            }
+            if j > i {
+                let held = (i..j).map(|k| chars[k..k + 2].iter().collect()).collect();
+                runs.push((chars[i..=j].iter().collect(), held));
+                i = j;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for &w in shared {
+        let word = if pair(w) {
+            runs.iter().find(|(_, held)| held.iter().any(|h| h == w)).map_or_else(|| w.to_owned(), |r| r.0.clone())
+        } else {
+            w.to_owned()
+        };
+        if !out.contains(&word) {
+            out.push(word);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use tupu_graph::SnapshotBuilder;
 
     use super::*;
+
+    #[test]
+    fn shared_pairs_of_characters_read_as_the_runs_they_come_from() {
+        let shared = ["算机", "developer", "计算", "程技", "工程", "技术", "测试"];
+        let texts = ["计算机软件工程技术人员", "computer"];
+        assert_eq!(readable(&shared, &texts), ["计算机", "developer", "工程技术", "测试"]);
+        assert!(readable(&[], &texts).is_empty());
+    }
 
     #[test]
     fn shared_rare_words_make_names_alike() {
