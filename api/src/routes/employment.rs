@@ -20,7 +20,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
-use tupu_graph::{Diagnostic, DiagnosticCode, Location, NodeId, NodeKind, Relation, Snapshot};
+use tupu_graph::{Diagnostic, DiagnosticCode, Location, NodeId, NodeKind, Snapshot};
 use tupu_recommend::Mastery;
 use tupu_recommend::matching::{
     self, Ability, Breakdown, Item, MatchIndex, Matcher, Profile, Requirement, Rule, Source, Via,
@@ -680,18 +680,7 @@ async fn competencies(
     // (skos:exactMatch, skos:closeMatch), as matching reads them.
     let index = state.matching.get(&s);
     let inherited = index.inherited_from(holder);
-    let edges: Vec<(tupu_graph::Edge, Option<NodeId>)> = if inherited.is_empty() {
-        s.out(holder, Relation::RequiresCompetency).iter().map(|e| (*e, None)).collect()
-    } else {
-        inherited
-            .iter()
-            .flat_map(|&(source, factor)| {
-                s.out(source, Relation::RequiresCompetency)
-                    .iter()
-                    .map(move |e| (tupu_graph::Edge { weight: e.weight * factor, ..*e }, Some(source)))
-            })
-            .collect()
-    };
+    let edges = index.requirement_edges(&s, holder);
     let list: Vec<serde_json::Value> = edges
         .iter()
         .filter(|(e, _)| params.essential.is_none_or(|want| e.essential == want))

@@ -277,7 +277,7 @@ impl MatchIndex {
         let mut similarity = Vec::with_capacity(holders.len());
         for &h in &holders {
             let mut cells = Vec::new();
-            for e in requirement_edges(snapshot, h, inherited.get(&h).map(Vec::as_slice)) {
+            for (e, _) in requirement_edges(snapshot, h, inherited.get(&h).map(Vec::as_slice)) {
                 let d = dense[e.node.index()];
                 if d == u32::MAX {
                     continue;
@@ -484,6 +484,12 @@ impl MatchIndex {
         self.inherited.get(&holder).map_or(&[], Vec::as_slice)
     }
 
+    /// The requirements of `holder` as matching reads them, each with the occupation it is
+    /// taken from when the holder inherits them (see [`MatchIndex::inherited_from`]).
+    pub fn requirement_edges(&self, snapshot: &Snapshot, holder: NodeId) -> Vec<(Edge, Option<NodeId>)> {
+        requirement_edges(snapshot, holder, self.inherited.get(&holder).map(Vec::as_slice))
+    }
+
     /// The cosine of two holders' names (tf-idf of the words of their labels and texts, see
     /// [`Names`]) and the words they share, most telling first; 0 and none when either has no
     /// requirements. The first call builds the names of every holder from `snapshot`, the one
@@ -503,12 +509,6 @@ impl MatchIndex {
     /// its presence, tells them apart (see [`GRADED_SHARE`]).
     pub fn is_graded(&self, dense: u32) -> bool {
         self.grading.graded.get(dense as usize).copied().unwrap_or(false)
-    }
-
-    /// The mean weight of a graded competency over the holders with graded requirements,
-    /// counting 0 for a holder without it.
-    pub fn graded_mean(&self, dense: u32) -> f32 {
-        self.grading.mean.get(dense as usize).copied().unwrap_or(0.0)
     }
 
     /// The holder at a matcher index of [`MatchIndex::by_requirements`].
@@ -630,19 +630,24 @@ impl Grading {
     }
 }
 
-/// The requirement edges of a holder: its own, or, for an occupation that inherits through
-/// `sources` (mapped occupations and their factors), theirs with their weights times the
-/// factor (where two give the same competency, the profile keeps the larger).
-fn requirement_edges(snapshot: &Snapshot, holder: NodeId, sources: Option<&[(NodeId, f32)]>) -> Vec<Edge> {
+/// The requirement edges of a holder, each with the occupation it is taken from: its own
+/// (none), or, for an occupation that inherits through `sources` (mapped occupations and their
+/// factors), theirs with their weights times the factor (where two give the same competency,
+/// the profile keeps the larger).
+fn requirement_edges(
+    snapshot: &Snapshot,
+    holder: NodeId,
+    sources: Option<&[(NodeId, f32)]>,
+) -> Vec<(Edge, Option<NodeId>)> {
     match sources {
-        None => snapshot.out(holder, Relation::RequiresCompetency).to_vec(),
+        None => snapshot.out(holder, Relation::RequiresCompetency).iter().map(|e| (*e, None)).collect(),
         Some(sources) => sources
             .iter()
             .flat_map(|&(source, factor)| {
                 snapshot
                     .out(source, Relation::RequiresCompetency)
                     .iter()
-                    .map(move |e| Edge { weight: e.weight * factor, ..*e })
+                    .map(move |e| (Edge { weight: e.weight * factor, ..*e }, Some(source)))
             })
             .collect(),
     }
