@@ -272,6 +272,30 @@ fn chunk_max(scores: &[f32]) -> f32 {
     lanes.into_iter().chain(rest).fold(0.0, |m, s| if s > m { s } else { m })
 }
 
+/// Calls `f(position, score)` for each positive score of `scores` at or above `floor`, in
+/// order. Eight scores are tested at once (a comparison that vectorises, with no branch per
+/// score), so that a scan where few reach the floor costs little more than reading it.
+fn for_each_reaching(scores: &[f32], floor: f32, mut f: impl FnMut(usize, f32)) {
+    let reaches = |s: f32| s > 0.0 && s >= floor;
+    let mut eights = scores.chunks_exact(8);
+    for (e, eight) in (&mut eights).enumerate() {
+        let Ok(eight) = <&[f32; 8]>::try_from(eight) else { unreachable!("chunks of 8") };
+        if eight.iter().fold(false, |any, &s| any | reaches(s)) {
+            for (j, &s) in eight.iter().enumerate() {
+                if reaches(s) {
+                    f(e * 8 + j, s);
+                }
+            }
+        }
+    }
+    let done = scores.len() - eights.remainder().len();
+    for (j, &s) in eights.remainder().iter().enumerate() {
+        if reaches(s) {
+            f(done + j, s);
+        }
+    }
+}
+
 /// `b` rows of `w` sums at the start of rows of [`HEAD_TILE`] in `buffer`.
 fn tile_rows(buffer: &mut [f32], b: usize, w: usize) -> ndarray::ArrayViewMut2<'_, f32> {
     let shape = ndarray::ShapeBuilder::strides((b, w), (HEAD_TILE, 1));
@@ -300,6 +324,12 @@ pub struct Matcher {
     posting_essential: Vec<u8>,
     /// Per competency: whether any of its postings gives a level.
     levelled: Vec<bool>,
+    /// When scores are found sums first (see [`Matcher::sums_first`]): per target, its
+    /// essential competencies, at `essential_comps[essential_offsets[t]..essential_offsets[t + 1]]`
+    /// (see [`Matcher::met`]), two bytes each so that a target's usually fit one cache line;
+    /// empty otherwise.
+    essential_offsets: Vec<u32>,
+    essential_comps: Vec<u16>,
     /// The most frequent competencies as dense matrices for batches (see [`DenseHead`]), when
     /// they pay.
     head: Option<DenseHead>,
@@ -314,9 +344,8 @@ pub struct Matcher {
 ///
 /// Under the requirements rule the head holds only competencies for which no target gives a
 /// level, so that a query cell's credit is the same for every target: the sum is the product
-/// of the queries' credits with the targets' values, and the count of essentials met the
-/// product of the queries' hits (credit > 0) with the targets' essential flags (exact: counts
-/// are small integers in f32).
+/// of the queries' credits with the targets' values. The essentials met are counted for the
+/// few targets whose sums can still reach the top k (see [`Matcher::offer_counted`]).
 ///
 /// Sums are the same terms in another order (and fused multiply-adds), so scores may differ
 /// from [`Matcher::score_pair`] in the last bits.
@@ -329,17 +358,11 @@ struct DenseHead {
     /// `rows × targets`, row-major: target `t`'s value on the head competency of row `h` at
     /// `h · targets + t` (0 where the target does not mention it).
     values: Vec<f32>,
-    /// For [`Rule::Requirements`], laid out as `values`: 1 where the requirement is essential.
-    essential: Vec<f32>,
     /// Tiles of [`HEAD_TILE`] targets.
     tiles: usize,
     /// Per competency `c` and tile `j`: where `c`'s postings in tile `j` start, at
-    /// `c · (tiles + 1) + j` (postings are grouped by tile, in tile order; the last entry is
-    /// the end).
+    /// `c · (tiles + 1) + j` (postings are sorted by target; the last entry is the end).
     tile_starts: Vec<u32>,
-    /// Laid out as `tile_starts`: where the essential postings of `c` in tile `j`, which come
-    /// first in the tile (see [`Matcher::new`]), end.
-    essential_ends: Vec<u32>,
     /// Per posting: its target's position within its tile.
     local: Vec<u16>,
 }
@@ -353,8 +376,8 @@ const SCATTER_PER_MAC: f64 = 50.0;
 const HEAD_MIN_TARGETS: usize = 1_024;
 const HEAD_MIN_QUERIES: usize = 8;
 
-/// Targets per tile of [`Matcher::top_k_head`] (a power of two): a block's sums and counts
-/// over a tile (2 × [`BLOCK`] queries × 16 KiB) stay in the second-level cache while the
+/// Targets per tile of [`Matcher::top_k_head`] (a power of two): a block's sums over a tile
+/// ([`BLOCK`] queries × 16 KiB) stay in the second-level cache while the
 /// postings of the queries' other competencies are added into them. On the peers' 10^4 posts,
 /// 4,096 targets in blocks of 32 queries were about 5% faster than 2,048 in blocks of 64 or
 /// 8,192 in blocks of 16 (fewer, longer runs of postings per tile).
@@ -368,12 +391,20 @@ impl DenseHead {
     /// The head that minimises the expected cost per query, if any: a competency in the head
     /// costs `targets` multiply-adds per matrix for every query; out of it, it costs its
     /// postings for the queries that mention it, assumed as frequent among queries as among
-    /// targets. Only [`Rule::Dot`] and [`Rule::Requirements`] have one.
-    fn choose(rule: Rule, offsets: &[u32], targets: &[Profile], postings: &[u32], cells: &[Cell]) -> Option<Self> {
-        let matrices = match rule {
-            Rule::Dot => 1,
-            Rule::Requirements { .. } => 2,
-            Rule::Abilities { .. } => return None,
+    /// targets. Only [`Rule::Dot`], and [`Rule::Requirements`] when its scores are found sums
+    /// first (`sums_first`, see [`Matcher::sums_first`]), have one.
+    fn choose(
+        rule: Rule,
+        sums_first: bool,
+        offsets: &[u32],
+        targets: &[Profile],
+        postings: &[u32],
+        cells: &[Cell],
+    ) -> Option<Self> {
+        let requirements = match rule {
+            Rule::Dot => false,
+            Rule::Requirements { .. } if sums_first => true,
+            Rule::Requirements { .. } | Rule::Abilities { .. } => return None,
         };
         let t = targets.len();
         if t < HEAD_MIN_TARGETS {
@@ -383,10 +414,10 @@ impl DenseHead {
         let range = |c: usize| offsets[c] as usize..offsets[c + 1] as usize;
         let df = |c: usize| range(c).len() as f64;
         // Under the requirements rule a competency with a level somewhere stays out.
-        let eligible = |c: usize| matrices == 1 || cells[range(c)].iter().all(|cell| cell.level == 0);
+        let eligible = |c: usize| !requirements || cells[range(c)].iter().all(|cell| cell.level == 0);
         let mut by_df: Vec<usize> = (0..comps).filter(|&c| df(c) > 0.0 && eligible(c)).collect();
         by_df.sort_by(|&a, &b| df(b).total_cmp(&df(a)).then(a.cmp(&b)));
-        let max_rows = HEAD_MAX_ROWS.min(HEAD_MAX_BYTES / (4 * t * matrices)).min(by_df.len());
+        let max_rows = HEAD_MAX_ROWS.min(HEAD_MAX_BYTES / (4 * t)).min(by_df.len());
         let nnz: f64 = targets.iter().map(|p| p.cells().len() as f64).sum::<f64>() / t as f64;
         // Expected postings a query walks on competency c: P(query has c) · df(c).
         let total_df = postings.len() as f64;
@@ -400,45 +431,29 @@ impl DenseHead {
         }
         let mut row = vec![u32::MAX; comps];
         let mut values = vec![0.0f32; rows * t];
-        let mut essential = if matrices == 2 { vec![0.0f32; rows * t] } else { Vec::new() };
         for (h, &c) in by_df[..rows].iter().enumerate() {
             row[c] = h as u32;
             for (&target, cell) in postings[range(c)].iter().zip(&cells[range(c)]) {
                 values[h * t + target as usize] = cell.value;
-                if matrices == 2 {
-                    essential[h * t + target as usize] = f32::from(u8::from(cell.essential));
-                }
             }
         }
         let tiles = t.div_ceil(HEAD_TILE);
         let mut tile_starts = Vec::with_capacity(comps * (tiles + 1));
-        let mut essential_ends = Vec::with_capacity(comps * (tiles + 1));
         for c in 0..comps {
             let targets = &postings[range(c)];
             for j in 0..tiles {
                 tile_starts.push(offsets[c] + targets.partition_point(|&i| (i as usize) < j * HEAD_TILE) as u32);
             }
             tile_starts.push(offsets[c + 1]);
-            let starts = &tile_starts[tile_starts.len() - tiles - 1..];
-            for j in 0..tiles {
-                let (from, to) = (starts[j] as usize, starts[j + 1] as usize);
-                essential_ends.push(from as u32 + cells[from..to].partition_point(|cell| cell.essential) as u32);
-            }
-            essential_ends.push(offsets[c + 1]);
         }
         let local = postings.iter().map(|&i| (i as usize % HEAD_TILE) as u16).collect();
-        Some(Self { row, rows, values, essential, tiles, tile_starts, essential_ends, local })
+        Some(Self { row, rows, values, tiles, tile_starts, local })
     }
 
     /// The postings of `comp` in tile `j`.
     fn tile(&self, comp: u32, j: usize) -> std::ops::Range<usize> {
         let at = comp as usize * (self.tiles + 1) + j;
         self.tile_starts[at] as usize..self.tile_starts[at + 1] as usize
-    }
-
-    /// Where the essential postings of `comp` in tile `j`, which come first, end.
-    fn essential_end(&self, comp: u32, j: usize) -> usize {
-        self.essential_ends[comp as usize * (self.tiles + 1) + j] as usize
     }
 
     /// The head row of `comp`, if it is in the head.
@@ -460,12 +475,14 @@ pub struct Scratch {
     acc: Vec<f32>,
     met: Vec<u32>,
     touched: Vec<u32>,
-    /// A block's head values and hits (queries × head rows), and its sums and counts of
-    /// essentials met (queries × targets).
+    /// One byte per competency: 1 for the query's competencies with a positive value (see
+    /// [`Matcher::met`]); all 0 between queries.
+    held: Vec<u8>,
+    /// Chunks of sums [`Matcher::offer_counted`] counts from first.
+    candidates: Vec<u32>,
+    /// A block's head values (queries × head rows), and its sums (queries × a tile).
     head_queries: Vec<f32>,
-    head_hits: Vec<f32>,
     head_scores: Vec<f32>,
-    head_met: Vec<f32>,
 }
 
 impl Matcher {
@@ -493,23 +510,15 @@ impl Matcher {
                 *slot += 1;
             }
         }
-        if matches!(rule, Rule::Requirements { .. }) {
-            // Within each competency, postings stay grouped by blocks of HEAD_TILE targets (in
-            // target order from block to block), with each block's essential postings first:
-            // the head's loop then adds the essentials met without reading a flag. Every
-            // path that relies on the order of postings needs only the blocks' order.
-            for c in 0..competencies {
-                let range = offsets[c] as usize..offsets[c + 1] as usize;
-                let mut block: Vec<(u32, Cell)> = posting_target[range.clone()]
-                    .iter()
-                    .copied()
-                    .zip(posting_cell[range.clone()].iter().copied())
-                    .collect();
-                block.sort_by_key(|&(t, cell)| (t as usize / HEAD_TILE, !cell.essential, t));
-                for (k, (t, cell)) in block.into_iter().enumerate() {
-                    posting_target[range.start + k] = t;
-                    posting_cell[range.start + k] = cell;
-                }
+        // Each competency's postings are in target order (targets are visited in order).
+        let (mut essential_offsets, mut essential_comps) = (Vec::new(), Vec::new());
+        let sums_first =
+            matches!(rule, Rule::Requirements { .. }) && rule.bounded() && competencies <= usize::from(u16::MAX) + 1;
+        if sums_first {
+            essential_offsets.push(0);
+            for t in targets {
+                essential_comps.extend(t.cells().iter().filter(|c| c.essential).map(|c| c.comp as u16));
+                essential_offsets.push(essential_comps.len() as u32);
             }
         }
         let essentials = targets.iter().map(|t| t.essentials() as u32).collect();
@@ -518,7 +527,7 @@ impl Matcher {
         let levelled = (0..competencies)
             .map(|c| posting_cell[offsets[c] as usize..offsets[c + 1] as usize].iter().any(|cell| cell.level > 0))
             .collect();
-        let head = DenseHead::choose(rule, &offsets, targets, &posting_target, &posting_cell);
+        let head = DenseHead::choose(rule, sums_first, &offsets, targets, &posting_target, &posting_cell);
         Self {
             rule,
             targets: targets.len(),
@@ -529,6 +538,8 @@ impl Matcher {
             essentials,
             posting_essential,
             levelled,
+            essential_offsets,
+            essential_comps,
             head,
         }
     }
@@ -554,10 +565,10 @@ impl Matcher {
             acc: vec![0.0; self.targets],
             met: vec![0; self.targets],
             touched: Vec::new(),
+            held: vec![0; self.offsets.len() - 1],
+            candidates: Vec::new(),
             head_queries: Vec::new(),
-            head_hits: Vec::new(),
             head_scores: Vec::new(),
-            head_met: Vec::new(),
         }
     }
 
@@ -566,6 +577,9 @@ impl Matcher {
     pub fn top_k(&self, query: &Profile, k: usize, scratch: &mut Scratch) -> Vec<Scored> {
         if scratch.acc.len() != self.targets {
             *scratch = self.scratch();
+        }
+        if self.sums_first() && self.full_scan_pays(query) {
+            return self.top_k_sums_first(query, k, scratch);
         }
         if self.tiled_scan_pays(query) {
             return self.top_k_full(&[query], k, scratch).pop().unwrap_or_default();
@@ -635,11 +649,12 @@ impl Matcher {
     }
 
     /// [`Matcher::top_k`] of a block of queries with a [`DenseHead`], a tile of
-    /// [`HEAD_TILE`] targets at a time: the head's part of the tile's sums (and, under the
-    /// requirements rule, of its counts of essentials met) from matrix products into a
-    /// queries × tile block that stays in the second-level cache, then each query's other
-    /// competencies' postings in the tile (grouped by tile when the head was built) added into
-    /// its row, then a scan of the row into the query's best `k`. O(queries · (head · targets + other postings)).
+    /// [`HEAD_TILE`] targets at a time: the head's part of the tile's sums from a matrix
+    /// product into a queries × tile block that stays in the second-level cache, then each
+    /// query's other competencies' postings in the tile added into its row, then a scan of the
+    /// row into the query's best `k` (under the requirements rule, with the essentials met
+    /// counted only where a sum can still reach it: [`Matcher::offer_counted`]).
+    /// O(queries · (head · targets + other postings)).
     fn top_k_head<const REQUIREMENTS: bool>(
         &self,
         head: &DenseHead,
@@ -648,11 +663,10 @@ impl Matcher {
         scratch: &mut Scratch,
     ) -> Vec<Vec<Scored>> {
         let (t, h, b) = (self.targets, head.rows, queries.len());
-        let Scratch { head_queries, head_hits, head_scores, head_met, .. } = scratch;
+        let counted = self.sums_first();
+        let Scratch { head_queries, head_scores, held, candidates, .. } = scratch;
         head_queries.clear();
         head_queries.resize(b * h, 0.0);
-        head_hits.clear();
-        head_hits.resize(b * h, 0.0);
         // Per query, its cells outside the head.
         let mut tail: Vec<Vec<Cell>> = Vec::with_capacity(b);
         for (i, query) in queries.iter().enumerate() {
@@ -661,9 +675,7 @@ impl Matcher {
                 if let Some(r) = head.row(q.comp) {
                     // The credit of the query cell, the same for every target (no target
                     // gives a head competency a level).
-                    let value = if REQUIREMENTS { credit(q, &Cell { level: 0, ..*q }) } else { q.value };
-                    head_queries[i * h + r] = value;
-                    head_hits[i * h + r] = f32::from(u8::from(value > 0.0));
+                    head_queries[i * h + r] = if REQUIREMENTS { credit(q, &Cell { level: 0, ..*q }) } else { q.value };
                 } else if (q.comp as usize) < self.offsets.len() - 1 {
                     rest.push(*q);
                 }
@@ -672,13 +684,10 @@ impl Matcher {
         }
         // One row of HEAD_TILE per query (the last tile's rows are only partly used); sized
         // once per scratch, and a product overwrites what it covers.
-        for buffer in [&mut *head_scores, &mut *head_met] {
-            if buffer.len() < b * HEAD_TILE {
-                buffer.resize(b * HEAD_TILE, 0.0);
-            }
+        if head_scores.len() < b * HEAD_TILE {
+            head_scores.resize(b * HEAD_TILE, 0.0);
         }
         let a = ndarray::ArrayView2::from_shape((b, h), &head_queries[..]).expect("b × h values");
-        let hits = ndarray::ArrayView2::from_shape((b, h), &head_hits[..]).expect("b × h values");
         let values = ndarray::ArrayView2::from_shape((h, t), &head.values[..]).expect("h × t values");
         let mut tops: Vec<TopK> = (0..b).map(|_| TopK::new(k)).collect();
         for j in 0..head.tiles {
@@ -688,22 +697,10 @@ impl Matcher {
             let columns = ndarray::Slice::from(start..end);
             let mut sums = tile_rows(head_scores, b, w);
             ndarray::linalg::general_mat_mul(1.0, &a, &values.slice_axis(ndarray::Axis(1), columns), 0.0, &mut sums);
-            if REQUIREMENTS {
-                let essential = ndarray::ArrayView2::from_shape((h, t), &head.essential[..]).expect("h × t values");
-                let mut met = tile_rows(head_met, b, w);
-                let essential = essential.slice_axis(ndarray::Axis(1), columns);
-                ndarray::linalg::general_mat_mul(1.0, &hits, &essential, 0.0, &mut met);
-            }
-            let rows = head_scores[..b * HEAD_TILE]
-                .chunks_exact_mut(HEAD_TILE)
-                .zip(head_met[..b * HEAD_TILE].chunks_exact_mut(HEAD_TILE));
-            for (((sums, met), top), rest) in rows.zip(tops.iter_mut()).zip(&tail) {
-                // Fixed-size rows indexed by a position masked to the tile: no bounds checks.
-                let (Ok(sums), Ok(met)) =
-                    (<&mut [f32; HEAD_TILE]>::try_from(sums), <&mut [f32; HEAD_TILE]>::try_from(met))
-                else {
-                    unreachable!("rows are HEAD_TILE long")
-                };
+            let rows = head_scores[..b * HEAD_TILE].chunks_exact_mut(HEAD_TILE);
+            for (((sums, top), rest), query) in rows.zip(tops.iter_mut()).zip(&tail).zip(queries) {
+                // A fixed-size row indexed by a position masked to the tile: no bounds checks.
+                let Ok(sums) = <&mut [f32; HEAD_TILE]>::try_from(sums) else { unreachable!("rows are HEAD_TILE long") };
                 for q in rest {
                     let range = head.tile(q.comp, j);
                     let local = &head.local[range.clone()];
@@ -711,26 +708,12 @@ impl Matcher {
                         // No level can change the credit: it is the ability, the same for
                         // every target.
                         let c = credit(q, &Cell { level: 0, ..*q });
-                        if c <= 0.0 {
-                            // Nothing to add, and no essential met.
-                            continue;
-                        }
-                        // The essential postings come first in the tile: each meets one.
-                        let split = head.essential_end(q.comp, j) - range.start;
-                        let values = &self.posting_value[range];
-                        let (essential, optional) = local.split_at(split);
-                        for (&i, &v) in essential.iter().zip(&values[..split]) {
-                            sums[i as usize & (HEAD_TILE - 1)] += v * c;
-                            met[i as usize & (HEAD_TILE - 1)] += 1.0;
-                        }
-                        for (&i, &v) in optional.iter().zip(&values[split..]) {
+                        for (&i, &v) in local.iter().zip(&self.posting_value[range]) {
                             sums[i as usize & (HEAD_TILE - 1)] += v * c;
                         }
                     } else if REQUIREMENTS {
                         for (&i, cell) in local.iter().zip(&self.posting_cell[range]) {
-                            let (add, hit) = self.rule.term(q, cell);
-                            sums[i as usize & (HEAD_TILE - 1)] += add;
-                            met[i as usize & (HEAD_TILE - 1)] += f32::from(u8::from(hit));
+                            sums[i as usize & (HEAD_TILE - 1)] += self.rule.term(q, cell).0;
                         }
                     } else {
                         let value = q.value;
@@ -739,18 +722,13 @@ impl Matcher {
                         }
                     }
                 }
-                if let Rule::Requirements { penalty } = self.rule {
-                    // `Rule::finish` over the row, in place, in a loop that vectorises: the
-                    // same arithmetic (counts are whole numbers, exact in f32).
-                    // With no essentials `e.max(1.0)` leaves nothing missing and the sum × 1.
-                    let essentials = &self.essentials[start..end];
-                    for ((sum, &hits), &e) in sums[..w].iter_mut().zip(&met[..w]).zip(essentials) {
-                        let e = e as f32;
-                        let missing = (e - if hits < e { hits } else { e }) / e.max(1.0);
-                        *sum *= 1.0 - penalty * missing;
-                    }
+                if REQUIREMENTS && counted {
+                    self.hold(query, held, 1);
+                    self.offer_counted(top, &mut sums[..w], start, held, candidates);
+                    self.hold(query, held, 0);
+                } else {
+                    top.offer_all(&sums[..w], start);
                 }
-                top.offer_all(&sums[..w], start);
             }
         }
         tops.into_iter().map(TopK::into_sorted).collect()
@@ -763,6 +741,110 @@ impl Matcher {
             (Some(&start), Some(&end)) => start as usize..end as usize,
             _ => 0..0,
         }
+    }
+
+    /// Whether scores are found sums first, essentials counted only where they can matter
+    /// ([`Matcher::offer_counted`]): under [`Rule::Requirements`] with a penalty in [0, 1], so
+    /// that no score exceeds its sum, over at most 65,536 competencies (two bytes each in the
+    /// targets' lists of essentials). Otherwise the essentials met are counted with the sums.
+    fn sums_first(&self) -> bool {
+        !self.essential_offsets.is_empty()
+    }
+
+    /// Marks (`mark` 1) or unmarks (0) in `held` the competencies of `query` with a positive
+    /// value: those whose credit is positive for any requirement, so that an essential
+    /// requirement on one of them is met (a level short of the required one still earns a
+    /// share, see [`credit`]).
+    fn hold(&self, query: &Profile, held: &mut [u8], mark: u8) {
+        for q in query.cells() {
+            if let Some(slot) = held.get_mut(q.comp as usize)
+                && q.value > 0.0
+            {
+                *slot = mark;
+            }
+        }
+    }
+
+    /// Target `t`'s essential requirements met by the query marked in `held`
+    /// ([`Matcher::hold`]): the count [`Rule::term`] gives. O(essentials of `t`).
+    #[inline]
+    fn met(&self, t: usize, held: &[u8]) -> u32 {
+        let comps = &self.essential_comps[self.essential_offsets[t] as usize..self.essential_offsets[t + 1] as usize];
+        comps.iter().map(|&c| u32::from(held[c as usize])).sum()
+    }
+
+    /// Offers targets `first, first + 1, …` with requirement sums `sums` to `top`, under
+    /// [`Rule::Requirements`] with a penalty in [0, 1], the query marked in `held`. Zeroes the sums
+    /// it counts first.
+    ///
+    /// A score never exceeds its sum (the factor is between 1 − penalty and 1), so only a
+    /// target whose sum reaches the best `k` so far needs its essentials counted
+    /// ([`Matcher::met`]). To raise that floor at once, the largest sum of each of the `k`
+    /// chunks of [`SCAN_CHUNK`] with the largest maxima is counted first: `k` distinct targets
+    /// among the best sums. Then the chunks whose maximum reaches the floor are scanned four
+    /// sums at a time for those that reach it. On the peers' data about 2% of the targets are
+    /// counted.
+    fn offer_counted(&self, top: &mut TopK, sums: &mut [f32], first: usize, held: &[u8], chunks: &mut Vec<u32>) {
+        let k = top.k;
+        if k == 0 {
+            return;
+        }
+        let offer = |top: &mut TopK, at: usize, sum: f32| {
+            let t = first + at;
+            top.offer(t as u32, self.rule.finish(sum, self.met(t, held), self.essentials[t]));
+        };
+        let maxima: Vec<f32> = sums.chunks(SCAN_CHUNK).map(chunk_max).collect();
+        chunks.clear();
+        chunks
+            .extend((0..maxima.len() as u32).filter(|&c| maxima[c as usize] > 0.0 && maxima[c as usize] >= top.floor));
+        if chunks.len() > k {
+            chunks.select_nth_unstable_by(k - 1, |&a, &b| maxima[b as usize].total_cmp(&maxima[a as usize]));
+        }
+        for &c in chunks.iter().take(k) {
+            let from = c as usize * SCAN_CHUNK;
+            let to = (from + SCAN_CHUNK).min(sums.len());
+            let chunk = &mut sums[from..to];
+            let Some(j) = chunk.iter().position(|&s| s == maxima[c as usize]) else { continue };
+            let sum = std::mem::take(&mut chunk[j]);
+            offer(top, from + j, sum);
+        }
+        for (c, chunk) in sums.chunks(SCAN_CHUNK).enumerate() {
+            if !(maxima[c] > 0.0 && maxima[c] >= top.floor) {
+                continue;
+            }
+            for_each_reaching(chunk, top.floor, |j, sum| offer(top, c * SCAN_CHUNK + j, sum));
+        }
+    }
+
+    /// [`Matcher::top_k`] under [`Rule::Requirements`] with a penalty in [0, 1] when the
+    /// query's postings reach a good share of the targets: the sums alone first, a
+    /// branch-free multiply-add over all postings into the whole accumulator (a level is read
+    /// only on competencies where some target gives one), then [`Matcher::offer_counted`],
+    /// which counts the essentials met only where they can matter. The same terms in the same
+    /// order as the general path, so the same scores. Leaves the scratch clean.
+    /// O(postings + targets).
+    fn top_k_sums_first(&self, query: &Profile, k: usize, scratch: &mut Scratch) -> Vec<Scored> {
+        let Scratch { acc, held, candidates, .. } = scratch;
+        for q in query.cells() {
+            let range = self.postings(q.comp);
+            let targets = &self.posting_target[range.clone()];
+            if q.level == 0 || !self.levelled[q.comp as usize] {
+                let c = credit(q, &Cell { level: 0, ..*q });
+                for (&t, &w) in targets.iter().zip(&self.posting_value[range]) {
+                    acc[t as usize] += w * c;
+                }
+            } else {
+                for (&t, cell) in targets.iter().zip(&self.posting_cell[range]) {
+                    acc[t as usize] += self.rule.term(q, cell).0;
+                }
+            }
+        }
+        self.hold(query, held, 1);
+        let mut top = TopK::new(k);
+        self.offer_counted(&mut top, acc, 0, held, candidates);
+        self.hold(query, held, 0);
+        acc.fill(0.0);
+        top.into_sorted()
     }
 
     /// Whether `query` is scored faster by [`Matcher::top_k_full`]: its postings reach an
@@ -779,7 +861,7 @@ impl Matcher {
     /// Whether `query` goes to [`Matcher::top_k_full`]: a full scan pays and the rule is not
     /// the cosine rule, whose full scan ([`Matcher::top_k_dense_dot`]) needs no tiles.
     fn tiled_scan_pays(&self, query: &Profile) -> bool {
-        !matches!(self.rule, Rule::Dot) && self.full_scan_pays(query)
+        !matches!(self.rule, Rule::Dot) && !self.sums_first() && self.full_scan_pays(query)
     }
 
     /// The top `k` of each of `queries` that [`Matcher::tiled_scan_pays`] for, by accumulators
@@ -1117,10 +1199,14 @@ mod tests {
             (Rule::Requirements { penalty: 1.5 }, requirements(&targets), queries.clone()),
         ] {
             let matcher = Matcher::new(rule, 400, &targets);
-            let head = matcher.head.as_ref().expect("a head pays on skewed competencies");
-            assert!(head.rows > 0 && head.rows < 400, "{} head rows", head.rows);
-            // Essentials met under the requirements rule come from the head too.
-            assert!(!matches!(rule, Rule::Requirements { .. }) || head.essential.iter().any(|&e| e == 1.0));
+            if rule.bounded() {
+                let head = matcher.head.as_ref().expect("a head pays on skewed competencies");
+                assert!(head.rows > 0 && head.rows < 400, "{} head rows", head.rows);
+            } else {
+                // A penalty above 1 can make a score exceed its sum: no head, whose
+                // requirements scan counts essentials only where a sum can reach the top k.
+                assert!(matcher.head.is_none());
+            }
             let mut batch: Vec<Vec<Scored>> = vec![Vec::new(); queries.len()];
             matcher.top_k_batch(&queries, 10, |i, top| batch[i] = top);
             for (q, top) in queries.iter().zip(&batch) {
@@ -1168,6 +1254,54 @@ mod tests {
             }
             assert!(tiled > queries.len() / 2, "{tiled} of {} queries took the tiled scan", queries.len());
         }
+    }
+
+    #[test]
+    fn counting_essentials_only_where_a_sum_can_reach_the_top_keeps_ties_and_penalties_exact() {
+        // 3,000 targets (a dense head pays) in groups of equal sums whose scores differ only by
+        // the essentials met: many ties, and sums that reach the floor without their scores.
+        let targets: Vec<Profile> = (0..3_000u32)
+            .map(|i| {
+                let mut cells: Vec<Cell> =
+                    (0..6).map(|c| Cell { comp: c, value: 1.0, level: 0, essential: (i + c) % 3 == 0 }).collect();
+                cells.push(Cell { comp: 10 + i % 20, value: 1.0, level: 0, essential: i % 2 == 0 });
+                if i % 7 == 0 {
+                    cells.push(Cell { comp: 35, value: 0.5, level: 4, essential: true });
+                }
+                Profile::new(cells).normalised()
+            })
+            .collect();
+        let query = |extra: u32, level: u8| {
+            Profile::new(
+                (0..4)
+                    .chain(10..10 + extra)
+                    .chain([35])
+                    .map(|c| Cell { comp: c, value: 0.8, level: if c == 35 { level } else { 0 }, essential: false })
+                    .collect(),
+            )
+        };
+        let queries: Vec<Profile> = (0..2 * BLOCK as u32).map(|q| query(q % 20, (q % 5) as u8)).collect();
+        for penalty in [0.0, 0.5, 1.0] {
+            let rule = Rule::Requirements { penalty };
+            let matcher = Matcher::new(rule, 40, &targets);
+            assert!(matcher.sums_first() && matcher.head.is_some());
+            let mut batch: Vec<Vec<Scored>> = vec![Vec::new(); queries.len()];
+            matcher.top_k_batch(&queries, 25, |i, top| batch[i] = top);
+            for (q, top) in queries.iter().zip(&batch) {
+                let mut naive: Vec<Scored> = (0..targets.len())
+                    .map(|t| Scored { target: t as u32, score: Matcher::score_pair(rule, q, &targets[t]) })
+                    .filter(|s| s.score > 0.0)
+                    .collect();
+                naive.sort();
+                naive.truncate(25);
+                // Alone, the same terms in the same order: the same list, ties to the lower index.
+                assert_eq!(matcher.top_k(q, 25, &mut matcher.scratch()), naive);
+                let truth: Vec<f32> = targets.iter().map(|t| Matcher::score_pair(rule, q, t)).collect();
+                assert_best_k(top, &truth, 25, 1e-6);
+            }
+        }
+        // Above 1 the penalty can make a score exceed its sum: counted with the sums instead.
+        assert!(!Matcher::new(Rule::Requirements { penalty: 1.5 }, 40, &targets).sums_first());
     }
 
     #[test]
