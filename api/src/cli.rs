@@ -258,6 +258,29 @@ enum Command {
         #[arg(long, default_value = "alignments")]
         graph: String,
     },
+    /// Propose links from CSCO 2022's occupations to ESCO's (`skos:closeMatch`) through their
+    /// ISCO-08 unit groups and English titles, so that matching reads ESCO's requirements for
+    /// CSCO occupations. Prints every proposal with its score and shared words (tab-separated,
+    /// for review) and, unless --dry-run, commits those at or above --min-score as one commit
+    /// into their own named graph, replacing what an earlier run put there. Import both
+    /// frameworks first.
+    Crosswalk {
+        /// The frameworks to link: csco-esco.
+        #[arg(value_parser = ["csco-esco"])]
+        pair: String,
+        /// The lowest score committed (a cosine of title words in [0, 1]).
+        #[arg(long, default_value_t = 0.6)]
+        min_score: f32,
+        /// The named graph of the links.
+        #[arg(long, default_value = "crosswalk-csco-esco")]
+        graph: String,
+        /// Print the proposals only.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the proposals to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Rebuild the search index from the store.
     Reindex,
     /// Write a backup of the data directory (graph store, learner store, other files) into DIR.
@@ -576,6 +599,13 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
                 crate::search_cli::link(&args.data, texts, kind, limit)
             }
         }
+        Command::Crosswalk { pair: _, min_score, graph, dry_run, output } => {
+            let code = crosswalk(&args.data, min_score, &graph, dry_run, output.as_deref())?;
+            if !dry_run {
+                audit(&args.data, "graph.crosswalk", &graph)?;
+            }
+            Ok(code)
+        }
         Command::Reindex => crate::search_cli::reindex(&args.data),
         Command::Backup { dir, server: Some(server) } => {
             let made = request_backup(&server)?;
@@ -880,6 +910,77 @@ fn import(
         report.graphs.join(", "),
         report.commit.version
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `tupu crosswalk csco-esco`.
+fn crosswalk(
+    data: &Path,
+    min_score: f32,
+    graph: &str,
+    dry_run: bool,
+    output: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    if !(0.0..=1.0).contains(&min_score) {
+        bail!("--min-score {min_score} is outside [0, 1]");
+    }
+    let store = open_graph(data, false)?;
+    let target = graph_iri(graph).with_context(|| format!("'{graph}' is not a graph name"))?;
+    let proposals = tupu_ingest::crosswalk::propose(&store)?;
+    if proposals.esco_occupations == 0 {
+        bail!(
+            "no ESCO occupation with an ISCO-08 unit group in {}: import ESCO first (tupu import esco-v1.1.1 --format esco)",
+            data.display()
+        );
+    }
+    if proposals.considered == 0 {
+        bail!(
+            "no CSCO occupation with an ISCO-08 unit group in {}: import CSCO 2022 (tupu import csco22.csv --format csco) and ESCO (--format esco) first",
+            data.display()
+        );
+    }
+    let mut out: Box<dyn Write> = match output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    writeln!(out, "score\tcommitted\tcode\tname\ttitle\tesco_label\tmatched_label\tisco\tshared\tesco")?;
+    for p in &proposals.best {
+        writeln!(
+            out,
+            "{:.3}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            p.score,
+            !dry_run && p.score >= min_score,
+            p.code,
+            p.name,
+            p.title,
+            p.esco_label,
+            p.matched_label,
+            p.isco,
+            p.shared.join(" "),
+            p.esco.as_str()
+        )?;
+    }
+    out.flush()?;
+    let accepted = proposals.accepted(min_score).count();
+    eprintln!(
+        "{} CSCO occupations considered, {} without an ESCO occupation in their ISCO-08 groups, {} with a candidate, {} at or above {min_score}",
+        proposals.considered,
+        proposals.without_candidates,
+        proposals.best.len(),
+        accepted
+    );
+    if !dry_run {
+        let report = tupu_ingest::commit_quads(
+            &store,
+            proposals.quads(min_score, &target),
+            &target,
+            true,
+            format!("crosswalk CSCO 2022 to ESCO: {accepted} skos:closeMatch at or above {min_score}"),
+        )?;
+        eprintln!("committed {accepted} links into graph {graph}; snapshot version {}", report.commit.version);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

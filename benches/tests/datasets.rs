@@ -734,6 +734,46 @@ fn csco_rows_form_four_levels() {
     assert!(s.labels(occupations[0]).iter().all(|l| !l.text.ends_with('S') && !l.text.ends_with('L')));
 }
 
+/// CSCO's occupations linked to ESCO's through ISCO-08 and their English titles: most of the
+/// leaves get a candidate, and known pairs come out as the best. Prints the counts.
+#[test]
+fn csco_occupations_link_to_esco_through_isco_and_english_titles() {
+    let store = GraphStore::in_memory().unwrap();
+    load_bundled(&store, false).unwrap();
+    tupu_ingest::import_esco(&store, &datasets().join("esco-v1.1.1"), &graph_iri("esco").unwrap(), false, false)
+        .unwrap();
+    let csco = datasets().join("csco2022/csco22.csv");
+    tupu_ingest::import_csco(&store, &csco, &graph_iri("csco").unwrap(), false).unwrap();
+    // Every CSCO row has an English title from the bundled table.
+    let s = store.snapshot();
+    let csco_nodes: Vec<_> =
+        s.nodes_of_kind(NodeKind::Occupation).filter(|&n| s.iri(n).contains("/tupu/csco/")).collect();
+    assert_eq!(csco_nodes.len(), 2_048);
+    assert!(csco_nodes.iter().all(|&n| s.labels(n).iter().any(|l| &*l.lang == "en")));
+    let proposals = tupu_ingest::crosswalk::propose(&store).unwrap();
+    let accepted = proposals.accepted(0.6).count();
+    eprintln!(
+        "| CSCO → ESCO | {} considered | {} with a candidate | {} at or above 0.6 |",
+        proposals.considered,
+        proposals.best.len(),
+        accepted
+    );
+    assert!(proposals.considered > 1_600, "{}", proposals.considered);
+    assert!(proposals.best.len() > 1_600 && accepted > 600, "{} {accepted}", proposals.best.len());
+    let best =
+        |code: &str| proposals.best.iter().find(|p| p.code == code).map(|p| p.esco_label.as_str()).unwrap_or_default();
+    assert_eq!(best("2-02-10-03"), "software developer");
+    assert_eq!(best("4-04-05-04"), "database administrator");
+    assert_eq!(best("2-08-02-04"), "primary school teacher");
+    assert_eq!(best("2-05-01-19"), "general practitioner");
+    // Committed as one commit into their own graph, replaced on a second run.
+    let graph = graph_iri("crosswalk-csco-esco").unwrap();
+    for _ in 0..2 {
+        tupu_ingest::commit_quads(&store, proposals.quads(0.6, &graph), &graph, true, "crosswalk".into()).unwrap();
+        assert_eq!(store.graph_quads(&graph).unwrap().len(), accepted);
+    }
+}
+
 #[test]
 fn every_chinese_major_loads_with_its_code() {
     let store = GraphStore::in_memory().unwrap();

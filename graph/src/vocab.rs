@@ -183,6 +183,8 @@ pub mod skos {
         EXACT_MATCH = "exactMatch",
         /// Nearly the same concept in another framework.
         CLOSE_MATCH = "closeMatch",
+        /// A broader concept in another framework (e.g. an occupation's ISCO-08 unit group).
+        BROAD_MATCH = "broadMatch",
     }
 }
 

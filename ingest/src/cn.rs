@@ -3,7 +3,7 @@
 //!
 //! | source | Tupu |
 //! |---|---|
-//! | CSCO row (`level,code,name,definition,tasks,alias`) | `tupu:Occupation` at `https://w3id.org/tupu/csco/{code}`: `skos:prefLabel` the name without its `S`/`L` marks, `skos:notation` the code, `skos:altLabel` each alias, `skos:definition`, one `skos:scopeNote` per numbered task, `skos:broader` the row of the level above; the marks become `tupu:digital` / `tupu:green` |
+//! | CSCO row (`level,code,name,definition,tasks,alias`) | `tupu:Occupation` at `https://w3id.org/tupu/csco/{code}`: `skos:prefLabel` the name without its `S`/`L` marks, `skos:notation` the code, `skos:altLabel` each alias, `skos:definition`, one `skos:scopeNote` per numbered task, `skos:broader` the row of the level above; the marks become `tupu:digital` / `tupu:green`. From the bundled table `ontologies/crosswalks/csco2022-en-isco.tsv` (see [`csco_english`]): an English `skos:prefLabel`, and for a small class or occupation `skos:broadMatch` the ISCO-08 unit groups of the same work, as ESCO names them (`http://data.europa.eu/esco/isco/C2512`) |
 //! | major (`spcode, name, level1_name, level2_name, level3_name`) | `tupu:Major` at `https://w3id.org/tupu/cn-major/{spcode}`: `skos:prefLabel`, `skos:notation` the code, `tupu:subject` the discipline (门类), `tupu:topic` the major class (专业类), `tupu:domain` the level of study (本科/专科) |
 //!
 //! The majors' published gender ratios and salaries are never read: they must not reach a
@@ -29,6 +29,44 @@ const SCOPE_NOTE: oxigraph::model::NamedNodeRef<'static> =
 pub const CSCO_NS: &str = "https://w3id.org/tupu/csco/";
 /// Namespace of Chinese majors.
 pub const CN_MAJOR_NS: &str = "https://w3id.org/tupu/cn-major/";
+
+/// The bundled English titles and ISCO-08 unit groups of CSCO 2022's rows
+/// (`code, name, en, isco, confidence`; `name` is the row's name without its marks, `isco`
+/// lists up to three unit groups, best first, separated by `|`). Written for Tupu from each
+/// row's name and definition and ISCO-08's group descriptions: a reading for linking and
+/// display, not an official translation or correspondence.
+pub const CSCO_ENGLISH: &str = include_str!("../../ontologies/crosswalks/csco2022-en-isco.tsv");
+
+/// One row of [`CSCO_ENGLISH`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct CscoEnglish<'a> {
+    /// English title.
+    pub title: &'a str,
+    /// ISCO-08 unit group codes, best first (none for major groups and middle classes).
+    pub isco: Vec<&'a str>,
+    /// `high`, `medium` or `low`.
+    pub confidence: &'a str,
+}
+
+/// [`CSCO_ENGLISH`] by CSCO code and name (a row of another edition, or renamed, has none).
+pub fn csco_english() -> std::collections::HashMap<(&'static str, &'static str), CscoEnglish<'static>> {
+    CSCO_ENGLISH
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut fields = line.split('\t');
+            let (code, name, title) = (fields.next()?, fields.next()?, fields.next()?);
+            let (isco, confidence) = (fields.next()?, fields.next()?);
+            let isco = isco.split('|').filter(|c| !c.is_empty()).collect();
+            Some(((code, name), CscoEnglish { title, isco, confidence }))
+        })
+        .collect()
+}
+
+/// Where ESCO's importer puts ISCO-08 group `code`.
+pub fn isco_group_iri(code: &str) -> String {
+    format!("http://data.europa.eu/esco/isco/C{code}")
+}
 
 /// A CSCO name split from its marks: `地理信息系统工程技术人员L/S` → (name, digital, green).
 pub fn csco_marks(name: &str) -> (&str, bool, bool) {
@@ -65,6 +103,7 @@ fn csco(
     let mut sink = Sink::new(graph);
     let file = path.display().to_string();
     let mut rows = 0;
+    let english = csco_english();
     if let Some(t) = Table::open(file.clone(), Delimited::csv(&text), &["level", "code", "name"], &mut sink) {
         // The rows are in hierarchical order: each row's parent is the last row of the level above.
         let mut last: [Option<(String, NamedNode)>; 4] = Default::default();
@@ -138,6 +177,16 @@ fn csco(
             let Some(node) = sink.iri(&iri, &file, line, "code") else { continue };
             sink.add(&node, rdf::TYPE, tupu::OCCUPATION);
             sink.text(&node, skos::PREF_LABEL, name, "zh");
+            if let Some(en) = english.get(&(code, name)) {
+                sink.text(&node, skos::PREF_LABEL, en.title, "en");
+                if level >= 3 {
+                    for group in &en.isco {
+                        if let Some(group) = sink.iri(&isco_group_iri(group), &file, line, "code") {
+                            sink.add(&node, skos::BROAD_MATCH, group);
+                        }
+                    }
+                }
+            }
             sink.plain(&node, skos::NOTATION, code);
             if digital {
                 sink.boolean(&node, tupu::DIGITAL, true);

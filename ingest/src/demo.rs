@@ -813,11 +813,9 @@ pub fn employment_demo(datasets: &Path) -> Result<EmploymentDemo, ImportError> {
             out.quads.push(Quad::new(s.clone(), q.predicate.clone(), q.object.clone(), out.graph.clone()));
         }
     }
+    // (The CSCO rows carry their English titles from the importer's bundled table.)
     for (code, derived) in &requirements_of {
         let occ = csco_node(code);
-        if let Some(en) = english_of.get(code) {
-            out.lang(&occ, skos::PREF_LABEL, en, "en");
-        }
         for (c, essential) in derived {
             out.qualified(&occ, c, Some(*essential), None, 0);
         }

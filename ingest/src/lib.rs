@@ -14,6 +14,7 @@
 //! - [`import_esco`]: ESCO's CSV downloads (inside their ZIP archives) or its SKOS RDF model.
 //! - [`import_csco`], [`import_cn_majors`]: China's 2022 occupational classification and its
 //!   catalogue of majors.
+//! - [`crosswalk`]: CSCO occupations linked to ESCO's through ISCO-08 and English titles.
 //! - [`import_onet`]: O*NET's tables: rated skills and knowledge, detailed work activities.
 //! - [`bundled`]: the vocabulary, shapes and demo data compiled into the binary, loaded into an
 //!   empty store by [`load_bundled`].
@@ -24,6 +25,7 @@ mod bundled;
 mod case;
 mod chalkbase;
 mod cn;
+pub mod crosswalk;
 mod csv;
 mod demo;
 mod error;
@@ -38,7 +40,10 @@ mod zip;
 pub use bundled::{BundledFile, DEMO_GRAPHS, bundled, load_bundled};
 pub use case::{CASE_NS, convert_case, export_case, import_case};
 pub use chalkbase::{CHALKBASE_NS, convert_chalkbase, import_chalkbase};
-pub use cn::{CN_MAJOR_NS, CSCO_NS, convert_cn_majors, convert_csco, csco_marks, import_cn_majors, import_csco};
+pub use cn::{
+    CN_MAJOR_NS, CSCO_ENGLISH, CSCO_NS, CscoEnglish, convert_cn_majors, convert_csco, csco_english, csco_marks,
+    import_cn_majors, import_csco, isco_group_iri,
+};
 pub use csv::{convert_csv, export_csv};
 pub use demo::{DEMO_NS, EmploymentDemo, employment_demo};
 pub use error::ImportError;
