@@ -781,9 +781,9 @@ impl Matcher {
     /// target whose sum reaches the best `k` so far needs its essentials counted
     /// ([`Matcher::met`]). To raise that floor at once, the largest sum of each of the `k`
     /// chunks of [`SCAN_CHUNK`] with the largest maxima is counted first: `k` distinct targets
-    /// among the best sums. Then the chunks whose maximum reaches the floor are scanned four
-    /// sums at a time for those that reach it. On the peers' data about 2% of the targets are
-    /// counted.
+    /// among the best sums. Then the chunks whose maximum reaches the floor are scanned eight
+    /// sums at a time for those that reach it. On the peers' data (10^4 posts, the employment
+    /// rule, top 10) about 290 targets a graduate, 3%, are counted.
     fn offer_counted(&self, top: &mut TopK, sums: &mut [f32], first: usize, held: &[u8], chunks: &mut Vec<u32>) {
         let k = top.k;
         if k == 0 {
