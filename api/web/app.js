@@ -4,7 +4,8 @@
 
 const $ = (id) => document.getElementById(id);
 const RELATIONS = ["requires", "builds_on", "related_to", "confusable_with", "extends", "supports", "develops",
-  "requires_competency", "teaches", "assesses", "broader", "part_of", "exact_match", "close_match", "occupation"];
+  "requires_competency", "teaches", "assesses", "broader", "part_of", "exact_match", "close_match", "broad_match",
+  "occupation"];
 let current = null;   // the node shown
 let pending = [];     // edits of the change being prepared
 

@@ -772,6 +772,19 @@ fn csco_occupations_link_to_esco_through_isco_and_english_titles() {
         tupu_ingest::commit_quads(&store, proposals.quads(0.6, &graph), &graph, true, "crosswalk".into()).unwrap();
         assert_eq!(store.graph_quads(&graph).unwrap().len(), accepted);
     }
+    // Matching reads ESCO's requirements for CSCO's occupations: a linked occupation's, or
+    // what most of its ISCO-08 unit group's occupations share.
+    let s = store.snapshot();
+    let index = tupu_recommend::matching::MatchIndex::new(&s);
+    let leaves: Vec<_> = s
+        .nodes_of_kind(NodeKind::Occupation)
+        .filter(|&n| s.iri(n).contains("/tupu/csco/") && s.inc(n, Relation::Broader).is_empty())
+        .collect();
+    let linked = leaves.iter().filter(|&&n| !s.out(n, Relation::CloseMatch).is_empty()).count();
+    let matchable = leaves.iter().filter(|&&n| !index.inherited_from(n).is_empty()).count();
+    eprintln!("| CSCO leaves | {} | linked {linked} | with requirements from ESCO {matchable} |", leaves.len());
+    assert_eq!(linked, accepted);
+    assert!(matchable > 1_600, "{matchable} of {}", leaves.len());
 }
 
 #[test]

@@ -103,6 +103,7 @@ pub(crate) const EDGE_PREDICATES: &[(NamedNodeRef<'static>, Relation, bool)] = &
     (schema::IS_PART_OF, Relation::PartOf, false),
     (skos::EXACT_MATCH, Relation::ExactMatch, false),
     (skos::CLOSE_MATCH, Relation::CloseMatch, false),
+    (skos::BROAD_MATCH, Relation::BroadMatch, false),
     (tupu::OCCUPATION_PROP, Relation::OccupationOf, false),
     (crate::edit::IS_REPLACED_BY, Relation::ReplacedBy, false),
 ];
@@ -333,7 +334,9 @@ pub(crate) fn dangling_suspects(store: &Store, snapshot: &Snapshot) -> Option<Ve
     let is_node = |t: &Term| matches!(t, Term::NamedNode(n) if snapshot.node_by_iri(n.as_str()).is_some());
     let plain: Vec<NamedNodeRef<'static>> = EDGE_PREDICATES
         .iter()
-        .filter(|(_, r, _)| !matches!(r, Relation::ExactMatch | Relation::CloseMatch | Relation::ReplacedBy))
+        .filter(|(_, r, _)| {
+            !matches!(r, Relation::ExactMatch | Relation::CloseMatch | Relation::BroadMatch | Relation::ReplacedBy)
+        })
         .map(|&(p, ..)| p)
         .collect();
     let qualified: Vec<NamedNodeRef<'static>> = QUALIFIED_PREDICATES.iter().map(|&(p, _)| p).collect();
@@ -424,7 +427,10 @@ pub(crate) fn add_plain_edge<B: EdgeSink>(
             let (from, to) = if backwards { (o, s) } else { (s, o) };
             b.add(relation, from, Edge { node: to, weight: 1.0, level: 0, essential: true });
         }
-        _ if matches!(relation, Relation::ExactMatch | Relation::CloseMatch | Relation::ReplacedBy) => {}
+        _ if matches!(
+            relation,
+            Relation::ExactMatch | Relation::CloseMatch | Relation::BroadMatch | Relation::ReplacedBy
+        ) => {}
         _ => dangling.push(DanglingReference {
             predicate: quad.predicate.as_str().to_owned(),
             subject: quad.subject.to_string(),

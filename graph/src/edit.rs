@@ -136,6 +136,7 @@ pub fn relation_predicate(name: &str) -> Option<NamedNodeRef<'static>> {
         Relation::PartOf => schema::IS_PART_OF,
         Relation::ExactMatch => skos::EXACT_MATCH,
         Relation::CloseMatch => skos::CLOSE_MATCH,
+        Relation::BroadMatch => skos::BROAD_MATCH,
         Relation::OccupationOf => tupu::OCCUPATION_PROP,
         Relation::ReplacedBy => IS_REPLACED_BY,
     })

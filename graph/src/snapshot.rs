@@ -169,6 +169,9 @@ pub enum Relation {
     ExactMatch,
     /// `skos:closeMatch` (symmetric).
     CloseMatch,
+    /// `A skos:broadMatch B`: B, in another framework, is broader than A (a CSCO occupation's
+    /// ISCO-08 unit group).
+    BroadMatch,
     /// Post `tupu:occupation` occupation.
     OccupationOf,
     /// `A dcterms:isReplacedBy B`: A was deprecated in favour of B (a deprecation with a
@@ -178,7 +181,7 @@ pub enum Relation {
 
 impl Relation {
     /// Number of relations.
-    pub const COUNT: usize = 16;
+    pub const COUNT: usize = 17;
 
     /// Every relation, in a stable order (the order of the enum).
     pub const ALL: [Relation; Relation::COUNT] = [
@@ -196,6 +199,7 @@ impl Relation {
         Relation::PartOf,
         Relation::ExactMatch,
         Relation::CloseMatch,
+        Relation::BroadMatch,
         Relation::OccupationOf,
         Relation::ReplacedBy,
     ];
@@ -217,6 +221,7 @@ impl Relation {
             Relation::PartOf => "part_of",
             Relation::ExactMatch => "exact_match",
             Relation::CloseMatch => "close_match",
+            Relation::BroadMatch => "broad_match",
             Relation::OccupationOf => "occupation",
             Relation::ReplacedBy => "replaced_by",
         }

@@ -40,7 +40,7 @@ pub(crate) const FILE_NAME: &str = "snapshot.bin";
 const MAGIC: &[u8; 8] = b"TUPUSNAP";
 
 /// Version of the file's layout and of the snapshot's contents.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// Bytes before the payload: magic, format, CRC-32, graph version, payload length.
 const HEADER: usize = 8 + 4 + 4 + 8 + 8;

@@ -26,6 +26,11 @@ use super::sparse::{Cell, Matcher, Profile, Rule};
 pub const ESSENTIAL_PENALTY: f32 = 0.5;
 /// Importance of an optional requirement relative to an essential one.
 pub const OPTIONAL_FACTOR: f32 = 0.5;
+/// Share of their weight at which an occupation with no requirements and no exact or close
+/// mapping takes the requirements that most occupations of a group it maps to by
+/// `skos:broadMatch` share (a CSCO occupation's ISCO-08 unit group, whose members are ESCO's
+/// occupations): see [`MatchIndex::inherited_from`].
+pub const GROUP_FACTOR: f32 = 0.6;
 
 /// How a competency credits another one.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -246,16 +251,25 @@ impl MatchIndex {
             holders.extend(snapshot.nodes_of_kind(kind).filter(|&o| has_own(o)));
         }
         // Holders with requirements of their own; then occupations that take theirs through a
-        // mapping, which count in neither idf nor grading.
+        // mapping (exact or close; failing those, the shared requirements of a broader group
+        // of another framework), which count in neither idf nor grading.
         let own = holders.len();
         let mut inherited: HashMap<NodeId, Vec<(NodeId, f32)>> = HashMap::new();
         for o in snapshot.nodes_of_kind(NodeKind::Occupation).filter(|&o| !has_own(o)) {
-            let sources: Vec<(NodeId, f32)> =
+            let mut sources: Vec<(NodeId, f32)> =
                 [(Relation::ExactMatch, 1.0), (Relation::CloseMatch, Via::CloseMatch.factor())]
                     .into_iter()
                     .flat_map(|(relation, factor)| snapshot.out(o, relation).iter().map(move |e| (e.node, factor)))
                     .filter(|&(source, _)| snapshot.kind(source) == NodeKind::Occupation && has_own(source))
                     .collect();
+            if sources.is_empty() {
+                sources = snapshot
+                    .out(o, Relation::BroadMatch)
+                    .iter()
+                    .filter(|e| !has_own(e.node) && !group_requirements(snapshot, e.node).is_empty())
+                    .map(|e| (e.node, GROUP_FACTOR))
+                    .collect();
+            }
             if !sources.is_empty() {
                 holders.push(o);
                 inherited.insert(o, sources);
@@ -478,8 +492,9 @@ impl MatchIndex {
     }
 
     /// The occupations whose requirements `holder` takes, with the factor on their weights
-    /// ([`Via::ExactMatch`] 1, [`Via::CloseMatch`] 0.8); empty for a holder with requirements of
-    /// its own.
+    /// ([`Via::ExactMatch`] 1, [`Via::CloseMatch`] 0.8); failing those, the groups it maps to by
+    /// `skos:broadMatch` whose member occupations share requirements, at [`GROUP_FACTOR`] of
+    /// the shared ones; empty for a holder with requirements of its own.
     pub fn inherited_from(&self, holder: NodeId) -> &[(NodeId, f32)] {
         self.inherited.get(&holder).map_or(&[], Vec::as_slice)
     }
@@ -644,13 +659,49 @@ fn requirement_edges(
         Some(sources) => sources
             .iter()
             .flat_map(|&(source, factor)| {
-                snapshot
-                    .out(source, Relation::RequiresCompetency)
-                    .iter()
-                    .map(move |e| (Edge { weight: e.weight * factor, ..*e }, Some(source)))
+                let own = snapshot.out(source, Relation::RequiresCompetency);
+                let edges = if own.is_empty() { group_requirements(snapshot, source) } else { own.to_vec() };
+                edges.into_iter().map(move |e| (Edge { weight: e.weight * factor, ..e }, Some(source)))
             })
             .collect(),
     }
+}
+
+/// The requirements that at least half of the occupations directly below `group`
+/// (`skos:broader`) with requirements share: each at its mean weight over those that require
+/// it, essential when at least half of those hold it essential, at the highest level any asks.
+/// Empty when no occupation below it has requirements.
+fn group_requirements(snapshot: &Snapshot, group: NodeId) -> Vec<Edge> {
+    let members: Vec<NodeId> = snapshot
+        .inc(group, Relation::Broader)
+        .iter()
+        .map(|e| e.node)
+        .filter(|&m| {
+            snapshot.kind(m) == NodeKind::Occupation && !snapshot.out(m, Relation::RequiresCompetency).is_empty()
+        })
+        .collect();
+    // Per competency: how many require it, their summed weight, how many hold it essential,
+    // the highest level.
+    let mut shared: std::collections::BTreeMap<NodeId, (usize, f32, usize, u8)> = std::collections::BTreeMap::new();
+    for &m in &members {
+        for e in snapshot.out(m, Relation::RequiresCompetency) {
+            let slot = shared.entry(e.node).or_default();
+            slot.0 += 1;
+            slot.1 += e.weight;
+            slot.2 += usize::from(e.essential);
+            slot.3 = slot.3.max(e.level);
+        }
+    }
+    shared
+        .into_iter()
+        .filter(|&(_, (count, ..))| 2 * count >= members.len())
+        .map(|(node, (count, weight, essential, level))| Edge {
+            node,
+            weight: weight / count as f32,
+            level,
+            essential: 2 * essential >= count,
+        })
+        .collect()
 }
 
 /// A requirement's importance before idf.

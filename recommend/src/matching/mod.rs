@@ -28,8 +28,8 @@ use tupu_graph::{NodeId, NodeKind, Relation, Snapshot};
 
 pub use explain::{Breakdown, Item, explain, explain_profile};
 pub use index::{
-    Ability, ESSENTIAL_PENALTY, GRADED_MIN_COMPETENCIES, GRADED_MIN_HOLDERS, GRADED_SHARE, Held, IndexCache,
-    MatchIndex, OPTIONAL_FACTOR, Requirement, Source, TextSource, Via,
+    Ability, ESSENTIAL_PENALTY, GRADED_MIN_COMPETENCIES, GRADED_MIN_HOLDERS, GRADED_SHARE, GROUP_FACTOR, Held,
+    IndexCache, MatchIndex, OPTIONAL_FACTOR, Requirement, Source, TextSource, Via,
 };
 pub use mastery::mastery_abilities;
 pub use names::Names;
@@ -464,6 +464,41 @@ mod tests {
             .collect();
         let matches = match_holders(&index, &s, &abilities, &[NodeKind::Occupation], 5);
         assert!(matches.iter().any(|m| m.target == csco && m.score > 0.99), "{matches:?}");
+    }
+
+    #[test]
+    fn an_occupation_mapped_only_to_a_group_takes_what_most_of_the_group_requires() {
+        let mut b = SnapshotBuilder::new();
+        let skills: Vec<NodeId> =
+            (0..3).map(|i| b.node(&format!("https://e.org/skill/{i}"), NodeKind::Competency)).collect();
+        let group = b.node("https://e.org/isco/C2512", NodeKind::Occupation);
+        // Three occupations of the group: all require skill 0, one also skills 1 and 2.
+        let members: Vec<NodeId> =
+            (0..3).map(|i| b.node(&format!("https://e.org/esco/{i}"), NodeKind::Occupation)).collect();
+        for (i, &m) in members.iter().enumerate() {
+            b.edge(Relation::Broader, m, group, 1.0);
+            b.edge(Relation::RequiresCompetency, m, skills[0], 0.5 + 0.25 * i as f32);
+            if i == 0 {
+                b.edge(Relation::RequiresCompetency, m, skills[1], 1.0);
+                b.edge(Relation::RequiresCompetency, m, skills[2], 1.0);
+            }
+        }
+        let grouped = b.node("https://e.org/csco/grouped", NodeKind::Occupation);
+        b.edge(Relation::BroadMatch, grouped, group, 1.0);
+        // A close match comes before a group.
+        let matched = b.node("https://e.org/csco/matched", NodeKind::Occupation);
+        b.edge(Relation::BroadMatch, matched, group, 1.0);
+        b.edge(Relation::CloseMatch, matched, members[0], 1.0);
+        let s = b.build(1);
+        let index = MatchIndex::new(&s);
+        assert_eq!(index.inherited_from(grouped), [(group, GROUP_FACTOR)]);
+        let edges = index.requirement_edges(&s, grouped);
+        assert_eq!(edges.len(), 1, "{edges:?}");
+        let (edge, source) = edges[0];
+        assert_eq!((edge.node, source), (skills[0], Some(group)));
+        // The mean weight of the three, at the group's share.
+        assert!((edge.weight - 0.75 * GROUP_FACTOR).abs() < 1e-6, "{edge:?}");
+        assert_eq!(index.inherited_from(matched), [(members[0], Via::CloseMatch.factor())]);
     }
 
     #[test]
