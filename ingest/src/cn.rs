@@ -19,6 +19,7 @@ use tupu_graph::GraphStore;
 use tupu_graph::vocab::{skos, tupu};
 
 use crate::error::ImportError;
+use crate::esco::isco_group_iri;
 use crate::rdf::{ImportReport, commit_quads};
 use crate::table::{Delimited, Sink, Table};
 
@@ -61,11 +62,6 @@ pub fn csco_english() -> std::collections::HashMap<(&'static str, &'static str),
             Some(((code, name), CscoEnglish { title, isco, confidence }))
         })
         .collect()
-}
-
-/// Where ESCO's importer puts ISCO-08 group `code`.
-pub fn isco_group_iri(code: &str) -> String {
-    format!("http://data.europa.eu/esco/isco/C{code}")
 }
 
 /// A CSCO name split from its marks: `地理信息系统工程技术人员L/S` → (name, digital, green).

@@ -31,11 +31,8 @@ use tupu_graph::vocab::skos;
 
 use crate::cn::{CSCO_NS, csco_english};
 use crate::error::ImportError;
+use crate::esco::{ESCO_OCCUPATION_NS, ISCO_GROUP_NS};
 
-/// Namespace of ESCO occupations.
-const ESCO_OCCUPATION_NS: &str = "http://data.europa.eu/esco/occupation/";
-/// Namespace of the ISCO-08 groups as ESCO names them.
-const ISCO_NS: &str = "http://data.europa.eu/esco/isco/C";
 /// Factor of a candidate by the rank of its unit group among the CSCO occupation's.
 const GROUP_FACTOR: [f32; 3] = [1.0, 0.9, 0.8];
 /// Factor of a candidate in the same ISCO-08 minor group (three digits), or only the same
@@ -142,6 +139,8 @@ struct Label {
     text: String,
     words: Vec<String>,
     preferred: bool,
+    /// Length of its idf-weighted vector of words.
+    norm: f32,
 }
 
 /// One ESCO occupation: its unit group, preferred label and every label's words.
@@ -173,7 +172,7 @@ pub fn propose(store: &GraphStore) -> Result<Proposals, ImportError> {
     let mut parents: HashSet<NamedNode> = HashSet::new();
     for (s, o) in quads(skos::BROADER) {
         if s.as_str().starts_with(ESCO_OCCUPATION_NS)
-            && let Some(code) = o.as_str().strip_prefix(ISCO_NS).filter(|c| c.len() == 4)
+            && let Some(code) = o.as_str().strip_prefix(ISCO_GROUP_NS).filter(|c| c.len() == 4)
         {
             let mut labels = Vec::new();
             let preferred = literals(store, s.as_ref(), skos::PREF_LABEL, "en");
@@ -183,7 +182,7 @@ pub fn propose(store: &GraphStore) -> Result<Proposals, ImportError> {
             {
                 let words = words(text);
                 if !words.is_empty() {
-                    labels.push(Label { text: text.clone(), words, preferred: is_preferred });
+                    labels.push(Label { text: text.clone(), words, preferred: is_preferred, norm: 0.0 });
                 }
             }
             let mut seen: HashSet<&str> = HashSet::new();
@@ -208,13 +207,16 @@ pub fn propose(store: &GraphStore) -> Result<Proposals, ImportError> {
     let mut groups_of: HashMap<NamedNode, Vec<String>> = HashMap::new();
     for (s, o) in quads(skos::BROAD_MATCH) {
         if s.as_str().starts_with(CSCO_NS)
-            && let Some(code) = o.as_str().strip_prefix(ISCO_NS).filter(|c| c.len() == 4)
+            && let Some(code) = o.as_str().strip_prefix(ISCO_GROUP_NS).filter(|c| c.len() == 4)
         {
             groups_of.entry(s).or_default().push(code.to_owned());
         }
     }
     let idf = |w: &str| ((1.0 + documents as f32) / (1.0 + df.get(w).copied().unwrap_or(0) as f32)).ln() + 1.0;
     let norm = |words: &[String]| words.iter().map(|w| idf(w).powi(2)).sum::<f32>().sqrt();
+    for label in by_sub_major.values_mut().flatten().flat_map(|c| c.labels.iter_mut()) {
+        label.norm = norm(&label.words);
+    }
     let table = csco_english();
     let mut out = Proposals { esco_occupations: documents as usize, ..Proposals::default() };
     let mut nodes: Vec<_> = groups_of.into_iter().filter(|(n, _)| !parents.contains(n)).collect();
@@ -276,7 +278,7 @@ pub fn propose(store: &GraphStore) -> Result<Proposals, ImportError> {
                     continue;
                 }
                 let dot: f32 = shared.iter().map(|w| idf(w).powi(2)).sum();
-                let cosine = dot / (title_norm * norm(&label.words));
+                let cosine = dot / (title_norm * label.norm);
                 let score = factor * cosine * if label.preferred { 1.0 } else { ALTERNATIVE };
                 let better = best
                     .as_ref()
@@ -312,6 +314,7 @@ mod tests {
     use tupu_graph::vocab::tupu;
 
     use super::*;
+    use crate::esco::isco_group_iri;
 
     #[test]
     fn words_drop_plurals_and_stop_words() {
@@ -335,7 +338,7 @@ mod tests {
             ));
         }
         for g in groups {
-            let group = NamedNode::new(format!("{ISCO_NS}{g}")).unwrap();
+            let group = NamedNode::new(isco_group_iri(g)).unwrap();
             quads.push(Quad::new(group.clone(), rdf::TYPE, tupu::OCCUPATION, graph.clone()));
             quads.push(Quad::new(
                 group.clone(),

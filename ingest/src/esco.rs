@@ -370,7 +370,7 @@ pub fn convert_esco_csv(path: &Path, graph: &NamedNode) -> Result<EscoData, Impo
         if code.is_empty() {
             continue;
         }
-        let group = format!("http://data.europa.eu/esco/isco/C{code}");
+        let group = isco_group_iri(&code);
         if let Some(g) = e.known(&group, &[Concept::Isco], &file, line, "iscoGroup") {
             e.add_broader(&node, &g);
         }
@@ -455,6 +455,16 @@ pub fn convert_esco_csv(path: &Path, graph: &NamedNode) -> Result<EscoData, Impo
     report.quads = quads.len();
     report.warnings = warnings;
     Ok(EscoData { quads, report })
+}
+
+/// Namespace of ESCO's occupations.
+pub const ESCO_OCCUPATION_NS: &str = "http://data.europa.eu/esco/occupation/";
+/// Namespace of the ISCO-08 groups as ESCO names them, followed by the group's code.
+pub const ISCO_GROUP_NS: &str = "http://data.europa.eu/esco/isco/C";
+
+/// Where ESCO puts ISCO-08 group `code` (`2512` → `http://data.europa.eu/esco/isco/C2512`).
+pub fn isco_group_iri(code: &str) -> String {
+    format!("{ISCO_GROUP_NS}{code}")
 }
 
 fn esco_iri(path: &str) -> NamedNode {

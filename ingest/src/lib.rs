@@ -42,12 +42,15 @@ pub use case::{CASE_NS, convert_case, export_case, import_case};
 pub use chalkbase::{CHALKBASE_NS, convert_chalkbase, import_chalkbase};
 pub use cn::{
     CN_MAJOR_NS, CSCO_ENGLISH, CSCO_NS, CscoEnglish, convert_cn_majors, convert_csco, csco_english, csco_marks,
-    import_cn_majors, import_csco, isco_group_iri,
+    import_cn_majors, import_csco,
 };
 pub use csv::{convert_csv, export_csv};
 pub use demo::{DEMO_NS, EmploymentDemo, employment_demo};
 pub use error::ImportError;
-pub use esco::{EscoData, EscoReport, convert_esco_csv, convert_esco_rdf, import_esco, requirement_iri};
+pub use esco::{
+    ESCO_OCCUPATION_NS, EscoData, EscoReport, ISCO_GROUP_NS, convert_esco_csv, convert_esco_rdf, import_esco,
+    isco_group_iri, requirement_iri,
+};
 pub use labour::{EMPLOYMENT_NS, convert_employment, import_employment};
 pub use onet::{ONET_NS, OnetCounts, convert_onet, import_onet};
 pub use rdf::{

@@ -224,6 +224,9 @@ pub struct MatchIndex {
     /// Occupations without requirements of their own that take those of the occupations they
     /// map to, with the mapping's factor.
     inherited: HashMap<NodeId, Vec<(NodeId, f32)>>,
+    /// The shared requirements of each group an inheriting occupation maps to by
+    /// `skos:broadMatch` (see [`group_requirements`]), found once per snapshot version.
+    group_edges: HashMap<NodeId, Vec<Edge>>,
     by_programme: Matcher,
 }
 
@@ -255,6 +258,7 @@ impl MatchIndex {
         // of another framework), which count in neither idf nor grading.
         let own = holders.len();
         let mut inherited: HashMap<NodeId, Vec<(NodeId, f32)>> = HashMap::new();
+        let mut group_edges: HashMap<NodeId, Vec<Edge>> = HashMap::new();
         for o in snapshot.nodes_of_kind(NodeKind::Occupation).filter(|&o| !has_own(o)) {
             let mut sources: Vec<(NodeId, f32)> =
                 [(Relation::ExactMatch, 1.0), (Relation::CloseMatch, Via::CloseMatch.factor())]
@@ -263,12 +267,12 @@ impl MatchIndex {
                     .filter(|&(source, _)| snapshot.kind(source) == NodeKind::Occupation && has_own(source))
                     .collect();
             if sources.is_empty() {
-                sources = snapshot
-                    .out(o, Relation::BroadMatch)
-                    .iter()
-                    .filter(|e| !has_own(e.node) && !group_requirements(snapshot, e.node).is_empty())
-                    .map(|e| (e.node, GROUP_FACTOR))
-                    .collect();
+                for e in snapshot.out(o, Relation::BroadMatch).iter().filter(|e| !has_own(e.node)) {
+                    let shared = group_edges.entry(e.node).or_insert_with(|| group_requirements(snapshot, e.node));
+                    if !shared.is_empty() {
+                        sources.push((e.node, GROUP_FACTOR));
+                    }
+                }
             }
             if !sources.is_empty() {
                 holders.push(o);
@@ -291,7 +295,7 @@ impl MatchIndex {
         let mut similarity = Vec::with_capacity(holders.len());
         for &h in &holders {
             let mut cells = Vec::new();
-            for (e, _) in requirement_edges(snapshot, h, inherited.get(&h).map(Vec::as_slice)) {
+            for (e, _) in requirement_edges(snapshot, h, inherited.get(&h).map(Vec::as_slice), &group_edges) {
                 let d = dense[e.node.index()];
                 if d == u32::MAX {
                     continue;
@@ -353,6 +357,7 @@ impl MatchIndex {
             names: std::sync::OnceLock::new(),
             texts: Texts(texts),
             inherited,
+            group_edges,
             by_programme: Matcher::new(Rule::Dot, 0, &[]),
         };
         let c = index.competencies.len();
@@ -502,7 +507,7 @@ impl MatchIndex {
     /// The requirements of `holder` as matching reads them, each with the occupation it is
     /// taken from when the holder inherits them (see [`MatchIndex::inherited_from`]).
     pub fn requirement_edges(&self, snapshot: &Snapshot, holder: NodeId) -> Vec<(Edge, Option<NodeId>)> {
-        requirement_edges(snapshot, holder, self.inherited.get(&holder).map(Vec::as_slice))
+        requirement_edges(snapshot, holder, self.inherited.get(&holder).map(Vec::as_slice), &self.group_edges)
     }
 
     /// The cosine of two holders' names (tf-idf of the words of their labels and texts, see
@@ -646,13 +651,14 @@ impl Grading {
 }
 
 /// The requirement edges of a holder, each with the occupation it is taken from: its own
-/// (none), or, for an occupation that inherits through `sources` (mapped occupations and their
-/// factors), theirs with their weights times the factor (where two give the same competency,
-/// the profile keeps the larger).
+/// (none), or, for an occupation that inherits through `sources` (mapped occupations or groups,
+/// and their factors), theirs, a group's from `group_edges`, with their weights times the factor
+/// (where two give the same competency, the profile keeps the larger).
 fn requirement_edges(
     snapshot: &Snapshot,
     holder: NodeId,
     sources: Option<&[(NodeId, f32)]>,
+    group_edges: &HashMap<NodeId, Vec<Edge>>,
 ) -> Vec<(Edge, Option<NodeId>)> {
     match sources {
         None => snapshot.out(holder, Relation::RequiresCompetency).iter().map(|e| (*e, None)).collect(),
@@ -660,8 +666,8 @@ fn requirement_edges(
             .iter()
             .flat_map(|&(source, factor)| {
                 let own = snapshot.out(source, Relation::RequiresCompetency);
-                let edges = if own.is_empty() { group_requirements(snapshot, source) } else { own.to_vec() };
-                edges.into_iter().map(move |e| (Edge { weight: e.weight * factor, ..e }, Some(source)))
+                let edges = if own.is_empty() { group_edges.get(&source).map_or(&[][..], Vec::as_slice) } else { own };
+                edges.iter().map(move |e| (Edge { weight: e.weight * factor, ..*e }, Some(source)))
             })
             .collect(),
     }

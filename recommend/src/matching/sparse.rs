@@ -479,7 +479,7 @@ pub struct Scratch {
     /// [`Matcher::met`]); all 0 between queries.
     held: Vec<u8>,
     /// Chunks of sums [`Matcher::offer_counted`] counts from first.
-    candidates: Vec<u32>,
+    best_chunks: Vec<u32>,
     /// A block's head values (queries × head rows), and its sums (queries × a tile).
     head_queries: Vec<f32>,
     head_scores: Vec<f32>,
@@ -566,7 +566,7 @@ impl Matcher {
             met: vec![0; self.targets],
             touched: Vec::new(),
             held: vec![0; self.offsets.len() - 1],
-            candidates: Vec::new(),
+            best_chunks: Vec::new(),
             head_queries: Vec::new(),
             head_scores: Vec::new(),
         }
@@ -664,7 +664,7 @@ impl Matcher {
     ) -> Vec<Vec<Scored>> {
         let (t, h, b) = (self.targets, head.rows, queries.len());
         let counted = self.sums_first();
-        let Scratch { head_queries, head_scores, held, candidates, .. } = scratch;
+        let Scratch { head_queries, head_scores, held, best_chunks, .. } = scratch;
         head_queries.clear();
         head_queries.resize(b * h, 0.0);
         // Per query, its cells outside the head.
@@ -724,7 +724,7 @@ impl Matcher {
                 }
                 if REQUIREMENTS && counted {
                     self.hold(query, held, 1);
-                    self.offer_counted(top, &mut sums[..w], start, held, candidates);
+                    self.offer_counted(top, &mut sums[..w], start, held, best_chunks);
                     self.hold(query, held, 0);
                 } else {
                     top.offer_all(&sums[..w], start);
@@ -824,7 +824,7 @@ impl Matcher {
     /// order as the general path, so the same scores. Leaves the scratch clean.
     /// O(postings + targets).
     fn top_k_sums_first(&self, query: &Profile, k: usize, scratch: &mut Scratch) -> Vec<Scored> {
-        let Scratch { acc, held, candidates, .. } = scratch;
+        let Scratch { acc, held, best_chunks, .. } = scratch;
         for q in query.cells() {
             let range = self.postings(q.comp);
             let targets = &self.posting_target[range.clone()];
@@ -841,7 +841,7 @@ impl Matcher {
         }
         self.hold(query, held, 1);
         let mut top = TopK::new(k);
-        self.offer_counted(&mut top, acc, 0, held, candidates);
+        self.offer_counted(&mut top, acc, 0, held, best_chunks);
         self.hold(query, held, 0);
         acc.fill(0.0);
         top.into_sorted()
