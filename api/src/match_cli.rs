@@ -225,12 +225,23 @@ pub(crate) fn run(
     let mut problems = Vec::new();
     let mut post_ids = Vec::new();
     let mut post_cells = Vec::new();
+    // Each post id and the line it is first on: a result naming a post must name one.
+    let mut first_line: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (i, line) in open(posts)?.lines().enumerate() {
         let line = line.with_context(|| format!("cannot read {}", posts.display()))?;
         if line.trim().is_empty() {
             continue;
         }
         if let Some((id, cells)) = parse_line(&line, posts, i + 1, KeyAccess::Insert(&mut keys), &mut problems) {
+            if let Some(first) = first_line.insert(id.to_string(), i + 1) {
+                first_line.insert(id.to_string(), first);
+                problems.push(format!(
+                    "{}:{}: id: the id {id} is also on line {first}; give each post its own id",
+                    posts.display(),
+                    i + 1
+                ));
+                continue;
+            }
             post_ids.push(id);
             post_cells.push(cells);
         }

@@ -416,4 +416,15 @@ fn match_streams_every_graduate_and_names_a_bad_line() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("graduates.jsonl:4501: learner: tupu match reads no learner store"), "{}", stderr(&o));
     assert!(stderr(&o).contains("POST /api/v1/match/graduate-posts"), "{}", stderr(&o));
+
+    // Two posts with one id: both lines named, and nothing matched.
+    std::fs::write(&graduates, grad_lines.join("\n")).unwrap();
+    let mut twice = post_lines.clone();
+    twice[7] = r#"{"id": "p3", "comp": [7, 8], "w": [1.0, 0.5]}"#.into();
+    std::fs::write(&posts, twice.join("\n")).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    let o = tupu(&data, &[&args[..], &["-o", out.to_str().unwrap()]].concat());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("posts.jsonl:8: id: the id \"p3\" is also on line 4"), "{}", stderr(&o));
+    assert!(!out.exists());
 }
